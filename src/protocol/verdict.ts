@@ -1,0 +1,128 @@
+/**
+ * Verdicts: what a before-event handler decides, and how each decision is written on the wire
+ * (protocol reference §2.3 and §3.2; product.md "Verdicts").
+ */
+import { commandInfo } from './commands.js'
+import { TimhookError } from './errors.js'
+import type { MsgElement } from './generated/events.js'
+
+const VERDICT = Symbol.for('timhook.verdict')
+
+export type Verdict =
+  | { readonly [VERDICT]: true; readonly kind: 'allow'; readonly msgBody?: MsgElement[]; readonly cloudCustomData?: string }
+  | { readonly [VERDICT]: true; readonly kind: 'deny'; readonly code?: number; readonly info?: string }
+  | { readonly [VERDICT]: true; readonly kind: 'drop' }
+
+export interface Rewrite {
+  /** Replacement message body; IM delivers and stores this instead of the original. */
+  msgBody?: MsgElement[]
+  /** Replacement `CloudCustomData`. */
+  cloudCustomData?: string
+}
+
+export interface CustomDeny {
+  /** Passed to the sending client: 10100–10200 for group messages, 120001–130000 for one-to-one. */
+  code: number
+  /** Shown to the sending client with the code. */
+  info?: string
+}
+
+export const GROUP_DENY_RANGE = [10100, 10200] as const
+export const C2C_DENY_RANGE = [120001, 130000] as const
+
+const inRange = (code: number, [lo, hi]: readonly [number, number]) => Number.isInteger(code) && code >= lo && code <= hi
+
+const ALLOW: Verdict = Object.freeze({ [VERDICT]: true as const, kind: 'allow' as const })
+const DENY: Verdict = Object.freeze({ [VERDICT]: true as const, kind: 'deny' as const })
+const DROP: Verdict = Object.freeze({ [VERDICT]: true as const, kind: 'drop' as const })
+
+/**
+ * Builders for before-event answers.
+ * @example
+ * receiver.on('Group.CallbackBeforeSendMsg', (e) => {
+ *   if (isSpam(e.MsgBody)) return verdict.deny({ code: 10101, info: 'spam is not allowed' })
+ *   return verdict.allow({ msgBody: [...e.MsgBody, levelElem] }) // rewrite: stamp a member level
+ * })
+ */
+export const verdict = {
+  /** Deliver the message — as sent, or rewritten (`ErrorCode 0`). */
+  allow(rewrite?: Rewrite): Verdict {
+    if (rewrite === undefined || (rewrite.msgBody === undefined && rewrite.cloudCustomData === undefined)) return ALLOW
+    if (rewrite.msgBody !== undefined && !Array.isArray(rewrite.msgBody)) {
+      throw new TypeError('verdict.allow({ msgBody }): msgBody must be an array of message elements')
+    }
+    return Object.freeze({ [VERDICT]: true as const, kind: 'allow' as const, ...rewrite })
+  },
+  /**
+   * Refuse the message. Without arguments the sender gets 10016 (group) or 20006 (one-to-one);
+   * with a custom code the sender gets that code and `info`.
+   * @throws TimhookError TIMHOOK_DENY_CODE_OUT_OF_RANGE when the code is in neither custom range.
+   */
+  deny(custom?: CustomDeny): Verdict {
+    if (custom === undefined) return DENY
+    const { code, info } = custom
+    if (!inRange(code, GROUP_DENY_RANGE) && !inRange(code, C2C_DENY_RANGE)) {
+      throw new TimhookError('TIMHOOK_DENY_CODE_OUT_OF_RANGE', code)
+    }
+    return Object.freeze({ [VERDICT]: true as const, kind: 'deny' as const, code, info: info ?? '' })
+  },
+  /** Drop the message silently: not delivered, but the sender is told it was sent (`ErrorCode 2`). */
+  drop(): Verdict {
+    return DROP
+  },
+}
+
+/** True when `value` was built by `verdict.*`. */
+export function isVerdict(value: unknown): value is Verdict {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[VERDICT] === true
+}
+
+/** The answer body Tencent expects. */
+export interface Answer {
+  ActionStatus: 'OK' | 'FAIL'
+  ErrorCode: number
+  ErrorInfo: string
+  MsgBody?: MsgElement[]
+  CloudCustomData?: string
+}
+
+/** The answer to every after-event, unknown command and allowed before-event. */
+export const OK_ANSWER: Readonly<Answer> = Object.freeze({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+
+/**
+ * Writes a verdict as the answer for `command`, checking a custom deny code against the
+ * command's range (a group code is never sent for a one-to-one message, nor the reverse).
+ * @throws TimhookError TIMHOOK_DENY_CODE_OUT_OF_RANGE
+ */
+export function answerFor(command: string, v: Verdict): Answer {
+  switch (v.kind) {
+    case 'allow': {
+      if (v.msgBody === undefined && v.cloudCustomData === undefined) return OK_ANSWER
+      const answer: Answer = { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }
+      if (v.msgBody !== undefined) answer.MsgBody = v.msgBody
+      if (v.cloudCustomData !== undefined) answer.CloudCustomData = v.cloudCustomData
+      return answer
+    }
+    case 'drop':
+      return { ActionStatus: 'OK', ErrorCode: 2, ErrorInfo: '' }
+    case 'deny': {
+      if (v.code === undefined) return { ActionStatus: 'OK', ErrorCode: 1, ErrorInfo: '' }
+      const family = commandInfo(command)?.family
+      const range = family === 'group' ? GROUP_DENY_RANGE : family === 'c2c' ? C2C_DENY_RANGE : undefined
+      if (range !== undefined && !inRange(v.code, range)) {
+        throw new TimhookError('TIMHOOK_DENY_CODE_OUT_OF_RANGE', `${v.code} (for ${command}: ${range[0]}–${range[1]})`)
+      }
+      return { ActionStatus: 'OK', ErrorCode: v.code, ErrorInfo: v.info ?? '' }
+    }
+  }
+}
+
+/** Reads a verdict back from an answer (used by the emulator and tests). */
+export function verdictOfAnswer(answer: Pick<Answer, 'ErrorCode' | 'ErrorInfo' | 'MsgBody' | 'CloudCustomData'>): Verdict {
+  if (answer.ErrorCode === 0) {
+    return verdict.allow({ msgBody: answer.MsgBody, cloudCustomData: answer.CloudCustomData })
+  }
+  if (answer.ErrorCode === 1) return DENY
+  if (answer.ErrorCode === 2) return DROP
+  return Object.freeze({ [VERDICT]: true as const, kind: 'deny' as const, code: answer.ErrorCode, info: answer.ErrorInfo })
+}
