@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
+import { registerEmulator } from './emulator.js'
+import { registerServe } from './serve.js'
 
 /** Adds every subcommand to the program. Each lives in src/cli/<name>.ts. */
-export function registerCommands(_program: Command): void {
-  // serve (src/cli/serve.ts) and emulator (src/cli/emulator.ts) register here.
+export function registerCommands(program: Command): void {
+  registerServe(program)
+  registerEmulator(program)
 }
