@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import standaloneModule from 'ajv/dist/standalone/index.js'
+import { COMMANDS } from '../src/protocol/commands.js'
 import { obj, req, type Schema } from '../src/protocol/schemas/dsl.js'
 import { commandSchemas, definitions } from '../src/protocol/schemas/index.js'
 
@@ -85,6 +86,8 @@ function emitTypes(): string {
   out += '/** Every known command and the type of its decoded event. */\nexport interface CommandEventMap {\n'
   for (const c of commandSchemas) out += `  '${c.command}': ${c.typeName}\n`
   out += '}\n\n/** A command the catalogue knows. */\nexport type KnownCommand = keyof CommandEventMap\n'
+  const before = COMMANDS.filter((c) => c.phase === 'before').map((c) => `  | '${c.command}'`)
+  out += `\n/** The before-events: IM acts on the answer, so each has at most one decision handler. */\nexport type BeforeCommand =\n${before.join('\n')}\n`
   return out
 }
 

@@ -31,7 +31,15 @@ export const ERRORS = {
   // ── failures reported to onError; the answer still goes out ─────────────────────────────
   TIMHOOK_HANDLER_FAILED: { status: 200, message: 'a %s handler threw: %s' },
   TIMHOOK_DEADLINE_EXCEEDED: { status: 200, message: '%s decision took longer than %s ms; answered with the fallback verdict' },
+  TIMHOOK_EVENT_SCHEMA_MISMATCH: {
+    status: 200,
+    message: '%s does not match its schema: %s; accepted, typed handlers skipped (set strict: true to reject instead)',
+  },
   TIMHOOK_VERDICT_INVALID: { status: 200, message: 'handler returned an invalid verdict for %s: %s; answered with the fallback verdict' },
+  TIMHOOK_ACK_FAILED: {
+    status: 503,
+    message: 'an acknowledging listener failed (%s); answered FAIL so the callback can be redelivered',
+  },
   // ── programming errors, thrown at the call site ─────────────────────────────────────────
   TIMHOOK_DENY_CODE_OUT_OF_RANGE: {
     status: 500,

@@ -1567,3 +1567,17 @@ export interface CommandEventMap {
 
 /** A command the catalogue knows. */
 export type KnownCommand = keyof CommandEventMap
+
+/** The before-events: IM acts on the answer, so each has at most one decision handler. */
+export type BeforeCommand =
+  | 'Sns.CallbackPrevFriendAdd'
+  | 'Sns.CallbackPrevFriendResponse'
+  | 'C2C.CallbackBeforeSendMsg'
+  | 'Group.CallbackBeforeCreateGroup'
+  | 'Group.CallbackBeforeApplyJoinGroup'
+  | 'Group.CallbackBeforeInviteJoinGroup'
+  | 'Group.CallbackBeforeSendMsg'
+  | 'Group.CallbackBeforeCreateTopic'
+  | 'OfficialAccount.CallbackBeforeCreateOfficialAccount'
+  | 'OfficialAccount.CallbackBeforeAddSubscriber'
+  | 'OfficialAccount.CallbackBeforeSendMsg'

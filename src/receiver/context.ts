@@ -1,0 +1,24 @@
+/** What a handler knows about the callback besides the event itself. */
+export interface CallbackContext {
+  /** From the `x-request-id` header when present, else generated; appears in every log line. */
+  readonly requestId: string
+  /** `CallbackCommand` from the query (or the body when the query lacks it). */
+  readonly command: string
+  /** The SdkAppid the request was addressed to. */
+  readonly sdkAppId: string
+  /** `ClientIP`: the IP of the client that caused the event, when Tencent sends it. */
+  readonly clientIp: string | undefined
+  /** `OptPlatform`, normalised (`IOS` → `iOS`); `RESTAPI` for REST-triggered events. */
+  readonly optPlatform: string | undefined
+  /** When the request arrived, ms since the epoch. */
+  readonly receivedAt: number
+  /** The body exactly as received. */
+  readonly rawBody: Buffer
+  /** True when timhook has a schema for the command. */
+  readonly known: boolean
+  /** False when the body did not match the command's schema (then `problem` says why). */
+  readonly valid: boolean
+  readonly problem: string | undefined
+  /** Free-form annotations: handlers may record what they decided (e.g. the policy rule) for `onAnswer` listeners. */
+  readonly meta: Record<string, unknown>
+}

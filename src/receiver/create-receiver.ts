@@ -1,0 +1,108 @@
+import { commandInfo, isBeforeCommand } from '../protocol/commands.js'
+import { TimhookError } from '../protocol/errors.js'
+import type { BeforeCommand, CommandEventMap, KnownCommand } from '../protocol/generated/events.js'
+import type { Verdict } from '../protocol/verdict.js'
+import { createFetchHandler } from '../adapters/fetch.js'
+import { createNodeListener, type NodeListener } from '../adapters/node.js'
+import type { ReceiverResponse } from './answer.js'
+import type { CallbackContext } from './context.js'
+import { handleRequest, type RawRequest } from './handle-request.js'
+import { resolveOptions, type ReceiverOptions } from './options.js'
+import { createRegistry, type AnswerListener, type AnyDecider, type AnyListener, type ErrorHandler } from './registry.js'
+
+type AfterCommand = Exclude<KnownCommand, BeforeCommand>
+
+/** The decision handler of a before-event: return a verdict, in time. */
+export type Decider<C extends BeforeCommand> = (event: CommandEventMap[C], ctx: CallbackContext) => Verdict | Promise<Verdict>
+/** A listener of an after-event: its return value is ignored; a throw reaches `onError`. */
+export type Listener<C extends KnownCommand> = (event: CommandEventMap[C], ctx: CallbackContext) => unknown
+/** The handler type for a command (or a list of commands that are all before-events, or all after-events). */
+export type HandlerFor<C extends KnownCommand> = [C] extends [BeforeCommand] ? Decider<C> : [C] extends [AfterCommand] ? Listener<C> : never
+
+export interface OnAnyOptions {
+  /**
+   * The answer to an after-event (or unknown command) waits for this listener, and is a
+   * 503 FAIL (`TIMHOOK_ACK_FAILED`) instead of OK when it throws — so "200" can mean "stored".
+   * Before-event answers never wait for onAny listeners.
+   */
+  acknowledge?: boolean
+}
+
+export interface Receiver {
+  /**
+   * Routes a command (or several) to a handler, typed by command. A before-event has exactly one
+   * decision handler, which returns a verdict; after-events may have many listeners.
+   * @example
+   * receiver.on('Group.CallbackBeforeSendMsg', (e) => (hasBadWord(e.MsgBody) ? verdict.deny() : verdict.allow()))
+   * receiver.on('Group.CallbackAfterRecallMsg', async (e) => markRecalled(e.GroupId, e.MsgSeqList))
+   */
+  on<C extends KnownCommand>(command: C | ReadonlyArray<C>, handler: HandlerFor<C>): Receiver
+  /** Sees every accepted callback, including unknown commands and bodies that failed their schema (`ctx.valid`). */
+  onAny(listener: (event: Record<string, unknown>, ctx: CallbackContext) => unknown, options?: OnAnyOptions): Receiver
+  /** Failures (handler errors, deadlines, invalid verdicts) and rejections (`error.isRejection`). */
+  onError(handler: ErrorHandler): Receiver
+  /** Called once per request with its outcome, after the answer is built; not waited for. For metrics and audit. */
+  onAnswer(listener: AnswerListener): Receiver
+  /** The core: raw request parts in, `{ status, headers, body }` out. Never throws. */
+  handle(request: RawRequest): Promise<ReceiverResponse>
+  /** A node:http request listener; also mountable in Express (before any body parser). */
+  readonly node: NodeListener
+  /** A Fetch-API handler for Hono, Next.js route handlers, Bun, Deno. */
+  readonly fetch: (request: Request) => Promise<Response>
+  /** The resolved body limit, in bytes (adapters enforce it while reading). */
+  readonly bodyLimit: number
+}
+
+/**
+ * Creates a receiver for Tencent Cloud IM callbacks.
+ * @example
+ * import http from 'node:http'
+ * import { createReceiver, verdict } from 'timhook'
+ * const receiver = createReceiver({ sdkAppId: 1400000000, token: process.env.TIM_CALLBACK_TOKEN })
+ * receiver.on('Group.CallbackBeforeSendMsg', (e) => verdict.allow())
+ * http.createServer(receiver.node).listen(8080)
+ */
+export function createReceiver(options: ReceiverOptions): Receiver {
+  const resolved = resolveOptions(options)
+  const registry = createRegistry()
+  const state = { options: resolved, registry }
+  const handle = (request: RawRequest) => handleRequest(state, request)
+
+  const receiver: Receiver = {
+    on(command, handler) {
+      const commands: ReadonlyArray<string> = typeof command === 'string' ? [command] : command
+      if (typeof handler !== 'function') throw new TimhookError('TIMHOOK_CONFIG_INVALID', 'handler', 'must be a function')
+      for (const c of commands) {
+        if (commandInfo(c) === undefined) {
+          throw new TimhookError('TIMHOOK_CONFIG_INVALID', `on(${JSON.stringify(c)})`, 'not a known CallbackCommand; use onAny() to observe commands timhook does not know')
+        }
+        if (isBeforeCommand(c)) {
+          if (registry.deciders.has(c)) throw new TimhookError('TIMHOOK_DUPLICATE_DECIDER', c)
+          registry.deciders.set(c, handler as unknown as AnyDecider)
+        } else {
+          const list = registry.listeners.get(c) ?? []
+          list.push(handler as unknown as AnyListener)
+          registry.listeners.set(c, list)
+        }
+      }
+      return receiver
+    },
+    onAny(listener, opts) {
+      registry.anyListeners.push({ fn: listener, acknowledge: opts?.acknowledge === true })
+      return receiver
+    },
+    onError(handler) {
+      registry.errorHandlers.push(handler)
+      return receiver
+    },
+    onAnswer(listener) {
+      registry.answerListeners.push(listener)
+      return receiver
+    },
+    handle,
+    node: createNodeListener(handle, resolved.bodyLimit),
+    fetch: createFetchHandler(handle, resolved.bodyLimit),
+    bodyLimit: resolved.bodyLimit,
+  }
+  return receiver
+}

@@ -1,0 +1,301 @@
+/**
+ * The receiver's core: raw request parts in, an answer out.
+ * verify (method, SdkAppid, Sign, RequestTime) → decode (size, JSON, command, schema) → route → answer.
+ */
+import { randomUUID } from 'node:crypto'
+import { isBeforeCommand } from '../protocol/commands.js'
+import { decodeEvent } from '../protocol/decode.js'
+import { TimhookError, type ErrorCode } from '../protocol/errors.js'
+import { parseJsonObject } from '../protocol/parse-json.js'
+import { verify } from '../protocol/signature.js'
+import { answerFor, isVerdict, type Verdict } from '../protocol/verdict.js'
+import { normalizePlatform } from '../protocol/decode.js'
+import { failResponse, okResponse, type ReceiverResponse } from './answer.js'
+import type { CallbackContext } from './context.js'
+import type { ResolvedOptions } from './options.js'
+import type { Registry } from './registry.js'
+import { runWithDeadline } from './run-with-deadline.js'
+
+type HeaderValue = string | string[] | undefined
+
+/** A request as any HTTP stack can describe it. `body` must be the raw bytes (or their UTF-8 text). */
+export interface RawRequest {
+  method?: string
+  query: URLSearchParams | Record<string, HeaderValue> | string
+  headers?: Record<string, HeaderValue> | Headers
+  body: Buffer | Uint8Array | string | null | undefined | object
+  /** Set by adapters that refused the body while reading it (over the limit, incomplete); reported in order. */
+  bodyError?: TimhookError
+}
+
+/** What `onAnswer` listeners learn about each request. */
+export interface AnswerOutcome {
+  requestId: string
+  command: string | undefined
+  status: number
+  /** The catalogue code of a rejection or of the failure that led to a fallback verdict. */
+  errorCode: ErrorCode | undefined
+  /** The verdict of a before-event (the fallback one when `fallback` is true). */
+  verdict: Verdict | undefined
+  /** True when the fallback verdict was sent (late, failed, invalid or missing decision on an invalid event). */
+  fallback: boolean
+  durationMs: number
+  event: Record<string, unknown> | undefined
+  ctx: CallbackContext | undefined
+}
+
+interface State {
+  options: ResolvedOptions
+  registry: Registry
+}
+
+function queryGetter(query: RawRequest['query']): (name: string) => string | undefined {
+  if (typeof query === 'string') {
+    const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query)
+    return (name) => params.get(name) ?? undefined
+  }
+  if (query instanceof URLSearchParams) return (name) => query.get(name) ?? undefined
+  return (name) => {
+    const v = query[name]
+    return Array.isArray(v) ? v[0] : v
+  }
+}
+
+function header(headers: RawRequest['headers'], name: string): string | undefined {
+  if (headers === undefined) return undefined
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
+  const v = (headers as Record<string, HeaderValue>)[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+function rawBytes(body: RawRequest['body']): Buffer {
+  if (body === null || body === undefined) return Buffer.alloc(0)
+  if (typeof body === 'string') return Buffer.from(body, 'utf8')
+  if (Buffer.isBuffer(body)) return body
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  throw new TimhookError('TIMHOOK_BODY_ALREADY_PARSED')
+}
+
+const SIGN_FAILURES = { missing: 'TIMHOOK_SIGN_MISSING', 'invalid-time': 'TIMHOOK_REQUEST_TIME_INVALID', skew: 'TIMHOOK_REQUEST_TIME_SKEW', mismatch: 'TIMHOOK_SIGN_MISMATCH' } as const
+
+/** Handles one request. Never throws and never rejects: every failure becomes an answer. */
+export async function handleRequest(state: State, req: RawRequest): Promise<ReceiverResponse> {
+  const { options, registry } = state
+  const started = performance.now()
+  const requestId = header(req.headers, 'x-request-id') ?? randomUUID()
+  let command: string | undefined
+  let ctx: CallbackContext | undefined
+  let event: Record<string, unknown> | undefined
+  let response: ReceiverResponse
+  let routed: Routed = NOT_ROUTED
+  try {
+    if (req.method !== undefined && req.method.toUpperCase() !== 'POST') throw new TimhookError('TIMHOOK_METHOD_NOT_ALLOWED', req.method)
+    const q = queryGetter(req.query)
+    const sdkAppId = q('SdkAppid')
+    if (!sdkAppId) throw new TimhookError('TIMHOOK_SDKAPPID_MISSING')
+    if (!options.sdkAppIds.has(sdkAppId)) throw new TimhookError('TIMHOOK_SDKAPPID_MISMATCH', JSON.stringify(sdkAppId.slice(0, 32)), options.sdkAppIdList)
+    if (options.tokens !== undefined) {
+      const requestTime = q('RequestTime')
+      const result = verify({ sign: q('Sign'), requestTime }, { tokens: options.tokens, maxSkewSeconds: options.maxSkewSeconds, now: options.now() })
+      if (!result.ok) {
+        const code = SIGN_FAILURES[result.reason]
+        throw code === 'TIMHOOK_REQUEST_TIME_SKEW'
+          ? new TimhookError(code, result.skewSeconds, options.maxSkewSeconds)
+          : new TimhookError(code, JSON.stringify(String(requestTime).slice(0, 32)))
+      }
+    }
+    if (req.bodyError !== undefined) throw req.bodyError
+    const raw = rawBytes(req.body)
+    if (raw.length > options.bodyLimit) throw new TimhookError('TIMHOOK_BODY_TOO_LARGE', options.bodyLimit)
+    const body = parseJsonObject(raw.toString('utf8'))
+    const queryCommand = q('CallbackCommand')
+    const bodyCommand = body.CallbackCommand
+    if (queryCommand && bodyCommand !== undefined && bodyCommand !== queryCommand) {
+      throw new TimhookError('TIMHOOK_COMMAND_MISMATCH', String(bodyCommand).slice(0, 100), queryCommand.slice(0, 100))
+    }
+    command = queryCommand || (typeof bodyCommand === 'string' && bodyCommand !== '' ? bodyCommand : undefined)
+    if (command === undefined) throw new TimhookError('TIMHOOK_COMMAND_MISSING')
+    const decoded = decodeEvent(command, body)
+    if (!decoded.ok && options.strict) throw new TimhookError('TIMHOOK_INVALID_EVENT', command, decoded.problem)
+    event = body
+    ctx = {
+      requestId,
+      command,
+      sdkAppId,
+      clientIp: q('ClientIP') || undefined,
+      optPlatform: normalizePlatform(q('OptPlatform')),
+      receivedAt: options.now(),
+      rawBody: raw,
+      known: decoded.ok ? decoded.known : true,
+      valid: decoded.ok,
+      problem: decoded.ok ? undefined : decoded.problem,
+      meta: {},
+    }
+    if (!decoded.ok) report(state, new TimhookError('TIMHOOK_EVENT_SCHEMA_MISMATCH', command, decoded.problem), ctx)
+    routed = isBeforeCommand(command) ? await decide(state, command, body, ctx) : await notify(state, command, body, ctx)
+    response = routed.response
+  } catch (err) {
+    const error = err instanceof TimhookError ? err : new TimhookError('TIMHOOK_HANDLER_FAILED', 'receiver', String(err))
+    report(state, error, ctx, requestId)
+    response = failResponse(error)
+    routed = { response, verdict: undefined, fallback: false, errorCode: error.code }
+  }
+  if (registry.answerListeners.length > 0) {
+    const outcome: AnswerOutcome = {
+      requestId,
+      command,
+      status: response.status,
+      errorCode: routed.errorCode,
+      verdict: routed.verdict,
+      fallback: routed.fallback,
+      durationMs: performance.now() - started,
+      event,
+      ctx,
+    }
+    for (const listener of registry.answerListeners) {
+      try {
+        listener(outcome)
+      } catch (err) {
+        options.logger.error({ requestId, err }, 'onAnswer listener threw')
+      }
+    }
+  }
+  return response
+}
+
+interface Routed {
+  response: ReceiverResponse
+  verdict: Verdict | undefined
+  fallback: boolean
+  errorCode: ErrorCode | undefined
+}
+
+const NOT_ROUTED: Routed = { response: okResponse(), verdict: undefined, fallback: false, errorCode: undefined }
+
+/** A before-event: one decision within the deadline, or the fallback verdict. onAny listeners are not waited for. */
+async function decide(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Promise<Routed> {
+  const { options, registry } = state
+  for (const listener of registry.anyListeners) {
+    invoke(state, () => listener.fn(event, ctx), ctx, 'onAny')
+  }
+  const decider = registry.deciders.get(command)
+  if (!ctx.valid) return fallback(state, command, 'TIMHOOK_EVENT_SCHEMA_MISMATCH')
+  if (decider === undefined) return { response: okResponse(), verdict: undefined, fallback: false, errorCode: undefined }
+  const result = await runWithDeadline(() => decider(event, ctx), options.deadlineMs)
+  if (result.kind === 'late') {
+    report(state, new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', command, options.deadlineMs), ctx)
+    return fallback(state, command, 'TIMHOOK_DEADLINE_EXCEEDED')
+  }
+  if (result.kind === 'error') {
+    report(state, new TimhookError('TIMHOOK_HANDLER_FAILED', command, errorText(result.error)), ctx)
+    return fallback(state, command, 'TIMHOOK_HANDLER_FAILED')
+  }
+  const v = result.value
+  if (!isVerdict(v)) {
+    report(state, new TimhookError('TIMHOOK_VERDICT_INVALID', command, `expected verdict.allow(), verdict.deny() or verdict.drop(), got ${describe(v)}`), ctx)
+    return fallback(state, command, 'TIMHOOK_VERDICT_INVALID')
+  }
+  try {
+    return { response: okResponse(answerFor(command, v)), verdict: v, fallback: false, errorCode: undefined }
+  } catch (err) {
+    report(state, new TimhookError('TIMHOOK_VERDICT_INVALID', command, errorText(err)), ctx)
+    return fallback(state, command, 'TIMHOOK_VERDICT_INVALID')
+  }
+}
+
+function fallback(state: State, command: string, errorCode: ErrorCode): Routed {
+  const v = state.options.fallback
+  let answer
+  try {
+    answer = answerFor(command, v)
+  } catch {
+    // A custom fallback deny code outside this command's range: allow, as Tencent itself would on a failure.
+    answer = undefined
+  }
+  return { response: okResponse(answer), verdict: v, fallback: true, errorCode }
+}
+
+/** An after-event or unknown command: every listener runs; the answer waits for them (serverless runtimes stop at the answer). */
+async function notify(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Promise<Routed> {
+  const { registry } = state
+  const pending: Array<Promise<boolean>> = []
+  if (ctx.valid && ctx.known) {
+    for (const fn of registry.listeners.get(command) ?? []) {
+      const p = invoke(state, () => fn(event, ctx), ctx, command)
+      if (p !== undefined) pending.push(p)
+    }
+  }
+  let ackFailure: string | undefined
+  for (const listener of registry.anyListeners) {
+    if (listener.acknowledge) {
+      const p = settle(() => listener.fn(event, ctx)).then((error) => {
+        if (error !== undefined) ackFailure ??= errorText(error)
+        return true
+      })
+      pending.push(p)
+    } else {
+      const p = invoke(state, () => listener.fn(event, ctx), ctx, 'onAny')
+      if (p !== undefined) pending.push(p)
+    }
+  }
+  if (pending.length > 0) await Promise.all(pending)
+  if (ackFailure !== undefined) {
+    const error = new TimhookError('TIMHOOK_ACK_FAILED', ackFailure)
+    report(state, error, ctx)
+    return { response: failResponse(error), verdict: undefined, fallback: false, errorCode: error.code }
+  }
+  return { response: okResponse(), verdict: undefined, fallback: false, errorCode: undefined }
+}
+
+/** Runs a listener; a throw or rejection goes to onError. Returns a promise only for async listeners. */
+function invoke(state: State, fn: () => unknown, ctx: CallbackContext, label: string): Promise<boolean> | undefined {
+  let result: unknown
+  try {
+    result = fn()
+  } catch (err) {
+    report(state, new TimhookError('TIMHOOK_HANDLER_FAILED', label, errorText(err)), ctx)
+    return undefined
+  }
+  if (!(result instanceof Promise)) return undefined
+  return result.then(
+    () => true,
+    (err: unknown) => {
+      report(state, new TimhookError('TIMHOOK_HANDLER_FAILED', label, errorText(err)), ctx)
+      return false
+    },
+  )
+}
+
+/** Resolves with the error of `fn` (thrown or rejected), or undefined. */
+async function settle(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn()
+    return undefined
+  } catch (err) {
+    return err ?? new Error('rejected without a reason')
+  }
+}
+
+function report(state: State, error: TimhookError, ctx: CallbackContext | undefined, requestId = ctx?.requestId): void {
+  const { registry, options } = state
+  const fields = { requestId, code: error.code, command: ctx?.command }
+  if (error.isRejection) options.logger.warn(fields, error.message)
+  else options.logger.error(fields, error.message)
+  for (const handler of registry.errorHandlers) {
+    try {
+      handler(error, ctx)
+    } catch (err) {
+      options.logger.error({ requestId, err }, 'onError handler threw')
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'undefined (did the handler forget to return?)'
+  if (v === null) return 'null'
+  return typeof v === 'object' ? 'an object that was not built by verdict.*' : `${typeof v} ${String(v).slice(0, 40)}`
+}
