@@ -35,6 +35,7 @@ async function serve(handle: Handle, bodyLimit: number, req: IncomingMessage, re
   }
   const response = await handle(request)
   if (res.headersSent || res.destroyed) return
-  res.writeHead(response.status, response.headers)
+  const headers: Record<string, string | number> = { ...response.headers, 'content-length': Buffer.byteLength(response.body) }
+  res.writeHead(response.status, headers)
   res.end(response.body)
 }

@@ -7,4 +7,5 @@ export { sign, verify, type VerifyOptions, type VerifyResult } from './signature
 export { parseJsonObject } from './parse-json.js'
 export { idempotencyKey, groupMessageKey, c2cMessageKey } from './idempotency-key.js'
 export { KNOWN_ELEMENT_TYPES } from './schemas/elements.js'
+export { isElement, textOf, type ElementTypeMap } from './elements.js'
 export type * from './generated/events.js'

@@ -3,7 +3,7 @@
  * `req()` marks the fields an event is meaningless without; everything else is optional
  * because Tencent's pages disagree on which fields appear (see the reference's open questions).
  */
-import { arr, defineCommand, int, millis, obj, ref, req, str, uint32, type CommandSchema } from './dsl.js'
+import { arr, defineCommand, int, millis, ref, req, str, uint32, type CommandSchema } from './dsl.js'
 import { msgBody } from './elements.js'
 
 const groupType = str('group type: Public, Work/Private, Meeting/ChatRoom, AVChatRoom, Community (open-ended)')
