@@ -2,7 +2,7 @@
  * The receiver's core: raw request parts in, an answer out.
  * verify (method, SdkAppid, Sign, RequestTime) → decode (size, JSON, command, schema) → route → answer.
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { isBeforeCommand } from '../protocol/commands.js'
 import { decodeEvent } from '../protocol/decode.js'
 import { TimhookError, type ErrorCode } from '../protocol/errors.js'
@@ -17,6 +17,12 @@ import type { Registry } from './registry.js'
 import { runWithDeadline } from './run-with-deadline.js'
 
 type HeaderValue = string | string[] | undefined
+
+// Request ids: a random per-process prefix and a counter — unique within the process, and cheap
+// (randomUUID per request was 8 % of handle()).
+const ID_PREFIX = randomBytes(4).toString('hex')
+let idCounter = 0
+const nextRequestId = () => `${ID_PREFIX}-${(++idCounter).toString(36)}`
 
 /** A request as any HTTP stack can describe it. `body` must be the raw bytes (or their UTF-8 text). */
 export interface RawRequest {
@@ -82,7 +88,7 @@ const SIGN_FAILURES = { missing: 'TIMHOOK_SIGN_MISSING', 'invalid-time': 'TIMHOO
 export async function handleRequest(state: State, req: RawRequest): Promise<ReceiverResponse> {
   const { options, registry } = state
   const started = performance.now()
-  const requestId = header(req.headers, 'x-request-id') ?? randomUUID()
+  const requestId = header(req.headers, 'x-request-id') ?? nextRequestId()
   let command: string | undefined
   let ctx: CallbackContext | undefined
   let event: Record<string, unknown> | undefined

@@ -1,0 +1,79 @@
+/**
+ * Cost of receiver.handle() per callback for the three core callbacks, beside a minimal baseline
+ * that only parses the JSON body, and the cost of schema validation alone. All cases run in this
+ * process, in alternating rounds, so machine noise hits them alike; the ratios are what to read.
+ *
+ *   npx tsx bench/receiver.ts [--rounds 5] [--iterations 50000]
+ */
+import { parseArgs } from 'node:util'
+import { createReceiver } from '../src/receiver/index.js'
+import { decodeEvent } from '../src/protocol/decode.js'
+import { sign } from '../src/protocol/signature.js'
+import { verdict } from '../src/protocol/verdict.js'
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, iterations: { type: 'string', default: '50000' } } })
+const ROUNDS = Number(values.rounds)
+const N = Number(values.iterations)
+
+const APP = '1400000000'
+const TOKEN = 'bench-token'
+const time = Math.floor(Date.now() / 1000)
+const query = (command: string) =>
+  new URLSearchParams({ SdkAppid: APP, CallbackCommand: command, contenttype: 'json', ClientIP: '10.0.0.1', OptPlatform: 'iOS', Sign: sign(TOKEN, time), RequestTime: String(time) })
+
+const bodies = {
+  'Group.CallbackBeforeSendMsg': {
+    CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: '@TGS#2J4SZEAEL', Type: 'Public', From_Account: 'jared', Operator_Account: 'jared',
+    Random: 123456, OnlineOnlyFlag: 0, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会，别迟到 — see you at 8pm!' } }],
+    CloudCustomData: '', EventTime: '1670574414123',
+  },
+  'Group.CallbackAfterRecallMsg': {
+    CallbackCommand: 'Group.CallbackAfterRecallMsg', Operator_Account: 'admin', Type: 'Community', GroupId: '@TGS#_@TGS#cQVLVHIM62CJ', MsgSeqList: [{ MsgSeq: 130 }],
+    TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic', EventTime: '1670574414123',
+  },
+  'C2C.CallbackAfterMsgWithDraw': { CallbackCommand: 'C2C.CallbackAfterMsgWithDraw', From_Account: 'jared', To_Account: 'Jonh', MsgKey: '48374_2837546_1557481126', UnreadMsgNum: 7 },
+} as const
+
+const receiver = createReceiver({ sdkAppId: APP, token: TOKEN })
+receiver.on('Group.CallbackBeforeSendMsg', () => verdict.allow())
+receiver.on('Group.CallbackAfterRecallMsg', () => {})
+receiver.on('C2C.CallbackAfterMsgWithDraw', () => {})
+
+type Case = { name: string; run: () => unknown }
+const cases: Case[] = []
+for (const [command, body] of Object.entries(bodies)) {
+  const raw = Buffer.from(JSON.stringify(body))
+  const q = query(command)
+  cases.push({ name: `baseline JSON.parse   ${command}`, run: () => JSON.parse(raw.toString('utf8')) })
+  // The validator on an already-parsed body (after the first call its numeric strings are numbers).
+  const parsed = JSON.parse(raw.toString('utf8')) as Record<string, unknown>
+  cases.push({ name: `validate only         ${command}`, run: () => decodeEvent(command, parsed) })
+  cases.push({ name: `handle() (signed)     ${command}`, run: () => receiver.handle({ method: 'POST', query: q, body: raw }) })
+}
+
+async function measure(c: Case, n: number): Promise<number> {
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) {
+    const r = c.run()
+    if (r instanceof Promise) await r
+  }
+  return Number(process.hrtime.bigint() - start) / n // ns per op
+}
+
+const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]))
+for (const c of cases) await measure(c, Math.min(N, 5000)) // warm-up, JIT
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of round % 2 === 0 ? cases : [...cases].reverse()) samples.get(c.name)!.push(await measure(c, N))
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+console.log(`node ${process.version}, ${ROUNDS} alternating rounds × ${N} iterations, median per case\n`)
+console.log('case                                                      µs/op     ops/s   × baseline JSON.parse')
+for (const command of Object.keys(bodies)) {
+  const base = median(samples.get(`baseline JSON.parse   ${command}`)!)
+  for (const c of cases.filter((x) => x.name.endsWith(command))) {
+    const ns = median(samples.get(c.name)!)
+    console.log(`${c.name.padEnd(56)} ${(ns / 1000).toFixed(3).padStart(7)} ${Math.round(1e9 / ns).toLocaleString('en').padStart(10)}   ${(ns / base).toFixed(2).padStart(6)}`)
+  }
+  console.log('')
+}
