@@ -1,0 +1,46 @@
+/**
+ * The README's library example runs as written: saved as example.mjs in the checkout, it imports
+ * 'timhook' (the built package, through its own `exports`), listens, and answers callbacks.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { after, describe, it } from 'node:test'
+import { sign } from '../../src/protocol/signature.js'
+
+const readme = readFileSync('README.md', 'utf8')
+const example = /Save as `example\.mjs`[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1]
+const file = '.tmp-readme-example.mjs'
+
+describe('README example', { skip: !existsSync('dist/index.js') && 'dist/ is missing: run npm run build' }, () => {
+  after(() => rmSync(file, { force: true }))
+
+  it('runs as written and answers allow, deny and a recall', async () => {
+    assert.ok(example, 'the README has the example block')
+    writeFileSync(file, example)
+    const child = spawn(process.execPath, [file], { env: { ...process.env, PORT: '0', TIM_CALLBACK_TOKEN: 'readme-token' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let out = ''
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          const m = /listening on (http:\/\/\S+)/.exec(out)
+          if (m) resolve(m[1]!)
+        })
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+        child.on('exit', (code) => reject(new Error(`example exited with ${code}: ${out}`)))
+      })
+      const t = Math.floor(Date.now() / 1000)
+      const q = (command: string) => `SdkAppid=1400000000&CallbackCommand=${command}&contenttype=json&ClientIP=1.2.3.4&OptPlatform=RESTAPI&Sign=${sign('readme-token', t)}&RequestTime=${t}`
+      const send = async (command: string, body: object) => (await fetch(`${url}/?${q(command)}`, { method: 'POST', body: JSON.stringify(body) })).json()
+      const msg = (text: string) => ({ GroupId: '@TGS#1', From_Account: 'a', Random: 1, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] })
+      assert.deepEqual(await send('Group.CallbackBeforeSendMsg', msg('hello')), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+      assert.deepEqual(await send('Group.CallbackBeforeSendMsg', msg('buy now!')), { ActionStatus: 'OK', ErrorCode: 10101, ErrorInfo: 'no ads here' })
+      assert.deepEqual(await send('Group.CallbackAfterRecallMsg', { GroupId: '@TGS#1', MsgSeqList: [{ MsgSeq: 7 }] }), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      assert.match(out, /recalled @TGS#1 \[ 7 \]/)
+    } finally {
+      child.kill()
+    }
+  })
+})
