@@ -1,0 +1,51 @@
+/**
+ * PostgreSQL schema, versioned in `timhook_migrations`: migration N runs once, inside a
+ * transaction that holds an advisory lock, so several instances starting at once over one
+ * database migrate it exactly once. Append; never edit a migration that has shipped.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<string> = [
+  `CREATE TABLE events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    idem_key TEXT NOT NULL UNIQUE,
+    command TEXT NOT NULL,
+    sdk_app_id TEXT NOT NULL,
+    client_ip TEXT,
+    opt_platform TEXT,
+    received_at BIGINT NOT NULL,
+    request_id TEXT NOT NULL,
+    raw BYTEA NOT NULL,
+    valid SMALLINT NOT NULL,
+    deliveries INTEGER NOT NULL DEFAULT 1,
+    verdict TEXT,
+    rule TEXT,
+    decision TEXT
+  );
+  CREATE INDEX events_command ON events (command, id);
+  CREATE INDEX events_received ON events (received_at);
+  CREATE TABLE messages (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    send_key TEXT NOT NULL,
+    family TEXT NOT NULL,
+    group_id TEXT,
+    topic_id TEXT,
+    msg_seq BIGINT,
+    msg_key TEXT,
+    from_account TEXT,
+    to_account TEXT,
+    msg_time BIGINT,
+    received_at BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    recalled_at BIGINT,
+    recalled_by TEXT,
+    decision TEXT
+  );
+  CREATE INDEX messages_group ON messages (group_id, topic_id, id);
+  CREATE INDEX messages_from ON messages (from_account, id);
+  CREATE INDEX messages_to ON messages (to_account, id);
+  CREATE INDEX messages_send_key ON messages (send_key);
+  CREATE INDEX messages_received ON messages (received_at);
+  CREATE TABLE recalls (key TEXT PRIMARY KEY, recalled_at BIGINT NOT NULL, recalled_by TEXT);
+  CREATE TABLE decisions (send_key TEXT PRIMARY KEY, decision TEXT NOT NULL);
+  CREATE TABLE rejections (cause TEXT PRIMARY KEY, count BIGINT NOT NULL);`,
+]

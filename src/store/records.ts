@@ -1,0 +1,210 @@
+/**
+ * What the server records, and how one accepted callback becomes rows: an event-log entry, and
+ * for the message commands a message, a recall or a decision. Pure: both backends apply the
+ * same plan, so SQLite and PostgreSQL cannot drift in what they keep.
+ */
+import { c2cMessageKey, groupMessageKey, idempotencyKey } from '../protocol/idempotency-key.js'
+
+/** The before-send decision taken for a message, as recorded (policy fields are null without a policy). */
+export interface DecisionRecord {
+  verdict: 'allow' | 'deny' | 'drop'
+  /** True when the answer replaced `MsgBody` or `CloudCustomData`. */
+  rewritten: boolean
+  /** A custom deny code, when one was sent. */
+  code: number | null
+  /** True when the receiver sent its fallback verdict (late, failed or invalid decision). */
+  fallback: boolean
+  rule: string | null
+  action: string | null
+  reason: string | null
+  dryRun: boolean
+}
+
+/** One accepted callback. */
+export interface CallbackRecord {
+  command: string
+  sdkAppId: string
+  clientIp: string | null
+  optPlatform: string | null
+  /** ms since the epoch. */
+  receivedAt: number
+  requestId: string
+  /** The body exactly as received. */
+  rawBody: Buffer
+  /** The parsed (and decoded) body. */
+  body: Record<string, unknown>
+  /** False when the body did not match its command's schema. */
+  valid: boolean
+  decision: DecisionRecord | null
+}
+
+export interface EventRow {
+  kind: 'event'
+  idempotencyKey: string
+  command: string
+  sdkAppId: string
+  clientIp: string | null
+  optPlatform: string | null
+  receivedAt: number
+  requestId: string
+  raw: Buffer
+  valid: boolean
+  verdict: string | null
+  rule: string | null
+  decision: string | null
+}
+
+export interface MessageRow {
+  kind: 'message'
+  /** `g|GroupId|TopicId|MsgSeq` or `c|MsgKey`. */
+  key: string
+  /** Links the message to its before-send decision. */
+  sendKey: string
+  family: 'group' | 'c2c'
+  groupId: string | null
+  topicId: string | null
+  msgSeq: number | null
+  msgKey: string | null
+  fromAccount: string | null
+  toAccount: string | null
+  /** `MsgTime` in seconds, when sent. */
+  msgTime: number | null
+  receivedAt: number
+  /** The after-send callback body, JSON. */
+  body: string
+}
+
+export interface RecallRow {
+  kind: 'recall'
+  /** The message key, as in MessageRow. */
+  key: string
+  recalledAt: number
+  recalledBy: string | null
+}
+
+export interface DecisionRow {
+  kind: 'decision'
+  sendKey: string
+  decision: string
+}
+
+export interface RejectionRow {
+  kind: 'rejection'
+  cause: string
+}
+
+export type WriteRow = EventRow | MessageRow | RecallRow | DecisionRow | RejectionRow
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null)
+
+/** An integer that both backends store as a 64-bit integer, or null. Callbacks are parsed liberally; storage is not. */
+function int(v: unknown): number | null {
+  const n = typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : null
+}
+
+const topicOf = (body: Record<string, unknown>) => (typeof body.TopicId === 'string' ? body.TopicId : '')
+
+/** Links a before-send decision to the after-send of the same message. Group before-sends have no MsgSeq yet: sender + Random. */
+export function groupSendKey(body: Record<string, unknown>): string | null {
+  const groupId = str(body.GroupId)
+  const random = int(body.Random)
+  if (groupId === null || random === null) return null
+  return `gs|${groupId}|${topicOf(body)}|${str(body.From_Account) ?? ''}|${random}`
+}
+
+/** The rows one accepted callback produces, in the order they must be applied. */
+export function planWrites(record: CallbackRecord): WriteRow[] {
+  const { body, command } = record
+  const decision = record.decision === null ? null : JSON.stringify(record.decision)
+  const rows: WriteRow[] = [
+    {
+      kind: 'event',
+      idempotencyKey: idempotencyKey(command, body, record.rawBody),
+      command,
+      sdkAppId: record.sdkAppId,
+      clientIp: record.clientIp,
+      optPlatform: record.optPlatform,
+      receivedAt: record.receivedAt,
+      requestId: record.requestId,
+      raw: record.rawBody,
+      valid: record.valid,
+      verdict: record.decision?.verdict ?? null,
+      rule: record.decision?.rule ?? null,
+      decision,
+    },
+  ]
+  const eventTime = int(body.EventTime) ?? record.receivedAt
+  switch (command) {
+    case 'Group.CallbackBeforeSendMsg': {
+      const sendKey = groupSendKey(body)
+      if (sendKey !== null && decision !== null) rows.push({ kind: 'decision', sendKey, decision })
+      break
+    }
+    case 'C2C.CallbackBeforeSendMsg': {
+      const msgKey = str(body.MsgKey)
+      if (msgKey && decision !== null) rows.push({ kind: 'decision', sendKey: c2cMessageKey(msgKey), decision })
+      break
+    }
+    case 'Group.CallbackAfterSendMsg': {
+      const groupId = str(body.GroupId)
+      const msgSeq = int(body.MsgSeq)
+      if (groupId === null || msgSeq === null) break
+      const topicId = topicOf(body)
+      rows.push({
+        kind: 'message',
+        key: groupMessageKey(groupId, topicId, msgSeq),
+        sendKey: groupSendKey(body) ?? '',
+        family: 'group',
+        groupId,
+        topicId,
+        msgSeq,
+        msgKey: null,
+        fromAccount: str(body.From_Account),
+        toAccount: null,
+        msgTime: int(body.MsgTime),
+        receivedAt: record.receivedAt,
+        body: JSON.stringify(body),
+      })
+      break
+    }
+    case 'C2C.CallbackAfterSendMsg': {
+      const msgKey = str(body.MsgKey)
+      if (!msgKey) break
+      rows.push({
+        kind: 'message',
+        key: c2cMessageKey(msgKey),
+        sendKey: c2cMessageKey(msgKey),
+        family: 'c2c',
+        groupId: null,
+        topicId: null,
+        msgSeq: int(body.MsgSeq),
+        msgKey,
+        fromAccount: str(body.From_Account),
+        toAccount: str(body.To_Account),
+        msgTime: int(body.MsgTime),
+        receivedAt: record.receivedAt,
+        body: JSON.stringify(body),
+      })
+      break
+    }
+    case 'Group.CallbackAfterRecallMsg': {
+      const groupId = str(body.GroupId)
+      if (groupId === null || !Array.isArray(body.MsgSeqList)) break
+      for (const item of body.MsgSeqList) {
+        const msgSeq = int((item as Record<string, unknown> | null)?.MsgSeq)
+        if (msgSeq === null) continue
+        rows.push({ kind: 'recall', key: groupMessageKey(groupId, topicOf(body), msgSeq), recalledAt: eventTime, recalledBy: str(body.Operator_Account) })
+      }
+      break
+    }
+    case 'C2C.CallbackAfterMsgWithDraw': {
+      const msgKey = str(body.MsgKey)
+      if (!msgKey) break
+      // The withdraw callback names no operator: only the sender (or an admin acting for them) can withdraw.
+      rows.push({ kind: 'recall', key: c2cMessageKey(msgKey), recalledAt: eventTime, recalledBy: str(body.Operator_Account) ?? str(body.From_Account) })
+      break
+    }
+  }
+  return rows
+}

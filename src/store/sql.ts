@@ -1,0 +1,137 @@
+/**
+ * The SQL both backends run. SQLite and PostgreSQL share it (both speak `ON CONFLICT … DO`),
+ * written with `?` placeholders; the PostgreSQL backend numbers them.
+ */
+import { decodeCursor, encodeCursor } from './cursor.js'
+import type { EventItem, EventQuery, MessageItem, MessageQuery, Page } from './store.js'
+
+export const INSERT_EVENT = `INSERT INTO events (idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (idem_key) DO UPDATE SET deliveries = events.deliveries + 1`
+
+// A message takes its recall and decision from what was recorded before it, if anything was.
+export const INSERT_MESSAGE = `INSERT INTO messages (key, send_key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, recalled_at, recalled_by, decision)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+    (SELECT recalled_at FROM recalls WHERE key = ?), (SELECT recalled_by FROM recalls WHERE key = ?), (SELECT decision FROM decisions WHERE send_key = ?))
+  ON CONFLICT (key) DO NOTHING`
+
+export const INSERT_RECALL = `INSERT INTO recalls (key, recalled_at, recalled_by) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`
+export const MARK_RECALLED = `UPDATE messages SET recalled_at = ?, recalled_by = ? WHERE key = ? AND recalled_at IS NULL`
+export const INSERT_DECISION = `INSERT INTO decisions (send_key, decision) VALUES (?, ?) ON CONFLICT (send_key) DO NOTHING`
+export const ATTACH_DECISION = `UPDATE messages SET decision = ? WHERE send_key = ? AND decision IS NULL`
+export const COUNT_REJECTIONS = `INSERT INTO rejections (cause, count) VALUES (?, ?) ON CONFLICT (cause) DO UPDATE SET count = rejections.count + excluded.count`
+
+export const STATS_BY_COMMAND = `SELECT command AS k, COUNT(*) AS n FROM events GROUP BY command`
+export const STATS_BY_VERDICT = `SELECT verdict AS k, COUNT(*) AS n FROM events WHERE verdict IS NOT NULL GROUP BY verdict`
+export const STATS_BY_RULE = `SELECT rule AS k, COUNT(*) AS n FROM events WHERE rule IS NOT NULL GROUP BY rule`
+export const STATS_REJECTIONS = `SELECT cause AS k, count AS n FROM rejections`
+export const STATS_MESSAGES = `SELECT COUNT(*) AS total, COUNT(recalled_at) AS recalled FROM messages`
+export const STATS_ORPHAN_RECALLS = `SELECT COUNT(*) AS n FROM recalls r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.key = r.key)`
+
+export interface SqlQuery {
+  text: string
+  params: unknown[]
+}
+
+/** `SELECT … FROM messages` for a query: filters, keyset pagination on id, newest first, one extra row to know if there is more. */
+export function messageSelect(q: MessageQuery): SqlQuery {
+  const where: string[] = []
+  const params: unknown[] = []
+  const add = (clause: string, ...values: unknown[]) => {
+    where.push(clause)
+    params.push(...values)
+  }
+  if (q.groupId !== undefined) add('group_id = ?', q.groupId)
+  if (q.topicId !== undefined) add('topic_id = ?', q.topicId)
+  if (q.from !== undefined) add('from_account = ?', q.from)
+  if (q.to !== undefined) add('to_account = ?', q.to)
+  if (q.recalled === true) where.push('recalled_at IS NOT NULL')
+  if (q.recalled === false) where.push('recalled_at IS NULL')
+  if (q.since !== undefined) add('received_at >= ?', q.since)
+  if (q.until !== undefined) add('received_at < ?', q.until)
+  if (q.cursor !== undefined) add('id < ?', decodeCursor(q.cursor))
+  params.push(q.limit + 1)
+  return {
+    text: `SELECT id, body, received_at, recalled_at, recalled_by, decision FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
+    params,
+  }
+}
+
+export function eventSelect(q: EventQuery): SqlQuery {
+  const where: string[] = []
+  const params: unknown[] = []
+  if (q.command !== undefined) {
+    where.push('command = ?')
+    params.push(q.command)
+  }
+  if (q.since !== undefined) {
+    where.push('received_at >= ?')
+    params.push(q.since)
+  }
+  if (q.until !== undefined) {
+    where.push('received_at < ?')
+    params.push(q.until)
+  }
+  if (q.cursor !== undefined) {
+    where.push('id < ?')
+    params.push(decodeCursor(q.cursor))
+  }
+  params.push(q.limit + 1)
+  return {
+    text: `SELECT id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, deliveries, decision FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
+    params,
+  }
+}
+
+type Row = Record<string, unknown>
+
+const iso = (ms: unknown) => new Date(Number(ms)).toISOString()
+const json = (text: unknown): Record<string, unknown> | null => (typeof text === 'string' ? (JSON.parse(text) as Record<string, unknown>) : null)
+
+function page<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
+  const more = rows.length > limit
+  const items = (more ? rows.slice(0, limit) : rows).map(map)
+  return { items, nextCursor: more ? encodeCursor(String(rows[limit - 1]!.id)) : null }
+}
+
+export function messagePage(rows: Row[], limit: number): Page<MessageItem> {
+  return page(rows, limit, (row) => ({
+    ...json(row.body),
+    recalledAt: row.recalled_at == null ? null : iso(row.recalled_at),
+    recalledBy: (row.recalled_by as string | null) ?? null,
+    decision: json(row.decision),
+    receivedAt: iso(row.received_at),
+  }))
+}
+
+function parseRaw(raw: unknown): unknown {
+  try {
+    return JSON.parse(Buffer.from(raw as Uint8Array).toString('utf8'))
+  } catch {
+    return null
+  }
+}
+
+export function eventPage(rows: Row[], limit: number): Page<EventItem> {
+  return page(rows, limit, (row) => ({
+    id: String(row.id),
+    command: row.command as string,
+    sdkAppId: row.sdk_app_id as string,
+    clientIp: (row.client_ip as string | null) ?? null,
+    optPlatform: (row.opt_platform as string | null) ?? null,
+    receivedAt: iso(row.received_at),
+    requestId: row.request_id as string,
+    idempotencyKey: row.idem_key as string,
+    deliveries: Number(row.deliveries),
+    valid: Number(row.valid) === 1,
+    decision: json(row.decision),
+    body: parseRaw(row.raw),
+  }))
+}
+
+/** Turns `[{k, n}]` rows into `{ [k]: n }`. */
+export function tally(rows: Row[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const row of rows) out[String(row.k)] = Number(row.n)
+  return out
+}
