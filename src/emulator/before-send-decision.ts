@@ -1,0 +1,54 @@
+import { C2C_DENY_RANGE, GROUP_DENY_RANGE } from '../protocol/verdict.js'
+import type { MsgElement } from '../protocol/generated/events.js'
+import type { CallbackOutcome } from './callback-sender.js'
+
+/** What the IM backend does with a message after its before-send callback. */
+export type Decision =
+  | { kind: 'deliver'; msgBody?: MsgElement[]; cloudCustomData?: string; failure?: string }
+  | { kind: 'deny'; code: number; info: string }
+  | { kind: 'drop' }
+
+/** The family decides the default refusal code and the custom range (protocol reference §2.3, §3.2). */
+const FAMILY = {
+  group: { denyCode: 10016, denyInfo: 'the App backend refused the message through a third-party callback', range: GROUP_DENY_RANGE },
+  c2c: { denyCode: 20006, denyInfo: 'the App backend refused the message through a third-party callback', range: C2C_DENY_RANGE },
+} as const
+
+const isElementArray = (v: unknown): v is MsgElement[] =>
+  Array.isArray(v) && v.length > 0 && v.every((e) => e !== null && typeof e === 'object' && typeof (e as { MsgType?: unknown }).MsgType === 'string')
+
+/**
+ * Applies an answer as IM does: `0` delivers (with `MsgBody`/`CloudCustomData` replaced when given),
+ * `1` refuses with 10016/20006, `2` drops silently, a code in the family's custom range refuses with
+ * that code and `ErrorInfo`. Anything IM could not act on — timeout, non-200, not JSON, `ActionStatus`
+ * other than `OK`, an unknown `ErrorCode`, a replacement `MsgBody` that is not a message body — is a
+ * failed callback, and a failed callback delivers (Tencent's default) unless `failClosed`.
+ * @example decideBeforeSend('group', outcome, false) // { kind: 'deny', code: 10016, … } for ErrorCode 1
+ */
+export function decideBeforeSend(family: 'group' | 'c2c', outcome: CallbackOutcome, failClosed: boolean): Decision {
+  const f = FAMILY[family]
+  const failed = (why: string): Decision =>
+    failClosed ? { kind: 'deny', code: f.denyCode, info: `callback failed (${why}); refused because fail-closed is set` } : { kind: 'deliver', failure: why }
+  if (outcome.kind === 'failed') return failed(outcome.detail)
+  const { answer } = outcome
+  if (answer.ActionStatus !== 'OK') return failed(`ActionStatus is ${JSON.stringify(answer.ActionStatus)}, not "OK"`)
+  const code = answer.ErrorCode
+  if (typeof code !== 'number' || !Number.isInteger(code)) return failed(`ErrorCode is ${JSON.stringify(code)}, not an integer`)
+  const info = typeof answer.ErrorInfo === 'string' ? answer.ErrorInfo : ''
+  if (code === 0) {
+    const decision: Decision = { kind: 'deliver' }
+    if (answer.MsgBody !== undefined) {
+      if (!isElementArray(answer.MsgBody)) return failed('the replacement MsgBody is not a non-empty array of message elements')
+      decision.msgBody = answer.MsgBody
+    }
+    if (answer.CloudCustomData !== undefined) {
+      if (typeof answer.CloudCustomData !== 'string') return failed('the replacement CloudCustomData is not a string')
+      decision.cloudCustomData = answer.CloudCustomData
+    }
+    return decision
+  }
+  if (code === 1) return { kind: 'deny', code: f.denyCode, info: f.denyInfo }
+  if (code === 2) return { kind: 'drop' }
+  if (code >= f.range[0] && code <= f.range[1]) return { kind: 'deny', code, info }
+  return failed(`ErrorCode ${code} is neither 0, 1, 2 nor in ${f.range[0]}–${f.range[1]}`)
+}

@@ -1,0 +1,130 @@
+import { Pool } from 'undici'
+import { sign } from '../protocol/signature.js'
+
+/** What came back from one callback. */
+export type CallbackOutcome =
+  | { kind: 'answered'; status: 200; answer: Record<string, unknown>; latencyMs: number }
+  | { kind: 'failed'; reason: 'timeout' | 'status' | 'not-json' | 'network'; status?: number; detail: string; latencyMs: number }
+
+export interface CallbackSenderOptions {
+  /** The configured callback URL; its own path and query are kept, ours are appended. */
+  url: URL
+  sdkAppId: string
+  /** Adds `Sign` and `RequestTime` when set. */
+  token?: string
+  /** Whole-exchange timeout, ms (Tencent: 2000). */
+  timeoutMs: number
+  /** Keep-alive connections in the pool. */
+  connections: number
+  now?: () => number
+}
+
+export interface SendContext {
+  /** `ClientIP`: who caused the event. */
+  clientIp?: string
+  /** `OptPlatform`: `RESTAPI` for REST-triggered events. */
+  optPlatform?: string
+}
+
+export interface CallbackSender {
+  /** POSTs one callback and classifies the answer. Never rejects. */
+  send(command: string, body: object, context?: SendContext): Promise<CallbackOutcome>
+  /** The request target (path + query) `send` would use now, for logs and tests. */
+  target(command: string, context?: SendContext): string
+  close(): Promise<void>
+}
+
+/** Largest answer read; anything longer is not an answer Tencent would parse. */
+const MAX_ANSWER_BYTES = 1024 * 1024
+
+/**
+ * A callback client shaped like Tencent's: POST with the documented query (protocol reference §1.2),
+ * `Sign = sha256(token + RequestTime)` when a token is set (§1.3), a keep-alive pool (§1.1: "persistent
+ * connection by default") and one timeout over the whole exchange (§1.4: 2 s).
+ * @example
+ * const sender = createCallbackSender({ url: new URL('http://127.0.0.1:8080/im'), sdkAppId: '1400000000', timeoutMs: 2000, connections: 32 })
+ * const outcome = await sender.send('Group.CallbackAfterSendMsg', body, { clientIp: '127.0.0.1', optPlatform: 'RESTAPI' })
+ */
+export function createCallbackSender(options: CallbackSenderOptions): CallbackSender {
+  const { url, sdkAppId, token, timeoutMs } = options
+  const now = options.now ?? Date.now
+  const pool = new Pool(url.origin, {
+    connections: options.connections,
+    keepAliveTimeout: 60_000,
+    // Our own timer bounds the whole exchange; undici's must not fire first with a different error.
+    headersTimeout: timeoutMs + 1000,
+    bodyTimeout: timeoutMs + 1000,
+  })
+  const basePath = url.pathname
+  const baseQuery = url.search.length > 1 ? url.search.slice(1) + '&' : ''
+  let signedSecond = -1
+  let signedSuffix = ''
+
+  function target(command: string, context: SendContext = {}): string {
+    let q = `${baseQuery}SdkAppid=${sdkAppId}&CallbackCommand=${encodeURIComponent(command)}&contenttype=json`
+    if (context.clientIp !== undefined) q += `&ClientIP=${encodeURIComponent(context.clientIp)}`
+    if (context.optPlatform !== undefined) q += `&OptPlatform=${encodeURIComponent(context.optPlatform)}`
+    if (token !== undefined) {
+      const second = Math.floor(now() / 1000)
+      // RequestTime has one-second resolution: one digest per second is enough.
+      if (second !== signedSecond) {
+        signedSecond = second
+        signedSuffix = `&Sign=${sign(token, second)}&RequestTime=${second}`
+      }
+      q += signedSuffix
+    }
+    return `${basePath}?${q}`
+  }
+
+  async function send(command: string, body: object, context?: SendContext): Promise<CallbackOutcome> {
+    const started = performance.now()
+    const elapsed = () => performance.now() - started
+    const controller = new AbortController()
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      controller.abort()
+    }, timeoutMs)
+    try {
+      const payload = Buffer.from(JSON.stringify(body), 'utf8')
+      const res = await pool.request({
+        method: 'POST',
+        path: target(command, context),
+        headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
+        body: payload,
+        signal: controller.signal,
+      })
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length
+        if (size > MAX_ANSWER_BYTES) {
+          res.body.destroy()
+          return { kind: 'failed', reason: 'not-json', status: res.statusCode, detail: `answer longer than ${MAX_ANSWER_BYTES} bytes`, latencyMs: elapsed() }
+        }
+        chunks.push(chunk as Buffer)
+      }
+      const text = Buffer.concat(chunks).toString('utf8')
+      if (res.statusCode !== 200) {
+        return { kind: 'failed', reason: 'status', status: res.statusCode, detail: `HTTP ${res.statusCode}: ${text.slice(0, 200)}`, latencyMs: elapsed() }
+      }
+      let answer: unknown
+      try {
+        answer = JSON.parse(text)
+      } catch {
+        return { kind: 'failed', reason: 'not-json', status: 200, detail: `answer is not JSON: ${JSON.stringify(text.slice(0, 100))}`, latencyMs: elapsed() }
+      }
+      if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
+        return { kind: 'failed', reason: 'not-json', status: 200, detail: `answer is JSON but not an object: ${text.slice(0, 100)}`, latencyMs: elapsed() }
+      }
+      return { kind: 'answered', status: 200, answer: answer as Record<string, unknown>, latencyMs: elapsed() }
+    } catch (err) {
+      if (timedOut) return { kind: 'failed', reason: 'timeout', detail: `no answer within ${timeoutMs} ms`, latencyMs: elapsed() }
+      return { kind: 'failed', reason: 'network', detail: (err as Error).message, latencyMs: elapsed() }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return { send, target, close: () => pool.close() }
+}

@@ -1,0 +1,113 @@
+import type { GroupAtItem } from '../../protocol/generated/events.js'
+import { decideBeforeSend, type Decision } from '../before-send-decision.js'
+import type { EmulatorContext } from '../emulator-context.js'
+import { newMsgId } from '../state/ids.js'
+import { forbidCallbackControl, messageBytes, optionalFlag, optionalString, requiredMsgBody, requiredString, requiredUint32 } from './fields.js'
+import { assertAccount, restSendContext, type RestCall } from './rest-call.js'
+import { ok, RestError } from './rest-error.js'
+
+const BAD = 10004
+const NO_GROUP = 10010
+const TOO_LONG = 80002
+
+/**
+ * `v4/group_open_http_svc/send_group_msg` (protocol reference §5.2): fires `Group.CallbackBeforeSendMsg`,
+ * applies its verdict, stores the message under the next `MsgSeq` of the group (or topic), then fires
+ * `Group.CallbackAfterSendMsg` with the stored — possibly rewritten — body. Answers `MsgTime` and `MsgSeq`.
+ * A second send with the same `Random` in the same group within the window is not delivered again:
+ * it is answered with the first one's `MsgSeq`.
+ * @example {"GroupId":"@TGS#2J4SZEAEL","Random":8912345,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}
+ */
+export async function sendGroupMsg(ctx: EmulatorContext, call: RestCall): Promise<Record<string, unknown>> {
+  const { body, identifier } = call
+  const groupId = requiredString(body, 'GroupId', BAD)
+  const random = requiredUint32(body, 'Random', BAD)
+  const msgBody = requiredMsgBody(body, BAD)
+  const from = optionalString(body, 'From_Account', BAD, true) ?? identifier
+  assertAccount(ctx, from, 'From_Account', BAD)
+  const cloudCustomData = optionalString(body, 'CloudCustomData', BAD)
+  const topicId = optionalString(body, 'TopicId', BAD, true)
+  const onlineOnly = optionalFlag(body, 'OnlineOnlyFlag', BAD) ?? 0
+  const forbid = forbidCallbackControl(body, BAD)
+  const groupAtInfo = body.GroupAtInfo
+  if (groupAtInfo !== undefined && !Array.isArray(groupAtInfo)) throw new RestError(BAD, 'GroupAtInfo must be an array')
+  const size = messageBytes(msgBody, cloudCustomData)
+  if (size > ctx.options.maxMsgBytes) throw new RestError(TOO_LONG, `the message is ${size} bytes; at most ${ctx.options.maxMsgBytes} are accepted`)
+
+  const group = ctx.groups.get(groupId)
+  if (group === undefined) throw new RestError(NO_GROUP, `group ${groupId} does not exist`)
+  if (topicId !== undefined && !group.SupportTopic) throw new RestError(BAD, `group ${groupId} has no topics; omit TopicId`)
+  const conversation = ctx.groups.conversation(group, topicId)
+  if (conversation === undefined) throw new RestError(NO_GROUP, `topic ${topicId} does not exist in group ${groupId}`)
+
+  const dedupKey = `${groupId}\u0000${topicId ?? ''}\u0000${random}`
+  const first = ctx.groupDedup.recall(dedupKey)
+  if (first !== undefined) return ok({ MsgTime: first.MsgTime, MsgSeq: first.MsgSeq })
+
+  const now = ctx.options.now()
+  const msgTime = Math.floor(now / 1000)
+  // AVChatRoom is online-only by nature, and the flag is reported as 0 there (§6).
+  const onlineOnlyFlag = group.Type === 'AVChatRoom' ? 0 : onlineOnly
+  const msgId = newMsgId(from, msgTime, random)
+  const sendContext = restSendContext(call)
+
+  let decision: Decision = { kind: 'deliver' }
+  if (!forbid.before) {
+    const before: Record<string, unknown> = {
+      CallbackCommand: 'Group.CallbackBeforeSendMsg',
+      GroupId: groupId,
+      Type: group.Type,
+      From_Account: from,
+      Operator_Account: identifier,
+      Random: random,
+      MsgId: msgId,
+      OnlineOnlyFlag: onlineOnlyFlag,
+      MsgBody: msgBody,
+    }
+    if (cloudCustomData !== undefined) before.CloudCustomData = cloudCustomData
+    if (topicId !== undefined) before.TopicId = topicId
+    before.EventTime = now
+    const outcome = await ctx.callback('Group.CallbackBeforeSendMsg', before, sendContext)
+    if (outcome !== undefined) decision = decideBeforeSend('group', outcome, ctx.options.failClosed)
+  }
+  if (decision.kind === 'deny') throw new RestError(decision.code, decision.info)
+  // A silent drop looks like success to the sender, but no message exists, so there is no MsgSeq to give.
+  if (decision.kind === 'drop') return ok({ MsgTime: msgTime, MsgSeq: 0 })
+
+  const finalBody = decision.msgBody ?? msgBody
+  const finalCloud = decision.cloudCustomData ?? cloudCustomData
+  const stored = ctx.groups.append(conversation, {
+    MsgTime: msgTime,
+    Random: random,
+    MsgId: msgId,
+    From_Account: from,
+    Operator_Account: identifier,
+    OnlineOnlyFlag: onlineOnlyFlag,
+    MsgBody: finalBody,
+    ...(finalCloud !== undefined && { CloudCustomData: finalCloud }),
+    ...(groupAtInfo !== undefined && { GroupAtInfo: groupAtInfo as GroupAtItem[] }),
+  })
+  ctx.groupDedup.remember(dedupKey, { MsgSeq: stored.MsgSeq, MsgTime: msgTime })
+
+  if (!forbid.after) {
+    const after: Record<string, unknown> = {
+      CallbackCommand: 'Group.CallbackAfterSendMsg',
+      GroupId: groupId,
+      Type: group.Type,
+      From_Account: from,
+      Operator_Account: identifier,
+      Random: random,
+      MsgSeq: stored.MsgSeq,
+      MsgTime: msgTime,
+      MsgId: msgId,
+      OnlineOnlyFlag: onlineOnlyFlag,
+      MsgBody: finalBody,
+    }
+    if (finalCloud !== undefined) after.CloudCustomData = finalCloud
+    if (topicId !== undefined) after.TopicId = topicId
+    after.EventTime = ctx.options.now()
+    if (groupAtInfo !== undefined) after.GroupAtInfo = groupAtInfo
+    ctx.notify('Group.CallbackAfterSendMsg', after, sendContext)
+  }
+  return ok({ MsgTime: msgTime, MsgSeq: stored.MsgSeq })
+}

@@ -1,0 +1,40 @@
+/**
+ * Remembers keys for a fixed window, as IM does for resent messages: a group `Random` for 5 minutes,
+ * a one-to-one (sender, MsgSeq, MsgRandom, content) for 120 s (protocol reference §5.2, §5.5).
+ * Entries expire in insertion order, so pruning looks only at the oldest ones.
+ * @example
+ * const seen = new DedupWindow<number>(300_000, Date.now)
+ * seen.remember('g1:123', 7); seen.recall('g1:123') // 7
+ */
+export class DedupWindow<V> {
+  readonly #entries = new Map<string, { expires: number; value: V }>()
+
+  constructor(
+    readonly windowMs: number,
+    readonly now: () => number,
+  ) {}
+
+  /** The value remembered under `key`, when still inside the window. */
+  recall(key: string): V | undefined {
+    this.#prune()
+    return this.#entries.get(key)?.value
+  }
+
+  remember(key: string, value: V): void {
+    this.#prune()
+    this.#entries.delete(key)
+    this.#entries.set(key, { expires: this.now() + this.windowMs, value })
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  #prune(): void {
+    const t = this.now()
+    for (const [key, entry] of this.#entries) {
+      if (entry.expires > t) break
+      this.#entries.delete(key)
+    }
+  }
+}
