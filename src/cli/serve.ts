@@ -1,4 +1,67 @@
 import type { Command } from 'commander'
+import { ConfigError, loadConfig } from '../server/config.js'
+import { createLogger } from '../server/logger.js'
+import { startServer } from '../server/start-server.js'
 
-/** Registers `timhook serve`. Being built (see the open issue); not yet registered. */
-export function registerServe(_program: Command): void {}
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value]
+
+/** Registers `timhook serve`: the App backend that records every callback. See docs/server.md. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the App backend: verify, moderate, record and answer callbacks; admin API, /metrics, /healthz, /readyz')
+    .option('-c, --config <file>', 'config file, YAML or JSON (also TIMHOOK_CONFIG)')
+    .option('-p, --port <port>', 'port to listen on (default 8080)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--sdk-app-id <id>', 'SDKAppID accepted; repeat or comma-separate for several (required)', collect)
+    .option('--token <token>', 'callback authentication token; repeat or comma-separate during rotation', collect)
+    .option('--db <path-or-url>', 'SQLite file (default ./timhook.db) or a postgres:// URL')
+    .option('--pg-schema <name>', 'PostgreSQL schema for timhook tables (default public)')
+    .option('--pg-pool-size <n>', 'PostgreSQL connections (default 10)')
+    .option('--admin-token <token>', 'bearer token of the admin API (at least 16 characters); without it /api answers 401')
+    .option('--policy <file>', 'moderation rules file (YAML or JSON), reloaded on change and on SIGHUP')
+    .option('--callback-path <path>', 'also accept callbacks at this path (POST / always works)')
+    .option('--max-skew-seconds <s>', 'largest accepted |now - RequestTime| (default 60)')
+    .option('--body-limit <bytes>', 'largest accepted body (default 1048576)')
+    .option('--deadline-ms <ms>', 'before-send decision budget, < 2000 (default 1500)')
+    .option('--strict', 'reject bodies that do not match their command schema (400)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
+    .option('--max-batch <n>', 'most records per commit (default 1000)')
+    .option('--shutdown-timeout-ms <ms>', 'how long shutdown waits for in-flight requests (default 10000)')
+    .action(async (opts: Record<string, unknown>) => {
+      const { config: file, ...flags } = opts
+      let config
+      try {
+        config = loadConfig({ flags, env: process.env, file: file as string | undefined })
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          console.error(`timhook serve: ${err.message}`)
+          process.exit(2)
+        }
+        throw err
+      }
+      const logger = createLogger(config.logLevel)
+      const server = await startServer(config, { logger })
+      logger.info(
+        { url: server.url, storage: server.storage, callbackPaths: ['/', config.callbackPath].filter(Boolean), policy: config.policy ?? null, adminApi: config.adminToken !== undefined },
+        `timhook listening on ${server.url} (callbacks: POST ${server.url}/${config.callbackPath ? ` or ${config.callbackPath}` : ''}); storing in ${server.storage}`,
+      )
+      let signals = 0
+      const stop = (signal: string) => {
+        if (++signals > 1) {
+          logger.warn({ signal }, 'second signal: exiting now')
+          process.exit(1)
+        }
+        logger.info({ signal }, 'stopping')
+        server.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err: String(err) }, 'shutdown failed')
+            process.exit(1)
+          },
+        )
+      }
+      process.on('SIGTERM', () => stop('SIGTERM'))
+      process.on('SIGINT', () => stop('SIGINT'))
+    })
+}

@@ -1,0 +1,103 @@
+/**
+ * Wires a receiver to the store, the metrics and the log:
+ * - after-events (and unknown commands) are written durably and answered only once committed
+ *   (`onAny` with `acknowledge`); a failed commit answers 503 FAIL so Tencent may redeliver;
+ * - before-events are recorded with their decision from `onAnswer`, joining the next commit —
+ *   their answer never waits for the disk;
+ * - rejections are counted by cause.
+ */
+import { isBeforeCommand } from '../protocol/commands.js'
+import type { Verdict } from '../protocol/verdict.js'
+import type { CallbackContext, Receiver } from '../receiver/index.js'
+import type { AnswerOutcome } from '../receiver/index.js'
+import type { CallbackRecord, DecisionRecord } from '../store/records.js'
+import type { Store } from '../store/store.js'
+import type { ServerLogger } from './logger.js'
+import { commandLabel, type ServerMetrics } from './metrics.js'
+
+/** What a policy decider leaves in `ctx.meta.decision` (see src/policy). */
+export interface PolicyDecisionMeta {
+  rule?: string | null
+  action?: string | null
+  reason?: string | null
+  dryRun?: boolean
+}
+
+export function toRecord(event: Record<string, unknown>, ctx: CallbackContext, decision: DecisionRecord | null): CallbackRecord {
+  return {
+    command: ctx.command,
+    sdkAppId: ctx.sdkAppId,
+    clientIp: ctx.clientIp ?? null,
+    optPlatform: ctx.optPlatform ?? null,
+    receivedAt: ctx.receivedAt,
+    requestId: ctx.requestId,
+    rawBody: ctx.rawBody,
+    body: event,
+    valid: ctx.valid,
+    decision,
+  }
+}
+
+/** The decision as recorded: the verdict sent, plus what the policy said about it. */
+export function decisionOf(v: Verdict, fallback: boolean, meta: Record<string, unknown>): DecisionRecord {
+  const policy = (meta.decision ?? {}) as PolicyDecisionMeta
+  return {
+    verdict: v.kind,
+    rewritten: v.kind === 'allow' && (v.msgBody !== undefined || v.cloudCustomData !== undefined),
+    code: v.kind === 'deny' ? (v.code ?? null) : null,
+    fallback,
+    rule: policy.rule ?? null,
+    action: policy.action ?? null,
+    reason: policy.reason ?? null,
+    dryRun: policy.dryRun === true,
+  }
+}
+
+export function outcomeLabel(o: AnswerOutcome): string {
+  if (o.status !== 200) return o.errorCode === 'TIMHOOK_ACK_FAILED' ? 'failed' : 'rejected'
+  if (o.verdict === undefined) return 'ok'
+  if (o.fallback) return 'fallback'
+  if (o.verdict.kind === 'allow') return o.verdict.msgBody !== undefined || o.verdict.cloudCustomData !== undefined ? 'rewrite' : 'allow'
+  return o.verdict.kind
+}
+
+/**
+ * Registers the recorder on a receiver.
+ * @example attachRecorder(receiver, { store, metrics, logger })
+ */
+export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics: ServerMetrics; logger: ServerLogger }): void {
+  const { store, metrics, logger } = deps
+  receiver.onAny(
+    (event, ctx) => {
+      // Before-events are recorded from onAnswer, once their decision is known.
+      if (isBeforeCommand(ctx.command)) return undefined
+      return store.write(toRecord(event, ctx, null))
+    },
+    { acknowledge: true },
+  )
+
+  receiver.onError((err) => {
+    if (err.isRejection) {
+      metrics.rejections.inc({ cause: err.code })
+      store.countRejection(err.code)
+    } else {
+      metrics.failures.inc({ cause: err.code })
+    }
+  })
+
+  const debug = logger.isLevelEnabled('debug')
+  receiver.onAnswer((o) => {
+    const outcome = outcomeLabel(o)
+    const before = o.command !== undefined && isBeforeCommand(o.command)
+    metrics.callbacks.inc({ command: commandLabel(o.command), outcome })
+    metrics.duration.observe({ phase: outcome === 'rejected' ? 'rejected' : before ? 'before' : 'after' }, o.durationMs / 1000)
+    if (before && o.ctx !== undefined && o.event !== undefined && o.status === 200) {
+      const decision = o.verdict === undefined ? null : decisionOf(o.verdict, o.fallback, o.ctx.meta)
+      if (decision !== null && (decision.rule !== null || decision.action !== null)) {
+        metrics.decisions.inc({ rule: decision.rule ?? 'none', action: decision.action ?? 'none', verdict: decision.verdict })
+      }
+      store.enqueue(toRecord(o.event, o.ctx, decision))
+    }
+    if (debug) logger.debug({ requestId: o.requestId, command: o.command, status: o.status, outcome, durationMs: Math.round(o.durationMs * 1000) / 1000 }, 'callback answered')
+  })
+}

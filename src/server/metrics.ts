@@ -1,0 +1,83 @@
+/**
+ * Prometheus metrics of `timhook serve`, in a registry of their own (not prom-client's global
+ * one, so an app embedding timhook keeps its metrics apart).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { commandInfo } from '../protocol/commands.js'
+import type { Store } from '../store/store.js'
+
+export interface ServerMetrics {
+  readonly registry: Registry
+  readonly callbacks: Counter<'command' | 'outcome'>
+  readonly rejections: Counter<'cause'>
+  readonly failures: Counter<'cause'>
+  readonly duration: Histogram<'phase'>
+  readonly decisions: Counter<'rule' | 'action' | 'verdict'>
+  readonly policyReloads: Counter<'result'>
+}
+
+/** A bounded label: Tencent's commands by name, anything else (attacker-chosen text included) as `unknown`. */
+export const commandLabel = (command: string | undefined) => (command === undefined ? 'none' : commandInfo(command) ? command : 'unknown')
+
+/**
+ * Creates the metrics and wires the store's commit reports into them.
+ * @example const metrics = createMetrics(store); res.end(await metrics.registry.metrics())
+ */
+export function createMetrics(store: Store & { readonly dropped?: number }): ServerMetrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const latency = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5]
+  const metrics: ServerMetrics = {
+    registry,
+    callbacks: new Counter({
+      name: 'timhook_callbacks_total',
+      help: 'Callbacks answered, by command and outcome (ok, allow, rewrite, deny, drop, fallback, failed, rejected)',
+      labelNames: ['command', 'outcome'],
+      registers: [registry],
+    }),
+    rejections: new Counter({ name: 'timhook_rejections_total', help: 'Requests refused before any handler ran, by cause (error code)', labelNames: ['cause'], registers: [registry] }),
+    failures: new Counter({
+      name: 'timhook_failures_total',
+      help: 'Accepted callbacks that hit a failure (late or failed decision, failed commit), by cause',
+      labelNames: ['cause'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'timhook_callback_duration_seconds',
+      help: 'Time from request to answer in the callback handler, by phase (before: a decision; after: until committed; rejected)',
+      labelNames: ['phase'],
+      buckets: latency,
+      registers: [registry],
+    }),
+    decisions: new Counter({ name: 'timhook_decisions_total', help: 'Before-send decisions by policy rule, action and verdict', labelNames: ['rule', 'action', 'verdict'], registers: [registry] }),
+    policyReloads: new Counter({ name: 'timhook_policy_reloads_total', help: 'Policy file reloads, by result (ok, error)', labelNames: ['result'], registers: [registry] }),
+  }
+  const commitDuration = new Histogram({ name: 'timhook_store_commit_duration_seconds', help: 'Duration of one store commit (one transaction)', buckets: latency, registers: [registry] })
+  const batchSize = new Histogram({ name: 'timhook_store_batch_size', help: 'Records per commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000], registers: [registry] })
+  const commitFailures = new Counter({ name: 'timhook_store_commit_failures_total', help: 'Commits that failed (database unreachable or refusing)', registers: [registry] })
+  new Gauge({
+    name: 'timhook_store_pending_records',
+    help: 'Records waiting for a commit (queued, or kept after failed commits)',
+    registers: [registry],
+    collect() {
+      this.set(store.pending)
+    },
+  })
+  new Gauge({
+    name: 'timhook_store_dropped_records',
+    help: 'Fire-and-forget records dropped because too many were kept while commits failed',
+    registers: [registry],
+    collect() {
+      this.set(store.dropped ?? 0)
+    },
+  })
+  store.onCommit((r) => {
+    if (r.error !== undefined) {
+      commitFailures.inc()
+      return
+    }
+    commitDuration.observe(r.durationMs / 1000)
+    batchSize.observe(r.size)
+  })
+  return metrics
+}

@@ -1,0 +1,191 @@
+/**
+ * `timhook serve` as a function: opens the store, builds the receiver, wires recording, policy,
+ * metrics and the admin API, and listens. The callback path goes straight to `receiver.node`
+ * (no framework on it); everything else goes through a small router.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createReceiver, type Receiver } from '../receiver/index.js'
+import { isPostgresUrl, openStore } from '../store/open-store.js'
+import type { Store } from '../store/store.js'
+import { createAdminApi, sendJson } from './admin-api.js'
+import { attachRecorder } from './attach-recorder.js'
+import type { ServerConfig } from './config.js'
+import { createLogger, type ServerLogger } from './logger.js'
+import { createMetrics, type ServerMetrics } from './metrics.js'
+import { attachPolicy, type PolicyHandle } from './attach-policy.js'
+
+export interface RunningServer {
+  /** `http://host:port`, with the port actually bound (useful with port 0). */
+  readonly url: string
+  readonly port: number
+  readonly store: Store
+  readonly metrics: ServerMetrics
+  readonly receiver: Receiver
+  readonly logger: ServerLogger
+  /** Where records go, for people: `SQLite ./timhook.db` or `PostgreSQL 127.0.0.1:5432/timhook (schema public)`. */
+  readonly storage: string
+  /** Reloads the policy file now (what SIGHUP does). */
+  reloadPolicy(): Promise<void>
+  /** Graceful stop: stop accepting, finish in-flight requests, flush, close. Idempotent. */
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  logger?: ServerLogger
+}
+
+/** A URL for people: no password. */
+export function describeStorage(config: Pick<ServerConfig, 'db' | 'pgSchema'>): string {
+  if (!isPostgresUrl(config.db)) return `SQLite ${config.db}`
+  try {
+    const u = new URL(config.db)
+    return `PostgreSQL ${u.host}${u.pathname} (schema ${config.pgSchema})`
+  } catch {
+    return 'PostgreSQL'
+  }
+}
+
+/**
+ * Starts the server.
+ * @example
+ * const server = await startServer(loadConfig({ flags: { sdkAppId: ['1400000000'], port: 8080 } }))
+ * process.on('SIGTERM', () => server.close())
+ */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const storage = describeStorage(config)
+  const store = await openStore(config.db, {
+    schema: config.pgSchema,
+    poolSize: config.pgPoolSize,
+    maxBatch: config.maxBatch,
+    onIdleError: (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection was lost; it will be replaced'),
+  })
+  const metrics = createMetrics(store)
+  let lastCommitFailed = false
+  store.onCommit((r) => {
+    if (r.error !== undefined && !lastCommitFailed) logger.error({ err: String(r.error), records: r.size }, 'store commit failed; after-callbacks are answered FAIL until it works again')
+    if (r.error === undefined && lastCommitFailed) logger.info({ records: r.size }, 'store commits work again')
+    lastCommitFailed = r.error !== undefined
+  })
+
+  const receiver = createReceiver({
+    sdkAppId: config.sdkAppId,
+    token: config.token,
+    maxSkewSeconds: config.maxSkewSeconds,
+    bodyLimit: config.bodyLimit,
+    deadlineMs: config.deadlineMs,
+    strict: config.strict,
+    logger,
+  })
+  attachRecorder(receiver, { store, metrics, logger })
+  let policy: PolicyHandle | undefined
+  try {
+    policy = config.policy === undefined ? undefined : await attachPolicy(receiver, config.policy, { metrics, logger })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+
+  const admin = createAdminApi(store, config.adminToken, logger)
+  const callbackPaths = new Set(['/', ...(config.callbackPath === undefined ? [] : [config.callbackPath])])
+  let stopping = false
+  let inFlight = 0
+  let drained: (() => void) | undefined
+
+  const readiness = async (): Promise<{ ready: boolean; error?: string }> => {
+    if (stopping) return { ready: false, error: 'shutting down' }
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([store.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1000 ms')), 1000)))])
+      return { ready: true }
+    } catch (err) {
+      return { ready: false, error: err instanceof Error ? err.message : String(err) }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    inFlight++
+    res.once('close', () => {
+      if (--inFlight === 0 && drained !== undefined) drained()
+    })
+    // Once stopping, every answer tells the client to stop reusing the connection.
+    if (stopping) res.setHeader('connection', 'close')
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    if (callbackPaths.has(path)) {
+      receiver.node(req, res)
+      return
+    }
+    const query = q === -1 ? '' : url.slice(q + 1)
+    if (path.startsWith('/api/')) {
+      admin(req, res, path, query)
+      return
+    }
+    switch (path) {
+      case '/healthz':
+        sendJson(res, 200, { ok: true })
+        return
+      case '/readyz':
+        void readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r))
+        return
+      case '/metrics':
+        metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': metrics.registry.contentType })
+            res.end(text)
+          },
+          (err: unknown) => sendJson(res, 500, { error: { code: 'METRICS_FAILED', message: String(err) } }),
+        )
+        return
+      default:
+        sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `nothing at ${path}; callbacks go to ${[...callbackPaths].join(' or ')}` } })
+    }
+  })
+  server.keepAliveTimeout = 65_000 // longer than common load-balancer idle timeouts, so they close first
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  }).catch(async (err: unknown) => {
+    await policy?.close()
+    await store.close()
+    throw err
+  })
+  const port = (server.address() as AddressInfo).port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const url = `http://${host}:${port}`
+
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      stopping = true
+      logger.info({ inFlight }, 'shutting down: no new connections; finishing in-flight requests')
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve
+          const t = setTimeout(() => {
+            logger.warn({ inFlight }, 'shutdown timeout: closing connections with requests still in flight')
+            resolve()
+          }, config.shutdownTimeoutMs)
+          t.unref()
+        })
+      }
+      server.closeAllConnections()
+      await stopped
+      await policy?.close()
+      await store.close()
+      if (store.pending > 0) logger.error({ records: store.pending }, 'closed with records that could not be committed')
+      logger.info({}, 'stopped')
+    })())
+
+  return { url, port, store, metrics, receiver, logger, storage, reloadPolicy: async () => policy?.reload(), close }
+}
