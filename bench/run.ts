@@ -1,0 +1,321 @@
+/**
+ * `npm run bench`: side-by-side HTTP benchmarks of callback receivers on loopback (docs/benchmarks.md).
+ *
+ * Each target runs in its own process pinned to CPU 0; the load generator (wrk, keep-alive, the three
+ * core callbacks mixed, signed) is pinned to CPU 1. Cases run in alternating rounds so that noise on
+ * this shared machine hits them alike; the table reports the median round and ratios between cases.
+ *
+ *   npx tsx bench/run.ts [--quick] [--rounds 3] [--duration 8] [--cases limit,naive,library,server-sqlite,server-pg,server-policy]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { sign } from '../src/protocol/signature.js'
+import { renderChart } from './lib/chart.js'
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    cases: { type: 'string' },
+    'skip-extras': { type: 'boolean', default: false },
+  },
+})
+const QUICK = args.quick
+const ROUNDS = Number(args.rounds ?? (QUICK ? 1 : 3))
+const DURATION = Number(args.duration ?? (QUICK ? 3 : 8))
+const SDK_APP_ID = '1400000000'
+const TOKEN = 'bench-token'
+const ADMIN = 'bench-admin'
+const work = join(tmpdir(), `timhook-bench-${process.pid}`)
+mkdirSync(work, { recursive: true })
+
+interface Target {
+  name: string
+  /** The argv of the target process (run under `taskset -c 0`). */
+  argv: (port: number) => string[]
+  env?: Record<string, string>
+  available: () => string | true
+}
+
+const node = process.execPath
+const pgUrl = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
+const serveArgs = (port: number, db: string, extra: string[] = []) => [
+  node, 'dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', String(port), '--sdk-app-id', SDK_APP_ID,
+  '--token', TOKEN, '--admin-token', ADMIN, '--db', db, ...extra,
+]
+let dbCounter = 0
+const TARGETS: Target[] = [
+  { name: 'limit', argv: () => [node, 'bench/targets/limit.mjs'], available: () => true },
+  { name: 'naive', argv: () => [node, 'bench/targets/naive.mjs'], available: () => true },
+  { name: 'library', argv: () => [node, 'bench/targets/library.mjs'], available: () => true },
+  {
+    name: 'server-sqlite',
+    argv: (port) => serveArgs(port, join(work, `bench-${++dbCounter}.db`)),
+    available: () => serveAvailable(),
+  },
+  {
+    name: 'server-pg',
+    argv: (port) => serveArgs(port, pgUrl!),
+    available: () => (pgUrl === undefined ? 'set TIMHOOK_BENCH_PG_URL (or TIMHOOK_TEST_PG_URL) to a PostgreSQL URL' : serveAvailable()),
+  },
+  {
+    name: 'server-policy',
+    argv: (port) => serveArgs(port, join(work, `bench-${++dbCounter}.db`), ['--policy', 'examples/policy.yaml']),
+    available: () => (existsSync('examples/policy.yaml') ? serveAvailable() : 'examples/policy.yaml is missing'),
+  },
+]
+
+function serveAvailable(): string | true {
+  try {
+    const help = execFileSync(node, ['dist/cli/main.js', 'serve', '--help'], { encoding: 'utf8' })
+    return help.includes('--db') ? true : '`timhook serve` is not built (run npm run build)'
+  } catch {
+    return '`timhook serve` is not available'
+  }
+}
+
+// ── processes ─────────────────────────────────────────────────────────────────────────────
+let nextPort = 42000 + (process.pid % 1000) * 10
+
+async function startTarget(t: Target): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
+  const port = nextPort++
+  const argv = t.argv(port)
+  const child = spawn('taskset', ['-c', '0', ...argv], {
+    env: { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn', ...t.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${t.name} exited at start: ${output.slice(-2000)}`)
+    if (Date.now() > deadline) throw new Error(`${t.name} did not listen on ${port} within 20 s: ${output.slice(-2000)}`)
+    try {
+      await fetch(`http://127.0.0.1:${port}/healthz`)
+      break
+    } catch {
+      await sleep(100)
+    }
+  }
+  return {
+    child,
+    port,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)])
+      if (child.exitCode === null) child.kill('SIGKILL')
+    },
+  }
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+interface WrkResult {
+  requests: number
+  duration_us: number
+  non2xx: number
+  socket_errors: number
+  timeouts: number
+  p50_us: number
+  p90_us: number
+  p99_us: number
+  max_us: number
+}
+
+function queries(): Record<string, string> {
+  const t = Math.floor(Date.now() / 1000)
+  const q = (command: string) =>
+    `SdkAppid=${SDK_APP_ID}&CallbackCommand=${command}&contenttype=json&ClientIP=10.0.0.1&OptPlatform=RESTAPI&Sign=${sign(TOKEN, t)}&RequestTime=${t}`
+  return { Q_BEFORE: q('Group.CallbackBeforeSendMsg'), Q_RECALL: q('Group.CallbackAfterRecallMsg'), Q_WITHDRAW: q('C2C.CallbackAfterMsgWithDraw') }
+}
+
+async function runWrk(port: number, seconds: number, connections: number, pid: number, env: Record<string, string> = {}): Promise<WrkResult & { peakRssMiB: number; rssSamples: number[] }> {
+  const samples: number[] = []
+  const sampler = setInterval(() => samples.push(rssMiB(pid)), 250)
+  const threads = Math.min(connections, 2)
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '1', 'wrk', '-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', 'bench/lib/mix.lua', `http://127.0.0.1:${port}/`], {
+      env: { ...process.env, ...queries(), ...env },
+    })
+    let text = ''
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()))
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))))
+  })
+  clearInterval(sampler)
+  const line = /WRKJSON (\{.*\})/.exec(out)
+  if (!line) throw new Error(`wrk printed no result: ${out}`)
+  return { ...(JSON.parse(line[1]!) as WrkResult), peakRssMiB: Math.max(0, ...samples), rssSamples: samples }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+const rps = (r: WrkResult) => r.requests / (r.duration_us / 1e6)
+
+// ── main ──────────────────────────────────────────────────────────────────────────────────
+async function main() {
+  const started = Date.now()
+  ensureWrk()
+  if (!existsSync('dist/index.js')) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' })
+  const wanted = args.cases?.split(',') ?? TARGETS.map((t) => t.name)
+  const cases = TARGETS.filter((t) => wanted.includes(t.name))
+  const skipped: string[] = []
+  const runnable = cases.filter((t) => {
+    const ok = t.available()
+    if (ok !== true) skipped.push(`${t.name}: ${ok}`)
+    return ok === true
+  })
+  console.log(`timhook bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; ${ROUNDS} rounds × ${DURATION} s, 100 connections, wrk on CPU 1, target on CPU 0`)
+  for (const s of skipped) console.log(`  skipped ${s}`)
+
+  const results = new Map<string, Array<WrkResult & { peakRssMiB: number }>>(runnable.map((t) => [t.name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of round % 2 === 0 ? runnable : [...runnable].reverse()) {
+      const target = await startTarget(t)
+      try {
+        await runWrk(target.port, 1, 100, target.child.pid!) // warm-up: JIT, connection pools
+        const r = await runWrk(target.port, DURATION, 100, target.child.pid!)
+        results.get(t.name)!.push(r)
+        process.stdout.write(`  round ${round + 1} ${t.name.padEnd(14)} ${Math.round(rps(r)).toLocaleString('en').padStart(8)} req/s  p99 ${(r.p99_us / 1000).toFixed(2)} ms  non-2xx ${r.non2xx}  errors ${r.socket_errors}\n`)
+      } finally {
+        await target.stop()
+      }
+    }
+  }
+
+  const summary = runnable.map((t) => {
+    const rs = results.get(t.name)!
+    return {
+      name: t.name,
+      rps: median(rs.map(rps)),
+      p50ms: median(rs.map((r) => r.p50_us)) / 1000,
+      p99ms: median(rs.map((r) => r.p99_us)) / 1000,
+      peakRssMiB: Math.max(...rs.map((r) => r.peakRssMiB)),
+      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+      errors: rs.reduce((a, r) => a + r.socket_errors + r.timeouts, 0),
+    }
+  })
+  const limit = summary.find((s) => s.name === 'limit')
+  const library = summary.find((s) => s.name === 'library')
+  console.log('\ncase            req/s      p50 ms   p99 ms   peak RSS MiB   × limit   non-2xx  errors')
+  for (const s of summary) {
+    console.log(`${s.name.padEnd(14)} ${Math.round(s.rps).toLocaleString('en').padStart(8)}   ${s.p50ms.toFixed(2).padStart(6)}   ${s.p99ms.toFixed(2).padStart(6)}   ${s.peakRssMiB.toFixed(0).padStart(12)}   ${limit ? (s.rps / limit.rps).toFixed(2).padStart(7) : '    n/a'}   ${String(s.non2xx).padStart(7)}  ${String(s.errors).padStart(6)}`)
+  }
+  const ratios: Record<string, number> = {}
+  const ratio = (a: string, b: string, label: string) => {
+    const x = summary.find((s) => s.name === a)
+    const y = summary.find((s) => s.name === b)
+    if (x && y) ratios[label] = x.rps / y.rps
+  }
+  ratio('library', 'limit', 'library / limit (target ≥ 0.90)')
+  ratio('server-sqlite', 'limit', 'server-sqlite / limit (target ≥ 0.75)')
+  ratio('naive', 'library', 'naive / library (target ≤ 0.50)')
+  ratio('server-policy', 'server-sqlite', 'server-policy / server-sqlite (target ≥ 0.90)')
+  ratio('server-pg', 'server-sqlite', 'server-pg / server-sqlite')
+  console.log('')
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(48)} ${v.toFixed(2)}`)
+
+  const extras: Record<string, unknown> = {}
+  if (!args['skip-extras'] && library !== undefined) {
+    extras.concurrency = await concurrencySweep(runnable.filter((t) => ['limit', 'library', 'server-sqlite'].includes(t.name)))
+    extras.beforeSendAt80 = await beforeSendAtRate(TARGETS.find((t) => t.name === 'library')!, library.rps * 0.8)
+    extras.soak = await soak(runnable.filter((t) => ['library', 'server-sqlite'].includes(t.name)), QUICK ? 10 : 60)
+  }
+
+  const report = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, rounds: ROUNDS, durationSeconds: DURATION, summary, ratios, extras, skipped }
+  mkdirSync('bench/results', { recursive: true })
+  writeFileSync('bench/results/latest.json', JSON.stringify(report, null, 2) + '\n')
+  writeFileSync('docs/bench-chart.svg', renderChart(summary))
+  console.log(`\nwrote bench/results/latest.json and docs/bench-chart.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  rmSync(work, { recursive: true, force: true })
+}
+
+async function concurrencySweep(targets: Target[]) {
+  console.log('\nthroughput and p99 by concurrent connections (5 s each)')
+  const out: Record<string, Array<{ connections: number; rps: number; p99ms: number; errors: number }>> = {}
+  for (const t of targets) {
+    out[t.name] = []
+    const target = await startTarget(t)
+    try {
+      await runWrk(target.port, 1, 10, target.child.pid!)
+      for (const c of [1, 10, 100, 1000]) {
+        const r = await runWrk(target.port, QUICK ? 2 : 5, c, target.child.pid!)
+        out[t.name]!.push({ connections: c, rps: rps(r), p99ms: r.p99_us / 1000, errors: r.socket_errors + r.timeouts })
+        console.log(`  ${t.name.padEnd(14)} c=${String(c).padEnd(5)} ${Math.round(rps(r)).toLocaleString('en').padStart(8)} req/s  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.socket_errors + r.timeouts}`)
+      }
+    } finally {
+      await target.stop()
+    }
+  }
+  return out
+}
+
+/** Before-send callbacks only, at a fixed rate (autocannon's overallRate: wrk cannot hold a rate). */
+async function beforeSendAtRate(t: Target, rate: number) {
+  const target = await startTarget(t)
+  try {
+    const q = queries().Q_BEFORE
+    const body = JSON.stringify({ CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: '@TGS#bench', From_Account: 'u', Random: 1, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会 — see you at 8pm' } }] })
+    const seconds = QUICK ? 3 : 10
+    const out = execFileSync('taskset', ['-c', '1', node, 'node_modules/autocannon/autocannon.js', '-j', '-c', '50', '-d', String(seconds), '-R', String(Math.round(rate)), '-m', 'POST', '-b', body, `http://127.0.0.1:${target.port}/?${q}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const r = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number; max: number }; non2xx: number; errors: number }
+    const result = { targetRate: Math.round(rate), achievedRate: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, maxms: r.latency.max, non2xx: r.non2xx, errors: r.errors }
+    console.log(`\nbefore-send only at 80 % of the library's maximum (${result.targetRate} req/s): achieved ${Math.round(result.achievedRate)} req/s, p50 ${result.p50ms} ms, p99 ${result.p99ms} ms (target ≤ 5 ms)`)
+    return result
+  } finally {
+    await target.stop()
+  }
+}
+
+/** RSS every 5 s over one long run: flat means no leak. */
+async function soak(targets: Target[], seconds: number) {
+  const out: Record<string, { rssMiB: number[]; rps: number; growthMiB: number }> = {}
+  for (const t of targets) {
+    const target = await startTarget(t)
+    try {
+      await runWrk(target.port, 2, 100, target.child.pid!)
+      const r = await runWrk(target.port, seconds, 100, target.child.pid!)
+      const every = r.rssSamples.filter((_, i) => i % 20 === 0).map((x) => Math.round(x))
+      const firstHalf = median(r.rssSamples.slice(0, r.rssSamples.length / 2))
+      const secondHalf = median(r.rssSamples.slice(r.rssSamples.length / 2))
+      out[t.name] = { rssMiB: every, rps: rps(r), growthMiB: secondHalf - firstHalf }
+      console.log(`soak ${t.name.padEnd(14)} ${seconds} s at ${Math.round(rps(r)).toLocaleString('en')} req/s — RSS every 5 s: ${every.join(', ')} MiB (median 2nd half − 1st half: ${(secondHalf - firstHalf).toFixed(1)} MiB)`)
+    } finally {
+      await target.stop()
+    }
+  }
+  return out
+}
+
+function ensureWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
+  } catch (err) {
+    // wrk --version exits 1 after printing its version; only a missing binary throws ENOENT.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return
+    if (process.getuid?.() === 0) {
+      console.log('installing wrk (apt-get install wrk)')
+      execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk'], { stdio: 'inherit' })
+      return
+    }
+    throw new Error('wrk is required: apt-get install wrk (Debian/Ubuntu) or brew install wrk')
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
