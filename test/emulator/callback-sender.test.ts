@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { createCallbackSender } from '../../src/emulator/callback-sender.js'
+import { verify } from '../../src/protocol/signature.js'
+import { listen } from '../helpers/http.js'
+import { APP, recordingBackend, type Backend } from './helpers.js'
+
+describe('callback sender', () => {
+  let backend: Backend
+  before(async () => {
+    backend = await recordingBackend((command) => {
+      if (command === 'Slow') return { delayMs: 1000 }
+      if (command === 'Status500') return { status: 500, raw: 'oops' }
+      if (command === 'NotJson') return { raw: '<html>OK</html>' }
+      if (command === 'Array') return { raw: '[1,2]' }
+      return undefined
+    })
+  })
+  after(() => backend.close())
+
+  it('sends exactly the documented query, keeping the configured path and query, without Sign when no token', async () => {
+    const sender = createCallbackSender({ url: new URL(`${backend.url}/hook/im?tenant=a`), sdkAppId: APP, timeoutMs: 2000, connections: 4 })
+    const outcome = await sender.send('Group.CallbackAfterSendMsg', { CallbackCommand: 'Group.CallbackAfterSendMsg' }, { clientIp: '10.1.2.3', optPlatform: 'RESTAPI' })
+    await sender.close()
+    assert.equal(outcome.kind, 'answered')
+    const r = backend.requests.at(-1)!
+    assert.equal(r.path, '/hook/im')
+    assert.deepEqual([...r.query.keys()], ['tenant', 'SdkAppid', 'CallbackCommand', 'contenttype', 'ClientIP', 'OptPlatform'])
+    assert.equal(r.query.get('SdkAppid'), APP)
+    assert.equal(r.query.get('CallbackCommand'), 'Group.CallbackAfterSendMsg')
+    assert.equal(r.query.get('contenttype'), 'json')
+    assert.equal(r.query.get('ClientIP'), '10.1.2.3')
+    assert.equal(r.query.get('OptPlatform'), 'RESTAPI')
+    assert.equal(r.headers['content-type'], 'application/json')
+  })
+
+  it('adds Sign and RequestTime that verify against the token', async () => {
+    const sender = createCallbackSender({ url: new URL(`${backend.url}/im`), sdkAppId: APP, token: 's3cret', timeoutMs: 2000, connections: 4 })
+    await sender.send('X.Y', {}, { clientIp: '127.0.0.1', optPlatform: 'RESTAPI' })
+    await sender.close()
+    const q = backend.requests.at(-1)!.query
+    assert.deepEqual([...q.keys()].slice(-2), ['Sign', 'RequestTime'])
+    assert.deepEqual(verify({ sign: q.get('Sign'), requestTime: q.get('RequestTime') }, { tokens: 's3cret' }), { ok: true })
+    assert.equal(verify({ sign: q.get('Sign'), requestTime: q.get('RequestTime') }, { tokens: 'other' }).ok, false)
+  })
+
+  it('reuses keep-alive connections: ten sequential callbacks open at most two sockets', async () => {
+    const sender = createCallbackSender({ url: new URL(`${backend.url}/im`), sdkAppId: APP, timeoutMs: 2000, connections: 8 })
+    const start = backend.requests.length
+    for (let i = 0; i < 10; i++) await sender.send('Keep.Alive', { i })
+    await sender.close()
+    const ports = new Set(backend.requests.slice(start).map((r) => r.remotePort))
+    // undici may open a second socket while the first is still finishing a response; never one per callback.
+    assert.ok(ports.size <= 2, `${ports.size} sockets for 10 callbacks`)
+  })
+
+  it('classifies timeout, non-200, non-JSON, non-object and refused connections as failures', async () => {
+    const sender = createCallbackSender({ url: new URL(`${backend.url}/im`), sdkAppId: APP, timeoutMs: 150, connections: 4 })
+    const slow = await sender.send('Slow', {})
+    assert.equal(slow.kind === 'failed' && slow.reason, 'timeout')
+    const status = await sender.send('Status500', {})
+    assert.equal(status.kind === 'failed' && status.reason, 'status')
+    assert.equal(status.kind === 'failed' && status.status, 500)
+    const notJson = await sender.send('NotJson', {})
+    assert.equal(notJson.kind === 'failed' && notJson.reason, 'not-json')
+    const array = await sender.send('Array', {})
+    assert.equal(array.kind === 'failed' && array.reason, 'not-json')
+    await sender.close()
+
+    const gone = await listen(() => {})
+    const url = new URL(`${gone.url}/im`)
+    await gone.close()
+    const refused = createCallbackSender({ url, sdkAppId: APP, timeoutMs: 500, connections: 1 })
+    const net = await refused.send('Any', {})
+    assert.equal(net.kind === 'failed' && net.reason, 'network')
+    await refused.close()
+  })
+})
