@@ -1,5 +1,5 @@
 /** A recording App backend and a REST client, for the emulator tests. */
-import http from 'node:http'
+import type http from 'node:http'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js'
 import { listen } from '../helpers/http.js'
 
