@@ -19,7 +19,8 @@ export function createFetchHandler(handle: Handle, bodyLimit: number): (request:
       else await readBody(request, bodyLimit, raw)
     }
     const response = await handle(raw)
-    return new Response(response.body, { status: response.status, headers: response.headers })
+    // A copy: runtimes (e.g. @hono/node-server) may add to the headers they are given.
+    return new Response(response.body, { status: response.status, headers: { ...response.headers } })
   }
 }
 

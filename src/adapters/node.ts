@@ -1,41 +1,58 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ReceiverResponse } from '../receiver/answer.js'
 import type { RawRequest } from '../receiver/handle-request.js'
-import { readNodeBody } from './read-node-body.js'
+import { readNodeBodyInto } from './read-node-body.js'
 
 /** A node:http request listener; Express calls it with a third `next` argument, which it never needs. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void
 
-type Handle = (request: RawRequest) => Promise<ReceiverResponse>
+type Process = (request: RawRequest) => ReceiverResponse | Promise<ReceiverResponse>
 
 /**
  * Adapts the receiver to node:http (and Express, which passes node's objects through).
  * @example http.createServer(receiver.node).listen(8080)
  * @example app.post('/tim/callback', receiver.node) // Express: mount before express.json()
  */
-export function createNodeListener(handle: Handle, bodyLimit: number): NodeListener {
+export function createNodeListener(process: Process, bodyLimit: number): NodeListener {
   return (req, res) => {
-    void serve(handle, bodyLimit, req, res)
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const request: RawRequest = { method: req.method, query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body: undefined }
+    // A framework body parser (express.json(), express.raw(), …) already consumed the stream.
+    const parsed = (req as { body?: unknown }).body
+    if (parsed !== undefined && req.readableEnded) {
+      request.body = parsed
+    } else if (req.method === 'POST') {
+      readNodeBodyInto(req, bodyLimit, req, (read) => {
+        if (read.ok) request.body = read.body
+        else request.bodyError = read.error
+        answer(res, process(request))
+      })
+      return
+    }
+    answer(res, process(request))
   }
 }
 
-async function serve(handle: Handle, bodyLimit: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  const query = q === -1 ? '' : url.slice(q + 1)
-  const request: RawRequest = { method: req.method, query, headers: req.headers, body: undefined }
-  // A framework body parser (express.json(), express.raw(), …) already consumed the stream.
-  const parsed = (req as { body?: unknown }).body
-  if (parsed !== undefined && req.readableEnded) {
-    request.body = parsed
-  } else if (req.method === 'POST') {
-    const read = await readNodeBody(req, bodyLimit)
-    if (read.ok) request.body = read.body
-    else request.bodyError = read.error
+function answer(res: ServerResponse, response: ReceiverResponse | Promise<ReceiverResponse>): void {
+  if (response instanceof Promise) {
+    void response.then((r) => write(res, r))
+    return
   }
-  const response = await handle(request)
+  write(res, response)
+}
+
+// Complete header objects for the few distinct 200 answers (OK, deny, drop) that make up nearly
+// all traffic, keyed by body; other answers (rewrites, rejections) get theirs built.
+const cachedHeaders = new Map<string, Record<string, string | number>>()
+
+function write(res: ServerResponse, response: ReceiverResponse): void {
   if (res.headersSent || res.destroyed) return
-  const headers: Record<string, string | number> = { ...response.headers, 'content-length': Buffer.byteLength(response.body) }
+  let headers = response.status === 200 ? cachedHeaders.get(response.body) : undefined
+  if (headers === undefined) {
+    headers = { ...response.headers, 'content-length': Buffer.byteLength(response.body) }
+    if (response.status === 200 && response.body.length < 128 && cachedHeaders.size < 64) cachedHeaders.set(response.body, headers)
+  }
   res.writeHead(response.status, headers)
   res.end(response.body)
 }

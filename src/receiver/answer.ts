@@ -1,19 +1,21 @@
 import type { TimhookError } from '../protocol/errors.js'
 import { OK_ANSWER, type Answer } from '../protocol/verdict.js'
 
-/** What the receiver answers: an HTTP status, headers and the JSON body as a string. */
+/** What the receiver answers: an HTTP status, headers and the JSON body as a string. Treat it as read-only. */
 export interface ReceiverResponse {
-  status: number
-  headers: Record<string, string>
-  body: string
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
 }
 
-const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json; charset=utf-8' })
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json; charset=utf-8' })
 const OK_BODY = JSON.stringify(OK_ANSWER)
+// The answer to nearly every callback, built once.
+const OK_RESPONSE: ReceiverResponse = Object.freeze({ status: 200, headers: JSON_HEADERS, body: OK_BODY })
 
 /** HTTP 200 with Tencent's envelope. */
 export function okResponse(answer: Answer = OK_ANSWER): ReceiverResponse {
-  return { status: 200, headers: { ...JSON_HEADERS }, body: answer === OK_ANSWER ? OK_BODY : JSON.stringify(answer) }
+  return answer === OK_ANSWER ? OK_RESPONSE : { status: 200, headers: JSON_HEADERS, body: JSON.stringify(answer) }
 }
 
 /** A 4xx/5xx with the FAIL envelope; `ErrorInfo` names the cause as "<CODE>: <message>". */

@@ -6,7 +6,7 @@ import { createFetchHandler } from '../adapters/fetch.js'
 import { createNodeListener, type NodeListener } from '../adapters/node.js'
 import type { ReceiverResponse } from './answer.js'
 import type { CallbackContext } from './context.js'
-import { handleRequest, type RawRequest } from './handle-request.js'
+import { handleRequest, processRequest, type RawRequest } from './handle-request.js'
 import { resolveOptions, type ReceiverOptions } from './options.js'
 import { createRegistry, type AnswerListener, type AnyDecider, type AnyListener, type ErrorHandler } from './registry.js'
 
@@ -100,7 +100,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       return receiver
     },
     handle,
-    node: createNodeListener(handle, resolved.bodyLimit),
+    node: createNodeListener((request) => processRequest(state, request), resolved.bodyLimit),
     fetch: createFetchHandler(handle, resolved.bodyLimit),
     bodyLimit: resolved.bodyLimit,
   }

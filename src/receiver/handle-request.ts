@@ -13,6 +13,7 @@ import { normalizePlatform } from '../protocol/decode.js'
 import { failResponse, okResponse, type ReceiverResponse } from './answer.js'
 import type { CallbackContext } from './context.js'
 import type { ResolvedOptions } from './options.js'
+import { parseQuery } from './parse-query.js'
 import type { Registry } from './registry.js'
 import { runWithDeadline } from './run-with-deadline.js'
 
@@ -57,8 +58,8 @@ interface State {
 
 function queryGetter(query: RawRequest['query']): (name: string) => string | undefined {
   if (typeof query === 'string') {
-    const params = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query)
-    return (name) => params.get(name) ?? undefined
+    const params = parseQuery(query)
+    return (name) => params[name]
   }
   if (query instanceof URLSearchParams) return (name) => query.get(name) ?? undefined
   return (name) => {
@@ -86,16 +87,22 @@ const SIGN_FAILURES = { missing: 'TIMHOOK_SIGN_MISSING', 'invalid-time': 'TIMHOO
 
 /** Handles one request. Never throws and never rejects: every failure becomes an answer. */
 export async function handleRequest(state: State, req: RawRequest): Promise<ReceiverResponse> {
-  const { options, registry } = state
-  const started = performance.now()
+  return processRequest(state, req)
+}
+
+/**
+ * The same, answering synchronously when every handler involved is synchronous: the common case
+ * costs no promise. Adapters use this; `handle()` wraps it in a promise.
+ */
+export function processRequest(state: State, req: RawRequest): ReceiverResponse | Promise<ReceiverResponse> {
+  const { options } = state
+  const started = state.registry.answerListeners.length > 0 ? performance.now() : 0
   const requestId = header(req.headers, 'x-request-id') ?? nextRequestId()
   let command: string | undefined
   let ctx: CallbackContext | undefined
   let event: Record<string, unknown> | undefined
-  let response: ReceiverResponse
-  let routed: Routed = NOT_ROUTED
   try {
-    if (req.method !== undefined && req.method.toUpperCase() !== 'POST') throw new TimhookError('TIMHOOK_METHOD_NOT_ALLOWED', req.method)
+    if (req.method !== undefined && req.method !== 'POST' && req.method.toUpperCase() !== 'POST') throw new TimhookError('TIMHOOK_METHOD_NOT_ALLOWED', req.method)
     const q = queryGetter(req.query)
     const sdkAppId = q('SdkAppid')
     if (!sdkAppId) throw new TimhookError('TIMHOOK_SDKAPPID_MISSING')
@@ -124,7 +131,7 @@ export async function handleRequest(state: State, req: RawRequest): Promise<Rece
     const decoded = decodeEvent(command, body)
     if (!decoded.ok && options.strict) throw new TimhookError('TIMHOOK_INVALID_EVENT', command, decoded.problem)
     event = body
-    ctx = {
+    const context: CallbackContext = {
       requestId,
       command,
       sdkAppId,
@@ -137,20 +144,38 @@ export async function handleRequest(state: State, req: RawRequest): Promise<Rece
       problem: decoded.ok ? undefined : decoded.problem,
       meta: {},
     }
-    if (!decoded.ok) report(state, new TimhookError('TIMHOOK_EVENT_SCHEMA_MISMATCH', command, decoded.problem), ctx)
-    routed = isBeforeCommand(command) ? await decide(state, command, body, ctx) : await notify(state, command, body, ctx)
-    response = routed.response
+    ctx = context
+    if (!decoded.ok) report(state, new TimhookError('TIMHOOK_EVENT_SCHEMA_MISMATCH', command, decoded.problem), context)
+    const routed = isBeforeCommand(command) ? decide(state, command, body, context) : notify(state, command, body, context)
+    if (routed instanceof Promise) {
+      const c = command
+      const e = event
+      return routed.then((r) => finish(state, r, requestId, c, e, context, started))
+    }
+    return finish(state, routed, requestId, command, event, context, started)
   } catch (err) {
     const error = err instanceof TimhookError ? err : new TimhookError('TIMHOOK_HANDLER_FAILED', 'receiver', String(err))
     report(state, error, ctx, requestId)
-    response = failResponse(error)
-    routed = { response, verdict: undefined, fallback: false, errorCode: error.code }
+    const response = failResponse(error)
+    return finish(state, { response, verdict: undefined, fallback: false, errorCode: error.code }, requestId, command, event, ctx, started)
   }
-  if (registry.answerListeners.length > 0) {
+}
+
+function finish(
+  state: State,
+  routed: Routed,
+  requestId: string,
+  command: string | undefined,
+  event: Record<string, unknown> | undefined,
+  ctx: CallbackContext | undefined,
+  started: number,
+): ReceiverResponse {
+  const listeners = state.registry.answerListeners
+  if (listeners.length > 0) {
     const outcome: AnswerOutcome = {
       requestId,
       command,
-      status: response.status,
+      status: routed.response.status,
       errorCode: routed.errorCode,
       verdict: routed.verdict,
       fallback: routed.fallback,
@@ -158,15 +183,15 @@ export async function handleRequest(state: State, req: RawRequest): Promise<Rece
       event,
       ctx,
     }
-    for (const listener of registry.answerListeners) {
+    for (const listener of listeners) {
       try {
         listener(outcome)
       } catch (err) {
-        options.logger.error({ requestId, err }, 'onAnswer listener threw')
+        state.options.logger.error({ requestId, err }, 'onAnswer listener threw')
       }
     }
   }
-  return response
+  return routed.response
 }
 
 interface Routed {
@@ -176,27 +201,38 @@ interface Routed {
   errorCode: ErrorCode | undefined
 }
 
-const NOT_ROUTED: Routed = { response: okResponse(), verdict: undefined, fallback: false, errorCode: undefined }
-
 /** A before-event: one decision within the deadline, or the fallback verdict. onAny listeners are not waited for. */
-async function decide(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Promise<Routed> {
+function decide(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> {
   const { options, registry } = state
   for (const listener of registry.anyListeners) {
     invoke(state, () => listener.fn(event, ctx), ctx, 'onAny')
   }
-  const decider = registry.deciders.get(command)
   if (!ctx.valid) return fallback(state, command, 'TIMHOOK_EVENT_SCHEMA_MISMATCH')
-  if (decider === undefined) return { response: okResponse(), verdict: undefined, fallback: false, errorCode: undefined }
-  const result = await runWithDeadline(() => decider(event, ctx), options.deadlineMs)
-  if (result.kind === 'late') {
+  const decider = registry.deciders.get(command)
+  if (decider === undefined) return ALLOWED
+  let result: unknown
+  try {
+    result = decider(event, ctx)
+  } catch (error) {
+    return decisionFailed(state, command, ctx, error)
+  }
+  if (!(result instanceof Promise)) return settleVerdict(state, command, ctx, result)
+  return runWithDeadline(() => result as Promise<unknown>, options.deadlineMs).then((timed) => {
+    if (timed.kind === 'value') return settleVerdict(state, command, ctx, timed.value)
+    if (timed.kind === 'error') return decisionFailed(state, command, ctx, timed.error)
     report(state, new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', command, options.deadlineMs), ctx)
     return fallback(state, command, 'TIMHOOK_DEADLINE_EXCEEDED')
-  }
-  if (result.kind === 'error') {
-    report(state, new TimhookError('TIMHOOK_HANDLER_FAILED', command, errorText(result.error)), ctx)
-    return fallback(state, command, 'TIMHOOK_HANDLER_FAILED')
-  }
-  const v = result.value
+  })
+}
+
+const ALLOWED: Routed = { response: okResponse(), verdict: undefined, fallback: false, errorCode: undefined }
+
+function decisionFailed(state: State, command: string, ctx: CallbackContext, error: unknown): Routed {
+  report(state, new TimhookError('TIMHOOK_HANDLER_FAILED', command, errorText(error)), ctx)
+  return fallback(state, command, 'TIMHOOK_HANDLER_FAILED')
+}
+
+function settleVerdict(state: State, command: string, ctx: CallbackContext, v: unknown): Routed {
   if (!isVerdict(v)) {
     report(state, new TimhookError('TIMHOOK_VERDICT_INVALID', command, `expected verdict.allow(), verdict.deny() or verdict.drop(), got ${describe(v)}`), ctx)
     return fallback(state, command, 'TIMHOOK_VERDICT_INVALID')
@@ -222,7 +258,7 @@ function fallback(state: State, command: string, errorCode: ErrorCode): Routed {
 }
 
 /** An after-event or unknown command: every listener runs; the answer waits for them (serverless runtimes stop at the answer). */
-async function notify(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Promise<Routed> {
+function notify(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> {
   const { registry } = state
   const pending: Array<Promise<boolean>> = []
   if (ctx.valid && ctx.known) {
@@ -244,13 +280,13 @@ async function notify(state: State, command: string, event: Record<string, unkno
       if (p !== undefined) pending.push(p)
     }
   }
-  if (pending.length > 0) await Promise.all(pending)
-  if (ackFailure !== undefined) {
+  if (pending.length === 0) return ALLOWED
+  return Promise.all(pending).then(() => {
+    if (ackFailure === undefined) return ALLOWED
     const error = new TimhookError('TIMHOOK_ACK_FAILED', ackFailure)
     report(state, error, ctx)
     return { response: failResponse(error), verdict: undefined, fallback: false, errorCode: error.code }
-  }
-  return { response: okResponse(), verdict: undefined, fallback: false, errorCode: undefined }
+  })
 }
 
 /** Runs a listener; a throw or rejection goes to onError. Returns a promise only for async listeners. */
