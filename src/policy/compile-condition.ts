@@ -77,7 +77,8 @@ export function compileCondition(c: ParsedCondition, path: string, ctx: CompileC
         break
       case 'not': {
         const inner = compileCondition(c.not!, at, ctx)
-        parts.push((view, now) => (inner(view, now, null) === null ? 'the negated condition did not hold' : null))
+        const said = `not ${Object.keys(c.not!).join(' and ')}`
+        parts.push((view, now) => (inner(view, now, null) === null ? said : null))
         break
       }
     }
