@@ -48,7 +48,6 @@ function check(pattern: string, flags: string): SafeRegex | string {
   } catch (err) {
     return `is not a valid regular expression: ${(err as Error).message}`
   }
-  if (re.test('')) return 'matches the empty string, so it would match every message'
   const literal = new RegExpParser({ ecmaVersion: 2022 }).parseLiteral(re.toString())
   let backreference: string | undefined
   visitRegExpAST(literal, {
@@ -69,5 +68,6 @@ function check(pattern: string, flags: string): SafeRegex | string {
       '; rewrite it so each character can be matched in only one way'
     )
   }
+  if (re.test('')) return 'matches the empty string, so it would match every message'
   return { source: pattern, test: re, all: new RegExp(pattern, unique + 'g') }
 }

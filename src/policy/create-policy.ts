@@ -309,8 +309,11 @@ function buildPolicy(rules: readonly CompiledRule[], dryRun: boolean, source: st
       const d = final.rule.denial[view.family]!
       answer = d.verdict
       code = d.code
-    } else if (final !== undefined && final.rule.then.kind === 'drop') answer = verdict.drop()
-    else answer = rewritten ? verdict.allow({ msgBody: view.body as MsgElement[] }) : verdict.allow()
+      rewritten = false // a refused message is not delivered, rewritten or not
+    } else if (final !== undefined && final.rule.then.kind === 'drop') {
+      answer = verdict.drop()
+      rewritten = false
+    } else answer = rewritten ? verdict.allow({ msgBody: view.body as MsgElement[] }) : verdict.allow()
     if (dryRun) {
       answer = verdict.allow()
       code = undefined
