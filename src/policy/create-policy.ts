@@ -205,7 +205,9 @@ function denialsOf(rule: ParsedRule, path: string, issues: PolicyIssue[]): Compi
         path: typeof then.code === 'number' ? at : `${at}.${f}`,
         message:
           typeof then.code === 'number' && inRange(code, other)
-            ? `${code} is a ${FAMILY_NAME[other]} code but the rule also applies to ${FAMILY_NAME[f]} messages (${rangeText(f)}); set scope.commands: [${other}] or give { ${other}: ${code}, ${f}: … }`
+            ? familiesOf(rule).has(other)
+              ? `${code} is a ${FAMILY_NAME[other]} code but the rule also applies to ${FAMILY_NAME[f]} messages (${rangeText(f)}); set scope.commands: [${other}] or give { ${other}: ${code}, ${f}: … }`
+              : `${code} is a ${FAMILY_NAME[other]} code but the rule applies to ${FAMILY_NAME[f]} messages only (${rangeText(f)})`
             : `${code} is outside the range for ${FAMILY_NAME[f]} messages (${rangeText(f)})`,
       })
       continue

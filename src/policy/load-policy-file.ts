@@ -33,7 +33,7 @@ export function parsePolicyText(text: string, path: string): unknown {
       throw new PolicyError([{ path: '', message: `not valid JSON: ${(err as Error).message}` }], path)
     }
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false })
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true })
   if (doc.errors.length > 0) {
     throw new PolicyError(
       doc.errors.map((e) => ({ path: '', message: `not valid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}` })),
