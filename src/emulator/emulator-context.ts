@@ -64,6 +64,11 @@ export function createEmulatorContext(options: ResolvedEmulatorOptions): Emulato
     inFlight.add(pending)
     try {
       entry.outcome = await pending
+      try {
+        options.onCallback?.(entry)
+      } catch {
+        // A logging hook must not change what the emulator does.
+      }
       return entry.outcome
     } finally {
       inFlight.delete(pending)

@@ -1,3 +1,5 @@
+import type { CallbackRecord } from './emulator-context.js'
+
 /**
  * Options of the emulator, validated once at start so that a typo fails loudly instead of
  * silently sending nothing.
@@ -45,6 +47,8 @@ export interface EmulatorOptions {
   c2cDedupMs?: number
   /** How many callback records `callbacks()` and `GET /emulator/callbacks` keep. Default 1000. */
   callbackLogSize?: number
+  /** Called once per callback when its outcome is known (the CLI logs them). */
+  onCallback?: (record: CallbackRecord) => void
   /** Clock in ms, injectable for tests. */
   now?: () => number
 }
@@ -65,6 +69,7 @@ export interface ResolvedEmulatorOptions {
   groupDedupMs: number
   c2cDedupMs: number
   callbackLogSize: number
+  onCallback: ((record: CallbackRecord) => void) | undefined
   now: () => number
 }
 
@@ -129,6 +134,7 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
     groupDedupMs: positiveInt('groupDedupMs', options.groupDedupMs, 5 * 60_000),
     c2cDedupMs: positiveInt('c2cDedupMs', options.c2cDedupMs, 120_000),
     callbackLogSize: positiveInt('callbackLogSize', options.callbackLogSize, 1000),
+    onCallback: options.onCallback,
     now: options.now ?? Date.now,
   }
 }

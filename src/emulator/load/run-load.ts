@@ -1,0 +1,151 @@
+import { decideBeforeSend } from '../before-send-decision.js'
+import { createCallbackSender, type CallbackOutcome } from '../callback-sender.js'
+import { LatencySample, type LatencySummary } from './latency-sample.js'
+import { DEFAULT_MIX, type LoadOptions, type Mix } from './load-options.js'
+import { TrafficModel } from './traffic-model.js'
+
+export interface LoadReport {
+  target: string
+  /** Requested callbacks per second. */
+  rate: number
+  durationMs: number
+  /** From the first callback to the last answer. */
+  elapsedMs: number
+  /** Callbacks sent and answered (or failed). */
+  sent: number
+  completed: number
+  /** completed / sending time: compare with `rate` to see whether the target (or this machine) kept up. */
+  achievedRate: number
+  /** Callbacks that were due but not sent because `maxInFlight` were outstanding. */
+  behind: number
+  mix: Mix
+  /** Outcome → count, over all commands: allow, rewrite, deny, deny-custom, drop (before-events), ok (after-events), http-<status>, timeout, not-json, network, invalid-answer. */
+  outcomes: Record<string, number>
+  /** Command → outcome → count. */
+  byCommand: Record<string, Record<string, number>>
+  /** Callback latency, ms: request sent → answer read. */
+  latencyMs: LatencySummary
+  /** CPU time this generator used during the run, ms (user + system, this process). */
+  cpuMs: number
+  /** completed / CPU seconds: how many callbacks/s one core of the generator can drive. */
+  callbacksPerCpuSecond: number
+}
+
+const PLATFORMS = ['iOS', 'Android', 'Web', 'RESTAPI'] as const
+
+function label(command: string, outcome: CallbackOutcome): { label: string; delivered: boolean } {
+  if (command.endsWith('BeforeSendMsg')) {
+    const d = decideBeforeSend(command.startsWith('Group.') ? 'group' : 'c2c', outcome, false)
+    if (d.kind === 'drop') return { label: 'drop', delivered: false }
+    if (d.kind === 'deny') return { label: d.code === 10016 || d.code === 20006 ? 'deny' : 'deny-custom', delivered: false }
+    if (d.failure !== undefined) return { label: failureLabel(outcome), delivered: true }
+    return { label: d.msgBody !== undefined || d.cloudCustomData !== undefined ? 'rewrite' : 'allow', delivered: true }
+  }
+  if (outcome.kind === 'answered') return { label: outcome.answer.ActionStatus === 'OK' && outcome.answer.ErrorCode === 0 ? 'ok' : 'answer-fail', delivered: true }
+  return { label: failureLabel(outcome), delivered: true }
+}
+
+function failureLabel(outcome: CallbackOutcome): string {
+  if (outcome.kind === 'answered') return 'invalid-answer'
+  return outcome.reason === 'status' ? `http-${outcome.status}` : outcome.reason
+}
+
+/**
+ * Drives a realistic callback mix at a target rate against a running callback backend, straight
+ * (no REST hop): the load source of the benchmarks. Open-loop: callbacks start on schedule whatever
+ * the answers' latency, up to `maxInFlight` outstanding.
+ * @example
+ * const report = await runLoad({ target: 'http://127.0.0.1:8080/im', token: 'secret', rate: 2000, durationMs: 10_000 })
+ * console.log(report.achievedRate, report.latencyMs.p99, report.outcomes)
+ */
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const rate = options.rate
+  if (!(rate > 0 && Number.isFinite(rate))) throw new Error(`invalid rate ${rate}: callbacks per second, > 0`)
+  if (!(options.durationMs > 0)) throw new Error(`invalid duration ${options.durationMs} ms`)
+  let url: URL
+  try {
+    url = new URL(options.target)
+  } catch {
+    throw new Error(`invalid target ${JSON.stringify(options.target)}: the backend's callback URL, e.g. http://127.0.0.1:8080/im`)
+  }
+  const mix: Mix = { ...DEFAULT_MIX, ...options.mix }
+  const sdkAppId = String(options.sdkAppId ?? '1400000000')
+  const timeoutMs = options.timeoutMs ?? 2000
+  const maxInFlight = options.maxInFlight ?? 1024
+  const sender = createCallbackSender({ url, sdkAppId, token: options.token, timeoutMs, connections: options.connections ?? 64 })
+  const model = new TrafficModel(mix, options.groups ?? 200, options.users ?? 1000)
+  const latency = new LatencySample()
+  const outcomes: Record<string, number> = {}
+  const byCommand: Record<string, Record<string, number>> = {}
+  let sent = 0
+  let completed = 0
+  let inFlight = 0
+  let due = 0
+
+  const fire = () => {
+    const planned = model.next()
+    sent++
+    inFlight++
+    const context = { clientIp: `10.0.${sent & 255}.${(sent >> 8) & 255}`, optPlatform: PLATFORMS[sent & 3]! }
+    // send() never rejects: every failure is an outcome.
+    void sender.send(planned.command, planned.body, context).then((outcome) => {
+      inFlight--
+      completed++
+      latency.record(outcome.latencyMs)
+      const { label: l, delivered } = label(planned.command, outcome)
+      outcomes[l] = (outcomes[l] ?? 0) + 1
+      const perCommand = (byCommand[planned.command] ??= {})
+      perCommand[l] = (perCommand[l] ?? 0) + 1
+      planned.then?.(delivered, outcome.kind === 'answered' && l === 'rewrite' ? outcome.answer : undefined)
+    })
+  }
+
+  const cpuAtStart = process.cpuUsage()
+  const started = performance.now()
+  let sendingMs = 0
+  await new Promise<void>((resolve) => {
+    let lastProgress = 0
+    const tick = () => {
+      const elapsed = performance.now() - started
+      if (elapsed >= options.durationMs || options.signal?.aborted) {
+        sendingMs = Math.min(elapsed, options.durationMs)
+        resolve()
+        return
+      }
+      due = Math.floor((elapsed / 1000) * rate)
+      while (sent < due && inFlight < maxInFlight) fire()
+      if (options.onProgress !== undefined && elapsed - lastProgress >= 250) {
+        lastProgress = elapsed
+        options.onProgress({ elapsedMs: elapsed, durationMs: options.durationMs, sent, completed, inFlight })
+      }
+      // Behind schedule with room in flight: come back right after pending I/O. On schedule, or
+      // waiting for answers at the in-flight cap: the next millisecond (spinning would only burn the
+      // CPU the answers need).
+      if (sent < due && inFlight < maxInFlight) setImmediate(tick)
+      else setTimeout(tick, 1)
+    }
+    tick()
+  })
+  while (inFlight > 0) await new Promise((r) => setTimeout(r, 5))
+  const elapsedMs = performance.now() - started
+  const cpu = process.cpuUsage(cpuAtStart)
+  const cpuMs = (cpu.user + cpu.system) / 1000
+  options.onProgress?.({ elapsedMs, durationMs: options.durationMs, sent, completed, inFlight })
+  await sender.close()
+  return {
+    target: options.target,
+    rate,
+    durationMs: options.durationMs,
+    elapsedMs,
+    sent,
+    completed,
+    achievedRate: completed / (Math.max(sendingMs, 1) / 1000),
+    behind: Math.max(0, due - sent),
+    mix,
+    outcomes,
+    byCommand,
+    latencyMs: latency.summary(),
+    cpuMs,
+    callbacksPerCpuSecond: completed / (Math.max(cpuMs, 1) / 1000),
+  }
+}
