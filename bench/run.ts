@@ -29,7 +29,7 @@ const ROUNDS = Number(args.rounds ?? (QUICK ? 1 : 3))
 const DURATION = Number(args.duration ?? (QUICK ? 3 : 8))
 const SDK_APP_ID = '1400000000'
 const TOKEN = 'bench-token'
-const ADMIN = 'bench-admin'
+const ADMIN = 'bench-admin-token-0123456789'
 const work = join(tmpdir(), `timhook-bench-${process.pid}`)
 mkdirSync(work, { recursive: true })
 
