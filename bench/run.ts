@@ -234,6 +234,12 @@ async function main() {
     extras.beforeSendAt80 = await beforeSendAtRate(TARGETS.find((t) => t.name === 'library')!, library.rps * 0.8)
     extras.soak = await soak(runnable.filter((t) => ['library', 'server-sqlite'].includes(t.name)), QUICK ? 10 : 60)
   }
+  if (!args['skip-extras']) {
+    console.log('\nSQLite commit throughput against batch size (bench/store.ts)')
+    const out = execFileSync(node, ['--import', 'tsx', 'bench/store.ts', '--records', QUICK ? '1000' : '4000', '--rounds', QUICK ? '1' : '3'], { encoding: 'utf8' })
+    console.log(out.trimEnd())
+    extras.sqliteBatches = out
+  }
 
   const report = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, rounds: ROUNDS, durationSeconds: DURATION, summary, ratios, extras, skipped }
   mkdirSync('bench/results', { recursive: true })
