@@ -4,9 +4,10 @@
  * condition holds (its reason) or when a mask rule collects what to replace.
  */
 import { compileSafeRegex } from './compile-safe-regex.js'
-import { originalRange, foldWord, type Folded } from './fold.js'
+import { FOLD_MULTI, FOLD_SAME, expansionOf, foldTable, foldWord, originalRange, type Folded } from './fold.js'
 import { findLinks, hostAllowed } from './find-links.js'
 import { KeywordAutomaton } from './keyword-automaton.js'
+import type { RegexPrefilter } from './regex-prefilter.js'
 import { fieldPath, type MessageView, type TextField } from './message-view.js'
 import type { Field, ParsedCondition } from './policy-schema.js'
 import type { RateStore } from './sliding-window.js'
@@ -30,6 +31,8 @@ export interface CompileContext {
   readonly mutedGroups: ReadonlyMap<string, number>
   /** Reads a keywords file named in the policy (relative paths already resolved by the caller). */
   readFile(path: string): string
+  /** The shared prefilter of regex rules with these flags that read the same text (folded or not). */
+  regexPrefilter(flags: string, fold: boolean): RegexPrefilter
   /** Reports a problem at `path` (e.g. `rules[2].when.regex`). */
   issue(path: string, message: string): void
 }
@@ -115,6 +118,12 @@ function anyOf(parts: Condition[]): Condition {
   }
 }
 
+/** The first unit of the folding of a BMP code unit (0 when it folds to nothing). */
+function foldedUnit(c: number): number {
+  const v = foldTable()[c]!
+  return v === FOLD_SAME ? c : v === FOLD_MULTI ? expansionOf(c).charCodeAt(0) || 0 : v
+}
+
 const isWordUnit = (c: number) => (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 0xdf && c <= 0x24f && c !== 0xf7)
 
 function compileKeywords(k: NonNullable<ParsedCondition['keywords']>, path: string, ctx: CompileContext): Condition {
@@ -143,17 +152,16 @@ function compileKeywords(k: NonNullable<ParsedCondition['keywords']>, path: stri
   let text = ''
   let found = -1
   let collect: Range[] | null = null
-  let folding: Folded | null = null
   let field = -1
   const onKeyword = (w: number, start: number, end: number): boolean => {
     if (whole) {
-      if (isWordUnit(text.charCodeAt(start)) && start > 0 && isWordUnit(text.charCodeAt(start - 1))) return false
-      if (isWordUnit(text.charCodeAt(end - 1)) && end < text.length && isWordUnit(text.charCodeAt(end))) return false
+      const word = words[w]!
+      if (isWordUnit(word.charCodeAt(0)) && start > 0 && isWordUnit(foldedUnit(text.charCodeAt(start - 1)))) return false
+      if (isWordUnit(word.charCodeAt(word.length - 1)) && end < text.length && isWordUnit(foldedUnit(text.charCodeAt(end)))) return false
     }
     if (found === -1) found = w
     if (collect === null) return true
-    const [s, e] = originalRange(folding!, start, end)
-    collect.push({ field, start: s, end: e })
+    collect.push({ field, start, end })
     return false
   }
   return (view, _now, ranges) => {
@@ -161,19 +169,18 @@ function compileKeywords(k: NonNullable<ParsedCondition['keywords']>, path: stri
     let reason: string | null = null
     for (let i = 0; i < all.length; i++) {
       if (!fields.has(all[i]!.kind)) continue
-      folding = view.folded(i)
-      text = folding.text
+      text = all[i]!.text
       found = -1
       collect = ranges
       field = i
-      ac.scan(text, onKeyword)
+      ac.scanFolding(text, onKeyword)
       if (found !== -1) {
         reason ??= `keyword ${quote(words[found]!)} in ${fieldPath(all[i]!)}`
         if (ranges === null) break
       }
     }
     collect = null
-    folding = null
+    text = ''
     return reason
   }
 }
@@ -187,6 +194,8 @@ function compileRegex(r: NonNullable<ParsedCondition['regex']>, path: string, ct
   const fields = new Set<Field>(r.fields ?? ['text'])
   const fold = r.fold === true
   const shown = `/${r.pattern}/`
+  const prefilter = ctx.regexPrefilter(compiled.test.flags, fold)
+  prefilter.add(r.pattern)
   return (view, _now, ranges) => {
     const all = view.fields()
     let reason: string | null = null
@@ -195,6 +204,7 @@ function compileRegex(r: NonNullable<ParsedCondition['regex']>, path: string, ct
       if (!fields.has(f.kind)) continue
       const folded = fold ? view.folded(i) : null
       const text = folded === null ? f.text : folded.text
+      if (!prefilter.maybe(view, i, text)) continue
       if (ranges === null) {
         const m = compiled.test.exec(text)
         if (m !== null) return `regex ${shown} matched ${quote(m[0])} in ${fieldPath(f)}`

@@ -11,6 +11,7 @@ import type { Decision, FiredRule, PolicyAction } from './decision.js'
 import { MessageView } from './message-view.js'
 import { PolicyError, formatPath, type PolicyIssue } from './policy-error.js'
 import { policySchema, type Family, type ParsedPolicy, type ParsedRule, type ParsedThen, type PolicyConfig } from './policy-schema.js'
+import { RegexPrefilter } from './regex-prefilter.js'
 import { maskBody, stampElement } from './rewrite-body.js'
 import { SlidingWindowStore, type RateStore } from './sliding-window.js'
 
@@ -118,6 +119,7 @@ export function createPolicy(config: PolicyConfig | unknown, options: PolicyOpti
   const mutedSenders = expiries(p.muted?.senders)
   const mutedGroups = expiries(p.muted?.groups)
   const names = new Map<string, number>()
+  const prefilters = new Map<string, RegexPrefilter>()
   const rules: CompiledRule[] = p.rules.map((rule, index) => {
     const path = `rules[${index}]`
     const name = rule.name ?? path
@@ -135,6 +137,12 @@ export function createPolicy(config: PolicyConfig | unknown, options: PolicyOpti
         return readFileSync(full, 'utf8')
       },
       issue: (at, message) => issues.push({ path: at, message }),
+      regexPrefilter(flags, fold) {
+        const key = `${flags}|${fold}`
+        let p = prefilters.get(key)
+        if (p === undefined) prefilters.set(key, (p = new RegexPrefilter(flags)))
+        return p
+      },
     })
     if (rule.then.kind === 'mask' && !canMask(rule.when)) {
       issues.push({ path: `${path}.then.mask`, message: 'nothing to mask: the condition has no keywords, regex or links (outside not)' })
@@ -152,6 +160,7 @@ export function createPolicy(config: PolicyConfig | unknown, options: PolicyOpti
     }
   })
   if (issues.length > 0) throw new PolicyError(issues, options.source)
+  for (const p of prefilters.values()) p.finish()
   return buildPolicy(rules, p.dryRun === true, options.source, [...files], rateStore)
 }
 

@@ -17,11 +17,14 @@ const MULTI = 0xfffe // table value: look the code unit up in `expansions` (zero
 const INVISIBLE = [0x00ad, 0x034f, 0x180e, 0x200b, 0x200c, 0x200d, 0x2060, 0xfeff]
 
 let table: Uint16Array | undefined
+/** Table values: */
+export const FOLD_SAME = SAME
+export const FOLD_MULTI = MULTI
 const expansions = new Map<number, string>()
 const astral = new Map<number, string>()
 
 /** Built on first use (≈ 12 ms): one NFKC + lower-case per BMP code unit. */
-function foldTable(): Uint16Array {
+export function foldTable(): Uint16Array {
   if (table !== undefined) return table
   const t = new Uint16Array(65536).fill(SAME)
   for (let c = 0; c < 65536; c++) {
@@ -43,7 +46,7 @@ function foldTable(): Uint16Array {
   return t
 }
 
-function foldAstral(cp: number): string {
+export function foldAstral(cp: number): string {
   let f = astral.get(cp)
   if (f === undefined) {
     f = String.fromCodePoint(cp).normalize('NFKC').toLowerCase()
@@ -52,10 +55,14 @@ function foldAstral(cp: number): string {
   return f
 }
 
+let units = new Uint16Array(1024) // scratch for the folded text (decide is synchronous: one user at a time)
+let origin = new Int32Array(1025) // scratch: folded index → original index
+
 /**
  * Folds `text`. Text that folding leaves unchanged (plain lower-case ASCII, most CJK) is returned
- * as is, without allocating.
- * @example foldText('Ｂｕｙ ＮＯＷ') // { text: 'buy now', map: Int32Array [0, 1, 2, 3, 4, 5, 6, 7] }
+ * as is, without allocating; text whose folding is one unit for one unit (upper case, full-width
+ * letters and punctuation) needs no index map.
+ * @example foldText('Ｂｕｙ ＮＯＷ') // { text: 'buy now', map: null }
  */
 export function foldText(text: string): Folded {
   const t = foldTable()
@@ -66,37 +73,61 @@ export function foldText(text: string): Folded {
     if (t[c] !== SAME || (c >= 0xd800 && c <= 0xdbff)) break
   }
   if (i === n) return { text, map: null }
-  // Slow path from the first unit that changes: build the folded string and its index map.
-  let out = text.slice(0, i)
-  const map: number[] = []
-  for (let k = 0; k < i; k++) map.push(k)
+  if (units.length < n * 2 + 8) {
+    units = new Uint16Array(n * 2 + 8)
+    origin = new Int32Array(n * 2 + 9)
+  }
+  let len = 0
+  let exact = true // one folded unit per original unit, in place: no map needed
+  for (let k = 0; k < i; k++) {
+    units[len] = text.charCodeAt(k)
+    origin[len++] = k
+  }
   for (; i < n; i++) {
     const c = text.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      const d = text.charCodeAt(i + 1)
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        const f = foldAstral(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000)
-        out += f
-        for (let k = 0; k < f.length; k++) map.push(i)
-        i++
+    const v = t[c]!
+    if (v === SAME && !(c >= 0xd800 && c <= 0xdbff)) {
+      units[len] = c
+      origin[len++] = i
+      continue
+    }
+    if (v !== SAME && v !== MULTI) {
+      units[len] = v
+      origin[len++] = i
+      continue
+    }
+    let f: string
+    let width = 1
+    if (v === SAME) {
+      // A high surrogate: fold the pair (styled letters such as 𝐁 are outside the BMP).
+      const d = i + 1 < n ? text.charCodeAt(i + 1) : 0
+      if (d < 0xdc00 || d > 0xdfff) {
+        units[len] = c
+        origin[len++] = i
         continue
       }
+      f = foldAstral(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000)
+      width = 2
+    } else f = expansions.get(c)!
+    if (f.length !== width) exact = false
+    if (len + f.length + 2 > units.length) {
+      const grown = new Uint16Array(units.length * 2 + f.length)
+      grown.set(units)
+      units = grown
+      const grownOrigin = new Int32Array(grown.length + 1)
+      grownOrigin.set(origin)
+      origin = grownOrigin
     }
-    const v = t[c]!
-    if (v === SAME) {
-      out += text[i]
-      map.push(i)
-    } else if (v !== MULTI) {
-      out += String.fromCharCode(v)
-      map.push(i)
-    } else {
-      const f = expansions.get(c)!
-      out += f
-      for (let k = 0; k < f.length; k++) map.push(i)
+    for (let k = 0; k < f.length; k++) {
+      units[len] = f.charCodeAt(k)
+      origin[len++] = exact ? i + k : i
     }
+    i += width - 1
   }
-  map.push(n) // the end maps to the end
-  return { text: out, map: Int32Array.from(map) }
+  origin[len] = n // the end maps to the end
+  let out = ''
+  for (let at = 0; at < len; at += 8192) out += String.fromCharCode.apply(null, units.subarray(at, Math.min(len, at + 8192)) as unknown as number[])
+  return { text: out, map: exact ? null : origin.slice(0, len + 1) }
 }
 
 /** Folds a keyword the same way as the text it is looked for in. */
@@ -112,4 +143,9 @@ export function originalRange(folded: Folded, fs: number, fe: number): [number, 
   const m = folded.map
   if (m === null) return [fs, fe]
   return [m[fs]!, Math.max(m[fe]!, m[fe - 1]! + 1)]
+}
+
+/** The folding of a code unit whose table value is FOLD_MULTI: zero or several units. */
+export function expansionOf(unit: number): string {
+  return expansions.get(unit) ?? ''
 }

@@ -7,7 +7,12 @@
 /** Called for each keyword found: its index in the list, and its `[start, end)` in the text. Return true to stop. */
 export type OnKeyword = (word: number, start: number, end: number) => boolean | void
 
+import { expansionOf, foldAstral, foldTable } from './fold.js'
+
 const NONE = -1
+// fold.ts table values, copied as literals: the scan loop reads them per character.
+const FOLD_SAME = 0xffff
+const FOLD_MULTI = 0xfffe
 
 export class KeywordAutomaton {
   /** The keywords as given (already folded by the caller), deduplicated. */
@@ -20,6 +25,8 @@ export class KeywordAutomaton {
   private readonly output: Int32Array // node → word ending here, or NONE
   private readonly dictLink: Int32Array // node → nearest node on the fail chain with an output, or NONE
   private readonly length: Int32Array // word → length in code units
+  private readonly ringMask: number // ring of the origins of the last folded units, ≥ longest word
+  private readonly ring: Int32Array
 
   /**
    * @example
@@ -52,6 +59,10 @@ export class KeywordAutomaton {
     }
     const n = kids.length
     this.length = Int32Array.from(unique, (w) => w.length)
+    let ringSize = 2
+    for (const w of unique) while (ringSize <= w.length) ringSize *= 2
+    this.ringMask = ringSize - 1
+    this.ring = new Int32Array(ringSize)
     this.output = Int32Array.from(out)
     this.edgeStart = new Int32Array(n + 1)
     let total = 0
@@ -150,6 +161,77 @@ export class KeywordAutomaton {
         if (onKeyword(w, i + 1 - this.length[w]!, i + 1) === true) return true
         hit = dictLink[hit]!
       }
+    }
+    return false
+  }
+
+  /**
+   * Like scan, over the folding of `text` (see fold.ts) computed on the fly: no folded copy is
+   * built. Reported ranges are in `text` (the original), covering whole characters.
+   */
+  scanFolding(text: string, onKeyword: OnKeyword): boolean {
+    if (this.words.length === 0) return false
+    const table = foldTable()
+    const ring = this.ring
+    const mask = this.ringMask
+    const fail = this.fail
+    const output = this.output
+    const dictLink = this.dictLink
+    let node = 0
+    let pos = 0 // folded position
+    const n = text.length
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i)
+      const v = table[c]!
+      if (v !== FOLD_MULTI && (c < 0xd800 || c > 0xdbff)) {
+        // The common case, inlined: one folded unit for one original unit.
+        const unit = v === FOLD_SAME ? c : v
+        ring[pos & mask] = i
+        let next = this.step(node, unit)
+        while (next === NONE && node !== 0) {
+          node = fail[node]!
+          next = this.step(node, unit)
+        }
+        node = next === NONE ? 0 : next
+        if ((output[node] !== NONE || dictLink[node] !== NONE) && this.report(node, pos, i + 1, onKeyword)) return true
+        pos++
+        continue
+      }
+      let f: string
+      let width = 1
+      if (v === FOLD_MULTI) f = expansionOf(c)
+      else {
+        const d = i + 1 < n ? text.charCodeAt(i + 1) : 0
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          f = foldAstral(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000)
+          width = 2
+        } else f = text[i]!
+      }
+      for (let k = 0; k < f.length; k++) {
+        ring[pos & mask] = i
+        node = this.advance(node, f.charCodeAt(k))
+        if (this.report(node, pos++, i + width, onKeyword)) return true
+      }
+      i += width - 1
+    }
+    return false
+  }
+
+  private advance(node: number, unit: number): number {
+    let next = this.step(node, unit)
+    while (next === NONE && node !== 0) {
+      node = this.fail[node]!
+      next = this.step(node, unit)
+    }
+    return next === NONE ? 0 : next
+  }
+
+  private report(node: number, pos: number, end: number, onKeyword: OnKeyword): boolean {
+    let hit = this.output[node] !== NONE ? node : this.dictLink[node]!
+    while (hit !== NONE) {
+      const w = this.output[hit]!
+      if (onKeyword(w, this.ring[(pos + 1 - this.length[w]!) & this.ringMask]!, end) === true) return true
+      hit = this.dictLink[hit]!
     }
     return false
   }

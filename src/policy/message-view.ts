@@ -18,6 +18,8 @@ export interface TextField {
 export class MessageView {
   private fieldList: TextField[] | undefined
   private foldedList: Array<Folded | undefined> = []
+  /** Changes when the body is replaced, so per-message memos know to start again. */
+  version = 0
 
   constructor(
     readonly family: Family,
@@ -72,6 +74,7 @@ export class MessageView {
 
   replaceBody(body: readonly MsgElement[]): void {
     this.body = body
+    this.version++
     this.fieldList = undefined
     this.foldedList = []
   }

@@ -36,7 +36,7 @@ export interface KeywordsConfig {
 
 export interface RegexConfig {
   pattern: string
-  /** Any of `i`, `m`, `s` (`u` is always on). */
+  /** Any of `i`, `m`, `s`, `u` (JavaScript RegExp flags). */
   flags?: string
   fields?: Field[]
   /** Match against the folded text (full-width digits become ASCII digits, etc.). */
