@@ -4,7 +4,10 @@
  * before-send throughput with the example policy against no policy. All cases run in this
  * process in alternating rounds, so machine noise hits them alike.
  *
- *   npx tsx bench/policy.ts [--rounds 5] [--iterations 20000]
+ *   npx tsx bench/policy.ts [--rounds 5] [--iterations 20000] [--server]
+ *
+ * --server also measures `timhook serve` over HTTP (autocannon, SQLite store) with and without
+ * the example policy.
  */
 import { parseArgs } from 'node:util'
 import { createPolicy, loadPolicyFile, type Policy } from '../src/policy/index.js'
@@ -12,7 +15,7 @@ import { createReceiver } from '../src/receiver/index.js'
 import { sign } from '../src/protocol/signature.js'
 import { verdict } from '../src/protocol/verdict.js'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, iterations: { type: 'string', default: '20000' } } })
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, iterations: { type: 'string', default: '20000' }, server: { type: 'boolean', default: false } } })
 const ROUNDS = Number(values.rounds)
 const N = Number(values.iterations)
 
@@ -114,3 +117,53 @@ const withPolicy = ns('receiver.handle() with examples/policy.yaml')
 console.log(`\nreceiver before-send, without a policy:   ${(without / 1000).toFixed(2)} µs/callback  (${Math.round(1e9 / without).toLocaleString('en')}/s)`)
 console.log(`receiver before-send, with the example:   ${(withPolicy / 1000).toFixed(2)} µs/callback  (${Math.round(1e9 / withPolicy).toLocaleString('en')}/s)`)
 console.log(`throughput with / without policy:         ${(without / withPolicy).toFixed(3)}`)
+
+// ── --server: `timhook serve` (SQLite store) over HTTP, with and without examples/policy.yaml ──
+if (values.server) {
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  type Cannon = (o: Record<string, unknown>) => Promise<{ requests: { average: number }; errors: number; non2xx: number }>
+  const cannonModule = 'autocannon' // untyped devDependency
+  const autocannon = ((await import(cannonModule)) as { default: Cannon }).default
+  const { configSchema } = await import('../src/server/config.js')
+  const { startServer } = await import('../src/server/start-server.js')
+  const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-'))
+  const start = (name: string, policy?: string) =>
+    startServer(configSchema.parse({ sdkAppId: APP, token: TOKEN, port: 0, logLevel: 'silent', db: join(dir, `${name}.db`), callbackPath: '/im', ...(policy === undefined ? {} : { policy }) }))
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(join(dir, 'empty.yaml'), 'rules: []\n')
+  const servers = { without: await start('without'), empty: await start('empty', join(dir, 'empty.yaml')), with: await start('with', 'examples/policy.yaml') }
+  let seq = 0
+  const requests = () => ({
+    method: 'POST' as const,
+    path: `/im?${query.toString()}`,
+    setupRequest: (req: Record<string, unknown>) => {
+      const e = events[seq % events.length]!
+      // A new Random per request: the server remembers decisions by idempotency key.
+      req.body = JSON.stringify({ ...e, From_Account: `user${seq % 500}`, Random: seq++ })
+      return req
+    },
+  })
+  const run = async (url: string) => {
+    const r = await autocannon({ url, connections: 32, duration: 3, requests: [requests()], headers: { 'content-type': 'application/json' } })
+    return { rps: r.requests.average, errors: r.errors + r.non2xx }
+  }
+  const rps: Record<string, number[]> = { without: [], empty: [], with: [] }
+  for (let round = 0; round < 4; round++) {
+    for (const name of round % 2 === 0 ? (['without', 'empty', 'with'] as const) : (['with', 'empty', 'without'] as const)) {
+      const r = await run(servers[name].url)
+      rps[name]!.push(r.rps)
+      if (r.errors > 0) console.log(`  ${name}: ${r.errors} errors`)
+    }
+  }
+  const w = median(rps.without!)
+  const p = median(rps.with!)
+  console.log(`\ntimhook serve (SQLite), Group.CallbackBeforeSendMsg over HTTP, 32 connections, 4 alternating 3 s rounds (median):`)
+  console.log(`  without a policy:            ${Math.round(w).toLocaleString('en')} callbacks/s`)
+  console.log(`  with an empty policy:        ${Math.round(median(rps.empty!)).toLocaleString('en')} callbacks/s  (the server's policy plumbing alone: ${(median(rps.empty!) / w).toFixed(3)})`)
+  console.log(`  with examples/policy.yaml:   ${Math.round(p).toLocaleString('en')} callbacks/s`)
+  console.log(`  with / without:              ${(p / w).toFixed(3)}`)
+  for (const server of Object.values(servers)) await server.close()
+  rmSync(dir, { recursive: true, force: true })
+}
