@@ -100,6 +100,12 @@ export function registerEmulator(program: Command): void {
         admins: flags.admins,
         onCallback: flags.quiet ? undefined : (r) => console.log(describeCallback(r)),
       })
+      // Registered before anything is printed: a supervisor that waits for the banner may signal at once.
+      const stop = () => {
+        running.close().then(() => process.exit(0), () => process.exit(1))
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
       const q = `sdkappid=${flags.sdkAppId}&identifier=admin&usersig=x&random=1&contenttype=json`
       console.log(`timhook emulator listening on ${running.url}`)
       console.log(`  REST API   ${running.url}/v4/group_open_http_svc/send_group_msg?${q} (and create_group, group_msg_recall, openim/sendmsg, openim/admin_msgwithdraw, million_group_open_http_svc/create_topic)`)
@@ -109,11 +115,6 @@ export function registerEmulator(program: Command): void {
           : `  callbacks  → ${flags.callbackUrl} ${token ? 'signed' : 'unsigned'}, timeout ${flags.timeoutMs} ms, ${flags.failClosed ? 'fail-closed' : 'fail-open'}`,
       )
       console.log(`  read API   ${running.url}/emulator/groups (emulator only: what members would receive)`)
-      const stop = () => {
-        running.close().then(() => process.exit(0), () => process.exit(1))
-      }
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
     })
 
   emulator
