@@ -1,4 +1,5 @@
 /** A rules file (or config object) that cannot be used, with every problem found. */
+import { TimhookError } from '../protocol/errors.js'
 
 /** One problem: where (`rules[3].then.deny.code`) and what. */
 export interface PolicyIssue {
@@ -12,14 +13,13 @@ export interface PolicyIssue {
  * @example
  * try { await loadPolicyFile('policy.yaml') } catch (err) { if (err instanceof PolicyError) console.error(err.issues) }
  */
-export class PolicyError extends Error {
-  readonly code = 'TIMHOOK_POLICY_INVALID'
+export class PolicyError extends TimhookError {
   readonly issues: readonly PolicyIssue[]
   /** The file the policy came from, when it came from one. */
   readonly source: string | undefined
 
   constructor(issues: readonly PolicyIssue[], source?: string) {
-    super(`invalid policy${source === undefined ? '' : ` ${source}`}: ${issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; ')}`)
+    super('TIMHOOK_POLICY_INVALID', source === undefined ? '' : ` ${source}`, issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; '))
     this.name = 'PolicyError'
     this.issues = issues
     this.source = source

@@ -46,6 +46,7 @@ export const ERRORS = {
     message: 'deny code %s is outside the custom ranges: groups 10100–10200, one-to-one 120001–130000',
   },
   TIMHOOK_CONFIG_INVALID: { status: 500, message: 'invalid receiver option %s: %s' },
+  TIMHOOK_POLICY_INVALID: { status: 500, message: 'invalid policy%s: %s' },
   TIMHOOK_DUPLICATE_DECIDER: {
     status: 500,
     message: '%s already has a decision handler; a before-event has exactly one (use onAny or after-events to observe)',
