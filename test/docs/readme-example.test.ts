@@ -15,6 +15,24 @@ const file = '.tmp-readme-example.mjs'
 describe('README example', { skip: !existsSync('dist/index.js') && 'dist/ is missing: run npm run build' }, () => {
   after(() => rmSync(file, { force: true }))
 
+  it('the policy example runs as written: spam denied, a phone number masked', async () => {
+    const block = /## Moderation without code[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1]
+    assert.ok(block, 'the README has the policy example')
+    const moduleFile = '.tmp-readme-policy.mjs'
+    writeFileSync(moduleFile, block + '\nexport { receiver }\n')
+    try {
+      const { receiver } = (await import(`../../${moduleFile}`)) as { receiver: { handle: (r: object) => Promise<{ body: string }> } }
+      const q = 'SdkAppid=1400000000&CallbackCommand=Group.CallbackBeforeSendMsg'
+      const send = async (text: string) =>
+        JSON.parse((await receiver.handle({ query: q, body: JSON.stringify({ GroupId: 'g', From_Account: 'a', MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] }) })).body) as Record<string, unknown>
+      assert.equal((await send('Buy Now! cheap')).ErrorCode, 1)
+      assert.deepEqual((await send('call 13812345678')).MsgBody, [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'call ***********' } }])
+      assert.deepEqual(await send('hello'), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+    } finally {
+      rmSync(moduleFile, { force: true })
+    }
+  })
+
   it('runs as written and answers allow, deny and a recall', async () => {
     assert.ok(example, 'the README has the example block')
     writeFileSync(file, example)
