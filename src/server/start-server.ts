@@ -90,7 +90,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const admin = createAdminApi(store, config.adminToken, logger)
   const callbackPaths = new Set(['/', ...(config.callbackPath === undefined ? [] : [config.callbackPath])])
   let stopping = false
-  let inFlight = 0
+  const inFlight = new Set<http.ServerResponse>()
   let drained: (() => void) | undefined
 
   const readiness = async (): Promise<{ ready: boolean; error?: string }> => {
@@ -107,9 +107,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }
 
   const server = http.createServer((req, res) => {
-    inFlight++
+    inFlight.add(res)
     res.once('close', () => {
-      if (--inFlight === 0 && drained !== undefined) drained()
+      inFlight.delete(res)
+      if (inFlight.size === 0 && drained !== undefined) drained()
     })
     // Once stopping, every answer tells the client to stop reusing the connection.
     if (stopping) res.setHeader('connection', 'close')
@@ -166,14 +167,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const close = () =>
     (closing ??= (async () => {
       stopping = true
-      logger.info({ inFlight }, 'shutting down: no new connections; finishing in-flight requests')
+      logger.info({ inFlight: inFlight.size }, 'shutting down: no new connections; finishing in-flight requests')
+      // Requests already in flight answer with `connection: close`, so their clients do not reuse the connection.
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close')
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
-      if (inFlight > 0) {
+      if (inFlight.size > 0) {
         await new Promise<void>((resolve) => {
           drained = resolve
           const t = setTimeout(() => {
-            logger.warn({ inFlight }, 'shutdown timeout: closing connections with requests still in flight')
+            logger.warn({ inFlight: inFlight.size }, 'shutdown timeout: closing connections with requests still in flight')
             resolve()
           }, config.shutdownTimeoutMs)
           t.unref()

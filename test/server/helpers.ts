@@ -75,7 +75,8 @@ export interface ChildServer {
 
 /** Runs `timhook serve` (the CLI, through tsx) as a child process on an ephemeral port. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--sdk-app-id', APP, ...args], {
+  // tsx/esm, not tsx: tsx's preflight turns SIGINT into an exit by signal, hiding the server's own handler.
+  const proc = spawn(process.execPath, ['--import', 'tsx/esm', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--sdk-app-id', APP, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env, NODE_ENV: 'test' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,7 +128,13 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
       })
     })
   }
-  const listening = await waitForLog((l) => typeof l.url === 'string' && typeof l.storage === 'string')
+  let listening: Record<string, unknown>
+  try {
+    listening = await waitForLog((l) => typeof l.url === 'string' && typeof l.storage === 'string')
+  } catch (err) {
+    proc.kill('SIGKILL')
+    throw err
+  }
   return { proc, url: String(listening.url), lines, waitForLog, exited }
 }
 
