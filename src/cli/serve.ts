@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import { ConfigError, loadConfig } from '../server/config.js'
+import { ConfigError, loadConfig, type ServerConfig } from '../server/config.js'
 import { createLogger } from '../server/logger.js'
-import { startServer } from '../server/start-server.js'
+import { startServer, type RunningServer } from '../server/start-server.js'
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value]
 
@@ -30,18 +30,20 @@ export function registerServe(program: Command): void {
     .option('--shutdown-timeout-ms <ms>', 'how long shutdown waits for in-flight requests (default 10000)')
     .action(async (opts: Record<string, unknown>) => {
       const { config: file, ...flags } = opts
-      let config
+      let config: ServerConfig
+      let server: RunningServer
       try {
         config = loadConfig({ flags, env: process.env, file: file as string | undefined })
+        server = await startServer(config, { logger: createLogger(config.logLevel) })
       } catch (err) {
+        // A configuration or rules-file mistake: say which field, exit 2, no stack trace.
         if (err instanceof ConfigError) {
           console.error(`timhook serve: ${err.message}`)
           process.exit(2)
         }
         throw err
       }
-      const logger = createLogger(config.logLevel)
-      const server = await startServer(config, { logger })
+      const { logger } = server
       logger.info(
         { url: server.url, storage: server.storage, callbackPaths: ['/', config.callbackPath].filter(Boolean), policy: config.policy ?? null, adminApi: config.adminToken !== undefined },
         `timhook listening on ${server.url} (callbacks: POST ${server.url}/${config.callbackPath ? ` or ${config.callbackPath}` : ''}); storing in ${server.storage}`,

@@ -25,8 +25,8 @@ export interface RunningServer {
   readonly logger: ServerLogger
   /** Where records go, for people: `SQLite ./timhook.db` or `PostgreSQL 127.0.0.1:5432/timhook (schema public)`. */
   readonly storage: string
-  /** Reloads the policy file now (what SIGHUP does). */
-  reloadPolicy(): Promise<void>
+  /** Reloads the policy file now (what SIGHUP does); a bad file leaves the previous rules in force. */
+  reloadPolicy(): void
   /** Graceful stop: stop accepting, finish in-flight requests, flush, close. Idempotent. */
   close(): Promise<void>
 }
@@ -81,7 +81,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   attachRecorder(receiver, { store, metrics, logger })
   let policy: PolicyHandle | undefined
   try {
-    policy = config.policy === undefined ? undefined : await attachPolicy(receiver, config.policy, { metrics, logger })
+    policy = config.policy === undefined ? undefined : attachPolicy(receiver, config.policy, { metrics, logger })
   } catch (err) {
     await store.close()
     throw err
@@ -155,7 +155,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       resolve()
     })
   }).catch(async (err: unknown) => {
-    await policy?.close()
+    policy?.close()
     await store.close()
     throw err
   })
@@ -184,11 +184,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       }
       server.closeAllConnections()
       await stopped
-      await policy?.close()
+      policy?.close()
       await store.close()
       if (store.pending > 0) logger.error({ records: store.pending }, 'closed with records that could not be committed')
       logger.info({}, 'stopped')
     })())
 
-  return { url, port, store, metrics, receiver, logger, storage, reloadPolicy: async () => policy?.reload(), close }
+  return { url, port, store, metrics, receiver, logger, storage, reloadPolicy: () => policy?.reload(), close }
 }

@@ -1,0 +1,90 @@
+/** `--policy`: the rules file decides before-sends; decisions are recorded, counted, served, reloaded. */
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { ConfigError } from '../../src/server/config.js'
+import type { RunningServer } from '../../src/server/start-server.js'
+import { admin, groupAfterSend, groupBeforeSend, postCallback, startTestServer, tempDir } from './helpers.js'
+
+const RULES = `
+rules:
+  - name: spam
+    when: { keywords: { words: ["buy now"] } }
+    then: deny
+  - name: flood
+    scope: { commands: [group] }
+    when: { rate: { per: sender, max: 2, window: 60s } }
+    then: { deny: { code: 10101, info: "slow down" } }
+  - name: phones
+    when: { regex: { pattern: "1[3-9]\\\\d{9}" } }
+    then: { mask: "*" }
+`
+
+describe('timhook serve --policy', () => {
+  const tmp = tempDir()
+  const file = `${tmp.dir}/policy.yaml`
+  let server: RunningServer
+  before(async () => {
+    writeFileSync(file, RULES)
+    server = await startTestServer({ db: `${tmp.dir}/p.db`, policy: file })
+  })
+  after(async () => {
+    await server?.close()
+    tmp.cleanup()
+  })
+
+  it('denies by rule and records rule, action and reason with the event', async () => {
+    const res = await postCallback(server.url, { ...groupBeforeSend('pg', 1, 'please buy now'), From_Account: 'spammer' })
+    assert.deepEqual([res.status, res.answer.ErrorCode], [200, 1])
+    await server.store.flush()
+    const events = (await admin(server.url, '/api/events?command=Group.CallbackBeforeSendMsg')).body.items as Array<{ decision: Record<string, unknown> }>
+    assert.equal(events[0]!.decision.rule, 'spam')
+    assert.equal(events[0]!.decision.action, 'deny')
+    assert.equal(events[0]!.decision.verdict, 'deny')
+    assert.match(String(events[0]!.decision.reason), /buy now/)
+  })
+
+  it('attaches the decision of a rewritten message to the message from its after-send', async () => {
+    const res = await postCallback(server.url, { ...groupBeforeSend('pg', 77, 'call 13812345678'), From_Account: 'masker' })
+    assert.equal(res.answer.ErrorCode, 0)
+    assert.ok(Array.isArray(res.answer.MsgBody), 'the masked body is sent back')
+    await postCallback(server.url, { ...groupAfterSend('pg', 5, 'call ***********'), From_Account: 'masker', Random: 77 })
+    await server.store.flush()
+    const m = ((await admin(server.url, '/api/messages?groupId=pg')).body.items as Array<Record<string, unknown>>)[0]!
+    const decision = m.decision as Record<string, unknown>
+    assert.deepEqual([decision.rule, decision.action, decision.rewritten], ['phones', 'mask', true])
+  })
+
+  it('answers a redelivered before-send the same, even when a rate limit would now deny it', async () => {
+    const sends = [1, 2, 2, 2].map((r) => ({ ...groupBeforeSend('rate', 900 + r), From_Account: 'fast' }))
+    const codes = []
+    for (const s of sends) codes.push((await postCallback(server.url, s)).answer.ErrorCode)
+    assert.deepEqual(codes, [0, 0, 0, 0])
+    const third = await postCallback(server.url, { ...groupBeforeSend('rate', 903), From_Account: 'fast' })
+    assert.deepEqual([third.answer.ErrorCode, third.answer.ErrorInfo], [10101, 'slow down'])
+    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    assert.match(metrics, /timhook_decisions_total\{rule="flood",action="deny",verdict="deny"\} 1/)
+    await server.store.flush()
+    const stats = (await admin(server.url, '/api/stats')).body as { decisions: { byRule: Record<string, number> } }
+    assert.equal(stats.decisions.byRule.flood, 1)
+  })
+
+  it('reloads the file on demand; a broken file keeps the previous rules in force', async () => {
+    writeFileSync(file, `rules:\n  - name: no-hello\n    when: { keywords: { words: [hello] } }\n    then: drop\n`)
+    server.reloadPolicy()
+    const dropped = await postCallback(server.url, { ...groupBeforeSend('reload', 1, 'hello there'), From_Account: 'r1' })
+    assert.equal(dropped.answer.ErrorCode, 2)
+    writeFileSync(file, `rules:\n  - name: broken\n    then: explode\n`)
+    server.reloadPolicy()
+    const still = await postCallback(server.url, { ...groupBeforeSend('reload', 2, 'hello again'), From_Account: 'r2' })
+    assert.equal(still.answer.ErrorCode, 2)
+    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    assert.match(metrics, /timhook_policy_reloads_total\{result="error"\} [1-9]/)
+  })
+
+  it('refuses to start with an invalid rules file, naming the rule', async () => {
+    const bad = `${tmp.dir}/bad.yaml`
+    writeFileSync(bad, `rules:\n  - name: oops\n    when: { keywords: { words: [] } }\n    then: deny\n`)
+    await assert.rejects(startTestServer({ db: `${tmp.dir}/bad.db`, policy: bad }), (err: unknown) => err instanceof ConfigError && /oops|rules\[0\]/.test(err.message))
+  })
+})
