@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's own test runner (TypeScript through tsx).
-// Node 20's --test does not expand globs, so the files are listed here.
+// Node 20's --test does not expand globs, so the files are listed here. A test that hangs fails
+// after 2 minutes (--test-timeout) instead of holding CI until its limit.
 // Usage: node scripts/run-tests.mjs [filter ...]   (filters match path substrings)
 import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
@@ -23,7 +24,7 @@ if (files.length === 0) {
 const reporter = process.env.TEST_REPORTER ?? 'spec'
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', '--test-timeout=120000', ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 )
 process.exit(result.status ?? 1)

@@ -15,31 +15,55 @@ type Process = (request: RawRequest) => ReceiverResponse | Promise<ReceiverRespo
  */
 export function createNodeListener(process: Process, bodyLimit: number): NodeListener {
   return (req, res) => {
-    const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    const request: RawRequest = { method: req.method, query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body: undefined }
-    // A framework body parser (express.json(), express.raw(), …) already consumed the stream.
-    const parsed = (req as { body?: unknown }).body
-    if (parsed !== undefined && req.readableEnded) {
-      request.body = parsed
-    } else if (req.method === 'POST') {
-      readNodeBodyInto(req, bodyLimit, req, (read) => {
-        if (read.ok) request.body = read.body
-        else request.bodyError = read.error
-        answer(res, process(request))
-      })
-      return
+    try {
+      serve(process, bodyLimit, req, res)
+    } catch {
+      write(res, INTERNAL)
     }
-    answer(res, process(request))
   }
 }
 
-function answer(res: ServerResponse, response: ReceiverResponse | Promise<ReceiverResponse>): void {
+function serve(process: Process, bodyLimit: number, req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? '/'
+  const q = url.indexOf('?')
+  const request: RawRequest = { method: req.method, query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body: undefined }
+  if (req.readableEnded) {
+    // Something already consumed the stream: a body parser (express.json(), express.raw(), …) or a
+    // middleware that kept the bytes. Use raw bytes when it left them; otherwise handle() explains.
+    const { body, rawBody } = req as { body?: unknown; rawBody?: unknown }
+    request.body = isRaw(body) ? body : isRaw(rawBody) ? rawBody : (body ?? {})
+  } else if (req.method === 'POST') {
+    readNodeBodyInto(req, bodyLimit, req, (read) => {
+      if (read.ok) request.body = read.body
+      else request.bodyError = read.error
+      answer(res, process, request)
+    })
+    return
+  }
+  answer(res, process, request)
+}
+
+const isRaw = (v: unknown): v is Buffer | string => Buffer.isBuffer(v) || typeof v === 'string'
+
+function answer(res: ServerResponse, process: Process, request: RawRequest): void {
+  let response: ReceiverResponse | Promise<ReceiverResponse>
+  try {
+    response = process(request)
+  } catch {
+    response = INTERNAL
+  }
   if (response instanceof Promise) {
-    void response.then((r) => write(res, r))
+    response.then((r) => write(res, r), () => write(res, INTERNAL))
     return
   }
   write(res, response)
+}
+
+// processRequest does not throw; this answer exists so that a bug can never leave a request hanging.
+const INTERNAL: ReceiverResponse = {
+  status: 500,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: 500, ErrorInfo: 'TIMHOOK_INTERNAL: the answer could not be built' }),
 }
 
 // Complete header objects for the few distinct 200 answers (OK, deny, drop) that make up nearly

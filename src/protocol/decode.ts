@@ -5,6 +5,7 @@
  */
 import type { CommandEventMap, KnownCommand } from './generated/events.js'
 import { validators } from './generated/validators.js'
+import { commandSchemas } from './schemas/index.js'
 
 interface CompiledValidator {
   (data: unknown): boolean
@@ -16,6 +17,51 @@ const compiled = validators as unknown as Record<string, CompiledValidator>
 export type DecodeResult<C extends string> =
   | { ok: true; event: C extends KnownCommand ? CommandEventMap[C] : Record<string, unknown>; known: boolean }
   | { ok: false; problem: string }
+
+type Scalar = 'string' | 'integer' | 'number'
+
+// The top-level scalar fields of each command, from the schema source. Ajv's coercion would turn
+// null or true into 0 / "" / 1 and "0x10" into 16; the protocol only sends numbers and numeric
+// strings, so those are refused before Ajv sees them.
+const scalarFields = new Map<string, Array<[string, Scalar]>>(
+  commandSchemas.map((c) => [
+    c.command,
+    Object.entries(c.fields).flatMap(([name, f]) => {
+      const type = ('schema' in f && 'required' in f ? f.schema : f).type
+      return type === 'string' || type === 'integer' || type === 'number' ? [[name, type] as [string, Scalar]] : []
+    }),
+  ]),
+)
+
+const INTEGER_TEXT = /^-?\d{1,16}$/
+const NUMBER_TEXT = /^-?\d{1,16}(?:\.\d+)?$/
+
+function scalarProblem(path: string, type: Scalar, v: unknown): string | undefined {
+  if (v === undefined) return undefined
+  if (v === null || typeof v === 'boolean' || typeof v === 'object') {
+    return `${path} must be ${type === 'string' ? 'a string' : 'a number or a numeric string'}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v)}`
+  }
+  if (type !== 'string' && typeof v === 'string' && !(type === 'integer' ? INTEGER_TEXT : NUMBER_TEXT).test(v)) {
+    return `${path} must be ${type === 'integer' ? 'an integer' : 'a number'} or its decimal digits, got ${JSON.stringify(v.slice(0, 24))}`
+  }
+  return undefined
+}
+
+function precheck(command: string, body: Record<string, unknown>): string | undefined {
+  for (const [name, type] of scalarFields.get(command) ?? []) {
+    const problem = scalarProblem(name, type, body[name])
+    if (problem !== undefined) return problem
+  }
+  const list = body.MsgSeqList
+  if (Array.isArray(list)) {
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i] as unknown
+      const problem = item !== null && typeof item === 'object' ? scalarProblem(`MsgSeqList.${i}.MsgSeq`, 'integer', (item as Record<string, unknown>).MsgSeq) : undefined
+      if (problem !== undefined) return problem
+    }
+  }
+  return undefined
+}
 
 /** True when timhook has a schema for this command. */
 export function isKnownCommand(command: string): command is KnownCommand {
@@ -31,8 +77,11 @@ export function isKnownCommand(command: string): command is KnownCommand {
  */
 export function decodeEvent<C extends string>(command: C, body: Record<string, unknown>): DecodeResult<C> {
   if (body.CallbackCommand === undefined) body.CallbackCommand = command
-  const validate = compiled[command]
+  // Own properties only: a command named "constructor" or "__proto__" is unknown, not Object.prototype's.
+  const validate = Object.hasOwn(compiled, command) ? compiled[command] : undefined
   if (validate === undefined) return { ok: true, event: body as never, known: false }
+  const problem = precheck(command, body)
+  if (problem !== undefined) return { ok: false, problem }
   if (!validate(body)) return { ok: false, problem: describe(validate.errors) }
   if (body.TopicId === '') delete body.TopicId
   return { ok: true, event: body as never, known: true }

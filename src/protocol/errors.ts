@@ -23,6 +23,7 @@ export const ERRORS = {
   TIMHOOK_COMMAND_MISMATCH: { status: 400, message: 'body CallbackCommand "%s" contradicts the query CallbackCommand "%s"' },
   TIMHOOK_INVALID_EVENT: { status: 400, message: '%s does not match its schema: %s' },
   // ── misconfiguration of the app that hosts the receiver ─────────────────────────────────
+  TIMHOOK_INTERNAL: { status: 500, message: 'internal error in timhook: %s (please report it)' },
   TIMHOOK_BODY_ALREADY_PARSED: {
     status: 500,
     message:
@@ -30,7 +31,7 @@ export const ERRORS = {
   },
   // ── failures reported to onError; the answer still goes out ─────────────────────────────
   TIMHOOK_HANDLER_FAILED: { status: 200, message: 'a %s handler threw: %s' },
-  TIMHOOK_DEADLINE_EXCEEDED: { status: 200, message: '%s decision took longer than %s ms; answered with the fallback verdict' },
+  TIMHOOK_DEADLINE_EXCEEDED: { status: 200, message: '%s took longer than %s ms; %s' },
   TIMHOOK_EVENT_SCHEMA_MISMATCH: {
     status: 200,
     message: '%s does not match its schema: %s; accepted, typed handlers skipped (set strict: true to reject instead)',

@@ -48,8 +48,17 @@ export const verdict = {
   /** Deliver the message — as sent, or rewritten (`ErrorCode 0`). */
   allow(rewrite?: Rewrite): Verdict {
     if (rewrite === undefined || (rewrite.msgBody === undefined && rewrite.cloudCustomData === undefined)) return ALLOW
-    if (rewrite.msgBody !== undefined && !Array.isArray(rewrite.msgBody)) {
-      throw new TypeError('verdict.allow({ msgBody }): msgBody must be an array of message elements')
+    const { msgBody, cloudCustomData } = rewrite
+    if (msgBody !== undefined) {
+      // Tencent delivers the original when the replacement is unusable; refusing it here says why.
+      if (!Array.isArray(msgBody) || msgBody.length === 0) {
+        throw new TypeError('verdict.allow({ msgBody }): msgBody must be a non-empty array of message elements')
+      }
+      const bad = msgBody.findIndex((el) => el === null || typeof el !== 'object' || typeof (el as { MsgType?: unknown }).MsgType !== 'string')
+      if (bad !== -1) throw new TypeError(`verdict.allow({ msgBody }): msgBody[${bad}] is not a message element ({ MsgType, MsgContent })`)
+    }
+    if (cloudCustomData !== undefined && typeof cloudCustomData !== 'string') {
+      throw new TypeError('verdict.allow({ cloudCustomData }): cloudCustomData must be a string')
     }
     return Object.freeze({ [VERDICT]: true as const, kind: 'allow' as const, ...rewrite })
   },
@@ -61,6 +70,7 @@ export const verdict = {
   deny(custom?: CustomDeny): Verdict {
     if (custom === undefined) return DENY
     const { code, info } = custom
+    if (info !== undefined && typeof info !== 'string') throw new TypeError('verdict.deny({ info }): info must be a string')
     if (!inRange(code, GROUP_DENY_RANGE) && !inRange(code, C2C_DENY_RANGE)) {
       throw new TimhookError('TIMHOOK_DENY_CODE_OUT_OF_RANGE', code)
     }
@@ -117,10 +127,16 @@ export function answerFor(command: string, v: Verdict): Answer {
   }
 }
 
-/** Reads a verdict back from an answer (used by the emulator and tests). */
+/** Reads a verdict back from an answer, as it is (no validation: it describes what was sent). */
 export function verdictOfAnswer(answer: Pick<Answer, 'ErrorCode' | 'ErrorInfo' | 'MsgBody' | 'CloudCustomData'>): Verdict {
   if (answer.ErrorCode === 0) {
-    return verdict.allow({ msgBody: answer.MsgBody, cloudCustomData: answer.CloudCustomData })
+    if (answer.MsgBody === undefined && answer.CloudCustomData === undefined) return ALLOW
+    return Object.freeze({
+      [VERDICT]: true as const,
+      kind: 'allow' as const,
+      ...(answer.MsgBody !== undefined ? { msgBody: answer.MsgBody } : {}),
+      ...(answer.CloudCustomData !== undefined ? { cloudCustomData: answer.CloudCustomData } : {}),
+    })
   }
   if (answer.ErrorCode === 1) return DENY
   if (answer.ErrorCode === 2) return DROP

@@ -72,12 +72,16 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     on(command, handler) {
       const commands: ReadonlyArray<string> = typeof command === 'string' ? [command] : command
       if (typeof handler !== 'function') throw new TimhookError('TIMHOOK_CONFIG_INVALID', 'handler', 'must be a function')
+      // Check the whole list first: a refused call registers nothing.
       for (const c of commands) {
         if (commandInfo(c) === undefined) {
           throw new TimhookError('TIMHOOK_CONFIG_INVALID', `on(${JSON.stringify(c)})`, 'not a known CallbackCommand; use onAny() to observe commands timhook does not know')
         }
+        if (isBeforeCommand(c) && registry.deciders.has(c)) throw new TimhookError('TIMHOOK_DUPLICATE_DECIDER', c)
+      }
+      if (new Set(commands).size !== commands.length) throw new TimhookError('TIMHOOK_CONFIG_INVALID', 'on()', 'a command is listed twice')
+      for (const c of commands) {
         if (isBeforeCommand(c)) {
-          if (registry.deciders.has(c)) throw new TimhookError('TIMHOOK_DUPLICATE_DECIDER', c)
           registry.deciders.set(c, handler as unknown as AnyDecider)
         } else {
           const list = registry.listeners.get(c) ?? []

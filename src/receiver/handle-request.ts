@@ -8,7 +8,7 @@ import { decodeEvent } from '../protocol/decode.js'
 import { TimhookError, type ErrorCode } from '../protocol/errors.js'
 import { parseJsonObject } from '../protocol/parse-json.js'
 import { verify } from '../protocol/signature.js'
-import { answerFor, isVerdict, type Verdict } from '../protocol/verdict.js'
+import { answerFor, isVerdict, verdict, type Verdict } from '../protocol/verdict.js'
 import { normalizePlatform } from '../protocol/decode.js'
 import { failResponse, okResponse, type ReceiverResponse } from './answer.js'
 import type { CallbackContext } from './context.js'
@@ -154,7 +154,7 @@ export function processRequest(state: State, req: RawRequest): ReceiverResponse 
     }
     return finish(state, routed, requestId, command, event, context, started)
   } catch (err) {
-    const error = err instanceof TimhookError ? err : new TimhookError('TIMHOOK_HANDLER_FAILED', 'receiver', String(err))
+    const error = err instanceof TimhookError ? err : new TimhookError('TIMHOOK_INTERNAL', errorText(err))
     report(state, error, ctx, requestId)
     const response = failResponse(error)
     return finish(state, { response, verdict: undefined, fallback: false, errorCode: error.code }, requestId, command, event, ctx, started)
@@ -187,7 +187,7 @@ function finish(
       try {
         listener(outcome)
       } catch (err) {
-        state.options.logger.error({ requestId, err }, 'onAnswer listener threw')
+        safely(() => state.options.logger.error({ requestId, err }, 'onAnswer listener threw'))
       }
     }
   }
@@ -220,7 +220,7 @@ function decide(state: State, command: string, event: Record<string, unknown>, c
   return runWithDeadline(() => result as Promise<unknown>, options.deadlineMs).then((timed) => {
     if (timed.kind === 'value') return settleVerdict(state, command, ctx, timed.value)
     if (timed.kind === 'error') return decisionFailed(state, command, ctx, timed.error)
-    report(state, new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', command, options.deadlineMs), ctx)
+    report(state, new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', `the ${command} decision`, options.deadlineMs, 'answered with the fallback verdict'), ctx)
     return fallback(state, command, 'TIMHOOK_DEADLINE_EXCEEDED')
   })
 }
@@ -247,41 +247,57 @@ function settleVerdict(state: State, command: string, ctx: CallbackContext, v: u
 
 function fallback(state: State, command: string, errorCode: ErrorCode): Routed {
   const v = state.options.fallback
-  let answer
   try {
-    answer = answerFor(command, v)
+    return { response: okResponse(answerFor(command, v)), verdict: v, fallback: true, errorCode }
   } catch {
-    // A custom fallback deny code outside this command's range: allow, as Tencent itself would on a failure.
-    answer = undefined
+    // A custom fallback deny code outside this command's range: allow, as Tencent itself would on a
+    // failure — and report allow, the verdict actually sent.
+    return { response: okResponse(), verdict: ALLOW_VERDICT, fallback: true, errorCode }
   }
-  return { response: okResponse(answer), verdict: v, fallback: true, errorCode }
 }
 
-/** An after-event or unknown command: every listener runs; the answer waits for them (serverless runtimes stop at the answer). */
+const ALLOW_VERDICT = verdict.allow()
+
+/**
+ * An after-event or unknown command: every listener runs and the answer waits for them (serverless
+ * runtimes stop at the answer) — but no longer than `deadlineMs`, so a stuck listener cannot hold
+ * the request (and its socket and body) past Tencent's 2 s. Late listeners keep running; an
+ * acknowledging one that has not finished makes the answer a 503, since nothing confirms it stored.
+ */
 function notify(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> {
-  const { registry } = state
-  const pending: Array<Promise<boolean>> = []
+  const { registry, options } = state
+  const pending: Array<Promise<unknown>> = []
   if (ctx.valid && ctx.known) {
-    for (const fn of registry.listeners.get(command) ?? []) {
-      const p = invoke(state, () => fn(event, ctx), ctx, command)
-      if (p !== undefined) pending.push(p)
+    const listeners = registry.listeners.get(command)
+    if (listeners !== undefined) {
+      for (const fn of listeners) {
+        const p = invoke(state, () => fn(event, ctx), ctx, command)
+        if (p !== undefined) pending.push(p)
+      }
     }
   }
   let ackFailure: string | undefined
+  let acksPending = 0
   for (const listener of registry.anyListeners) {
     if (listener.acknowledge) {
-      const p = settle(() => listener.fn(event, ctx)).then((error) => {
-        if (error !== undefined) ackFailure ??= errorText(error)
-        return true
-      })
-      pending.push(p)
+      acksPending++
+      pending.push(
+        settle(() => listener.fn(event, ctx)).then((error) => {
+          acksPending--
+          if (error !== undefined) ackFailure ??= errorText(error)
+        }),
+      )
     } else {
       const p = invoke(state, () => listener.fn(event, ctx), ctx, 'onAny')
       if (p !== undefined) pending.push(p)
     }
   }
   if (pending.length === 0) return ALLOWED
-  return Promise.all(pending).then(() => {
+  return runWithDeadline(() => Promise.all(pending), options.deadlineMs).then((timed) => {
+    if (timed.kind === 'late') {
+      if (acksPending > 0) ackFailure ??= `did not finish within ${options.deadlineMs} ms`
+      else report(state, new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', `the ${command} listeners`, options.deadlineMs, 'answered OK; they keep running'), ctx)
+    }
     if (ackFailure === undefined) return ALLOWED
     const error = new TimhookError('TIMHOOK_ACK_FAILED', ackFailure)
     report(state, error, ctx)
@@ -290,7 +306,7 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
 }
 
 /** Runs a listener; a throw or rejection goes to onError. Returns a promise only for async listeners. */
-function invoke(state: State, fn: () => unknown, ctx: CallbackContext, label: string): Promise<boolean> | undefined {
+function invoke(state: State, fn: () => unknown, ctx: CallbackContext, label: string): Promise<unknown> | undefined {
   let result: unknown
   try {
     result = fn()
@@ -321,14 +337,22 @@ async function settle(fn: () => unknown): Promise<unknown> {
 function report(state: State, error: TimhookError, ctx: CallbackContext | undefined, requestId = ctx?.requestId): void {
   const { registry, options } = state
   const fields = { requestId, code: error.code, command: ctx?.command }
-  if (error.isRejection) options.logger.warn(fields, error.message)
-  else options.logger.error(fields, error.message)
+  safely(() => (error.isRejection ? options.logger.warn(fields, error.message) : options.logger.error(fields, error.message)))
   for (const handler of registry.errorHandlers) {
     try {
       handler(error, ctx)
     } catch (err) {
-      options.logger.error({ requestId, err }, 'onError handler threw')
+      safely(() => options.logger.error({ requestId, err }, 'onError handler threw'))
     }
+  }
+}
+
+/** Runs a logging call; a logger that throws (a closed transport) must not turn an answer into a crash. */
+function safely(log: () => void): void {
+  try {
+    log()
+  } catch {
+    // nothing sensible is left to report to
   }
 }
 

@@ -71,6 +71,26 @@ describe('node:http adapter over a real socket', () => {
     assert.equal((await post('Group.CallbackAfterRecallMsg', padded)).status, 200)
   })
 
+  it('a stream already consumed by a middleware is explained, or used when the bytes were kept in req.rawBody — never a hang', async () => {
+    const drained = await listen(async (req, res) => {
+      const chunks: Buffer[] = []
+      for await (const chunk of req) chunks.push(chunk as Buffer)
+      if (req.url?.startsWith('/kept')) (req as { rawBody?: Buffer }).rawBody = Buffer.concat(chunks)
+      receiver.node(req, res)
+    })
+    try {
+      const q = query('Group.CallbackAfterRecallMsg', { token: TOKEN })
+      const init = { method: 'POST', body: JSON.stringify(groupRecall()), signal: AbortSignal.timeout(3000) }
+      const lost = await fetch(`${drained.url}/lost?${q}`, init)
+      assert.equal(lost.status, 500)
+      assert.match(((await lost.json()) as { ErrorInfo: string }).ErrorInfo, /^TIMHOOK_BODY_ALREADY_PARSED/)
+      const kept = await fetch(`${drained.url}/kept?${q}`, init)
+      assert.equal(kept.status, 200)
+    } finally {
+      await drained.close()
+    }
+  })
+
   it('rejects with the FAIL envelope over the socket (wrong SdkAppid)', async () => {
     const q = query('Group.CallbackAfterRecallMsg', { token: TOKEN, extra: { SdkAppid: '1' } })
     const res = await fetch(`${server.url}/?${q}`, { method: 'POST', body: JSON.stringify(groupRecall()) })

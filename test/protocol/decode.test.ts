@@ -88,6 +88,31 @@ describe('tolerant decoding', () => {
     assert.equal(body.filter((el) => isElement(el, 'TIMFaceElem')).length, 1)
   })
 
+  it('refuses null, booleans and non-decimal strings where a number or a string is documented (no silent 0)', () => {
+    const recall = (patch: Record<string, unknown>, seq: unknown = 7) => decodeEvent('Group.CallbackAfterRecallMsg', { GroupId: 'g', MsgSeqList: [{ MsgSeq: seq }], ...patch })
+    for (const [r, pattern] of [
+      [recall({}, null), /MsgSeqList\.0\.MsgSeq must be a number or a numeric string, got null/],
+      [recall({}, true), /MsgSeqList\.0\.MsgSeq .* got true/],
+      [recall({}, '0x10'), /MsgSeqList\.0\.MsgSeq must be an integer or its decimal digits, got "0x10"/],
+      [recall({}, ' 7 '), /decimal digits/],
+      [recall({ GroupId: null }), /GroupId must be a string, got null/],
+      [recall({ EventTime: false }), /EventTime .* got false/],
+      [recall({ EventTime: { t: 1 } }), /EventTime .* got an object/],
+    ] as const) {
+      assert.ok(!r.ok, `refused: ${pattern}`)
+      assert.match(r.problem, pattern)
+    }
+    assert.ok(recall({ GroupId: 12345, EventTime: '-1' }, '4294967295').ok, 'numbers for strings and negative digit strings still decode')
+  })
+
+  it('treats commands named like Object.prototype members as unknown', () => {
+    for (const command of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      assert.equal(isKnownCommand(command), false)
+      const r = decodeEvent(command, { a: 1 })
+      assert.ok(r.ok && r.known === false, command)
+    }
+  })
+
   it('names the missing required field', () => {
     const r = decodeEvent('C2C.CallbackAfterMsgWithDraw', { From_Account: 'a', To_Account: 'b' })
     assert.ok(!r.ok)

@@ -33,6 +33,13 @@ describe('verdicts on the wire', () => {
     assert.throws(() => answerFor(C, verdict.deny({ code: 10150 })), /120001–130000/)
     assert.throws(() => answerFor(G, verdict.deny({ code: 120001 })), /10100–10200/)
   })
+  it('refuses rewrites and infos Tencent could not use, saying which', () => {
+    assert.throws(() => verdict.allow({ msgBody: [] }), /non-empty array/)
+    assert.throws(() => verdict.allow({ msgBody: [{ Text: 'x' }] as never }), /msgBody\[0\] is not a message element/)
+    assert.throws(() => verdict.allow({ cloudCustomData: 5 as never }), /cloudCustomData must be a string/)
+    assert.throws(() => verdict.deny({ code: 10101, info: 123 as never }), /info must be a string/)
+  })
+
   it('reads verdicts back from answers', () => {
     assert.equal(verdictOfAnswer({ ErrorCode: 2, ErrorInfo: '' }).kind, 'drop')
     const v = verdictOfAnswer({ ErrorCode: 10101, ErrorInfo: 'no' })

@@ -53,7 +53,7 @@ describe('deadline and fallback', () => {
       r.on('Group.CallbackBeforeSendMsg', fail as () => never)
       const started = performance.now()
       const res = await post(r, groupBeforeSend())
-      assert.ok(performance.now() - started < 100)
+      assert.ok(performance.now() - started < 1000, 'did not wait for the 1000 ms budget')
       assert.equal(answerOf(res).ErrorCode, 2)
       assert.equal(errors[0]?.code, 'TIMHOOK_HANDLER_FAILED')
       assert.match(errors[0]!.message, /boom/)

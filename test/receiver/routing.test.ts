@@ -100,6 +100,70 @@ describe('routing', () => {
     assert.deepEqual(seen, [['Group.CallbackAfterSomethingNew2027', false]])
   })
 
+  it('answers OK / 0 to commands named like Object.prototype members, as to any unknown command', async () => {
+    const r = createReceiver({ sdkAppId: APP })
+    const known: boolean[] = []
+    r.onAny((_e, ctx) => void known.push(ctx.known))
+    for (const command of ['constructor', 'toString', '__proto__', 'hasOwnProperty', '__defineGetter__']) {
+      const res = await r.handle({ query: query(command), body: '{"a":1}' })
+      assert.equal(res.status, 200, command)
+      assert.deepEqual(answerOf(res), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }, command)
+    }
+    assert.deepEqual(known, [false, false, false, false, false])
+  })
+
+  it('a refused on() registers nothing', async () => {
+    const r = createReceiver({ sdkAppId: APP })
+    r.on('C2C.CallbackBeforeSendMsg', () => verdict.drop())
+    assert.throws(() => r.on(['Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg'], () => verdict.deny()), /C2C\.CallbackBeforeSendMsg already has/)
+    assert.equal(answerOf(await send(r, groupBeforeSend())).ErrorCode, 0, 'the group decider was not registered by the refused call')
+    r.on('Group.CallbackBeforeSendMsg', () => verdict.deny())
+    assert.equal(answerOf(await send(r, groupBeforeSend())).ErrorCode, 1)
+  })
+
+  it('a stuck after-event listener cannot hold the answer past deadlineMs', async () => {
+    const r = createReceiver({ sdkAppId: APP, deadlineMs: 100 })
+    const errors: string[] = []
+    r.onError((e) => errors.push(e.code))
+    r.on('Group.CallbackAfterRecallMsg', () => new Promise(() => {}))
+    const res = await send(r, groupRecall())
+    assert.deepEqual(answerOf(res), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+    assert.deepEqual(errors, ['TIMHOOK_DEADLINE_EXCEEDED'])
+  })
+
+  it('an acknowledging listener that does not finish within deadlineMs gets a 503: nothing confirms it stored', async () => {
+    const r = createReceiver({ sdkAppId: APP, deadlineMs: 100 })
+    r.onAny(() => new Promise(() => {}), { acknowledge: true })
+    const res = await send(r, c2cWithdraw())
+    assert.equal(res.status, 503)
+    assert.match(answerOf(res).ErrorInfo, /^TIMHOOK_ACK_FAILED: .*did not finish within 100 ms/)
+  })
+
+  it('onAnswer reports the verdict actually sent when a fallback deny code does not fit the command', async () => {
+    const r = createReceiver({ sdkAppId: APP, deadlineMs: 20, onDeadline: verdict.deny({ code: 10150 }) })
+    const outcomes: AnswerOutcome[] = []
+    r.onAnswer((o) => outcomes.push(o))
+    r.on('C2C.CallbackBeforeSendMsg', () => new Promise(() => {}))
+    const res = await send(r, c2cBeforeSend())
+    assert.equal(answerOf(res).ErrorCode, 0, 'a group code is never sent for a one-to-one message')
+    assert.equal(outcomes[0]?.verdict?.kind, 'allow')
+    assert.equal(outcomes[0]?.fallback, true)
+  })
+
+  it('a logger that throws changes nothing: handle() still answers', async () => {
+    const boom = () => {
+      throw new Error('logger transport closed')
+    }
+    const r = createReceiver({ sdkAppId: APP, token: 'tok', logger: { debug: boom, info: boom, warn: boom, error: boom } })
+    r.on('Group.CallbackAfterRecallMsg', () => {
+      throw new Error('listener failure, logged at error')
+    })
+    const rejected = await r.handle({ query: query('Group.CallbackAfterRecallMsg', { token: 'wrong' }), body: JSON.stringify(groupRecall()) })
+    assert.equal(rejected.status, 401)
+    const ok = await r.handle({ query: query('Group.CallbackAfterRecallMsg', { token: 'tok' }), body: JSON.stringify(groupRecall()) })
+    assert.equal(ok.status, 200)
+  })
+
   it('acknowledging onAny: the after-event answer waits for it and is a 503 FAIL when it fails', async () => {
     const r = createReceiver({ sdkAppId: APP })
     let stored = 0
@@ -120,7 +184,7 @@ describe('routing', () => {
     assert.match(answerOf(res).ErrorInfo, /^TIMHOOK_ACK_FAILED: .*commit failed/)
   })
 
-  it('acknowledging onAny never delays a before-event answer', async () => {
+  it('acknowledging onAny never delays a before-event answer', { timeout: 5000 }, async () => {
     const r = createReceiver({ sdkAppId: APP })
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
