@@ -44,10 +44,7 @@ export function registerServe(program: Command): void {
         throw err
       }
       const { logger } = server
-      logger.info(
-        { url: server.url, storage: server.storage, callbackPaths: ['/', config.callbackPath].filter(Boolean), policy: config.policy ?? null, adminApi: config.adminToken !== undefined },
-        `timhook listening on ${server.url} (callbacks: POST ${server.url}/${config.callbackPath ? ` or ${config.callbackPath}` : ''}); storing in ${server.storage}`,
-      )
+      // Handlers before the banner: whoever starts us may signal as soon as it reads the banner.
       let signals = 0
       const stop = (signal: string) => {
         if (++signals > 1) {
@@ -65,5 +62,9 @@ export function registerServe(program: Command): void {
       }
       process.on('SIGTERM', () => stop('SIGTERM'))
       process.on('SIGINT', () => stop('SIGINT'))
+      logger.info(
+        { url: server.url, storage: server.storage, callbackPaths: ['/', config.callbackPath].filter(Boolean), policy: config.policy ?? null, adminApi: config.adminToken !== undefined },
+        `timhook listening on ${server.url} (callbacks: POST ${server.url}/${config.callbackPath ? ` or ${config.callbackPath}` : ''}); storing in ${server.storage}`,
+      )
     })
 }
