@@ -123,6 +123,16 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** CPU time (user + system) the process has used, in µs; clock ticks are 10 ms on Linux. */
+function cpuMicros(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch {
+    return NaN
+  }
+}
+
 interface WrkResult {
   requests: number
   duration_us: number
@@ -142,8 +152,9 @@ function queries(): Record<string, string> {
   return { Q_BEFORE: q('Group.CallbackBeforeSendMsg'), Q_RECALL: q('Group.CallbackAfterRecallMsg'), Q_WITHDRAW: q('C2C.CallbackAfterMsgWithDraw') }
 }
 
-async function runWrk(port: number, seconds: number, connections: number, pid: number, env: Record<string, string> = {}): Promise<WrkResult & { peakRssMiB: number; rssSamples: number[] }> {
+async function runWrk(port: number, seconds: number, connections: number, pid: number, env: Record<string, string> = {}): Promise<WrkResult & { peakRssMiB: number; rssSamples: number[]; cpuUsPerRequest: number }> {
   const samples: number[] = []
+  const cpuBefore = cpuMicros(pid)
   const sampler = setInterval(() => samples.push(rssMiB(pid)), 250)
   const threads = Math.min(connections, 2)
   const out = await new Promise<string>((resolve, reject) => {
@@ -156,9 +167,11 @@ async function runWrk(port: number, seconds: number, connections: number, pid: n
     child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))))
   })
   clearInterval(sampler)
+  const cpu = cpuMicros(pid) - cpuBefore
   const line = /WRKJSON (\{.*\})/.exec(out)
   if (!line) throw new Error(`wrk printed no result: ${out}`)
-  return { ...(JSON.parse(line[1]!) as WrkResult), peakRssMiB: Math.max(0, ...samples), rssSamples: samples }
+  const result = JSON.parse(line[1]!) as WrkResult
+  return { ...result, peakRssMiB: Math.max(0, ...samples), rssSamples: samples, cpuUsPerRequest: cpu / Math.max(1, result.requests) }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -181,7 +194,7 @@ async function main() {
   console.log(`timhook bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; ${ROUNDS} rounds × ${DURATION} s, 100 connections, wrk on CPU 1, target on CPU 0`)
   for (const s of skipped) console.log(`  skipped ${s}`)
 
-  const results = new Map<string, Array<WrkResult & { peakRssMiB: number }>>(runnable.map((t) => [t.name, []]))
+  const results = new Map<string, Array<WrkResult & { peakRssMiB: number; cpuUsPerRequest: number }>>(runnable.map((t) => [t.name, []]))
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of round % 2 === 0 ? runnable : [...runnable].reverse()) {
       const target = await startTarget(t)
@@ -189,7 +202,7 @@ async function main() {
         await runWrk(target.port, 1, 100, target.child.pid!) // warm-up: JIT, connection pools
         const r = await runWrk(target.port, DURATION, 100, target.child.pid!)
         results.get(t.name)!.push(r)
-        process.stdout.write(`  round ${round + 1} ${t.name.padEnd(14)} ${Math.round(rps(r)).toLocaleString('en').padStart(8)} req/s  p99 ${(r.p99_us / 1000).toFixed(2)} ms  non-2xx ${r.non2xx}  errors ${r.socket_errors}\n`)
+        process.stdout.write(`  round ${round + 1} ${t.name.padEnd(14)} ${Math.round(rps(r)).toLocaleString('en').padStart(8)} req/s  p99 ${(r.p99_us / 1000).toFixed(2)} ms  CPU ${r.cpuUsPerRequest.toFixed(1)} µs/req  non-2xx ${r.non2xx}  errors ${r.socket_errors}\n`)
       } finally {
         await target.stop()
       }
@@ -204,15 +217,19 @@ async function main() {
       p50ms: median(rs.map((r) => r.p50_us)) / 1000,
       p99ms: median(rs.map((r) => r.p99_us)) / 1000,
       peakRssMiB: Math.max(...rs.map((r) => r.peakRssMiB)),
+      cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
       non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
       errors: rs.reduce((a, r) => a + r.socket_errors + r.timeouts, 0),
     }
   })
   const limit = summary.find((s) => s.name === 'limit')
   const library = summary.find((s) => s.name === 'library')
-  console.log('\ncase            req/s      p50 ms   p99 ms   peak RSS MiB   × limit   non-2xx  errors')
+  // Two views: throughput (what the case sustains on this machine now) and CPU per request of the
+  // target process (what each callback costs; much less sensitive to other load on a shared machine).
+  console.log('\ncase            req/s      p50 ms   p99 ms   peak RSS MiB   × limit   CPU µs/req   limit CPU ÷ case CPU   non-2xx  errors')
   for (const s of summary) {
-    console.log(`${s.name.padEnd(14)} ${Math.round(s.rps).toLocaleString('en').padStart(8)}   ${s.p50ms.toFixed(2).padStart(6)}   ${s.p99ms.toFixed(2).padStart(6)}   ${s.peakRssMiB.toFixed(0).padStart(12)}   ${limit ? (s.rps / limit.rps).toFixed(2).padStart(7) : '    n/a'}   ${String(s.non2xx).padStart(7)}  ${String(s.errors).padStart(6)}`)
+    const cpuRatio = limit ? (limit.cpuUsPerRequest / s.cpuUsPerRequest).toFixed(2) : 'n/a'
+    console.log(`${s.name.padEnd(14)} ${Math.round(s.rps).toLocaleString('en').padStart(8)}   ${s.p50ms.toFixed(2).padStart(6)}   ${s.p99ms.toFixed(2).padStart(6)}   ${s.peakRssMiB.toFixed(0).padStart(12)}   ${limit ? (s.rps / limit.rps).toFixed(2).padStart(7) : '    n/a'}   ${s.cpuUsPerRequest.toFixed(1).padStart(10)}   ${cpuRatio.padStart(20)}   ${String(s.non2xx).padStart(7)}  ${String(s.errors).padStart(6)}`)
   }
   const ratios: Record<string, number> = {}
   const ratio = (a: string, b: string, label: string) => {
