@@ -1,64 +1,39 @@
 /**
  * SQLite through better-sqlite3: WAL with `synchronous = FULL`, so a committed transaction
  * survives a power cut, and one transaction per batch so one fsync serves the whole batch.
+ *
+ * Writes run in a writer thread (src/store/sqlite-writer.ts): the fsync blocks that thread, not
+ * the event loop that answers callbacks. Reads (admin API, stats, readiness) use a connection of
+ * their own on the main thread; WAL lets them run while the writer commits.
  */
 import Database from 'better-sqlite3'
 import type { StoreBackend } from './create-store.js'
-import type { WriteRow } from './records.js'
 import * as sql from './sql.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
+import { startSqliteWriter, type SqliteWriter, type SqliteWriterOptions } from './sqlite-writer.js'
+
+export type SqliteOptions = SqliteWriterOptions
 
 /**
- * Opens (and creates or migrates) a SQLite database file.
+ * Opens (and creates or migrates) a SQLite database file, and starts its writer thread.
  * @example const store = createStore(openSqliteBackend('./timhook.db'))
  */
-export function openSqliteBackend(path: string): StoreBackend {
+export function openSqliteBackend(path: string, options: SqliteOptions = {}): StoreBackend & { readonly writer: SqliteWriter } {
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = FULL')
   db.pragma('busy_timeout = 5000')
+  // Migrations run here, before the writer starts, so a file newer than this timhook is refused at open.
   migrate(db)
-
-  const insertEvent = db.prepare(sql.INSERT_EVENT)
-  const insertMessage = db.prepare(sql.INSERT_MESSAGE)
-  const insertRecall = db.prepare(sql.INSERT_RECALL)
-  const markRecalled = db.prepare(sql.MARK_RECALLED)
-  const insertDecision = db.prepare(sql.INSERT_DECISION)
-  const attachDecision = db.prepare(sql.ATTACH_DECISION)
-  const countRejections = db.prepare(sql.COUNT_REJECTIONS)
-
-  const commit = db.transaction((rows: WriteRow[]) => {
-    const rejections = new Map<string, number>()
-    for (const r of rows) {
-      switch (r.kind) {
-        case 'event':
-          insertEvent.run(r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision)
-          break
-        case 'message':
-          insertMessage.run(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.sendKey)
-          break
-        case 'recall':
-          insertRecall.run(r.key, r.recalledAt, r.recalledBy)
-          markRecalled.run(r.recalledAt, r.recalledBy, r.key)
-          break
-        case 'decision':
-          insertDecision.run(r.sendKey, r.decision)
-          attachDecision.run(r.decision, r.sendKey)
-          break
-        case 'rejection':
-          rejections.set(r.cause, (rejections.get(r.cause) ?? 0) + 1)
-          break
-      }
-    }
-    for (const [cause, n] of rejections) countRejections.run(cause, n)
-  })
+  db.pragma('query_only = ON')
+  const writer = startSqliteWriter(path, options)
 
   const all = (q: sql.SqlQuery) => db.prepare(q.text).all(...q.params) as Array<Record<string, unknown>>
   const rows = (text: string) => db.prepare(text).all() as Array<Record<string, unknown>>
 
   return {
     kind: 'sqlite',
-    commit: (batch) => commit.immediate(batch),
+    writer,
+    commit: (batch) => writer.commit(batch),
     listMessages: (q) => sql.messagePage(all(sql.messageSelect(q)), q.limit),
     listEvents: (q) => sql.eventPage(all(sql.eventSelect(q)), q.limit),
     stats() {
@@ -73,7 +48,8 @@ export function openSqliteBackend(path: string): StoreBackend {
     ping() {
       db.prepare('SELECT 1').get()
     },
-    close() {
+    async close() {
+      await writer.close()
       if (db.open) db.close()
     },
   }

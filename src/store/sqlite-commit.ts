@@ -1,0 +1,49 @@
+/**
+ * The SQLite write path: prepared statements and the one-transaction-per-batch commit. Runs in
+ * the writer thread (src/store/sqlite-writer-thread.ts), the only connection that writes.
+ */
+import type Database from 'better-sqlite3'
+import type { WriteRow } from './records.js'
+import * as sql from './sql.js'
+
+/**
+ * Prepares the statements and returns the batch commit: all rows in one `BEGIN IMMEDIATE`
+ * transaction, all or nothing; it returns once the commit is durable (WAL, `synchronous = FULL`).
+ * @example const commit = prepareCommit(db); commit(planWrites(record))
+ */
+export function prepareCommit(db: Database.Database): (rows: WriteRow[]) => void {
+  const insertEvent = db.prepare(sql.INSERT_EVENT)
+  const insertMessage = db.prepare(sql.INSERT_MESSAGE)
+  const insertRecall = db.prepare(sql.INSERT_RECALL)
+  const markRecalled = db.prepare(sql.MARK_RECALLED)
+  const insertDecision = db.prepare(sql.INSERT_DECISION)
+  const attachDecision = db.prepare(sql.ATTACH_DECISION)
+  const countRejections = db.prepare(sql.COUNT_REJECTIONS)
+
+  const commit = db.transaction((rows: WriteRow[]) => {
+    const rejections = new Map<string, number>()
+    for (const r of rows) {
+      switch (r.kind) {
+        case 'event':
+          insertEvent.run(r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision)
+          break
+        case 'message':
+          insertMessage.run(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.sendKey)
+          break
+        case 'recall':
+          insertRecall.run(r.key, r.recalledAt, r.recalledBy)
+          markRecalled.run(r.recalledAt, r.recalledBy, r.key)
+          break
+        case 'decision':
+          insertDecision.run(r.sendKey, r.decision)
+          attachDecision.run(r.decision, r.sendKey)
+          break
+        case 'rejection':
+          rejections.set(r.cause, (rejections.get(r.cause) ?? 0) + 1)
+          break
+      }
+    }
+    for (const [cause, n] of rejections) countRejections.run(cause, n)
+  })
+  return (rows) => commit.immediate(rows)
+}

@@ -1,0 +1,37 @@
+/**
+ * The SQLite writer thread (a node:worker_threads worker started by `startSqliteWriter`): it owns
+ * the one connection that writes, so the fsync of each commit blocks this thread and not the
+ * server's event loop. Messages are handled one at a time, in order: one transaction per batch,
+ * answered `done` once durable or `failed` with the error. Anything thrown outside a commit
+ * (the file cannot be opened, …) ends the thread; the main side then fails its pending commits.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import Database from 'better-sqlite3'
+import { prepareCommit } from './sqlite-commit.js'
+import type { FromWriter, ToWriter, WriterData } from './sqlite-writer.js'
+
+const { path, busyTimeoutMs } = workerData as WriterData
+const port = parentPort!
+const db = new Database(path)
+db.pragma('journal_mode = WAL')
+db.pragma('synchronous = FULL')
+db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`)
+const commit = prepareCommit(db)
+
+const send = (m: FromWriter) => port.postMessage(m)
+
+port.on('message', (m: ToWriter) => {
+  if (m.type === 'close') {
+    db.close()
+    port.close()
+    return
+  }
+  try {
+    commit(m.rows)
+    send({ type: 'done', id: m.id })
+  } catch (err) {
+    const e = err as { message?: unknown; code?: unknown }
+    send({ type: 'failed', id: m.id, message: String(e?.message ?? err), code: typeof e?.code === 'string' ? e.code : undefined })
+  }
+})
+send({ type: 'ready' })
