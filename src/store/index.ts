@@ -3,7 +3,7 @@ export type { Store, Page, MessageQuery, EventQuery, MessageItem, EventItem, Sta
 export type { CallbackRecord, DecisionRecord } from './records.js'
 export { planWrites } from './records.js'
 export { createStore, type StoreBackend, type StoreOptions } from './create-store.js'
-export { openSqliteBackend, type SqliteOptions } from './sqlite-backend.js'
+export { openSqliteBackend, type SqliteOptions, type SqliteBackend } from './sqlite-backend.js'
 export { SqliteWriteError, type SqliteWriter } from './sqlite-writer.js'
 export { openPostgresBackend, type PostgresOptions } from './postgres-backend.js'
 export { openStore, isPostgresUrl, type OpenStoreOptions } from './open-store.js'

@@ -8,17 +8,25 @@
  */
 import Database from 'better-sqlite3'
 import type { StoreBackend } from './create-store.js'
+import type { WriteRow } from './records.js'
 import * as sql from './sql.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 import { startSqliteWriter, type SqliteWriter, type SqliteWriterOptions } from './sqlite-writer.js'
 
 export type SqliteOptions = SqliteWriterOptions
 
+/** The SQLite backend: its commits are asynchronous (they run in the writer thread). */
+export interface SqliteBackend extends StoreBackend {
+  readonly writer: SqliteWriter
+  commit(rows: WriteRow[]): Promise<void>
+  close(): Promise<void>
+}
+
 /**
  * Opens (and creates or migrates) a SQLite database file, and starts its writer thread.
  * @example const store = createStore(openSqliteBackend('./timhook.db'))
  */
-export function openSqliteBackend(path: string, options: SqliteOptions = {}): StoreBackend & { readonly writer: SqliteWriter } {
+export function openSqliteBackend(path: string, options: SqliteOptions = {}): SqliteBackend {
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
   db.pragma('busy_timeout = 5000')
