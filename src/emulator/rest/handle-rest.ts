@@ -29,7 +29,8 @@ export interface RestRequest {
 export async function handleRest(ctx: EmulatorContext, req: RestRequest): Promise<Record<string, unknown>> {
   try {
     if (req.method !== 'POST') return fail(BAD_URL, `REST APIs are POST requests; got ${req.method}`)
-    const route = ROUTES[req.api]
+    // Own keys only: `v4/constructor` must be an unknown API, not Object.prototype's.
+    const route = Object.hasOwn(ROUTES, req.api) ? ROUTES[req.api] : undefined
     if (route === undefined) return fail(NO_RESOURCE, `the emulator does not offer v4/${req.api}; it offers ${Object.keys(ROUTES).map((r) => 'v4/' + r).join(', ')}`)
     const q = req.query
     const sdkappid = q.get('sdkappid')
