@@ -16,15 +16,24 @@ export interface CallbackRecord {
   outcome?: CallbackOutcome
 }
 
+/** What a send answered, and whether it stored a message (only stored sends stay in the de-dup window). */
+export interface SendAnswer<A> {
+  answer: A
+  stored: boolean
+}
+
 /** Everything a REST handler needs: options, state, and the callback sender. */
 export interface EmulatorContext {
   readonly options: ResolvedEmulatorOptions
   readonly groups: GroupStore
   readonly c2c: C2CStore
-  /** Group sends by `GroupId|TopicId|Random` → the first send's answer. */
-  readonly groupDedup: DedupWindow<{ MsgSeq: number; MsgTime: number }>
-  /** One-to-one sends by sender, MsgSeq, MsgRandom and content → the first send's answer. */
-  readonly c2cDedup: DedupWindow<{ MsgTime: number; MsgKey: string }>
+  /**
+   * Group sends by `GroupId|TopicId|Random` → the first send's answer, registered before its
+   * before-callback is awaited so a concurrent resend waits for it instead of sending again.
+   */
+  readonly groupDedup: DedupWindow<Promise<SendAnswer<{ MsgSeq: number; MsgTime: number }>>>
+  /** One-to-one sends by sender, MsgSeq, MsgRandom and content → the first send's answer (pending too). */
+  readonly c2cDedup: DedupWindow<Promise<SendAnswer<{ MsgTime: number; MsgKey: string }>>>
   /** Sends a callback and waits for its outcome; `undefined` when the command is disabled or no URL is set. */
   callback(command: string, body: Record<string, unknown>, context: SendContext): Promise<CallbackOutcome | undefined>
   /** Sends an after-callback in the background; its answer changes nothing (IM ignores it). */

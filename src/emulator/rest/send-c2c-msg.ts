@@ -1,9 +1,10 @@
 import { decideBeforeSend, type Decision } from '../before-send-decision.js'
-import type { EmulatorContext } from '../emulator-context.js'
+import type { EmulatorContext, SendAnswer } from '../emulator-context.js'
 import { c2cMsgKey, newMsgId, randomUint32 } from '../state/ids.js'
 import { forbidCallbackControl, messageBytes, optionalString, optionalStringList, optionalUint32, requiredMsgBody, requiredString, requiredUint32 } from './fields.js'
 import { assertAccount, restSendContext, type RestCall } from './rest-call.js'
 import { ok, RestError } from './rest-error.js'
+import { sendOnce } from './send-once.js'
 
 const BAD_BODY = 90002 // MsgBody does not match the message format
 const NO_TO = 90003 // To_Account missing or not existing
@@ -17,7 +18,8 @@ const MAX_LIFETIME = 604_800
  * stores the message under `MsgKey = MsgSeq_MsgRandom_MsgTime`, counts it unread for `To_Account`
  * (unless `SendMsgControl` has `NoUnread`), then fires `C2C.CallbackAfterSendMsg` with `UnreadMsgNum`.
  * Answers `MsgTime` and `MsgKey`. A resend (same sender, MsgSeq, MsgRandom and content) within 120 s is
- * answered with the first one's key and not delivered again.
+ * answered with the first one's key and not delivered again — also while the first still waits for its
+ * before-callback (see `sendOnce` for which sends stay remembered).
  * @example {"From_Account":"jared","To_Account":"Jonh","MsgRandom":2837546,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}
  */
 export async function sendC2CMsg(ctx: EmulatorContext, call: RestCall): Promise<Record<string, unknown>> {
@@ -44,42 +46,41 @@ export async function sendC2CMsg(ctx: EmulatorContext, call: RestCall): Promise<
 
   // IM's key is sender + MsgSeq + MsgRandom + CRC32(content); the content itself serves as well here.
   const dedupKey = `${from}\u0000${msgSeq}\u0000${msgRandom}\u0000${JSON.stringify(msgBody)}`
-  const first = ctx.c2cDedup.recall(dedupKey)
-  if (first !== undefined) return ok({ MsgTime: first.MsgTime, MsgKey: first.MsgKey })
+  const deliver = async (): Promise<SendAnswer<{ MsgTime: number; MsgKey: string }>> => {
+    const now = ctx.options.now()
+    const msgTime = Math.floor(now / 1000)
+    const msgKey = c2cMsgKey(msgSeq, msgRandom, msgTime)
+    const msgId = newMsgId(from, msgTime, msgRandom)
+    const sendContext = restSendContext(call)
+    const common = () => ({ From_Account: from, To_Account: to, MsgSeq: msgSeq, MsgRandom: msgRandom, MsgTime: msgTime, MsgKey: msgKey, MsgId: msgId, OnlineOnlyFlag: onlineOnlyFlag })
 
-  const now = ctx.options.now()
-  const msgTime = Math.floor(now / 1000)
-  const msgKey = c2cMsgKey(msgSeq, msgRandom, msgTime)
-  const msgId = newMsgId(from, msgTime, msgRandom)
-  const sendContext = restSendContext(call)
-  const common = () => ({ From_Account: from, To_Account: to, MsgSeq: msgSeq, MsgRandom: msgRandom, MsgTime: msgTime, MsgKey: msgKey, MsgId: msgId, OnlineOnlyFlag: onlineOnlyFlag })
+    let decision: Decision = { kind: 'deliver' }
+    if (!forbid.before) {
+      const before: Record<string, unknown> = { CallbackCommand: 'C2C.CallbackBeforeSendMsg', ...common(), MsgBody: msgBody }
+      if (cloudCustomData !== undefined) before.CloudCustomData = cloudCustomData
+      before.EventTime = now
+      const outcome = await ctx.callback('C2C.CallbackBeforeSendMsg', before, sendContext)
+      if (outcome !== undefined) decision = decideBeforeSend('c2c', outcome, ctx.options.failClosed)
+    }
+    if (decision.kind === 'deny') throw new RestError(decision.code, decision.info)
+    if (decision.kind === 'drop') return { answer: { MsgTime: msgTime, MsgKey: msgKey }, stored: false }
 
-  let decision: Decision = { kind: 'deliver' }
-  if (!forbid.before) {
-    const before: Record<string, unknown> = { CallbackCommand: 'C2C.CallbackBeforeSendMsg', ...common(), MsgBody: msgBody }
-    if (cloudCustomData !== undefined) before.CloudCustomData = cloudCustomData
-    before.EventTime = now
-    const outcome = await ctx.callback('C2C.CallbackBeforeSendMsg', before, sendContext)
-    if (outcome !== undefined) decision = decideBeforeSend('c2c', outcome, ctx.options.failClosed)
+    const finalBody = decision.msgBody ?? msgBody
+    const finalCloud = decision.cloudCustomData ?? cloudCustomData
+    ctx.c2c.add({
+      ...common(),
+      MsgBody: finalBody,
+      ...(finalCloud !== undefined && { CloudCustomData: finalCloud }),
+      CountsUnread: !noUnread,
+    })
+
+    if (!forbid.after) {
+      const after: Record<string, unknown> = { CallbackCommand: 'C2C.CallbackAfterSendMsg', ...common(), MsgBody: finalBody }
+      if (finalCloud !== undefined) after.CloudCustomData = finalCloud
+      Object.assign(after, { SendMsgResult: 0, ErrorInfo: 'send msg succeed', UnreadMsgNum: ctx.c2c.unreadOf(to), EventTime: ctx.options.now() })
+      ctx.notify('C2C.CallbackAfterSendMsg', after, sendContext)
+    }
+    return { answer: { MsgTime: msgTime, MsgKey: msgKey }, stored: true }
   }
-  if (decision.kind === 'deny') throw new RestError(decision.code, decision.info)
-  if (decision.kind === 'drop') return ok({ MsgTime: msgTime, MsgKey: msgKey })
-
-  const finalBody = decision.msgBody ?? msgBody
-  const finalCloud = decision.cloudCustomData ?? cloudCustomData
-  ctx.c2c.add({
-    ...common(),
-    MsgBody: finalBody,
-    ...(finalCloud !== undefined && { CloudCustomData: finalCloud }),
-    CountsUnread: !noUnread,
-  })
-  ctx.c2cDedup.remember(dedupKey, { MsgTime: msgTime, MsgKey: msgKey })
-
-  if (!forbid.after) {
-    const after: Record<string, unknown> = { CallbackCommand: 'C2C.CallbackAfterSendMsg', ...common(), MsgBody: finalBody }
-    if (finalCloud !== undefined) after.CloudCustomData = finalCloud
-    Object.assign(after, { SendMsgResult: 0, ErrorInfo: 'send msg succeed', UnreadMsgNum: ctx.c2c.unreadOf(to), EventTime: ctx.options.now() })
-    ctx.notify('C2C.CallbackAfterSendMsg', after, sendContext)
-  }
-  return ok({ MsgTime: msgTime, MsgKey: msgKey })
+  return ok(await sendOnce(ctx.c2cDedup, dedupKey, deliver))
 }

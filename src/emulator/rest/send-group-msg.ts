@@ -1,10 +1,11 @@
 import type { GroupAtItem } from '../../protocol/generated/events.js'
 import { decideBeforeSend, type Decision } from '../before-send-decision.js'
-import type { EmulatorContext } from '../emulator-context.js'
+import type { EmulatorContext, SendAnswer } from '../emulator-context.js'
 import { newMsgId } from '../state/ids.js'
 import { forbidCallbackControl, messageBytes, optionalFlag, optionalString, requiredMsgBody, requiredString, requiredUint32 } from './fields.js'
 import { assertAccount, restSendContext, type RestCall } from './rest-call.js'
 import { ok, RestError } from './rest-error.js'
+import { sendOnce } from './send-once.js'
 
 const BAD = 10004
 const NO_GROUP = 10010
@@ -15,7 +16,8 @@ const TOO_LONG = 80002
  * applies its verdict, stores the message under the next `MsgSeq` of the group (or topic), then fires
  * `Group.CallbackAfterSendMsg` with the stored — possibly rewritten — body. Answers `MsgTime` and `MsgSeq`.
  * A second send with the same `Random` in the same group within the window is not delivered again:
- * it is answered with the first one's `MsgSeq`.
+ * it is answered with the first one's `MsgSeq` — also while the first still waits for its
+ * before-callback (see `sendOnce` for which sends stay remembered).
  * @example {"GroupId":"@TGS#2J4SZEAEL","Random":8912345,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}
  */
 export async function sendGroupMsg(ctx: EmulatorContext, call: RestCall): Promise<Record<string, unknown>> {
@@ -41,73 +43,72 @@ export async function sendGroupMsg(ctx: EmulatorContext, call: RestCall): Promis
   if (conversation === undefined) throw new RestError(NO_GROUP, `topic ${topicId} does not exist in group ${groupId}`)
 
   const dedupKey = `${groupId}\u0000${topicId ?? ''}\u0000${random}`
-  const first = ctx.groupDedup.recall(dedupKey)
-  if (first !== undefined) return ok({ MsgTime: first.MsgTime, MsgSeq: first.MsgSeq })
+  const deliver = async (): Promise<SendAnswer<{ MsgTime: number; MsgSeq: number }>> => {
+    const now = ctx.options.now()
+    const msgTime = Math.floor(now / 1000)
+    // AVChatRoom is online-only by nature, and the flag is reported as 0 there (§6).
+    const onlineOnlyFlag = group.Type === 'AVChatRoom' ? 0 : onlineOnly
+    const msgId = newMsgId(from, msgTime, random)
+    const sendContext = restSendContext(call)
 
-  const now = ctx.options.now()
-  const msgTime = Math.floor(now / 1000)
-  // AVChatRoom is online-only by nature, and the flag is reported as 0 there (§6).
-  const onlineOnlyFlag = group.Type === 'AVChatRoom' ? 0 : onlineOnly
-  const msgId = newMsgId(from, msgTime, random)
-  const sendContext = restSendContext(call)
-
-  let decision: Decision = { kind: 'deliver' }
-  if (!forbid.before) {
-    const before: Record<string, unknown> = {
-      CallbackCommand: 'Group.CallbackBeforeSendMsg',
-      GroupId: groupId,
-      Type: group.Type,
-      From_Account: from,
-      Operator_Account: identifier,
-      Random: random,
-      MsgId: msgId,
-      OnlineOnlyFlag: onlineOnlyFlag,
-      MsgBody: msgBody,
+    let decision: Decision = { kind: 'deliver' }
+    if (!forbid.before) {
+      const before: Record<string, unknown> = {
+        CallbackCommand: 'Group.CallbackBeforeSendMsg',
+        GroupId: groupId,
+        Type: group.Type,
+        From_Account: from,
+        Operator_Account: identifier,
+        Random: random,
+        MsgId: msgId,
+        OnlineOnlyFlag: onlineOnlyFlag,
+        MsgBody: msgBody,
+      }
+      if (cloudCustomData !== undefined) before.CloudCustomData = cloudCustomData
+      if (topicId !== undefined) before.TopicId = topicId
+      before.EventTime = now
+      const outcome = await ctx.callback('Group.CallbackBeforeSendMsg', before, sendContext)
+      if (outcome !== undefined) decision = decideBeforeSend('group', outcome, ctx.options.failClosed)
     }
-    if (cloudCustomData !== undefined) before.CloudCustomData = cloudCustomData
-    if (topicId !== undefined) before.TopicId = topicId
-    before.EventTime = now
-    const outcome = await ctx.callback('Group.CallbackBeforeSendMsg', before, sendContext)
-    if (outcome !== undefined) decision = decideBeforeSend('group', outcome, ctx.options.failClosed)
-  }
-  if (decision.kind === 'deny') throw new RestError(decision.code, decision.info)
-  // A silent drop looks like success to the sender, but no message exists, so there is no MsgSeq to give.
-  if (decision.kind === 'drop') return ok({ MsgTime: msgTime, MsgSeq: 0 })
+    if (decision.kind === 'deny') throw new RestError(decision.code, decision.info)
+    // A silent drop looks like success to the sender, but no message exists, so there is no MsgSeq to give.
+    if (decision.kind === 'drop') return { answer: { MsgTime: msgTime, MsgSeq: 0 }, stored: false }
 
-  const finalBody = decision.msgBody ?? msgBody
-  const finalCloud = decision.cloudCustomData ?? cloudCustomData
-  const stored = ctx.groups.append(conversation, {
-    MsgTime: msgTime,
-    Random: random,
-    MsgId: msgId,
-    From_Account: from,
-    Operator_Account: identifier,
-    OnlineOnlyFlag: onlineOnlyFlag,
-    MsgBody: finalBody,
-    ...(finalCloud !== undefined && { CloudCustomData: finalCloud }),
-    ...(groupAtInfo !== undefined && { GroupAtInfo: groupAtInfo as GroupAtItem[] }),
-  })
-  ctx.groupDedup.remember(dedupKey, { MsgSeq: stored.MsgSeq, MsgTime: msgTime })
-
-  if (!forbid.after) {
-    const after: Record<string, unknown> = {
-      CallbackCommand: 'Group.CallbackAfterSendMsg',
-      GroupId: groupId,
-      Type: group.Type,
+    const finalBody = decision.msgBody ?? msgBody
+    const finalCloud = decision.cloudCustomData ?? cloudCustomData
+    const stored = ctx.groups.append(conversation, {
+      MsgTime: msgTime,
+      Random: random,
+      MsgId: msgId,
       From_Account: from,
       Operator_Account: identifier,
-      Random: random,
-      MsgSeq: stored.MsgSeq,
-      MsgTime: msgTime,
-      MsgId: msgId,
       OnlineOnlyFlag: onlineOnlyFlag,
       MsgBody: finalBody,
+      ...(finalCloud !== undefined && { CloudCustomData: finalCloud }),
+      ...(groupAtInfo !== undefined && { GroupAtInfo: groupAtInfo as GroupAtItem[] }),
+    })
+
+    if (!forbid.after) {
+      const after: Record<string, unknown> = {
+        CallbackCommand: 'Group.CallbackAfterSendMsg',
+        GroupId: groupId,
+        Type: group.Type,
+        From_Account: from,
+        Operator_Account: identifier,
+        Random: random,
+        MsgSeq: stored.MsgSeq,
+        MsgTime: msgTime,
+        MsgId: msgId,
+        OnlineOnlyFlag: onlineOnlyFlag,
+        MsgBody: finalBody,
+      }
+      if (finalCloud !== undefined) after.CloudCustomData = finalCloud
+      if (topicId !== undefined) after.TopicId = topicId
+      after.EventTime = ctx.options.now()
+      if (groupAtInfo !== undefined) after.GroupAtInfo = groupAtInfo
+      ctx.notify('Group.CallbackAfterSendMsg', after, sendContext)
     }
-    if (finalCloud !== undefined) after.CloudCustomData = finalCloud
-    if (topicId !== undefined) after.TopicId = topicId
-    after.EventTime = ctx.options.now()
-    if (groupAtInfo !== undefined) after.GroupAtInfo = groupAtInfo
-    ctx.notify('Group.CallbackAfterSendMsg', after, sendContext)
+    return { answer: { MsgTime: msgTime, MsgSeq: stored.MsgSeq }, stored: true }
   }
-  return ok({ MsgTime: msgTime, MsgSeq: stored.MsgSeq })
+  return ok(await sendOnce(ctx.groupDedup, dedupKey, deliver))
 }

@@ -26,6 +26,11 @@ export class DedupWindow<V> {
     this.#entries.set(key, { expires: this.now() + this.windowMs, value })
   }
 
+  /** Drops `key`, only while it still holds `value` (a later send may have taken the key since). */
+  forget(key: string, value: V): void {
+    if (this.#entries.get(key)?.value === value) this.#entries.delete(key)
+  }
+
   get size(): number {
     return this.#entries.size
   }
