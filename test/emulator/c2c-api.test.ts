@@ -96,3 +96,37 @@ describe('emulator one-to-one REST API', () => {
     assert.equal(backend.of('C2C.CallbackAfterSendMsg').find((x) => x.body.MsgKey === r.MsgKey)!.body.OnlineOnlyFlag, 1)
   })
 })
+
+describe('emulator one-to-one store: MsgKey is unique per direction only', () => {
+  it('alice→bob and carol→dave with the same MsgSeq/MsgRandom in the same second are both kept and both withdrawable', async () => {
+    const now = Date.UTC(2025, 0, 1, 12, 0, 0, 500)
+    const emulator = await emulatorFor(undefined, { now: () => now })
+    try {
+      const ab = await rest(emulator, 'openim/sendmsg', { From_Account: 'alice', To_Account: 'bob', MsgSeq: 1, MsgRandom: 1, MsgBody: text('to bob') })
+      const cd = await rest(emulator, 'openim/sendmsg', { From_Account: 'carol', To_Account: 'dave', MsgSeq: 1, MsgRandom: 1, MsgBody: text('to dave') })
+      assert.equal(ab.MsgKey, cd.MsgKey)
+      const w1 = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'bob', MsgKey: ab.MsgKey })
+      assert.deepEqual([w1.ActionStatus, w1.ErrorCode], ['OK', 0])
+      const w2 = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'carol', To_Account: 'dave', MsgKey: cd.MsgKey })
+      assert.deepEqual([w2.ActionStatus, w2.ErrorCode], ['OK', 0])
+      const view = await read(emulator, '/emulator/c2c/messages?a=alice&b=bob')
+      assert.deepEqual((view.body.Messages as Array<{ Withdrawn: boolean; MsgBody: unknown }>).map((m) => [m.Withdrawn, m.MsgBody]), [[true, text('to bob')]])
+    } finally {
+      await emulator.close()
+    }
+  })
+
+  it('withdraw in strict mode (accounts set) refuses unknown accounts with 90008 / 90003, as sendmsg does', async () => {
+    const emulator = await emulatorFor(undefined, { accounts: ['alice', 'bob'] })
+    try {
+      const key = (await rest(emulator, 'openim/sendmsg', { From_Account: 'alice', To_Account: 'bob', MsgRandom: 3, MsgBody: text('x') })).MsgKey
+      const badFrom = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'mallory', To_Account: 'bob', MsgKey: key })
+      assert.equal(badFrom.ErrorCode, 90008)
+      assert.match(badFrom.ErrorInfo, /mallory.*not an imported account/)
+      assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'zed', MsgKey: key })).ErrorCode, 90003)
+      assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'bob', MsgKey: key })).ErrorCode, 0)
+    } finally {
+      await emulator.close()
+    }
+  })
+})

@@ -1,6 +1,6 @@
 import type { EmulatorContext } from '../emulator-context.js'
 import { requiredString } from './fields.js'
-import { restSendContext, type RestCall } from './rest-call.js'
+import { assertAccount, restSendContext, type RestCall } from './rest-call.js'
 import { ok, RestError } from './rest-error.js'
 
 const NO_TO = 90003
@@ -11,6 +11,7 @@ const ALREADY = 20023
 
 /**
  * `v4/openim/admin_msgwithdraw` (protocol reference §5.4): `From_Account`, `To_Account`, `MsgKey`.
+ * 90008 / 90003 when an account is missing (or, with `accounts` set, not imported);
  * 20022 when no such message exists between those two accounts, 20023 when it was already withdrawn;
  * otherwise the message is marked withdrawn (and no longer unread) and `C2C.CallbackAfterMsgWithDraw`
  * fires with the recipient's remaining `UnreadMsgNum`.
@@ -20,9 +21,12 @@ export function adminMsgWithdraw(ctx: EmulatorContext, call: RestCall): Record<s
   const { body } = call
   const from = requiredString(body, 'From_Account', NO_FROM)
   const to = requiredString(body, 'To_Account', NO_TO)
+  // With `accounts` set (strict mode), unknown accounts are refused as sendmsg refuses them.
+  assertAccount(ctx, from, 'From_Account', NO_FROM)
+  assertAccount(ctx, to, 'To_Account', NO_TO)
   const msgKey = requiredString(body, 'MsgKey', BAD_KEY)
-  const message = ctx.c2c.get(msgKey)
-  if (message === undefined || message.From_Account !== from || message.To_Account !== to) {
+  const message = ctx.c2c.get(from, to, msgKey)
+  if (message === undefined) {
     throw new RestError(NOT_FOUND, `no message ${msgKey} from ${from} to ${to}`)
   }
   if (message.Withdraw !== undefined) throw new RestError(ALREADY, `message ${msgKey} was already withdrawn`)

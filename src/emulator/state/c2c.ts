@@ -19,9 +19,12 @@ export interface StoredC2CMessage {
 }
 
 const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`)
+// MsgKey is MsgSeq_MsgRandom_MsgTime: two senders can pick the same MsgSeq and MsgRandom in the same
+// second, so a MsgKey is unique only within one sender → recipient direction (withdraw names both).
+const messageKey = (from: string, to: string, msgKey: string) => `${from}\u0000${to}\u0000${msgKey}`
 
 /**
- * One-to-one messages by `MsgKey` and by conversation, and each account's unread total — what
+ * One-to-one messages by (`From_Account`, `To_Account`, `MsgKey`) and by conversation, and each account's unread total — what
  * `UnreadMsgNum` reports ("total unread one-to-one messages of To_Account", §2.2, §3.3).
  */
 export class C2CStore {
@@ -30,7 +33,7 @@ export class C2CStore {
   readonly #unread = new Map<string, number>()
 
   add(message: StoredC2CMessage): void {
-    this.#byKey.set(message.MsgKey, message)
+    this.#byKey.set(messageKey(message.From_Account, message.To_Account, message.MsgKey), message)
     const key = pairKey(message.From_Account, message.To_Account)
     let list = this.#byPair.get(key)
     if (list === undefined) this.#byPair.set(key, (list = []))
@@ -38,8 +41,9 @@ export class C2CStore {
     if (message.CountsUnread) this.#unread.set(message.To_Account, this.unreadOf(message.To_Account) + 1)
   }
 
-  get(msgKey: string): StoredC2CMessage | undefined {
-    return this.#byKey.get(msgKey)
+  /** The message `from` sent `to` under `msgKey`. */
+  get(from: string, to: string, msgKey: string): StoredC2CMessage | undefined {
+    return this.#byKey.get(messageKey(from, to, msgKey))
   }
 
   /** Marks a message withdrawn; a withdrawn message no longer counts as unread. */
