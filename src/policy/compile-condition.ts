@@ -188,7 +188,9 @@ function compileKeywords(k: NonNullable<ParsedCondition['keywords']>, path: stri
 function compileRegex(r: NonNullable<ParsedCondition['regex']>, path: string, ctx: CompileContext): Condition {
   const compiled = compileSafeRegex(r.pattern, r.flags ?? '')
   if (typeof compiled === 'string') {
-    ctx.issue(`${path}${compiled.startsWith('flag') ? '.flags' : ''}`, `${quote(r.pattern)} ${compiled}`)
+    // The path gives the rule's index; a named rule is named too (an unnamed one is called by its path).
+    const named = path.startsWith(`${ctx.rule}.`) ? '' : `rule ${JSON.stringify(ctx.rule)}: `
+    ctx.issue(`${path}${compiled.startsWith('flag') ? '.flags' : ''}`, `${named}${quote(r.pattern)} ${compiled}`)
     return NEVER
   }
   const fields = new Set<Field>(r.fields ?? ['text'])

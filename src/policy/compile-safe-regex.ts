@@ -6,7 +6,7 @@
  * covers, are refused too. Why not RE2: re2-wasm costs ~4 µs per call plus ~40 ns per character,
  * 50× V8 on typical messages (measured, see docs/policy.md).
  */
-import { RegExpParser, visitRegExpAST } from '@eslint-community/regexpp'
+import { RegExpParser, visitRegExpAST, type AST } from '@eslint-community/regexpp'
 import { analyse } from 'scslre'
 
 /**
@@ -43,6 +43,35 @@ export function compileSafeRegex(pattern: string, flags: string): SafeRegex | st
   return result
 }
 
+/**
+ * scslre does not look inside lookarounds, and V8 re-runs a lookaround at every position it is
+ * tried: `(?<=(?:a|aa)+)b` or `(?<=a+)b` is quadratic, `(?=(?:a|aa)+c)` exponential. So inside
+ * `(?=…)`, `(?!…)`, `(?<=…)`, `(?<!…)` only bounded quantifiers of one character (or class) are
+ * allowed: `(?<=\d{1,3})` yes; `(?<=a+)`, `(?<=(?:ab){2})` no.
+ */
+function riskyLookaround(literal: AST.RegExpLiteral): string | undefined {
+  let problem: string | undefined
+  let depth = 0
+  visitRegExpAST(literal, {
+    onAssertionEnter(node) {
+      if (node.kind === 'lookahead' || node.kind === 'lookbehind') depth++
+    },
+    onAssertionLeave(node) {
+      if (node.kind === 'lookahead' || node.kind === 'lookbehind') depth--
+    },
+    onQuantifierEnter(node) {
+      if (depth === 0 || problem !== undefined) return
+      const single = node.element.type === 'Character' || node.element.type === 'CharacterSet' || node.element.type === 'CharacterClass'
+      if (node.max === Infinity) problem = `the unbounded quantifier ${node.raw} inside a lookaround`
+      else if (!single) problem = `the quantified group ${node.raw} inside a lookaround`
+    },
+  })
+  return problem === undefined
+    ? undefined
+    : `can backtrack catastrophically (a lookaround is re-run at every position, and the backtracking analysis does not cover it): ${problem}; ` +
+        'inside (?=…), (?!…), (?<=…), (?<!…) only bounded quantifiers of a single character or class are allowed, e.g. (?<=\\d{1,3})'
+}
+
 function check(pattern: string, flags: string): SafeRegex | string {
   for (const f of flags) if (!ALLOWED_REGEX_FLAGS.includes(f)) return `flag "${f}" is not allowed (allowed: ${ALLOWED_REGEX_FLAGS.split('').join(', ')})`
   const unique = [...new Set(flags)].join('')
@@ -60,6 +89,8 @@ function check(pattern: string, flags: string): SafeRegex | string {
     },
   })
   if (backreference !== undefined) return `uses the backreference ${backreference}, which can take exponential time; backreferences are not allowed`
+  const lookaround = riskyLookaround(literal)
+  if (lookaround !== undefined) return lookaround
   const reports = analyse(literal, { reportTypes: { Move: true, Self: true, Trade: true } }).reports
   if (reports.length > 0) {
     const r = reports.find((x) => x.exponential) ?? reports[0]!

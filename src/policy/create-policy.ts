@@ -43,7 +43,9 @@ export interface DeciderContext {
 
 export interface Policy {
   /**
-   * Decides one before-send message. Synchronous; allocates nothing when no rule fires.
+   * Decides one before-send message. Synchronous. Allocates one small view of the message per call
+   * (its text fields listed on first use, folded text for rules that fold); when no rule fires it
+   * returns one shared decision rather than building one.
    * @param now ms since the epoch, for rate windows and mute expiry (default `Date.now()`).
    */
   decide(event: { CallbackCommand?: unknown } & Record<string, unknown>, now?: number): Decision

@@ -27,6 +27,32 @@ describe('regexes are checked at load', () => {
     assert.match(compileSafeRegex('x*', '') as string, /matches the empty string/)
   })
 
+  for (const pattern of ['(?<=(?:a|aa)+)b', '(?<=(a*)*)b', '(?<=a+)b', '(?<!\\w+)x', '(?=(?:a|aa)+c)', 'x(?!(?:ab){2})']) {
+    it(`refuses ${pattern}: quantifiers inside a lookaround escape the backtracking analysis`, () => {
+      const r = compileSafeRegex(pattern, '')
+      assert.equal(typeof r, 'string', pattern)
+      assert.match(r as string, /can backtrack catastrophically .*inside a lookaround/)
+    })
+  }
+
+  it('accepts lookarounds with bounded single-character quantifiers', () => {
+    for (const p of ['(?<=\\d{1,3})x', '(?<![a-z]{2})1[3-9]\\d{9}', 'foo(?=bar)', '(?<=wx)id']) {
+      const r = compileSafeRegex(p, '')
+      assert.notEqual(typeof r, 'string', `${p}: ${String(r)}`)
+    }
+  })
+
+  it('a policy with a lookbehind pattern is refused at load, naming the rule (index and name) and the pattern', () => {
+    assert.throws(
+      () => createPolicy({ rules: [{ name: 'ok', when: { always: true }, then: 'allow' }, { name: 'sneaky', when: { regex: '(?<=(?:a|aa)+)b' }, then: 'deny' }] }),
+      (err: unknown) =>
+        err instanceof PolicyError &&
+        err.issues[0]!.path === 'rules[1].when.regex' &&
+        err.message.includes('rule "sneaky": "(?<=(?:a|aa)+)b" can backtrack catastrophically') &&
+        /the unbounded quantifier \(\?:a\|aa\)\+ inside a lookaround/.test(err.message),
+    )
+  })
+
   it('accepts linear patterns', () => {
     for (const p of ['1[3-9]\\d{9}', 'https?://\\S+', '\\bfree\\s+money\\b', 'wx(?:id|号)[:：]?\\s*[a-zA-Z][-_a-zA-Z0-9]{5,19}']) {
       const r = compileSafeRegex(p, 'i')
