@@ -1,10 +1,11 @@
 /**
- * PostgreSQL through node-postgres: one transaction per batch, migrations applied at open.
+ * PostgreSQL through node-postgres: one transaction per batch, a few multi-row statements in it
+ * (src/store/postgres-batch.ts), migrations applied at open.
  * Several timhook instances may share one database: every write is an idempotent upsert.
  */
 import pg from 'pg'
 import type { StoreBackend } from './create-store.js'
-import type { WriteRow } from './records.js'
+import { applyBatch } from './postgres-batch.js'
 import * as sql from './sql.js'
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js'
 
@@ -65,7 +66,7 @@ export async function openPostgresBackend(url: string, options: PostgresOptions 
       const client = await pool.connect()
       try {
         await client.query('BEGIN')
-        await apply(client, rows)
+        await applyBatch(client, rows)
         await client.query('COMMIT')
         client.release()
       } catch (err) {
@@ -106,33 +107,6 @@ export async function openPostgresBackend(url: string, options: PostgresOptions 
       await pool.end()
     },
   }
-}
-
-async function apply(client: pg.PoolClient, rows: WriteRow[]): Promise<void> {
-  const rejections = new Map<string, number>()
-  const q = (text: string, params: unknown[]) => client.query(pgText(text), params)
-  for (const r of rows) {
-    switch (r.kind) {
-      case 'event':
-        await q(sql.INSERT_EVENT, [r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision])
-        break
-      case 'message':
-        await q(sql.INSERT_MESSAGE, [r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.sendKey])
-        break
-      case 'recall':
-        await q(sql.INSERT_RECALL, [r.key, r.recalledAt, r.recalledBy])
-        await q(sql.MARK_RECALLED, [r.recalledAt, r.recalledBy, r.key])
-        break
-      case 'decision':
-        await q(sql.INSERT_DECISION, [r.sendKey, r.decision])
-        await q(sql.ATTACH_DECISION, [r.decision, r.sendKey])
-        break
-      case 'rejection':
-        rejections.set(r.cause, (rejections.get(r.cause) ?? 0) + 1)
-        break
-    }
-  }
-  for (const [cause, n] of rejections) await q(sql.COUNT_REJECTIONS, [cause, n])
 }
 
 async function migrate(pool: pg.Pool, schema: string): Promise<void> {

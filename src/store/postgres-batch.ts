@@ -1,0 +1,110 @@
+/**
+ * A batch applied to PostgreSQL with one multi-row statement per table (`unnest` of arrays):
+ * a few round trips per batch instead of one or two per record. The end state is what applying
+ * the rows one by one gives:
+ * - events: duplicates inside the batch are folded first (the first delivery's row, `deliveries`
+ *   counting them all), since one `ON CONFLICT DO UPDATE` cannot touch a row twice;
+ * - decisions and recalls: the first one of a key wins (`DO NOTHING`, rows in batch order), and
+ *   is copied onto messages already stored;
+ * - messages are inserted last, taking their recall and decision from the tables, so a recall or
+ *   decision anywhere in the same batch is linked as well.
+ */
+import type pg from 'pg'
+import type { DecisionRow, EventRow, MessageRow, RecallRow, WriteRow } from './records.js'
+
+const INSERT_DECISIONS = `INSERT INTO decisions (send_key, decision)
+  SELECT k, d FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(k, d, ord) ORDER BY ord
+  ON CONFLICT (send_key) DO NOTHING`
+const INSERT_RECALLS = `INSERT INTO recalls (key, recalled_at, recalled_by)
+  SELECT k, a, b FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS t(k, a, b, ord) ORDER BY ord
+  ON CONFLICT (key) DO NOTHING`
+const MARK_RECALLED = `UPDATE messages m SET recalled_at = r.recalled_at, recalled_by = r.recalled_by
+  FROM recalls r WHERE r.key = ANY($1::text[]) AND m.key = r.key AND m.recalled_at IS NULL`
+const ATTACH_DECISIONS = `UPDATE messages m SET decision = d.decision
+  FROM decisions d WHERE d.send_key = ANY($1::text[]) AND m.send_key = d.send_key AND m.decision IS NULL`
+const INSERT_MESSAGES = `INSERT INTO messages (key, send_key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, recalled_at, recalled_by, decision)
+  SELECT t.k, t.sk, t.f, t.g, t.tp, t.seq, t.mk, t.fr, t.too, t.mt, t.ra, t.b, r.recalled_at, r.recalled_by, d.decision
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[])
+    WITH ORDINALITY AS t(k, sk, f, g, tp, seq, mk, fr, too, mt, ra, b, ord)
+  LEFT JOIN recalls r ON r.key = t.k
+  LEFT JOIN decisions d ON d.send_key = t.sk
+  ORDER BY t.ord
+  ON CONFLICT (key) DO NOTHING`
+const INSERT_EVENTS = `INSERT INTO events (idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision, deliveries)
+  SELECT k, c, s, ip, p, ra, rq, raw, v, vd, ru, d, n
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bytea[], $9::smallint[], $10::text[], $11::text[], $12::text[], $13::int[])
+    WITH ORDINALITY AS t(k, c, s, ip, p, ra, rq, raw, v, vd, ru, d, n, ord)
+  ORDER BY ord
+  ON CONFLICT (idem_key) DO UPDATE SET deliveries = events.deliveries + excluded.deliveries`
+const COUNT_REJECTIONS = `INSERT INTO rejections (cause, count) SELECT c, n FROM unnest($1::text[], $2::bigint[]) AS t(c, n)
+  ON CONFLICT (cause) DO UPDATE SET count = rejections.count + excluded.count`
+
+/** Column arrays of some rows: `columns(rows, r => r.a, r => r.b)` → `[[a…], [b…]]`. */
+function columns<R>(rows: R[], ...pick: Array<(r: R) => unknown>): unknown[][] {
+  return pick.map((p) => rows.map(p))
+}
+
+/**
+ * Applies the rows inside the caller's transaction.
+ * @example await client.query('BEGIN'); await applyBatch(client, rows); await client.query('COMMIT')
+ */
+export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promise<void> {
+  const events = new Map<string, { row: EventRow; n: number }>()
+  const messages: MessageRow[] = []
+  const recalls: RecallRow[] = []
+  const decisions: DecisionRow[] = []
+  const rejections = new Map<string, number>()
+  for (const r of rows) {
+    switch (r.kind) {
+      case 'event': {
+        const seen = events.get(r.idempotencyKey)
+        if (seen === undefined) events.set(r.idempotencyKey, { row: r, n: 1 })
+        else seen.n++
+        break
+      }
+      case 'message':
+        messages.push(r)
+        break
+      case 'recall':
+        recalls.push(r)
+        break
+      case 'decision':
+        decisions.push(r)
+        break
+      case 'rejection':
+        rejections.set(r.cause, (rejections.get(r.cause) ?? 0) + 1)
+        break
+    }
+  }
+  if (decisions.length > 0) {
+    await client.query(INSERT_DECISIONS, columns(decisions, (d) => d.sendKey, (d) => d.decision))
+  }
+  if (recalls.length > 0) {
+    await client.query(INSERT_RECALLS, columns(recalls, (r) => r.key, (r) => r.recalledAt, (r) => r.recalledBy))
+    await client.query(MARK_RECALLED, [recalls.map((r) => r.key)])
+  }
+  if (decisions.length > 0) await client.query(ATTACH_DECISIONS, [decisions.map((d) => d.sendKey)])
+  if (messages.length > 0) {
+    await client.query(
+      INSERT_MESSAGES,
+      columns(
+        messages,
+        (m) => m.key, (m) => m.sendKey, (m) => m.family, (m) => m.groupId, (m) => m.topicId, (m) => m.msgSeq, (m) => m.msgKey,
+        (m) => m.fromAccount, (m) => m.toAccount, (m) => m.msgTime, (m) => m.receivedAt, (m) => m.body,
+      ),
+    )
+  }
+  if (events.size > 0) {
+    const list = [...events.values()]
+    await client.query(
+      INSERT_EVENTS,
+      columns(
+        list,
+        (e) => e.row.idempotencyKey, (e) => e.row.command, (e) => e.row.sdkAppId, (e) => e.row.clientIp, (e) => e.row.optPlatform,
+        (e) => e.row.receivedAt, (e) => e.row.requestId, (e) => e.row.raw, (e) => (e.row.valid ? 1 : 0), (e) => e.row.verdict,
+        (e) => e.row.rule, (e) => e.row.decision, (e) => e.n,
+      ),
+    )
+  }
+  if (rejections.size > 0) await client.query(COUNT_REJECTIONS, [[...rejections.keys()], [...rejections.values()]])
+}
