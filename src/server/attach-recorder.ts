@@ -86,11 +86,21 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
   })
 
   const debug = logger.isLevelEnabled('debug')
+  // Label children resolved once: prom-client hashes a label object on every inc/observe otherwise.
+  // The command label is bounded (commandLabel), so this cache is too.
+  const counters = new Map<string, { inc(): void }>()
+  const callbackCounter = (command: string, outcome: string) => {
+    const key = `${command}\0${outcome}`
+    let c = counters.get(key)
+    if (c === undefined) counters.set(key, (c = metrics.callbacks.labels(command, outcome)))
+    return c
+  }
+  const phases = { before: metrics.duration.labels('before'), after: metrics.duration.labels('after'), rejected: metrics.duration.labels('rejected') }
   receiver.onAnswer((o) => {
     const outcome = outcomeLabel(o)
     const before = o.command !== undefined && isBeforeCommand(o.command)
-    metrics.callbacks.inc({ command: commandLabel(o.command), outcome })
-    metrics.duration.observe({ phase: outcome === 'rejected' ? 'rejected' : before ? 'before' : 'after' }, o.durationMs / 1000)
+    callbackCounter(commandLabel(o.command), outcome).inc()
+    phases[outcome === 'rejected' ? 'rejected' : before ? 'before' : 'after'].observe(o.durationMs / 1000)
     if (before && o.ctx !== undefined && o.event !== undefined && o.status === 200) {
       const decision = o.verdict === undefined ? null : decisionOf(o.verdict, o.fallback, o.ctx.meta)
       if (decision !== null && (decision.rule !== null || decision.action !== null)) {
