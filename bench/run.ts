@@ -79,9 +79,19 @@ function serveAvailable(): string | true {
 }
 
 // ── processes ─────────────────────────────────────────────────────────────────────────────
-let nextPort = 42000 + (process.pid % 1000) * 10
+// Below Linux's ephemeral range (32768–60999), where wrk's and the database clients' own sockets live.
+let nextPort = 21000 + (process.pid % 500) * 20
 
-async function startTarget(t: Target): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
+async function startTarget(t: Target, attempt = 1): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
+  try {
+    return await startTargetOnce(t)
+  } catch (err) {
+    if (attempt < 3 && /EADDRINUSE/.test(String(err))) return startTarget(t, attempt + 1)
+    throw err
+  }
+}
+
+async function startTargetOnce(t: Target): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
   const port = nextPort++
   const argv = t.argv(port)
   const child = spawn('taskset', ['-c', '0', ...argv], {
