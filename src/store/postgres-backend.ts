@@ -63,18 +63,7 @@ export async function openPostgresBackend(url: string, options: PostgresOptions 
   return {
     kind: 'postgres',
     async commit(rows) {
-      const client = await pool.connect()
-      try {
-        await client.query('BEGIN')
-        await applyBatch(client, rows)
-        await client.query('COMMIT')
-        client.release()
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
-        // A connection that failed mid-transaction is not trusted again.
-        client.release(err instanceof Error ? err : true)
-        throw err
-      }
+      await inTransaction(pool, (client) => applyBatch(client, rows))
     },
     async listMessages(q) {
       const s = sql.messageSelect(q)
@@ -110,9 +99,7 @@ export async function openPostgresBackend(url: string, options: PostgresOptions 
 }
 
 async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`timhook-migrate:${schema}`])
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
     await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.timhook_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`)
@@ -125,11 +112,33 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
       await client.query(POSTGRES_MIGRATIONS[v]!)
       await client.query(`INSERT INTO ${schema}.timhook_migrations (version, applied_at) VALUES ($1, $2)`, [v + 1, Date.now()])
     }
+  })
+}
+
+/**
+ * Runs `fn` in one transaction on a pooled client. While a client is checked out pg-pool removes its
+ * own 'error' listener, so a connection lost mid-transaction (PostgreSQL stopped, failover, a TCP
+ * reset) would emit an unhandled 'error' and crash the process; the listener here turns it into a
+ * rejected transaction instead, and the connection is discarded.
+ */
+async function inTransaction(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect()
+  let lost: Error | undefined
+  const onError = (err: Error) => {
+    lost = err
+  }
+  client.on('error', onError)
+  try {
+    await client.query('BEGIN')
+    await fn(client)
     await client.query('COMMIT')
-    client.release()
+    client.off('error', onError)
+    client.release(lost)
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {})
-    client.release(true)
+    client.off('error', onError)
+    // A connection that failed mid-transaction is not trusted again.
+    client.release(err instanceof Error ? err : (lost ?? true))
     throw err
   }
 }
