@@ -70,7 +70,7 @@ describe('PostgreSQL connection lost mid-commit', () => {
       await assert.rejects(async () => backend.commit([{ kind: 'rejection', cause: 'TIMHOOK_SIGN_MISMATCH' }] as never), /Connection terminated|terminated|ECONNRESET/i)
       await new Promise((resolve) => setTimeout(resolve, 100))
       assert.deepEqual(uncaught, [], 'no unhandled error event')
-      await backend.close().catch(() => {})
+      await Promise.resolve(backend.close()).catch(() => {})
     } finally {
       process.off('uncaughtException', onUncaught)
       pg.close()
