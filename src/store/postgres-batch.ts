@@ -49,6 +49,7 @@ function columns<R>(rows: R[], ...pick: Array<(r: R) => unknown>): unknown[][] {
  * @example await client.query('BEGIN'); await applyBatch(client, rows); await client.query('COMMIT')
  */
 export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promise<void> {
+  const query = (text: string, params: unknown[]) => client.query(text, params.map(withoutNul))
   const events = new Map<string, { row: EventRow; n: number }>()
   const messages: MessageRow[] = []
   const recalls: RecallRow[] = []
@@ -77,15 +78,15 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
     }
   }
   if (decisions.length > 0) {
-    await client.query(INSERT_DECISIONS, columns(decisions, (d) => d.sendKey, (d) => d.decision))
+    await query(INSERT_DECISIONS, columns(decisions, (d) => d.sendKey, (d) => d.decision))
   }
   if (recalls.length > 0) {
-    await client.query(INSERT_RECALLS, columns(recalls, (r) => r.key, (r) => r.recalledAt, (r) => r.recalledBy))
-    await client.query(MARK_RECALLED, [recalls.map((r) => r.key)])
+    await query(INSERT_RECALLS, columns(recalls, (r) => r.key, (r) => r.recalledAt, (r) => r.recalledBy))
+    await query(MARK_RECALLED, [recalls.map((r) => r.key)])
   }
-  if (decisions.length > 0) await client.query(ATTACH_DECISIONS, [decisions.map((d) => d.sendKey)])
+  if (decisions.length > 0) await query(ATTACH_DECISIONS, [decisions.map((d) => d.sendKey)])
   if (messages.length > 0) {
-    await client.query(
+    await query(
       INSERT_MESSAGES,
       columns(
         messages,
@@ -96,7 +97,7 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
   }
   if (events.size > 0) {
     const list = [...events.values()]
-    await client.query(
+    await query(
       INSERT_EVENTS,
       columns(
         list,
@@ -106,5 +107,16 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
       ),
     )
   }
-  if (rejections.size > 0) await client.query(COUNT_REJECTIONS, [[...rejections.keys()], [...rejections.values()]])
+  if (rejections.size > 0) await query(COUNT_REJECTIONS, [[...rejections.keys()], [...rejections.values()]])
+}
+
+/**
+ * PostgreSQL refuses U+0000 in text, and a record it refuses would be retried with every later batch
+ * (one bad before-send callback — `ClientIP=%00` — would block all commits). Text parameters get
+ * U+FFFD instead, the same way every time, so keys still match; the raw body keeps the exact bytes.
+ */
+function withoutNul(param: unknown): unknown {
+  if (typeof param === 'string') return param.includes('\u0000') ? param.replaceAll('\u0000', '\uFFFD') : param
+  if (Array.isArray(param)) return param.some((p) => typeof p === 'string' && p.includes('\u0000')) ? param.map(withoutNul) : param
+  return param
 }
