@@ -13,7 +13,7 @@ import { normalizePlatform } from '../protocol/decode.js'
 import { failResponse, okResponse, type ReceiverResponse } from './answer.js'
 import type { CallbackContext } from './context.js'
 import type { ResolvedOptions } from './options.js'
-import { parseQuery } from './parse-query.js'
+import { pickQuery, scanQuery, type CallbackQuery } from './parse-query.js'
 import type { Registry } from './registry.js'
 import { runWithDeadline } from './run-with-deadline.js'
 
@@ -56,16 +56,13 @@ interface State {
   registry: Registry
 }
 
-function queryGetter(query: RawRequest['query']): (name: string) => string | undefined {
-  if (typeof query === 'string') {
-    const params = parseQuery(query)
-    return (name) => params[name]
-  }
-  if (query instanceof URLSearchParams) return (name) => query.get(name) ?? undefined
-  return (name) => {
+function readQuery(query: RawRequest['query']): CallbackQuery {
+  if (typeof query === 'string') return scanQuery(query)
+  if (query instanceof URLSearchParams) return pickQuery((name) => query.get(name) ?? undefined)
+  return pickQuery((name) => {
     const v = query[name]
     return Array.isArray(v) ? v[0] : v
-  }
+  })
 }
 
 function header(headers: RawRequest['headers'], name: string): string | undefined {
@@ -103,13 +100,13 @@ export function processRequest(state: State, req: RawRequest): ReceiverResponse 
   let event: Record<string, unknown> | undefined
   try {
     if (req.method !== undefined && req.method !== 'POST' && req.method.toUpperCase() !== 'POST') throw new TimhookError('TIMHOOK_METHOD_NOT_ALLOWED', req.method)
-    const q = queryGetter(req.query)
-    const sdkAppId = q('SdkAppid')
+    const q = readQuery(req.query)
+    const sdkAppId = q.SdkAppid
     if (!sdkAppId) throw new TimhookError('TIMHOOK_SDKAPPID_MISSING')
     if (!options.sdkAppIds.has(sdkAppId)) throw new TimhookError('TIMHOOK_SDKAPPID_MISMATCH', JSON.stringify(sdkAppId.slice(0, 32)), options.sdkAppIdList)
     if (options.tokens !== undefined) {
-      const requestTime = q('RequestTime')
-      const result = verify({ sign: q('Sign'), requestTime }, { tokens: options.tokens, maxSkewSeconds: options.maxSkewSeconds, now: options.now() })
+      const requestTime = q.RequestTime
+      const result = verify({ sign: q.Sign, requestTime }, { tokens: options.tokens, maxSkewSeconds: options.maxSkewSeconds, now: options.now() })
       if (!result.ok) {
         const code = SIGN_FAILURES[result.reason]
         throw code === 'TIMHOOK_REQUEST_TIME_SKEW'
@@ -121,7 +118,7 @@ export function processRequest(state: State, req: RawRequest): ReceiverResponse 
     const raw = rawBytes(req.body)
     if (raw.length > options.bodyLimit) throw new TimhookError('TIMHOOK_BODY_TOO_LARGE', options.bodyLimit)
     const body = parseJsonObject(raw.toString('utf8'))
-    const queryCommand = q('CallbackCommand')
+    const queryCommand = q.CallbackCommand
     const bodyCommand = body.CallbackCommand
     if (queryCommand && bodyCommand !== undefined && bodyCommand !== queryCommand) {
       throw new TimhookError('TIMHOOK_COMMAND_MISMATCH', String(bodyCommand).slice(0, 100), queryCommand.slice(0, 100))
@@ -135,8 +132,8 @@ export function processRequest(state: State, req: RawRequest): ReceiverResponse 
       requestId,
       command,
       sdkAppId,
-      clientIp: q('ClientIP') || undefined,
-      optPlatform: normalizePlatform(q('OptPlatform')),
+      clientIp: q.ClientIP || undefined,
+      optPlatform: normalizePlatform(q.OptPlatform),
       receivedAt: options.now(),
       rawBody: raw,
       known: decoded.ok ? decoded.known : true,

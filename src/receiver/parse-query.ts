@@ -1,22 +1,70 @@
+/** The query parameters a callback carries that the receiver reads; absent ones are undefined. */
+export interface CallbackQuery {
+  SdkAppid: string | undefined
+  CallbackCommand: string | undefined
+  Sign: string | undefined
+  RequestTime: string | undefined
+  ClientIP: string | undefined
+  OptPlatform: string | undefined
+}
+
+type Name = keyof CallbackQuery
+
+// One fixed shape for every request (V8 keeps property access monomorphic).
+class Query implements CallbackQuery {
+  SdkAppid: string | undefined = undefined
+  CallbackCommand: string | undefined = undefined
+  Sign: string | undefined = undefined
+  RequestTime: string | undefined = undefined
+  ClientIP: string | undefined = undefined
+  OptPlatform: string | undefined = undefined
+}
+
 /**
- * Parses a query string into a null-prototype record. Faster than URLSearchParams for the handful
- * of parameters a callback carries, and decodes only values that need it. The first occurrence of
- * a name wins, as `URLSearchParams.get` does.
+ * Reads the callback parameters from a query string, as `URLSearchParams.get` would (first
+ * occurrence wins, `+` is a space, escapes decoded) but without building a dictionary of every
+ * parameter: names are compared in place and only the six wanted values are sliced out. A
+ * malformed escape is kept as sent; it then fails the check that reads it.
+ * (A dictionary of every parameter cost ~4 µs per request, a third of `handle()`.)
  */
-export function parseQuery(qs: string): Record<string, string> {
-  const out: Record<string, string> = Object.create(null) as Record<string, string>
+export function scanQuery(qs: string): CallbackQuery {
+  const out = new Query()
   let start = qs.charCodeAt(0) === 63 /* ? */ ? 1 : 0
   while (start < qs.length) {
     let end = qs.indexOf('&', start)
     if (end === -1) end = qs.length
-    const eq = qs.indexOf('=', start)
-    const split = eq === -1 || eq > end ? end : eq
-    const name = decode(qs.slice(start, split))
-    if (name !== '' && !(name in out)) out[name] = split === end ? '' : decode(qs.slice(split + 1, end))
+    let split = qs.indexOf('=', start)
+    if (split === -1 || split > end) split = end
+    const name = nameAt(qs, start, split)
+    if (name !== undefined && out[name] === undefined) out[name] = split === end ? '' : decode(qs.slice(split + 1, end))
     start = end + 1
   }
   return out
 }
+
+/** Which wanted name occupies qs[start, end), compared in place; escaped names are decoded first. */
+function nameAt(qs: string, start: number, end: number): Name | undefined {
+  const length = end - start
+  for (let i = start; i < end; i++) {
+    const c = qs.charCodeAt(i)
+    if (c === 37 /* % */ || c === 43 /* + */) return wanted(decode(qs.slice(start, end)))
+  }
+  switch (length) {
+    case 4:
+      return qs.startsWith('Sign', start) ? 'Sign' : undefined
+    case 8:
+      return qs.startsWith('SdkAppid', start) ? 'SdkAppid' : qs.startsWith('ClientIP', start) ? 'ClientIP' : undefined
+    case 11:
+      return qs.startsWith('RequestTime', start) ? 'RequestTime' : qs.startsWith('OptPlatform', start) ? 'OptPlatform' : undefined
+    case 15:
+      return qs.startsWith('CallbackCommand', start) ? 'CallbackCommand' : undefined
+    default:
+      return undefined
+  }
+}
+
+const NAMES: ReadonlySet<string> = new Set<Name>(['SdkAppid', 'CallbackCommand', 'Sign', 'RequestTime', 'ClientIP', 'OptPlatform'])
+const wanted = (name: string): Name | undefined => (NAMES.has(name) ? (name as Name) : undefined)
 
 function decode(s: string): string {
   if (s.indexOf('%') === -1 && s.indexOf('+') === -1) return s
@@ -24,6 +72,13 @@ function decode(s: string): string {
   try {
     return decodeURIComponent(spaced)
   } catch {
-    return spaced // a malformed escape is kept as sent; it then fails the check that reads it
+    return spaced
   }
+}
+
+/** The same parameters from an already-parsed query (URLSearchParams, or a framework's record). */
+export function pickQuery(get: (name: Name) => string | undefined): CallbackQuery {
+  const out = new Query()
+  for (const name of NAMES as ReadonlySet<Name>) out[name] = get(name)
+  return out
 }

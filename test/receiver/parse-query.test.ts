@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { parseQuery } from '../../src/receiver/parse-query.js'
+import { scanQuery } from '../../src/receiver/parse-query.js'
+
+const NAMES = ['SdkAppid', 'CallbackCommand', 'Sign', 'RequestTime', 'ClientIP', 'OptPlatform'] as const
 
 const decodable = (qs: string) => {
   try {
@@ -12,35 +14,41 @@ const decodable = (qs: string) => {
   }
 }
 
-describe('parseQuery', () => {
+describe('scanQuery', () => {
   it('reads a callback query', () => {
-    assert.deepEqual({ ...parseQuery('SdkAppid=1400000000&CallbackCommand=Group.CallbackBeforeSendMsg&contenttype=json&ClientIP=1.2.3.4&OptPlatform=iOS') }, {
-      SdkAppid: '1400000000', CallbackCommand: 'Group.CallbackBeforeSendMsg', contenttype: 'json', ClientIP: '1.2.3.4', OptPlatform: 'iOS',
+    assert.deepEqual({ ...scanQuery('SdkAppid=1400000000&CallbackCommand=Group.CallbackBeforeSendMsg&contenttype=json&ClientIP=1.2.3.4&OptPlatform=iOS&Sign=ab&RequestTime=17') }, {
+      SdkAppid: '1400000000', CallbackCommand: 'Group.CallbackBeforeSendMsg', Sign: 'ab', RequestTime: '17', ClientIP: '1.2.3.4', OptPlatform: 'iOS',
     })
   })
-  it('handles a leading ?, empty values, bare names, escapes, + and malformed escapes', () => {
-    assert.deepEqual({ ...parseQuery('?a=&b&c=x%20y+z&d=%E4%BD%A0&e=%zz&=v&a=again') }, { a: '', b: '', c: 'x y z', d: '你', e: '%zz' })
+  it('handles a leading ?, empty values, bare names, escapes in names and values, + and malformed escapes', () => {
+    assert.deepEqual({ ...scanQuery('?Sign=&ClientIP&Sdk%41ppid=x%20y+z&OptPlatform=%E4%BD%A0&RequestTime=%zz&=v&Sign=again') }, {
+      SdkAppid: 'x y z', CallbackCommand: undefined, Sign: '', RequestTime: '%zz', ClientIP: '', OptPlatform: '你',
+    })
   })
-  it('agrees with URLSearchParams.get for every name, on generated query strings', () => {
-    const part = fc.stringMatching(/^[A-Za-z0-9%+=._~-]{0,12}$/)
+  it('ignores names that only share a length or a prefix with a wanted one', () => {
+    assert.deepEqual({ ...scanQuery('SignX=1&Sig=2&sdkappid=3&SdkAppidd=4&ClientIQ=5&RequestTimf=6') }, {
+      SdkAppid: undefined, CallbackCommand: undefined, Sign: undefined, RequestTime: undefined, ClientIP: undefined, OptPlatform: undefined,
+    })
+  })
+  it('agrees with URLSearchParams.get for the six names, on generated query strings', () => {
+    const name = fc.oneof(fc.constantFrom(...NAMES, 'Sign%3D', 'S%69gn', 'Client+IP', 'contenttype'), fc.stringMatching(/^[A-Za-z0-9%+._~-]{0,12}$/))
+    const value = fc.stringMatching(/^[A-Za-z0-9%+=._~-]{0,12}$/)
     fc.assert(
-      fc.property(fc.array(fc.tuple(part, part), { maxLength: 8 }), (pairs) => {
-        const qs = pairs.map(([k, v]) => `${k}=${v}`).join('&')
-        const mine = parseQuery(qs)
-        const theirs = new URLSearchParams(qs)
+      fc.property(fc.array(fc.tuple(name, value, fc.boolean()), { maxLength: 10 }), (pairs) => {
+        const qs = pairs.map(([k, v, bare]) => (bare && v === '' ? k : `${k}=${v}`)).join('&')
         // URLSearchParams turns an undecodable escape into U+FFFD; timhook keeps the text as sent. Both refuse it later.
         if (!decodable(qs)) return
-        for (const [k] of theirs) {
-          if (k === '') continue // timhook reads named parameters only
-          assert.equal(mine[k], theirs.get(k), `${k} in ${qs}`)
-        }
+        const mine = scanQuery(qs)
+        const theirs = new URLSearchParams(qs)
+        for (const k of NAMES) assert.equal(mine[k], theirs.get(k) ?? undefined, `${k} in ${qs}`)
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     )
   })
-  it('cannot be polluted through __proto__', () => {
-    const q = parseQuery('__proto__=x&constructor=y')
-    assert.equal(q.__proto__, 'x')
+  it('cannot be polluted through __proto__ or constructor', () => {
+    const q = scanQuery('__proto__=x&constructor=y&SdkAppid=1')
+    assert.equal(q.SdkAppid, '1')
     assert.equal(({} as Record<string, unknown>).x, undefined)
+    assert.equal(Object.getPrototypeOf(q), Object.getPrototypeOf(scanQuery('')))
   })
 })
