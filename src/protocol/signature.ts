@@ -26,19 +26,38 @@ const UNIX_SECONDS = /^\d{1,12}$/
 
 // The expected digests depend only on (tokens, RequestTime), and RequestTime has a resolution of
 // one second, so under load nearly every request repeats the previous one's: keep the last.
-let cachedTokens: ReadonlyArray<string> | undefined
+// A tokens array is read as immutable: rotate by passing a new array, not by changing one in place.
+let cachedTokens: string | ReadonlyArray<string> | undefined
 let cachedTime = ''
 let cachedDigests: Buffer[] = []
 
-function expectedDigests(tokens: ReadonlyArray<string>, requestTime: string): Buffer[] {
+function expectedDigests(tokens: string | ReadonlyArray<string>, requestTime: string): Buffer[] {
   if (tokens === cachedTokens && requestTime === cachedTime) return cachedDigests
   // Kept as the ASCII bytes of the lower-case hex digest: comparing the given Sign needs no hex decoding.
-  const digests = tokens.map((t) => Buffer.from(createHash('sha256').update(t + requestTime, 'utf8').digest('hex'), 'latin1'))
+  const digests = (typeof tokens === 'string' ? [tokens] : tokens).map((t) => Buffer.from(sign(t, requestTime), 'latin1'))
   cachedTokens = tokens
   cachedTime = requestTime
   cachedDigests = digests
   return digests
 }
+
+// The given Sign's bytes, in one reused buffer: verify() is synchronous and runs for every callback
+// (a fresh lower-cased copy and Buffer per call cost more than the comparison). It has room for 68
+// bytes so that a Sign with any non-ASCII character writes more than 64 (no character is over 4).
+const scratch = Buffer.alloc(68)
+const signBytes = scratch.subarray(0, 64)
+
+/** Compares a 64-character Sign with every expected digest, with no early exit (constant time). */
+function matchesAny(given: string, digests: Buffer[]): boolean {
+  if (scratch.write(given, 0, 68, 'utf8') !== 64) return false // not ASCII, so not hex
+  let matched = false
+  for (const expected of digests) {
+    if (timingSafeEqual(expected, signBytes)) matched = true
+  }
+  return matched
+}
+
+const VERIFIED: VerifyResult = Object.freeze({ ok: true })
 
 /**
  * Verifies `Sign`/`RequestTime` against one or more tokens in constant time, and checks that
@@ -56,13 +75,13 @@ export function verify(
   const skew = Number(requestTime) - nowSeconds
   if (Math.abs(skew) > (options.maxSkewSeconds ?? 60)) return { ok: false, reason: 'skew', skewSeconds: skew }
   if (given.length !== 64) return { ok: false, reason: 'mismatch' }
-  const givenBytes = Buffer.from(given.toLowerCase(), 'latin1')
-  if (givenBytes.length !== 64) return { ok: false, reason: 'mismatch' }
-  const tokens = typeof options.tokens === 'string' ? [options.tokens] : options.tokens
-  let matched = false
-  // Compare against every token, without an early exit, so timing reveals neither which token matched nor how much of it.
-  for (const expected of expectedDigests(tokens, requestTime)) {
-    if (timingSafeEqual(expected, givenBytes)) matched = true
+  // Compare against every token, without an early exit, so timing reveals neither which token
+  // matched nor how much of it. Tencent sends lower-case hex; upper case is accepted on a second pass.
+  const digests = expectedDigests(options.tokens, requestTime)
+  let matched = matchesAny(given, digests)
+  if (!matched) {
+    const lower = given.toLowerCase()
+    if (lower !== given) matched = matchesAny(lower, digests)
   }
-  return matched ? { ok: true } : { ok: false, reason: 'mismatch' }
+  return matched ? VERIFIED : { ok: false, reason: 'mismatch' }
 }

@@ -42,4 +42,20 @@ describe('verify', () => {
       assert.equal(verify({ ...good, sign: bad }, { tokens: 'tok', now: NOW }).ok, false)
     }
   })
+  it('refuses characters beyond ASCII whose low byte would spell the right digest', () => {
+    // U+0161 and U+0141 have the low bytes 0x61 ('a') and 0x41 ('A'): a Latin-1 write would turn them into hex digits.
+    const i = good.sign.indexOf('a')
+    assert.ok(i >= 0)
+    const aliased = good.sign.slice(0, i) + '\u0161' + good.sign.slice(i + 1)
+    assert.deepEqual(verify({ ...good, sign: aliased }, { tokens: 'tok', now: NOW }), { ok: false, reason: 'mismatch' })
+    assert.deepEqual(verify({ ...good, sign: good.sign.slice(0, i) + '\u0141' + good.sign.slice(i + 1) }, { tokens: 'tok', now: NOW }), { ok: false, reason: 'mismatch' })
+  })
+  it('still verifies after the tokens or the second change (the digest cache is keyed by both)', () => {
+    const later = { sign: sign('tok', 1669872113), requestTime: '1669872113' }
+    assert.equal(verify(good, { tokens: 'tok', now: NOW }).ok, true)
+    assert.equal(verify(later, { tokens: 'tok', now: NOW }).ok, true)
+    assert.equal(verify(later, { tokens: 'other', now: NOW }).ok, false)
+    assert.equal(verify(good, { tokens: ['x', 'tok'], now: NOW }).ok, true)
+    assert.equal(verify(good, { tokens: 'tok', now: NOW }).ok, true)
+  })
 })
