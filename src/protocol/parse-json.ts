@@ -1,11 +1,10 @@
 import { TimhookError } from './errors.js'
 
-const FORBIDDEN = /"(?:__proto__|constructor)"\s*:/
-
 /**
  * Parses a callback body: a JSON object, refusing `__proto__` and `constructor` keys at any
  * depth (prototype poisoning, as fastify's secure-json-parse does). The key scan only runs when
- * the text contains one of those keys, so ordinary bodies cost one `JSON.parse`.
+ * the text contains one of those words or a `\u` escape (substring searches decide), so ordinary
+ * bodies cost one `JSON.parse`.
  * @throws TimhookError TIMHOOK_BODY_EMPTY, TIMHOOK_BODY_INVALID_JSON, TIMHOOK_BODY_NOT_OBJECT, TIMHOOK_BODY_FORBIDDEN_KEY
  */
 export function parseJsonObject(text: string): Record<string, unknown> {
@@ -19,7 +18,8 @@ export function parseJsonObject(text: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TimhookError('TIMHOOK_BODY_NOT_OBJECT', value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value)
   }
-  if (FORBIDDEN.test(text)) assertNoForbiddenKeys(value)
+  // A key can also be spelled with escapes ("\u005f_proto__"), so a body with any \u escape is walked too.
+  if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) assertNoForbiddenKeys(value)
   return value as Record<string, unknown>
 }
 

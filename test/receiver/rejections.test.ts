@@ -129,6 +129,9 @@ describe('rejections', () => {
       'TIMHOOK_BODY_FORBIDDEN_KEY',
       errors,
     )
+    // JSON escapes spell the same keys without the letters appearing in the text.
+    await expectRejected(receiver.handle({ query: q, body: '{"GroupId":"g","\\u005f_proto__":{"x":1}}' }), 400, 'TIMHOOK_BODY_FORBIDDEN_KEY', errors)
+    await expectRejected(receiver.handle({ query: q, body: '{"GroupId":"g","MsgSeqList":[{"MsgSeq":1,"\\u0063onstructor":{}}]}' }), 400, 'TIMHOOK_BODY_FORBIDDEN_KEY', errors)
     const textual = JSON.stringify({ ...groupRecall(), Note: '"__proto__": and "constructor": are words' })
     assert.equal((await receiver.handle({ query: q, body: textual })).status, 200)
     assert.equal(({} as Record<string, unknown>).x, undefined, 'no prototype was polluted')
