@@ -2,9 +2,13 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
+import { createReceiver } from '../../src/receiver/index.js'
+import { attachPolicy } from '../../src/server/attach-policy.js'
 import { ConfigError } from '../../src/server/config.js'
+import { createLogger } from '../../src/server/logger.js'
+import type { ServerMetrics } from '../../src/server/metrics.js'
 import type { RunningServer } from '../../src/server/start-server.js'
-import { admin, groupAfterSend, groupBeforeSend, postCallback, startTestServer, tempDir } from './helpers.js'
+import { admin, APP, groupAfterSend, groupBeforeSend, postCallback, startTestServer, tempDir } from './helpers.js'
 
 const RULES = `
 rules:
@@ -86,5 +90,36 @@ describe('timhook serve --policy', () => {
     const bad = `${tmp.dir}/bad.yaml`
     writeFileSync(bad, `rules:\n  - name: oops\n    when: { keywords: { words: [] } }\n    then: deny\n`)
     await assert.rejects(startTestServer({ db: `${tmp.dir}/bad.db`, policy: bad }), (err: unknown) => err instanceof ConfigError && /oops|rules\[0\]/.test(err.message))
+  })
+})
+
+describe('attachPolicy: remembered decisions', () => {
+  it('forgets the oldest decision first once full, and only that one', async () => {
+    const tmp = tempDir()
+    try {
+      const file = `${tmp.dir}/rate.yaml`
+      writeFileSync(file, `rules:\n  - name: flood\n    scope: { commands: [group] }\n    when: { rate: { per: sender, max: 1, window: 60s } }\n    then: { deny: { code: 10101, info: "slow down" } }\n`)
+      const receiver = createReceiver({ sdkAppId: APP })
+      const metrics = { policyReloads: { inc: () => undefined } } as unknown as ServerMetrics
+      const policy = attachPolicy(receiver, file, { metrics, logger: createLogger('silent'), remember: 2 })
+      try {
+        const code = async (random: number) => {
+          const res = await receiver.handle({ query: `SdkAppid=${APP}&CallbackCommand=Group.CallbackBeforeSendMsg`, body: JSON.stringify(groupBeforeSend('g', random)) })
+          return (JSON.parse(res.body) as { ErrorCode: number }).ErrorCode
+        }
+        assert.equal(await code(1), 0, 'first message: allowed')
+        assert.equal(await code(1), 0, 'redelivery: the remembered allow')
+        assert.equal(await code(2), 10101, 'second message: over the rate')
+        assert.equal(await code(3), 10101)
+        // Remembered now: 2 and 3. Message 1 was forgotten, so its redelivery is decided afresh.
+        assert.equal(await code(1), 10101)
+        // Remembered now: 3 and 1. A newer decision was not evicted in 1's place.
+        assert.equal(await code(3), 10101)
+      } finally {
+        policy.close()
+      }
+    } finally {
+      tmp.cleanup()
+    }
   })
 })
