@@ -50,6 +50,7 @@ const serveArgs = (port: number, db: string, extra: string[] = []) => [
 let dbCounter = 0
 const TARGETS: Target[] = [
   { name: 'limit', argv: () => [node, 'bench/targets/limit.mjs'], available: () => true },
+  { name: 'limit-parse', argv: () => [node, 'bench/targets/limit-parse.mjs'], available: () => true },
   { name: 'naive', argv: () => [node, 'bench/targets/naive.mjs'], available: () => true },
   { name: 'library', argv: () => [node, 'bench/targets/library.mjs'], available: () => true },
   {
@@ -248,9 +249,11 @@ async function main() {
     if (x && y) ratios[label] = x.rps / y.rps
   }
   ratio('library', 'limit', 'library / limit (target ≥ 0.90)')
+  ratio('limit-parse', 'limit', 'limit-parse / limit (JSON.parse alone)')
+  ratio('library', 'limit-parse', 'library / limit-parse')
   ratio('server-sqlite', 'limit', 'server-sqlite / limit (target ≥ 0.75)')
   ratio('naive', 'library', 'naive / library (target ≤ 0.50)')
-  ratio('server-policy', 'server-sqlite', 'server-policy / server-sqlite (target ≥ 0.90)')
+  ratio('server-policy', 'server-sqlite', 'server-policy / server-sqlite (the mix)')
   ratio('server-pg', 'server-sqlite', 'server-pg / server-sqlite')
   console.log('')
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(48)} ${v.toFixed(2)}`)
@@ -258,7 +261,9 @@ async function main() {
   const extras: Record<string, unknown> = {}
   if (!args['skip-extras'] && library !== undefined) {
     extras.concurrency = await concurrencySweep(runnable.filter((t) => ['limit', 'library', 'server-sqlite'].includes(t.name)))
-    extras.beforeSendAt80 = await beforeSendAtRate(TARGETS.find((t) => t.name === 'library')!, library.rps * 0.8)
+    extras.beforeSendAt80 = await beforeSendAtRate(TARGETS.find((t) => t.name === 'library')!, TARGETS.find((t) => t.name === 'limit')!)
+    const servers = runnable.filter((t) => t.name === 'server-sqlite' || t.name === 'server-policy')
+    if (servers.length === 2) extras.policyBeforeSendOnly = await beforeSendOnly(servers)
     extras.soak = await soak(runnable.filter((t) => ['library', 'server-sqlite'].includes(t.name)), QUICK ? 10 : 60)
   }
   if (!args['skip-extras']) {
@@ -296,21 +301,68 @@ async function concurrencySweep(targets: Target[]) {
   return out
 }
 
-/** Before-send callbacks only, at a fixed rate (autocannon's overallRate: wrk cannot hold a rate). */
-async function beforeSendAtRate(t: Target, rate: number) {
-  const target = await startTarget(t)
+/**
+ * Before-send callbacks only, paced at 80 % of the library's before-send maximum: wrk's delay()
+ * after every answer on each connection (rate ≈ connections ÷ (delay + latency)), calibrated
+ * once. The limit runs the same paced load right after, so the p99 of the machine itself (a
+ * shared VM's scheduling shows in a bare node:http server's tail too) is printed beside it.
+ */
+async function beforeSendAtRate(library: Target, limit: Target) {
+  const DELAY_MS = 2
+  const seconds = QUICK ? 3 : 10
+  const paced = async (t: Target, connections: number) => {
+    const target = await startTarget(t)
+    try {
+      await runWrk(target.port, 1, 100, target.child.pid!, { ONLY: 'before' })
+      return await runWrk(target.port, seconds, connections, target.child.pid!, { ONLY: 'before', DELAY_MS: String(DELAY_MS) })
+    } finally {
+      await target.stop()
+    }
+  }
+  const target = await startTarget(library)
+  let max: number
+  let connections: number
   try {
-    const q = queries().Q_BEFORE
-    const body = JSON.stringify({ CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: '@TGS#bench', From_Account: 'u', Random: 1, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会 — see you at 8pm' } }] })
-    const seconds = QUICK ? 3 : 10
-    const out = execFileSync('taskset', ['-c', '1', node, 'node_modules/autocannon/autocannon.js', '-j', '-c', '50', '-d', String(seconds), '-R', String(Math.round(rate)), '-m', 'POST', '-b', body, `http://127.0.0.1:${target.port}/?${q}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-    const r = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number; max: number }; non2xx: number; errors: number }
-    const result = { targetRate: Math.round(rate), achievedRate: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99, maxms: r.latency.max, non2xx: r.non2xx, errors: r.errors }
-    console.log(`\nbefore-send only at 80 % of the library's maximum (${result.targetRate} req/s): achieved ${Math.round(result.achievedRate)} req/s, p50 ${result.p50ms} ms, p99 ${result.p99ms} ms (target ≤ 5 ms)`)
-    return result
+    await runWrk(target.port, 1, 100, target.child.pid!, { ONLY: 'before' })
+    max = rps(await runWrk(target.port, QUICK ? 2 : 5, 100, target.child.pid!, { ONLY: 'before' }))
+    const wanted = max * 0.8
+    connections = Math.max(1, Math.round((wanted * (DELAY_MS + 1)) / 1000))
+    const trial = rps(await runWrk(target.port, 2, connections, target.child.pid!, { ONLY: 'before', DELAY_MS: String(DELAY_MS) }))
+    connections = Math.max(1, Math.min(1000, Math.round((connections * wanted) / Math.max(1, trial))))
   } finally {
     await target.stop()
   }
+  const lib = await paced(library, connections)
+  const base = await paced(limit, connections)
+  const view = (r: WrkResult) => ({ rate: rps(r), p50ms: r.p50_us / 1000, p99ms: r.p99_us / 1000, maxms: r.max_us / 1000, non2xx: r.non2xx, errors: r.socket_errors + r.timeouts })
+  const result = { libraryMaxBeforeSend: max, targetRate: max * 0.8, connections, delayMs: DELAY_MS, library: view(lib), limit: view(base) }
+  console.log(
+    `\nbefore-send only, paced at 80 % of the library's before-send maximum (${Math.round(max).toLocaleString('en')} req/s → ${Math.round(max * 0.8).toLocaleString('en')}; ${connections} connections, ${DELAY_MS} ms pause):` +
+      `\n  library  ${Math.round(result.library.rate).toLocaleString('en')} req/s  p50 ${result.library.p50ms.toFixed(2)} ms  p99 ${result.library.p99ms.toFixed(2)} ms  (target ≤ 5 ms)` +
+      `\n  limit    ${Math.round(result.limit.rate).toLocaleString('en')} req/s  p50 ${result.limit.p50ms.toFixed(2)} ms  p99 ${result.limit.p99ms.toFixed(2)} ms  (the same load on the bare server)`,
+  )
+  return result
+}
+
+/** Issue 5's measure: before-send throughput of `serve` with the example policy against without, alternating rounds. */
+async function beforeSendOnly(servers: Target[]) {
+  const seconds = QUICK ? 2 : 5
+  const by = new Map<string, number[]>(servers.map((t) => [t.name, []]))
+  for (let round = 0; round < (QUICK ? 1 : 3); round++) {
+    for (const t of round % 2 === 0 ? servers : [...servers].reverse()) {
+      const target = await startTarget(t)
+      try {
+        await runWrk(target.port, 1, 100, target.child.pid!, { ONLY: 'before' })
+        by.get(t.name)!.push(rps(await runWrk(target.port, seconds, 100, target.child.pid!, { ONLY: 'before' })))
+      } finally {
+        await target.stop()
+      }
+    }
+  }
+  const plain = median(by.get('server-sqlite')!)
+  const policy = median(by.get('server-policy')!)
+  console.log(`\nbefore-send only (${seconds} s rounds, median): server ${Math.round(plain).toLocaleString('en')} req/s, with the example policy ${Math.round(policy).toLocaleString('en')} req/s → ${(policy / plain).toFixed(2)}× (target ≥ 0.90)`)
+  return { serverRps: plain, policyRps: policy, ratio: policy / plain, rounds: Object.fromEntries(by) }
 }
 
 /** RSS every 5 s over one long run: flat means no leak. */

@@ -13,6 +13,11 @@ local q_before = os.getenv("Q_BEFORE")
 local q_recall = os.getenv("Q_RECALL")
 local q_withdraw = os.getenv("Q_WITHDRAW")
 local only = os.getenv("ONLY") -- "before" to send before-send callbacks only
+-- DELAY_MS: pace each connection (a pause after every answer): rate ≈ connections ÷ (delay + latency).
+local delay_ms = tonumber(os.getenv("DELAY_MS") or "")
+if delay_ms then
+  function delay() return delay_ms end
+end
 
 local before = '{"CallbackCommand":"Group.CallbackBeforeSendMsg","GroupId":"@TGS#bench%d","Type":"Public","From_Account":"user%d","Operator_Account":"user%d","Random":%d,"OnlineOnlyFlag":0,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"今晚八点开会，别迟到 — see you at 8pm! #%d"}}],"CloudCustomData":"","EventTime":"1670574414123"}'
 local recall = '{"CallbackCommand":"Group.CallbackAfterRecallMsg","Operator_Account":"admin","Type":"Public","GroupId":"@TGS#bench%d","MsgSeqList":[{"MsgSeq":%d}],"EventTime":"1670574414123"}'
