@@ -235,11 +235,26 @@ function settleVerdict(state: State, command: string, ctx: CallbackContext, v: u
     return fallback(state, command, 'TIMHOOK_VERDICT_INVALID')
   }
   try {
-    return { response: okResponse(answerFor(command, v)), verdict: v, fallback: false, errorCode: undefined }
+    return { response: responseFor(command, v), verdict: v, fallback: false, errorCode: undefined }
   } catch (err) {
     report(state, new TimhookError('TIMHOOK_VERDICT_INVALID', command, errorText(err)), ctx)
     return fallback(state, command, 'TIMHOOK_VERDICT_INVALID')
   }
+}
+
+// Deny and drop verdicts are usually built once and returned for many messages (a policy's rule, a
+// handler's constant): their answer is serialized once per (verdict, command). Rewrites are not kept.
+const answered = new WeakMap<Verdict, Map<string, ReceiverResponse>>()
+
+function responseFor(command: string, v: Verdict): ReceiverResponse {
+  if (v.kind === 'allow') return okResponse(answerFor(command, v))
+  let byCommand = answered.get(v)
+  const cached = byCommand?.get(command)
+  if (cached !== undefined) return cached
+  const response = okResponse(answerFor(command, v))
+  if (byCommand === undefined) answered.set(v, (byCommand = new Map()))
+  byCommand.set(command, response)
+  return response
 }
 
 function fallback(state: State, command: string, errorCode: ErrorCode): Routed {

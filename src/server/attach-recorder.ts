@@ -95,6 +95,14 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
     if (c === undefined) counters.set(key, (c = metrics.callbacks.labels(command, outcome)))
     return c
   }
+  // Rules come from the policy file, so this cache is bounded by it (and by reloads, which are rare).
+  const decisionCounters = new Map<string, { inc(): void }>()
+  const decisionCounter = (rule: string, action: string, verdict: string) => {
+    const key = `${rule}\0${action}\0${verdict}`
+    let c = decisionCounters.get(key)
+    if (c === undefined) decisionCounters.set(key, (c = metrics.decisions.labels(rule, action, verdict)))
+    return c
+  }
   const phases = { before: metrics.duration.labels('before'), after: metrics.duration.labels('after'), rejected: metrics.duration.labels('rejected') }
   receiver.onAnswer((o) => {
     const outcome = outcomeLabel(o)
@@ -104,7 +112,7 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
     if (before && o.ctx !== undefined && o.event !== undefined && o.status === 200) {
       const decision = o.verdict === undefined ? null : decisionOf(o.verdict, o.fallback, o.ctx.meta)
       if (decision !== null && (decision.rule !== null || decision.action !== null)) {
-        metrics.decisions.inc({ rule: decision.rule ?? 'none', action: decision.action ?? 'none', verdict: decision.verdict })
+        decisionCounter(decision.rule ?? 'none', decision.action ?? 'none', decision.verdict).inc()
       }
       store.enqueue(toRecord(o.event, o.ctx, decision))
     }
