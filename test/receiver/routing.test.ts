@@ -21,6 +21,19 @@ describe('routing', () => {
     assert.deepEqual(seen, { group: '@TGS#2J4SZEAEL', time: 1670574414123, ip: '10.0.0.1', platform: 'iOS', command: 'Group.CallbackBeforeSendMsg', raw: true })
   })
 
+  it('answers one deny verdict reused across messages and commands by its range for each command', async () => {
+    const slow = verdict.deny({ code: 10150, info: 'slow down' }) // a group code: out of range for C2C
+    const r = createReceiver({ sdkAppId: APP })
+    const errors: string[] = []
+    r.onError((e) => void errors.push(e.code))
+    r.on(['Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg'], () => slow)
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(answerOf(await send(r, groupBeforeSend())), { ActionStatus: 'OK', ErrorCode: 10150, ErrorInfo: 'slow down' })
+      assert.deepEqual(answerOf(await send(r, c2cBeforeSend())), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }, 'C2C: refused verdict → fallback allow')
+    }
+    assert.deepEqual(errors, ['TIMHOOK_VERDICT_INVALID', 'TIMHOOK_VERDICT_INVALID', 'TIMHOOK_VERDICT_INVALID'])
+  })
+
   it('answers each verdict as Tencent expects', async () => {
     const cases = [
       [verdict.allow(), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }],
