@@ -135,15 +135,19 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
     },
   ]
   const eventTime = int(body.EventTime) ?? record.receivedAt
+  // A decision row exists only to be linked to the message's after-send. A refused message is
+  // never delivered, so it has none: its decision stays in its event row alone. (A silent drop
+  // keeps its row: whether Tencent sends an after-send for it is not documented.)
+  const linkable = decision !== null && record.decision?.verdict !== 'deny'
   switch (command) {
     case 'Group.CallbackBeforeSendMsg': {
       const sendKey = groupSendKey(body)
-      if (sendKey !== null && decision !== null) rows.push({ kind: 'decision', sendKey, decision })
+      if (sendKey !== null && linkable) rows.push({ kind: 'decision', sendKey, decision })
       break
     }
     case 'C2C.CallbackBeforeSendMsg': {
       const msgKey = str(body.MsgKey)
-      if (msgKey && decision !== null) rows.push({ kind: 'decision', sendKey: c2cMessageKey(msgKey), decision })
+      if (msgKey && linkable) rows.push({ kind: 'decision', sendKey: c2cMessageKey(msgKey), decision })
       break
     }
     case 'Group.CallbackAfterSendMsg': {

@@ -121,6 +121,21 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal((before.items.find((e) => (e.body as { GroupId: string }).GroupId === 'g-dec')!.decision as { rule: string }).rule, 'mask-phones')
     })
 
+    it('keeps a refusal in its event row only (a refused message has no after-send to link); a silent drop still links', async () => {
+      store.enqueue(record(groupBefore('g-deny', 1043), { decision: decision({ verdict: 'deny', rule: 'spam', action: 'deny' }) }))
+      store.enqueue(record(groupBefore('g-drop', 1044), { decision: decision({ verdict: 'drop', rule: 'links', action: 'drop' }) }))
+      await store.flush()
+      // Neither after-send is expected from Tencent for a refused message; one arriving anyway is stored unlinked.
+      await store.write(record(groupSend('g-deny', 43)))
+      await store.write(record(groupSend('g-drop', 44)))
+      assert.equal((await store.listMessages({ groupId: 'g-deny', limit: 1 })).items[0]!.decision, null)
+      assert.equal(((await store.listMessages({ groupId: 'g-drop', limit: 1 })).items[0]!.decision as { rule: string }).rule, 'links')
+      const events = (await store.listEvents({ command: 'Group.CallbackBeforeSendMsg', limit: 50 })).items
+      const denied = events.find((e) => (e.body as { GroupId: string }).GroupId === 'g-deny')!
+      const kept = denied.decision as { verdict: string; rule: string }
+      assert.deepEqual([kept.verdict, kept.rule], ['deny', 'spam'])
+    })
+
     it('pages through messages and events with nextCursor, newest first, each item once', async () => {
       for (let i = 1; i <= 23; i++) await store.write(record(groupSend('g-pages', i)))
       const items = await allPages((cursor) => store.listMessages({ groupId: 'g-pages', limit: 5, cursor }))
