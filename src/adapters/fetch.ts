@@ -12,8 +12,11 @@ type Handle = (request: RawRequest) => Promise<ReceiverResponse>
  */
 export function createFetchHandler(handle: Handle, bodyLimit: number): (request: Request) => Promise<Response> {
   return async (request) => {
-    const url = new URL(request.url)
-    const raw: RawRequest = { method: request.method, query: url.searchParams, headers: request.headers, body: undefined }
+    // A Request's url is serialised (no fragment; a '?' in the path would be escaped): the query is
+    // what follows the first '?'. The receiver reads its parameters from the string directly.
+    const href = request.url
+    const q = href.indexOf('?')
+    const raw: RawRequest = { method: request.method, query: q === -1 ? '' : href.slice(q + 1), headers: request.headers, body: undefined }
     if (request.method === 'POST') {
       if (request.bodyUsed) raw.body = {} // read by a framework already: handle() explains what to do
       else await readBody(request, bodyLimit, raw)

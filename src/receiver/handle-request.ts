@@ -3,7 +3,7 @@
  * verify (method, SdkAppid, Sign, RequestTime) → decode (size, JSON, command, schema) → route → answer.
  */
 import { randomBytes } from 'node:crypto'
-import { isBeforeCommand } from '../protocol/commands.js'
+import { commandInfo, isBeforeCommand } from '../protocol/commands.js'
 import { decodeEvent } from '../protocol/decode.js'
 import { TimhookError, type ErrorCode } from '../protocol/errors.js'
 import { parseJsonObject } from '../protocol/parse-json.js'
@@ -125,6 +125,9 @@ export function processRequest(state: State, req: RawRequest): ReceiverResponse 
     }
     command = queryCommand || (typeof bodyCommand === 'string' && bodyCommand !== '' ? bodyCommand : undefined)
     if (command === undefined) throw new TimhookError('TIMHOOK_COMMAND_MISSING')
+    // The catalogue's own string from here on: the one sliced from this request's query is new,
+    // so every Map and property lookup below would hash (and intern) it again.
+    command = commandInfo(command)?.command ?? command
     const decoded = decodeEvent(command, body)
     if (!decoded.ok && options.strict) throw new TimhookError('TIMHOOK_INVALID_EVENT', command, decoded.problem)
     event = body

@@ -44,23 +44,30 @@ export function scanQuery(qs: string): CallbackQuery {
 
 /** Which wanted name occupies qs[start, end), compared in place; escaped names are decoded first. */
 function nameAt(qs: string, start: number, end: number): Name | undefined {
-  const length = end - start
-  for (let i = start; i < end; i++) {
-    const c = qs.charCodeAt(i)
-    if (c === 37 /* % */ || c === 43 /* + */) return wanted(decode(qs.slice(start, end)))
-  }
-  switch (length) {
+  switch (end - start) {
     case 4:
-      return qs.startsWith('Sign', start) ? 'Sign' : undefined
+      if (qs.startsWith('Sign', start)) return 'Sign'
+      break
     case 8:
-      return qs.startsWith('SdkAppid', start) ? 'SdkAppid' : qs.startsWith('ClientIP', start) ? 'ClientIP' : undefined
+      if (qs.startsWith('SdkAppid', start)) return 'SdkAppid'
+      if (qs.startsWith('ClientIP', start)) return 'ClientIP'
+      break
     case 11:
-      return qs.startsWith('RequestTime', start) ? 'RequestTime' : qs.startsWith('OptPlatform', start) ? 'OptPlatform' : undefined
+      if (qs.startsWith('RequestTime', start)) return 'RequestTime'
+      if (qs.startsWith('OptPlatform', start)) return 'OptPlatform'
+      break
     case 15:
-      return qs.startsWith('CallbackCommand', start) ? 'CallbackCommand' : undefined
-    default:
-      return undefined
+      if (qs.startsWith('CallbackCommand', start)) return 'CallbackCommand'
+      break
   }
+  // Not a wanted name as written; it may still be one once decoded ("Sig%6E", rare).
+  if (has(qs, 37 /* % */, start, end) || has(qs, 43 /* + */, start, end)) return wanted(decode(qs.slice(start, end)))
+  return undefined
+}
+
+function has(qs: string, char: number, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (qs.charCodeAt(i) === char) return true
+  return false
 }
 
 const NAMES: ReadonlySet<string> = new Set<Name>(['SdkAppid', 'CallbackCommand', 'Sign', 'RequestTime', 'ClientIP', 'OptPlatform'])
