@@ -29,14 +29,14 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         store.write(record(c2cSend('5_6_7'))),
         store.write(record(c2cSend('5_6_7', 'alice', 'bob', 'C2C.CallbackBeforeSendMsg'), { decision: decision({ verdict: 'allow', rule: 'r1' }) })),
         store.write(record(c2cWithdraw('5_6_7'))),
-        store.write(record(groupBefore('@batch', 1007), { decision: decision({ verdict: 'deny', code: 120001 }) })),
+        store.write(record(groupBefore('@batch', 1007), { decision: decision({ verdict: 'drop', rule: 'links' }) })),
       ])
       const { items } = await store.listMessages({ limit: 10 })
       assert.equal(items.length, 2)
       const group = items.find((m) => m.GroupId === '@batch')!
       assert.equal(group.recalledBy, 'first')
       assert.equal(group.recalledAt, new Date(1_700_000_000_111).toISOString())
-      assert.equal((group.decision as { verdict: string; code: number }).verdict, 'deny')
+      assert.deepEqual([(group.decision as { verdict: string; rule: string }).verdict, (group.decision as { rule: string }).rule], ['drop', 'links'])
       const c2c = items.find((m) => m.MsgKey === '5_6_7')!
       assert.equal(c2c.recalledBy, 'alice')
       assert.equal((c2c.decision as { rule: string }).rule, 'r1')
