@@ -12,11 +12,13 @@ type Handle = (request: RawRequest) => Promise<ReceiverResponse>
  */
 export function createFetchHandler(handle: Handle, bodyLimit: number): (request: Request) => Promise<Response> {
   return async (request) => {
-    // A Request's url is serialised (no fragment; a '?' in the path would be escaped): the query is
-    // what follows the first '?'. The receiver reads its parameters from the string directly.
+    // A Request's url is serialised, so a '?' in the path is escaped: the query runs from the first
+    // '?' to the fragment, if any (Request keeps one; URL.search drops it). Read as a string directly.
     const href = request.url
+    const hash = href.indexOf('#')
     const q = href.indexOf('?')
-    const raw: RawRequest = { method: request.method, query: q === -1 ? '' : href.slice(q + 1), headers: request.headers, body: undefined }
+    const query = q === -1 || (hash !== -1 && hash < q) ? '' : href.slice(q + 1, hash === -1 ? undefined : hash)
+    const raw: RawRequest = { method: request.method, query, headers: request.headers, body: undefined }
     if (request.method === 'POST') {
       if (request.bodyUsed) raw.body = {} // read by a framework already: handle() explains what to do
       else await readBody(request, bodyLimit, raw)

@@ -25,20 +25,28 @@ export type VerifyResult =
 const UNIX_SECONDS = /^\d{1,12}$/
 
 // The expected digests depend only on (tokens, RequestTime), and RequestTime has a resolution of
-// one second, so under load nearly every request repeats the previous one's: keep the last.
-// A tokens array is read as immutable: rotate by passing a new array, not by changing one in place.
-let cachedTokens: string | ReadonlyArray<string> | undefined
+// one second, so under load nearly every request repeats the previous one's: keep the last. The
+// tokens are compared by value (a copy is kept), so a tokens array changed in place between calls
+// (a rotation) is seen at once.
+let cachedTokens: ReadonlyArray<string> = []
 let cachedTime = ''
 let cachedDigests: Buffer[] = []
 
+function sameTokens(tokens: string | ReadonlyArray<string>): boolean {
+  if (typeof tokens === 'string') return cachedTokens.length === 1 && cachedTokens[0] === tokens
+  if (tokens.length !== cachedTokens.length) return false
+  for (let i = 0; i < tokens.length; i++) if (tokens[i] !== cachedTokens[i]) return false
+  return true
+}
+
 function expectedDigests(tokens: string | ReadonlyArray<string>, requestTime: string): Buffer[] {
-  if (tokens === cachedTokens && requestTime === cachedTime) return cachedDigests
+  if (requestTime === cachedTime && sameTokens(tokens)) return cachedDigests
+  const list = typeof tokens === 'string' ? [tokens] : [...tokens]
   // Kept as the ASCII bytes of the lower-case hex digest: comparing the given Sign needs no hex decoding.
-  const digests = (typeof tokens === 'string' ? [tokens] : tokens).map((t) => Buffer.from(sign(t, requestTime), 'latin1'))
-  cachedTokens = tokens
+  cachedDigests = list.map((t) => Buffer.from(sign(t, requestTime), 'latin1'))
+  cachedTokens = list
   cachedTime = requestTime
-  cachedDigests = digests
-  return digests
+  return cachedDigests
 }
 
 // The given Sign's bytes, in one reused buffer: verify() is synchronous and runs for every callback

@@ -254,7 +254,7 @@ function responseFor(command: string, v: Verdict): ReceiverResponse {
   let byCommand = answered.get(v)
   const cached = byCommand?.get(command)
   if (cached !== undefined) return cached
-  const response = okResponse(answerFor(command, v))
+  const response: ReceiverResponse = Object.freeze(okResponse(answerFor(command, v))) // shared by every later answer
   if (byCommand === undefined) answered.set(v, (byCommand = new Map()))
   byCommand.set(command, response)
   return response

@@ -30,11 +30,14 @@ class Query implements CallbackQuery {
 export function scanQuery(qs: string): CallbackQuery {
   const out = new Query()
   let start = qs.charCodeAt(0) === 63 /* ? */ ? 1 : 0
+  // The next '=' at or after `start`, kept across segments: searching afresh in every segment
+  // would rescan the rest of the query each time ('&&&…' with no '=' would be quadratic).
+  let eq = -2
   while (start < qs.length) {
     let end = qs.indexOf('&', start)
     if (end === -1) end = qs.length
-    let split = qs.indexOf('=', start)
-    if (split === -1 || split > end) split = end
+    if (eq !== -1 && eq < start) eq = qs.indexOf('=', start)
+    const split = eq === -1 || eq > end ? end : eq
     const name = nameAt(qs, start, split)
     if (name !== undefined && out[name] === undefined) out[name] = split === end ? '' : decode(qs.slice(split + 1, end))
     start = end + 1

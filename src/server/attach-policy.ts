@@ -37,7 +37,7 @@ export function attachPolicy(
   deps: { metrics: ServerMetrics; logger: ServerLogger; /** For tests; default 10,000. */ remember?: number },
 ): PolicyHandle {
   const { metrics, logger } = deps
-  const capacity = deps.remember ?? REMEMBERED
+  const capacity = Math.max(1, Math.trunc(deps.remember ?? REMEMBERED))
   let watcher: PolicyWatcher
   try {
     watcher = watchPolicy(path, {

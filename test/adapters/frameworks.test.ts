@@ -121,6 +121,16 @@ describe('Fetch API (Hono on @hono/node-server)', () => {
     }
   })
 
+  it('reads the query up to a fragment, and never from one (Request keeps #…, URL.search drops it)', async () => {
+    const { receiver } = makeReceiver()
+    const q = query('C2C.CallbackAfterMsgWithDraw', { token: TOKEN })
+    const post = (url: string) => receiver.fetch(new Request(url, { method: 'POST', body: JSON.stringify(c2cWithdraw()) }))
+    assert.equal((await post(`http://x/tim?${q}#frag`)).status, 200)
+    const inFragment = await post(`http://x/tim#?${q}`)
+    assert.equal(inFragment.status, 400)
+    assert.match(await inFragment.text(), /TIMHOOK_SDKAPPID_MISSING/)
+  })
+
   it('refuses a streamed body that grows past the limit (413) and a body already read', async () => {
     const { receiver } = makeReceiver(1000)
     const q = query('C2C.CallbackAfterMsgWithDraw', { token: TOKEN })

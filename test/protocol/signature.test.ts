@@ -58,4 +58,12 @@ describe('verify', () => {
     assert.equal(verify(good, { tokens: ['x', 'tok'], now: NOW }).ok, true)
     assert.equal(verify(good, { tokens: 'tok', now: NOW }).ok, true)
   })
+  it('sees a tokens array changed in place (rotation) at once, within the same second', () => {
+    const tokens = ['old', 'tok']
+    assert.equal(verify(good, { tokens, now: NOW }).ok, true)
+    tokens.splice(1, 1) // 'tok' retired
+    assert.deepEqual(verify(good, { tokens, now: NOW }), { ok: false, reason: 'mismatch' })
+    tokens.push('tok')
+    assert.equal(verify(good, { tokens, now: NOW }).ok, true)
+  })
 })

@@ -45,6 +45,10 @@ describe('scanQuery', () => {
       { numRuns: 3000 },
     )
   })
+  it('reads a wanted name after a long run of segments without "="', () => {
+    const q = scanQuery('&'.repeat(200_000) + 'x&'.repeat(1000) + 'Sign=s&RequestTime=1')
+    assert.deepEqual([q.Sign, q.RequestTime, q.SdkAppid], ['s', '1', undefined])
+  })
   it('cannot be polluted through __proto__ or constructor', () => {
     const q = scanQuery('__proto__=x&constructor=y&SdkAppid=1')
     assert.equal(q.SdkAppid, '1')

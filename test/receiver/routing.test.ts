@@ -32,6 +32,10 @@ describe('routing', () => {
       assert.deepEqual(answerOf(await send(r, c2cBeforeSend())), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }, 'C2C: refused verdict → fallback allow')
     }
     assert.deepEqual(errors, ['TIMHOOK_VERDICT_INVALID', 'TIMHOOK_VERDICT_INVALID', 'TIMHOOK_VERDICT_INVALID'])
+    // The answer is shared by every later use of the verdict: a caller cannot change it for them.
+    const shared = await send(r, groupBeforeSend())
+    assert.throws(() => ((shared as { body: string }).body = 'changed'), TypeError)
+    assert.equal(answerOf(await send(r, groupBeforeSend())).ErrorCode, 10150)
   })
 
   it('answers each verdict as Tencent expects', async () => {
