@@ -3,6 +3,7 @@
  * that can be prepared at load (automata, regexes, sets) is; evaluation allocates only when a
  * condition holds (its reason) or when a mask rule collects what to replace.
  */
+import { jsonString } from '../protocol/json-string.js'
 import { compileSafeRegex } from './compile-safe-regex.js'
 import { FOLD_MULTI, FOLD_SAME, expansionOf, foldTable, foldWord, originalRange, type Folded } from './fold.js'
 import { findLinks, hostAllowed } from './find-links.js'
@@ -38,7 +39,8 @@ export interface CompileContext {
 }
 
 const NEVER: Condition = () => null
-const quote = (s: string) => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s)
+/** A value in a reason, as a JSON string (long values cut). */
+const quote = (s: string) => jsonString(s.length > 60 ? `${s.slice(0, 57)}…` : s)
 
 /** True when the condition can say what to mask (keywords, regex or links, outside a `not`). */
 export function canMask(c: ParsedCondition): boolean {
@@ -273,12 +275,12 @@ function compileLength({ max, min }: { max?: number; min?: number }): Condition 
 }
 
 function compileRate({ per, max, windowMs }: { per: 'sender' | 'group'; max: number; windowMs: number }, ctx: CompileContext): Condition {
-  const prefix = `${ctx.rule}|${per}|`
+  const scope = `${ctx.rule}|${per}`
   const window = windowMs % 1000 === 0 ? `${windowMs / 1000}s` : `${windowMs}ms`
   return (view, now) => {
     const id = per === 'sender' ? view.sender : view.groupId
     if (id === undefined) return null // per group on a one-to-one message: nothing to count
-    const seen = ctx.rateStore.hit(prefix + id, now, windowMs, max)
+    const seen = ctx.rateStore.hit(scope, id, now, windowMs, max)
     return seen < 0 ? null : `rate: ${per} ${quote(id)} already sent ${seen} messages within ${window} (max ${max})`
   }
 }

@@ -2,8 +2,8 @@
  * The seam between the server and the moderation policy (src/policy): loads the rules file,
  * watches it (reload on change and on SIGHUP, without dropping requests: the swap is one
  * assignment), and registers the policy as the decider of `Group.CallbackBeforeSendMsg` and
- * `C2C.CallbackBeforeSendMsg`. The decision's rule/action/reason go to `ctx.meta.decision`,
- * where the recorder takes them for the store, the metrics and the admin API.
+ * `C2C.CallbackBeforeSendMsg`. The decision (rule, action, reason, …) goes to `ctx.meta.decision`,
+ * where the recorder takes it for the store, the metrics and the admin API.
  *
  * A before-send delivered twice is answered the same: recent decisions are remembered by
  * idempotency key, so a rate limit cannot turn a redelivery into a deny.
@@ -13,6 +13,7 @@ import type { Verdict } from '../protocol/verdict.js'
 import type { CallbackContext, Receiver } from '../receiver/index.js'
 import { watchPolicy, type Decision, type PolicyWatcher } from '../policy/index.js'
 import { ConfigError } from './config.js'
+import { RecentMap } from './recent-map.js'
 import type { ServerLogger } from './logger.js'
 import type { ServerMetrics } from './metrics.js'
 
@@ -54,27 +55,19 @@ export function attachPolicy(
   } catch (err) {
     throw new ConfigError(`policy (${path}): ${err instanceof Error ? err.message : String(err)}`)
   }
-  const remembered = new Map<string, Decision>()
-  // Keys in arrival order, in a ring: the oldest is evicted in O(1). (Evicting with
-  // `map.keys().next()` walks the holes deleted entries leave at the front of V8's table: ~9 µs per
-  // call at 10,000 entries, which was most of the policy's cost per before-send.)
-  const order: Array<string | undefined> = new Array<string | undefined>(capacity).fill(undefined)
-  let oldest = 0
+  // Not a Map and a ring of keys: see recent-map.ts (a Map's lookups miss the cache in the server).
+  const remembered = new RecentMap<Decision>(capacity)
 
   const decide = (event: Record<string, unknown>, ctx: CallbackContext): Verdict => {
     const key = idempotencyKey(ctx.command, event, ctx.rawBody)
     let decision = remembered.get(key)
     if (decision === undefined) {
       decision = watcher.decide(event, ctx)
-      const evicted = order[oldest]
-      if (evicted !== undefined) remembered.delete(evicted)
-      order[oldest] = key
-      oldest = (oldest + 1) % capacity
-      remembered.set(key, decision)
+      remembered.add(key, decision)
     } else {
       ctx.meta.redelivery = true
     }
-    ctx.meta.decision = { rule: decision.rule ?? null, action: decision.action, reason: decision.reason, dryRun: decision.dryRun }
+    ctx.meta.decision = decision // the Decision itself (a PolicyDecisionMeta): no copy on the hot path
     return decision.verdict
   }
   receiver.on(BEFORE_SEND, decide)

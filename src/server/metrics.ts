@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { commandInfo } from '../protocol/commands.js'
 import type { Store } from '../store/store.js'
+import { DecisionTally } from './decision-tally.js'
 
 export interface ServerMetrics {
   readonly registry: Registry
@@ -12,7 +13,8 @@ export interface ServerMetrics {
   readonly rejections: Counter<'cause'>
   readonly failures: Counter<'cause'>
   readonly duration: Histogram<'phase'>
-  readonly decisions: Counter<'rule' | 'action' | 'verdict'>
+  /** Policy decisions, counted in plain numbers and reported as `timhook_decisions_total` when scraped. */
+  readonly decisions: DecisionTally
   readonly policyReloads: Counter<'result'>
 }
 
@@ -26,6 +28,22 @@ export const commandLabel = (command: string | undefined) => (command === undefi
 export function createMetrics(store: Store & { readonly dropped?: number }): ServerMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  const tally = new DecisionTally()
+  const reported = new Map<string, number>()
+  new Counter({
+    name: 'timhook_decisions_total',
+    help: 'Before-send decisions by policy rule, action and verdict',
+    labelNames: ['rule', 'action', 'verdict'],
+    registers: [registry],
+    collect() {
+      for (const { rule, action, verdict, count } of tally.entries()) {
+        const key = `${rule}\0${action}\0${verdict}`
+        const delta = count - (reported.get(key) ?? 0)
+        if (delta > 0) this.inc({ rule, action, verdict }, delta)
+        reported.set(key, count)
+      }
+    },
+  })
   const latency = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5]
   const metrics: ServerMetrics = {
     registry,
@@ -49,7 +67,7 @@ export function createMetrics(store: Store & { readonly dropped?: number }): Ser
       buckets: latency,
       registers: [registry],
     }),
-    decisions: new Counter({ name: 'timhook_decisions_total', help: 'Before-send decisions by policy rule, action and verdict', labelNames: ['rule', 'action', 'verdict'], registers: [registry] }),
+    decisions: tally,
     policyReloads: new Counter({ name: 'timhook_policy_reloads_total', help: 'Policy file reloads, by result (ok, error)', labelNames: ['result'], registers: [registry] }),
   }
   const commitDuration = new Histogram({ name: 'timhook_store_commit_duration_seconds', help: 'Duration of one store commit (one transaction)', buckets: latency, registers: [registry] })

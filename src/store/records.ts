@@ -4,6 +4,7 @@
  * same plan, so SQLite and PostgreSQL cannot drift in what they keep.
  */
 import { c2cMessageKey, groupMessageKey, idempotencyKey } from '../protocol/idempotency-key.js'
+import { jsonString } from '../protocol/json-string.js'
 
 /** The before-send decision taken for a message, as recorded (policy fields are null without a policy). */
 export interface DecisionRecord {
@@ -18,6 +19,17 @@ export interface DecisionRecord {
   action: string | null
   reason: string | null
   dryRun: boolean
+}
+
+/**
+ * The decision as stored (JSON, in this key order): what `JSON.stringify` writes for a
+ * DecisionRecord, built from a template because it runs for every before-send on the main thread,
+ * where `JSON.stringify`'s runtime call costs ~2 µs with the server's cold caches.
+ */
+export function decisionJson(d: DecisionRecord): string {
+  const code = typeof d.code === 'number' && Number.isFinite(d.code) ? String(d.code) : 'null'
+  const str = (v: string | null) => (v == null ? 'null' : jsonString(v))
+  return `{"verdict":${jsonString(d.verdict)},"rewritten":${d.rewritten === true},"code":${code},"fallback":${d.fallback === true},"rule":${str(d.rule)},"action":${str(d.action)},"reason":${str(d.reason)},"dryRun":${d.dryRun === true}}`
 }
 
 /** One accepted callback. */
@@ -116,7 +128,7 @@ export function groupSendKey(body: Record<string, unknown>): string | null {
 /** The rows one accepted callback produces, in the order they must be applied. */
 export function planWrites(record: CallbackRecord): WriteRow[] {
   const { body, command } = record
-  const decision = record.decision === null ? null : JSON.stringify(record.decision)
+  const decision = record.decision === null ? null : decisionJson(record.decision)
   const rows: WriteRow[] = [
     {
       kind: 'event',

@@ -77,6 +77,25 @@ describe('write queue', () => {
     await store.close()
   })
 
+  it('plans records into rows in the batch; a record that cannot be planned fails alone, not its batch', async () => {
+    const { backend, committed } = fakeBackend()
+    const store = createStore(backend)
+    const good = record(groupSend('q', 1))
+    const odd = record(groupBefore('q', 2))
+    Object.defineProperty(odd.body, 'GroupId', { enumerable: true, get: () => { throw new Error('unreadable GroupId') } })
+    const oddKept = record(groupBefore('q', 3))
+    Object.defineProperty(oddKept.body, 'GroupId', { enumerable: true, get: () => { throw new Error('unreadable GroupId') } })
+    store.enqueue(oddKept)
+    const results = await Promise.allSettled([store.write(odd), store.write(good)])
+    assert.equal(results[0]!.status, 'rejected')
+    assert.match(String((results[0] as PromiseRejectedResult).reason), /unreadable GroupId/)
+    assert.equal(results[1]!.status, 'fulfilled')
+    assert.deepEqual(eventKeys(committed), [good.requestId])
+    assert.equal(store.dropped, 1, 'the fire-and-forget record that could not be planned is counted as dropped')
+    assert.equal(store.pending, 0)
+    await store.close()
+  })
+
   it('splits a long queue into batches of maxBatch', async () => {
     const { backend, committed } = fakeBackend()
     const store = createStore(backend, { maxBatch: 10 })

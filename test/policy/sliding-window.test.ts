@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import { SlidingWindowStore } from '../../src/policy/sliding-window.js'
+
+/** The sliding-window log written the obvious way: every admitted time, filtered on each hit. */
+function modelHit(log: Map<string, number[]>, key: string, now: number, windowMs: number, max: number): number {
+  const times = (log.get(key) ?? []).filter((t) => t > now - windowMs)
+  log.set(key, times)
+  if (times.length >= max) return times.length
+  times.push(now)
+  return -1
+}
+
+describe('SlidingWindowStore', () => {
+  it('keeps a window per scope and id', () => {
+    const s = new SlidingWindowStore()
+    assert.deepEqual([0, 1, 2].map((t) => s.hit('flood|sender', 'alice', t, 1000, 2)), [-1, -1, 2])
+    assert.equal(s.hit('flood|sender', 'bob', 3, 1000, 2), -1, 'another id')
+    assert.equal(s.hit('other|sender', 'alice', 3, 1000, 2), -1, 'another scope')
+    assert.equal(s.hit('flood|sender', 'alice', 1000, 1000, 2), -1, 'the message at 0 left the window')
+    assert.equal(s.size, 3)
+  })
+
+  it('grows a wrapped ring oldest first (the oldest time still leaves the window first)', () => {
+    const s = new SlidingWindowStore()
+    const hit = (t: number) => s.hit('r|sender', 'alice', t, 1000, 5)
+    // Four slots to start with; at 1050 the time 0 has left and 1050 wraps to the first slot.
+    assert.deepEqual([0, 100, 200, 300, 1050].map(hit), [-1, -1, -1, -1, -1])
+    assert.equal(hit(1060), -1, 'the ring grows to five, oldest first: 100, 200, 300, 1050, 1060')
+    assert.equal(hit(1070), 5)
+    assert.equal(hit(1150), -1, '100 left the window')
+  })
+
+  it('agrees with the obvious log over generated traffic, including windows and limits changed by a reload', () => {
+    const rule = fc.record({ windowMs: fc.constantFrom(500, 1000, 3000), max: fc.integer({ min: 1, max: 12 }) })
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            { weight: 20, arbitrary: fc.record({ scope: fc.constantFrom(0, 1), id: fc.constantFrom('u1', 'u1', 'u1', 'u2'), dt: fc.integer({ min: 0, max: 150 }) }) },
+            // A reload may change a rule's window or limit; the store keeps the times it holds.
+            { weight: 1, arbitrary: fc.record({ reload: fc.constantFrom(0, 1), to: rule }) },
+          ),
+          { maxLength: 500 },
+        ),
+        fc.tuple(rule, rule),
+        (ops, initial) => {
+          const rules = [...initial]
+          const s = new SlidingWindowStore()
+          const log = new Map<string, number[]>()
+          let now = 1_700_000_000_000
+          ops.forEach((op, i) => {
+            if ('reload' in op) {
+              rules[op.reload] = op.to
+              return
+            }
+            const { windowMs, max } = rules[op.scope]!
+            now += op.dt
+            const scope = op.scope === 0 ? 'a|sender' : 'b|group'
+            assert.equal(s.hit(scope, op.id, now, windowMs, max), modelHit(log, `${scope}\0${op.id}`, now, windowMs, max), `operation ${i}`)
+          })
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('forgets idle ids when they double, and keeps those still in their window', () => {
+    const s = new SlidingWindowStore()
+    for (let i = 0; i < 10_000; i++) s.hit('r|sender', `old${i}`, 0, 1000, 5)
+    // The 10,001st id sweeps first, with the scope's window now 10 s: every old id is still in it.
+    s.hit('r|sender', 'recent', 5000, 10_000, 5)
+    assert.equal(s.size, 10_001)
+    for (let i = 0; i < 10_000; i++) s.hit('r|sender', `more${i}`, 30_000, 1000, 5)
+    assert.equal(s.size < 10_100, true, `idle ids were swept (${s.size} left)`)
+  })
+})
