@@ -23,9 +23,12 @@ export const FOLD_MULTI = MULTI
 const expansions = new Map<number, string>()
 const astral = new Map<number, string>()
 
-/** Built on first use (≈ 12 ms): one NFKC + lower-case per BMP code unit. */
+/** Built on first use (≈ 12 ms): one NFKC + lower-case per BMP code unit. Small, so that V8 inlines it into the scan loops. */
 export function foldTable(): Uint16Array {
-  if (table !== undefined) return table
+  return table ?? buildFoldTable()
+}
+
+function buildFoldTable(): Uint16Array {
   const t = new Uint16Array(65536).fill(SAME)
   for (let c = 0; c < 65536; c++) {
     if (c >= 0xd800 && c <= 0xdfff) continue // surrogates: handled in pairs by foldText
@@ -109,7 +112,8 @@ export function foldText(text: string): Folded {
       f = foldAstral(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000)
       width = 2
     } else f = expansions.get(c)!
-    if (f.length !== width) exact = false
+    // In place only when a unit folds to a unit and a pair to a pair (U+1F14A → "hv" is two units, not one character).
+    if (f.length !== width || (width === 2 && (f.charCodeAt(0) & 0xfc00) !== 0xd800)) exact = false
     if (len + f.length + 2 > units.length) {
       const grown = new Uint16Array(units.length * 2 + f.length)
       grown.set(units)
@@ -141,8 +145,19 @@ export function foldWord(word: string): string {
  */
 export function originalRange(folded: Folded, fs: number, fe: number): [number, number] {
   const m = folded.map
-  if (m === null) return [fs, fe]
-  return [m[fs]!, Math.max(m[fe]!, m[fe - 1]! + 1)]
+  if (m === null) {
+    // Unit for unit, so pairs sit where they sat in the original: widen a range that splits one
+    // (a mask must not leave half a character, e.g. U+10D50 folds to U+10D70, another pair).
+    const t = folded.text
+    const low = (i: number) => i > 0 && i < t.length && (t.charCodeAt(i) & 0xfc00) === 0xdc00 && (t.charCodeAt(i - 1) & 0xfc00) === 0xd800
+    return [low(fs) ? fs - 1 : fs, low(fe) ? fe + 1 : fe]
+  }
+  // The end of the original character behind the last folded unit: the next origin after it (one
+  // character can fold to several units, e.g. U+1F110 → "(a)", and can be a surrogate pair).
+  const last = m[fe - 1]!
+  let k = fe
+  while (m[k]! <= last) k++
+  return [m[fs]!, m[k]!]
 }
 
 /** The folding of a code unit whose table value is FOLD_MULTI: zero or several units. */

@@ -35,6 +35,23 @@ describe('foldText', () => {
     assert.deepEqual(originalRange(g, 0, 3), [0, 6])
   })
 
+  it('never maps a folded range to half a surrogate pair (a pair folding to a pair, or to several units)', () => {
+    // U+10D50 lower-cases to U+10D70 (another pair); U+1F110 folds to "(a)"; U+1F14A to "hv" (two
+    // units, like the pair, but not one character). Found by the property below.
+    for (const cp of [0x10d50, 0x1f110, 0x1f14a, 0x1d401]) {
+      const s = `x${String.fromCodePoint(cp)}y`
+      const f = foldText(s)
+      for (let fs = 0; fs < f.text.length; fs++) {
+        for (let fe = fs + 1; fe <= f.text.length; fe++) {
+          const [os, oe] = originalRange(f, fs, fe)
+          const cut = (i: number) => i > 0 && i < s.length && (s.charCodeAt(i) & 0xfc00) === 0xdc00
+          assert.ok(!cut(os) && !cut(oe), `U+${cp.toString(16)}: folded ${fs}..${fe} → ${os}..${oe} splits a pair`)
+          assert.ok(foldText(s.slice(os, oe)).text.includes(f.text.slice(fs, fe)), `U+${cp.toString(16)}: folded ${fs}..${fe}`)
+        }
+      }
+    }
+  })
+
   it('property: every folded range maps to an ordered range inside the original', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.nat(), fc.nat(), (s, a, b) => {
