@@ -280,7 +280,7 @@ function compileRate({ per, max, windowMs }: { per: 'sender' | 'group'; max: num
   return (view, now) => {
     const id = per === 'sender' ? view.sender : view.groupId
     if (id === undefined) return null // per group on a one-to-one message: nothing to count
-    const seen = ctx.rateStore.hit(scope, id, now, windowMs, max)
+    const seen = ctx.rateStore.hit(scope, id, now, windowMs, max, view.messageKey())
     return seen < 0 ? null : `rate: ${per} ${quote(id)} already sent ${seen} messages within ${window} (max ${max})`
   }
 }

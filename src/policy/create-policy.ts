@@ -267,6 +267,7 @@ function buildPolicy(rules: readonly CompiledRule[], dryRun: boolean, source: st
       family === 'group' ? String(event.GroupId ?? '') : undefined,
       typeof event.Type === 'string' ? event.Type : undefined,
       event.MsgBody as MsgElement[],
+      event,
     )
     return evaluate(view, now ?? Date.now())
   }

@@ -4,6 +4,7 @@
  * see the new one.
  */
 import type { MsgElement } from '../protocol/generated/events.js'
+import { beforeSendMessageKey } from '../protocol/idempotency-key.js'
 import { foldText, type Folded } from './fold.js'
 import type { Family, Field } from './policy-schema.js'
 
@@ -18,6 +19,7 @@ export interface TextField {
 export class MessageView {
   private fieldList: TextField[] | undefined
   private foldedList: Array<Folded | undefined> = []
+  private key: string | undefined | null = null // null: not computed yet
   /** Changes when the body is replaced, so per-message memos know to start again. */
   version = 0
 
@@ -27,7 +29,17 @@ export class MessageView {
     readonly groupId: string | undefined,
     readonly groupType: string | undefined,
     public body: readonly MsgElement[],
+    /** The before-send event, for `messageKey` (not read otherwise). */
+    private readonly event?: Record<string, unknown>,
   ) {}
+
+  /** The message's identity (`beforeSendMessageKey`), so that a rate limit counts a redelivery once; undefined when the event has none. */
+  messageKey(): string | undefined {
+    if (this.key === null) {
+      this.key = this.event === undefined ? undefined : beforeSendMessageKey(this.family === 'group' ? 'Group.CallbackBeforeSendMsg' : 'C2C.CallbackBeforeSendMsg', this.event)
+    }
+    return this.key
+  }
 
   fields(): readonly TextField[] {
     if (this.fieldList !== undefined) return this.fieldList

@@ -3,6 +3,10 @@
  * behind the `RateStore` interface so a policy reload keeps the windows (the same store is passed
  * to the new policy) and so a shared implementation can replace it for several instances (see
  * docs/policy.md, "Several instances").
+ *
+ * A message is counted once: the IM backend may deliver the same before-send callback again, and
+ * a redelivery must not spend the sender's quota a second time (nor turn an allow into a deny).
+ * The store remembers the outcome of the last 32,768 (scope, message) pairs by fingerprint.
  */
 
 /** Where rate windows live. `hit` is synchronous: it sits on the before-send hot path. */
@@ -15,8 +19,12 @@ export interface RateStore {
    *
    * Scope and id come apart so that the hot path never builds a key string: concatenating and then
    * hashing a fresh key cost ~1.2 µs per message in the server (cold caches), most of a window's cost.
+   *
+   * `message` identifies the message (see `beforeSendMessageKey`); when given, a message already
+   * seen in this scope gets its first outcome again and is not counted twice. Without it every
+   * call counts.
    */
-  hit(scope: string, id: string, now: number, windowMs: number, max: number): number
+  hit(scope: string, id: string, now: number, windowMs: number, max: number, message?: string): number
 }
 
 /**
@@ -39,10 +47,29 @@ interface Scope {
  */
 export class SlidingWindowStore implements RateStore {
   private readonly scopes = new Map<string, Scope>()
+  private readonly remember: number
+  private outcomes: OutcomeTable | undefined // made on the first message with an identity
   private count = 0
   private sweepAt = 10_000
 
-  hit(scope: string, id: string, now: number, windowMs: number, max: number): number {
+  /** @param options.remember how many (scope, message) outcomes are kept for redeliveries (default 32,768; ~640 KiB). */
+  constructor(options: { remember?: number } = {}) {
+    this.remember = options.remember ?? 32_768
+  }
+
+  hit(scope: string, id: string, now: number, windowMs: number, max: number, message?: string): number {
+    if (message === undefined) return this.count1(scope, id, now, windowMs, max)
+    const high = fingerprint(scope, message)
+    const low = FP_LOW
+    const outcomes = (this.outcomes ??= new OutcomeTable(this.remember))
+    const seen = outcomes.find(high, low)
+    if (seen !== undefined) return seen
+    const result = this.count1(scope, id, now, windowMs, max)
+    outcomes.add(high, low, result)
+    return result
+  }
+
+  private count1(scope: string, id: string, now: number, windowMs: number, max: number): number {
     let sc = this.scopes.get(scope)
     if (sc === undefined) this.scopes.set(scope, (sc = { ids: new Map(), windowMs }))
     sc.windowMs = windowMs
@@ -102,5 +129,104 @@ export class SlidingWindowStore implements RateStore {
       if (sc.ids.size === 0) this.scopes.delete(name)
     }
     this.sweepAt = Math.max(10_000, this.count * 2)
+  }
+}
+
+/** The second half of the last `fingerprint` (a module variable: no array allocated per call). */
+let FP_LOW = 0
+
+/**
+ * 64 bits of `scope` NUL `message`, in two 32-bit halves (FNV-1a and a second multiplicative hash
+ * in the same pass, each finished with a mix): returns the high half, sets `FP_LOW`. At 32,768
+ * remembered pairs two messages share a fingerprint with a probability of about 2⁻⁴⁹ per lookup.
+ */
+function fingerprint(scope: string, message: string): number {
+  let h = 0x811c9dc5
+  let g = 0x9747b28c
+  for (let i = 0; i < scope.length; i++) {
+    const c = scope.charCodeAt(i)
+    h = Math.imul(h ^ c, 0x01000193)
+    g = Math.imul(g ^ c, 0x5bd1e995) ^ (g >>> 15)
+  }
+  h = Math.imul(h, 0x01000193) // the NUL between the two strings
+  g = Math.imul(g, 0x5bd1e995) ^ (g >>> 15)
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i)
+    h = Math.imul(h ^ c, 0x01000193)
+    g = Math.imul(g ^ c, 0x5bd1e995) ^ (g >>> 15)
+  }
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  g ^= g >>> 16
+  g = Math.imul(g, 0xc2b2ae35)
+  FP_LOW = g ^ (g >>> 16)
+  return h
+}
+
+/**
+ * The last `capacity` outcomes by fingerprint, first in first out, in typed arrays only (open
+ * addressing, linear probing, backward-shift deletion): nothing the garbage collector must trace
+ * or promote, which in the server is what a map of recent objects costs most.
+ */
+class OutcomeTable {
+  private readonly capacity: number
+  private readonly index: Int32Array // slot + 1, or 0 when free
+  private readonly mask: number
+  /** By slot: high, low, outcome (side by side: a lookup reads one cache line). */
+  private readonly slots: Int32Array
+  private next = 0
+  private full = false
+
+  constructor(capacity: number) {
+    this.capacity = Math.max(1, Math.trunc(capacity))
+    let size = 8
+    while (size < this.capacity * 2) size *= 2 // load ≤ 0.5: short probe runs
+    this.index = new Int32Array(size)
+    this.mask = size - 1
+    this.slots = new Int32Array(this.capacity * 3)
+  }
+
+  /** The outcome remembered for this fingerprint, or undefined. */
+  find(high: number, low: number): number | undefined {
+    const slots = this.slots
+    for (let i = high & this.mask; ; i = (i + 1) & this.mask) {
+      const s = this.index[i]!
+      if (s === 0) return undefined
+      const at = (s - 1) * 3
+      if (slots[at] === high && slots[at + 1] === low) return slots[at + 2]
+    }
+  }
+
+  /** Adds a fingerprint that `find` did not find; forgets the oldest when full. */
+  add(high: number, low: number, result: number): void {
+    const slot = this.next
+    if (this.full) this.unindex(slot)
+    const at = slot * 3
+    this.slots[at] = high
+    this.slots[at + 1] = low
+    this.slots[at + 2] = result
+    let i = high & this.mask
+    while (this.index[i] !== 0) i = (i + 1) & this.mask
+    this.index[i] = slot + 1
+    this.next = slot + 1 === this.capacity ? 0 : slot + 1
+    if (this.next === 0) this.full = true
+  }
+
+  /** Removes the slot from the index; backward shift keeps every probe run unbroken. */
+  private unindex(slot: number): void {
+    const mask = this.mask
+    const slots = this.slots
+    let i = slots[slot * 3]! & mask
+    while (this.index[i] !== slot + 1) i = (i + 1) & mask
+    for (let j = (i + 1) & mask; this.index[j] !== 0; j = (j + 1) & mask) {
+      const home = slots[(this.index[j]! - 1) * 3]! & mask
+      // The entry at j may move back to i only if its home is not in the cyclic range (i, j].
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        this.index[i] = this.index[j]!
+        i = j
+      }
+    }
+    this.index[i] = 0
   }
 }

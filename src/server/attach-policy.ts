@@ -5,15 +5,17 @@
  * `C2C.CallbackBeforeSendMsg`. The decision (rule, action, reason, …) goes to `ctx.meta.decision`,
  * where the recorder takes it for the store, the metrics and the admin API.
  *
- * A before-send delivered twice is answered the same: recent decisions are remembered by
- * idempotency key, so a rate limit cannot turn a redelivery into a deny.
+ * A before-send delivered twice is decided again, and answered the same: rate limits count a
+ * message once (the rate store remembers recent messages by fingerprint, src/policy/sliding-window.ts)
+ * and the other conditions are functions of the message. Only a mute that expires or a reload
+ * between the two deliveries can change the answer, as it would for a new message. (Decisions
+ * used to be remembered here by idempotency key; holding 10,000 decisions, with their rewritten
+ * bodies, cost the server more in garbage collection than deciding again: docs/policy.md.)
  */
-import { idempotencyKey } from '../protocol/idempotency-key.js'
 import type { Verdict } from '../protocol/verdict.js'
 import type { CallbackContext, Receiver } from '../receiver/index.js'
 import { watchPolicy, type Decision, type PolicyWatcher } from '../policy/index.js'
 import { ConfigError } from './config.js'
-import { RecentMap } from './recent-map.js'
 import type { ServerLogger } from './logger.js'
 import type { ServerMetrics } from './metrics.js'
 
@@ -24,8 +26,6 @@ export interface PolicyHandle {
 }
 
 const BEFORE_SEND = ['Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg'] as const
-/** How many recent before-send decisions are remembered for redeliveries. */
-const REMEMBERED = 10_000
 
 /**
  * Loads the policy file and makes it the before-send decider.
@@ -35,10 +35,9 @@ const REMEMBERED = 10_000
 export function attachPolicy(
   receiver: Receiver,
   path: string,
-  deps: { metrics: ServerMetrics; logger: ServerLogger; /** For tests; default 10,000. */ remember?: number },
+  deps: { metrics: ServerMetrics; logger: ServerLogger },
 ): PolicyHandle {
   const { metrics, logger } = deps
-  const capacity = Math.max(1, Math.trunc(deps.remember ?? REMEMBERED))
   let watcher: PolicyWatcher
   try {
     watcher = watchPolicy(path, {
@@ -55,18 +54,8 @@ export function attachPolicy(
   } catch (err) {
     throw new ConfigError(`policy (${path}): ${err instanceof Error ? err.message : String(err)}`)
   }
-  // Not a Map and a ring of keys: see recent-map.ts (a Map's lookups miss the cache in the server).
-  const remembered = new RecentMap<Decision>(capacity)
-
   const decide = (event: Record<string, unknown>, ctx: CallbackContext): Verdict => {
-    const key = idempotencyKey(ctx.command, event, ctx.rawBody)
-    let decision = remembered.get(key)
-    if (decision === undefined) {
-      decision = watcher.decide(event, ctx)
-      remembered.add(key, decision)
-    } else {
-      ctx.meta.redelivery = true
-    }
+    const decision: Decision = watcher.decide(event, ctx)
     ctx.meta.decision = decision // the Decision itself (a PolicyDecisionMeta): no copy on the hot path
     return decision.verdict
   }

@@ -66,6 +66,70 @@ describe('SlidingWindowStore', () => {
     )
   })
 
+  it('counts a message once: a redelivery gets the first outcome and spends nothing', () => {
+    const s = new SlidingWindowStore()
+    const hit = (t: number, msg?: string) => s.hit('flood|sender', 'alice', t, 1000, 2, msg)
+    assert.equal(hit(0, 'm1'), -1)
+    assert.equal(hit(1, 'm1'), -1, 'redelivered: admitted again')
+    assert.equal(hit(2, 'm2'), -1, 'the redelivery did not spend the second place')
+    assert.equal(hit(3, 'm3'), 2)
+    assert.equal(hit(4, 'm3'), 2, 'a refused message is refused again')
+    assert.equal(hit(5), 2, 'no identity: counted (and refused) every time')
+    assert.equal(s.hit('other|sender', 'alice', 6, 1000, 2, 'm1'), -1, 'the same message in another scope counts there')
+  })
+
+  it('forgets the oldest remembered message first, and only that one', () => {
+    const s = new SlidingWindowStore({ remember: 2 })
+    const hit = (msg: string) => s.hit('r|sender', 'alice', 0, 60_000, 100, msg)
+    hit('a')
+    hit('b')
+    hit('c') // remembered: b, c
+    assert.equal(s.hit('r|sender', 'bob', 0, 60_000, 1, 'x'), -1) // remembered: c, x
+    assert.equal(s.hit('r|sender', 'bob', 0, 60_000, 1, 'x'), -1, 'x is remembered')
+    assert.equal(s.hit('r|sender', 'bob', 0, 60_000, 1, 'y'), 1) // remembered: x, y
+    assert.equal(s.hit('r|sender', 'bob', 0, 60_000, 1, 'x'), -1, 'x is still remembered: y evicted c, not x')
+  })
+
+  it('agrees with the obvious log plus a set of counted messages over generated traffic with redeliveries', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            scope: fc.constantFrom('a|sender', 'b|group'),
+            id: fc.constantFrom('u1', 'u1', 'u2'),
+            // Few message ids, so that redeliveries are frequent; undefined: no identity.
+            msg: fc.option(fc.integer({ min: 0, max: 30 }).map((n) => `m${n}`), { nil: undefined, freq: 4 }),
+            dt: fc.integer({ min: 0, max: 200 }),
+          }),
+          { maxLength: 400 },
+        ),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 64 }),
+        (ops, max, remember) => {
+          const s = new SlidingWindowStore({ remember })
+          const log = new Map<string, number[]>()
+          const seen = new Map<string, number>() // (scope, message) → outcome, oldest first
+          let now = 0
+          ops.forEach((op, i) => {
+            now += op.dt
+            let expected: number
+            const key = op.msg === undefined ? undefined : `${op.scope}\0${op.msg}`
+            if (key !== undefined && seen.has(key)) expected = seen.get(key)!
+            else {
+              expected = modelHit(log, `${op.scope}\0${op.id}`, now, 1000, max)
+              if (key !== undefined) {
+                seen.set(key, expected)
+                if (seen.size > remember) seen.delete(seen.keys().next().value!)
+              }
+            }
+            assert.equal(s.hit(op.scope, op.id, now, 1000, max, op.msg), expected, `operation ${i}`)
+          })
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   it('forgets idle ids when they double, and keeps those still in their window', () => {
     const s = new SlidingWindowStore()
     for (let i = 0; i < 10_000; i++) s.hit('r|sender', `old${i}`, 0, 1000, 5)

@@ -93,28 +93,31 @@ describe('timhook serve --policy', () => {
   })
 })
 
-describe('attachPolicy: remembered decisions', () => {
-  it('forgets the oldest decision first once full, and only that one', async () => {
+describe('attachPolicy: redeliveries', () => {
+  it('answers a redelivered before-send the same: a rate limit counts each message once', async () => {
     const tmp = tempDir()
     try {
       const file = `${tmp.dir}/rate.yaml`
-      writeFileSync(file, `rules:\n  - name: flood\n    scope: { commands: [group] }\n    when: { rate: { per: sender, max: 1, window: 60s } }\n    then: { deny: { code: 10101, info: "slow down" } }\n`)
+      writeFileSync(file, `rules:\n  - name: flood\n    scope: { commands: [group, c2c] }\n    when: { rate: { per: sender, max: 1, window: 60s } }\n    then: { deny: { code: { group: 10101, c2c: 120101 }, info: "slow down" } }\n`)
       const receiver = createReceiver({ sdkAppId: APP })
       const metrics = { policyReloads: { inc: () => undefined } } as unknown as ServerMetrics
-      const policy = attachPolicy(receiver, file, { metrics, logger: createLogger('silent'), remember: 2 })
+      const policy = attachPolicy(receiver, file, { metrics, logger: createLogger('silent') })
       try {
-        const code = async (random: number) => {
-          const res = await receiver.handle({ query: `SdkAppid=${APP}&CallbackCommand=Group.CallbackBeforeSendMsg`, body: JSON.stringify(groupBeforeSend('g', random)) })
+        const answer = async (command: string, body: Record<string, unknown>) => {
+          const res = await receiver.handle({ query: `SdkAppid=${APP}&CallbackCommand=${command}`, body: JSON.stringify(body) })
           return (JSON.parse(res.body) as { ErrorCode: number }).ErrorCode
         }
-        assert.equal(await code(1), 0, 'first message: allowed')
-        assert.equal(await code(1), 0, 'redelivery: the remembered allow')
-        assert.equal(await code(2), 10101, 'second message: over the rate')
-        assert.equal(await code(3), 10101)
-        // Remembered now: 2 and 3. Message 1 was forgotten, so its redelivery is decided afresh.
-        assert.equal(await code(1), 10101)
-        // Remembered now: 3 and 1. A newer decision was not evicted in 1's place.
-        assert.equal(await code(3), 10101)
+        const group = (random: number) => answer('Group.CallbackBeforeSendMsg', groupBeforeSend('g', random))
+        const c2c = (msgKey: string) =>
+          answer('C2C.CallbackBeforeSendMsg', { CallbackCommand: 'C2C.CallbackBeforeSendMsg', From_Account: 'carol', To_Account: 'dave', MsgKey: msgKey, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hi' } }] })
+        assert.equal(await group(1), 0, 'first message: allowed')
+        assert.equal(await group(1), 0, 'its redelivery: allowed again, and not counted')
+        assert.equal(await group(2), 10101, 'a second message: over the rate')
+        assert.equal(await group(2), 10101, 'its redelivery: refused again')
+        assert.equal(await group(1), 0, 'the first message, a third time: still allowed')
+        assert.equal(await c2c('1_1_1'), 0)
+        assert.equal(await c2c('1_1_1'), 0, 'a one-to-one redelivery (same MsgKey) counts once too')
+        assert.equal(await c2c('2_2_2'), 120101)
       } finally {
         policy.close()
       }
