@@ -13,6 +13,8 @@ local q_before = os.getenv("Q_BEFORE")
 local q_recall = os.getenv("Q_RECALL")
 local q_withdraw = os.getenv("Q_WITHDRAW")
 local only = os.getenv("ONLY") -- "before" to send before-send callbacks only
+-- SENDERS: how many distinct senders the before-sends come from (default 97, one per group).
+local senders = tonumber(os.getenv("SENDERS") or "97")
 -- DELAY_MS: pace each connection (a pause after every answer): rate ≈ connections ÷ (delay + latency).
 local delay_ms = tonumber(os.getenv("DELAY_MS") or "")
 if delay_ms then
@@ -29,7 +31,8 @@ request = function()
   local g = n % 97
   local k = counter % 3
   if only == "before" or k == 0 then
-    return wrk.format("POST", "/?" .. q_before, nil, string.format(before, g, g, g, n % 4294967295, n))
+    local u = n % senders
+    return wrk.format("POST", "/?" .. q_before, nil, string.format(before, g, u, u, n % 4294967295, n))
   elseif k == 1 then
     return wrk.format("POST", "/?" .. q_recall, nil, string.format(recall, g, n))
   else

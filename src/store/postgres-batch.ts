@@ -4,30 +4,30 @@
  * the rows one by one gives:
  * - events: duplicates inside the batch are folded first (the first delivery's row, `deliveries`
  *   counting them all), since one `ON CONFLICT DO UPDATE` cannot touch a row twice;
- * - decisions and recalls: the first one of a key wins (`DO NOTHING`, rows in batch order), and
- *   is copied onto messages already stored;
+ *   They go first: a before-send's event row holds its decision, which its message takes.
+ * - recalls: the first one of a key wins (`DO NOTHING`, rows in batch order), and is copied onto
+ *   messages already stored; so are the decisions of the batch's before-sends;
  * - messages are inserted last, taking their recall and decision from the tables, so a recall or
  *   decision anywhere in the same batch is linked as well.
  */
 import type pg from 'pg'
-import type { DecisionRow, EventRow, MessageRow, RecallRow, WriteRow } from './records.js'
+import type { EventRow, MessageRow, RecallRow, WriteRow } from './records.js'
 
-const INSERT_DECISIONS = `INSERT INTO decisions (send_key, decision)
-  SELECT k, d FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(k, d, ord) ORDER BY ord
-  ON CONFLICT (send_key) DO NOTHING`
 const INSERT_RECALLS = `INSERT INTO recalls (key, recalled_at, recalled_by)
   SELECT k, a, b FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS t(k, a, b, ord) ORDER BY ord
   ON CONFLICT (key) DO NOTHING`
 const MARK_RECALLED = `UPDATE messages m SET recalled_at = r.recalled_at, recalled_by = r.recalled_by
   FROM recalls r WHERE r.key = ANY($1::text[]) AND m.key = r.key AND m.recalled_at IS NULL`
-const ATTACH_DECISIONS = `UPDATE messages m SET decision = d.decision
-  FROM decisions d WHERE d.send_key = ANY($1::text[]) AND m.send_key = d.send_key AND m.decision IS NULL`
+// A before-send's decision, onto its message stored earlier (out of order). $1: event keys, $2: send keys.
+const ATTACH_DECISIONS = `UPDATE messages m SET decision = e.decision
+  FROM unnest($1::text[], $2::text[]) AS t(k, sk) JOIN events e ON e.idem_key = t.k
+  WHERE m.send_key = t.sk AND m.decision IS NULL AND e.verdict IS DISTINCT FROM 'deny'`
 const INSERT_MESSAGES = `INSERT INTO messages (key, send_key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, recalled_at, recalled_by, decision)
-  SELECT t.k, t.sk, t.f, t.g, t.tp, t.seq, t.mk, t.fr, t.too, t.mt, t.ra, t.b, r.recalled_at, r.recalled_by, d.decision
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[])
-    WITH ORDINALITY AS t(k, sk, f, g, tp, seq, mk, fr, too, mt, ra, b, ord)
+  SELECT t.k, t.sk, t.f, t.g, t.tp, t.seq, t.mk, t.fr, t.too, t.mt, t.ra, t.b, r.recalled_at, r.recalled_by, e.decision
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[])
+    WITH ORDINALITY AS t(k, sk, f, g, tp, seq, mk, fr, too, mt, ra, b, dk, ord)
   LEFT JOIN recalls r ON r.key = t.k
-  LEFT JOIN decisions d ON d.send_key = t.sk
+  LEFT JOIN events e ON e.idem_key = t.dk AND e.verdict IS DISTINCT FROM 'deny'
   ORDER BY t.ord
   ON CONFLICT (key) DO NOTHING`
 const INSERT_EVENTS = `INSERT INTO events (idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision, deliveries)
@@ -53,7 +53,6 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
   const events = new Map<string, { row: EventRow; n: number }>()
   const messages: MessageRow[] = []
   const recalls: RecallRow[] = []
-  const decisions: DecisionRow[] = []
   const rejections = new Map<string, number>()
   for (const r of rows) {
     switch (r.kind) {
@@ -69,31 +68,10 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
       case 'recall':
         recalls.push(r)
         break
-      case 'decision':
-        decisions.push(r)
-        break
       case 'rejection':
         rejections.set(r.cause, (rejections.get(r.cause) ?? 0) + 1)
         break
     }
-  }
-  if (decisions.length > 0) {
-    await query(INSERT_DECISIONS, columns(decisions, (d) => d.sendKey, (d) => d.decision))
-  }
-  if (recalls.length > 0) {
-    await query(INSERT_RECALLS, columns(recalls, (r) => r.key, (r) => r.recalledAt, (r) => r.recalledBy))
-    await query(MARK_RECALLED, [recalls.map((r) => r.key)])
-  }
-  if (decisions.length > 0) await query(ATTACH_DECISIONS, [decisions.map((d) => d.sendKey)])
-  if (messages.length > 0) {
-    await query(
-      INSERT_MESSAGES,
-      columns(
-        messages,
-        (m) => m.key, (m) => m.sendKey, (m) => m.family, (m) => m.groupId, (m) => m.topicId, (m) => m.msgSeq, (m) => m.msgKey,
-        (m) => m.fromAccount, (m) => m.toAccount, (m) => m.msgTime, (m) => m.receivedAt, (m) => m.body,
-      ),
-    )
   }
   if (events.size > 0) {
     const list = [...events.values()]
@@ -104,6 +82,22 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
         (e) => e.row.idempotencyKey, (e) => e.row.command, (e) => e.row.sdkAppId, (e) => e.row.clientIp, (e) => e.row.optPlatform,
         (e) => e.row.receivedAt, (e) => e.row.requestId, (e) => e.row.raw, (e) => (e.row.valid ? 1 : 0), (e) => e.row.verdict,
         (e) => e.row.rule, (e) => e.row.decision, (e) => e.n,
+      ),
+    )
+  }
+  if (recalls.length > 0) {
+    await query(INSERT_RECALLS, columns(recalls, (r) => r.key, (r) => r.recalledAt, (r) => r.recalledBy))
+    await query(MARK_RECALLED, [recalls.map((r) => r.key)])
+  }
+  const linked = [...events.values()].filter((e) => e.row.sendKey !== null)
+  if (linked.length > 0) await query(ATTACH_DECISIONS, columns(linked, (e) => e.row.idempotencyKey, (e) => e.row.sendKey))
+  if (messages.length > 0) {
+    await query(
+      INSERT_MESSAGES,
+      columns(
+        messages,
+        (m) => m.key, (m) => m.sendKey, (m) => m.family, (m) => m.groupId, (m) => m.topicId, (m) => m.msgSeq, (m) => m.msgKey,
+        (m) => m.fromAccount, (m) => m.toAccount, (m) => m.msgTime, (m) => m.receivedAt, (m) => m.body, (m) => m.decisionKey,
       ),
     )
   }

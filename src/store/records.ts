@@ -3,7 +3,7 @@
  * for the message commands a message, a recall or a decision. Pure: both backends apply the
  * same plan, so SQLite and PostgreSQL cannot drift in what they keep.
  */
-import { c2cMessageKey, groupMessageKey, idempotencyKey } from '../protocol/idempotency-key.js'
+import { beforeSendEventKey, beforeSendMessageKey, c2cMessageKey, groupMessageKey, groupSendKey, idempotencyKey } from '../protocol/idempotency-key.js'
 import { jsonString } from '../protocol/json-string.js'
 
 /** The before-send decision taken for a message, as recorded (policy fields are null without a policy). */
@@ -64,6 +64,11 @@ export interface EventRow {
   verdict: string | null
   rule: string | null
   decision: string | null
+  /**
+   * For a before-send whose decision should reach its message: the message's `sendKey`, so that a
+   * message stored before its decision (out of order) gets it now.
+   */
+  sendKey: string | null
 }
 
 export interface MessageRow {
@@ -72,6 +77,8 @@ export interface MessageRow {
   key: string
   /** Links the message to its before-send decision. */
   sendKey: string
+  /** The idempotency key of its before-send event, whose decision it takes when already stored ('' when none can exist). */
+  decisionKey: string
   family: 'group' | 'c2c'
   groupId: string | null
   topicId: string | null
@@ -94,18 +101,12 @@ export interface RecallRow {
   recalledBy: string | null
 }
 
-export interface DecisionRow {
-  kind: 'decision'
-  sendKey: string
-  decision: string
-}
-
 export interface RejectionRow {
   kind: 'rejection'
   cause: string
 }
 
-export type WriteRow = EventRow | MessageRow | RecallRow | DecisionRow | RejectionRow
+export type WriteRow = EventRow | MessageRow | RecallRow | RejectionRow
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null)
 
@@ -117,18 +118,15 @@ function int(v: unknown): number | null {
 
 const topicOf = (body: Record<string, unknown>) => (typeof body.TopicId === 'string' ? body.TopicId : '')
 
-/** Links a before-send decision to the after-send of the same message. Group before-sends have no MsgSeq yet: sender + Random. */
-export function groupSendKey(body: Record<string, unknown>): string | null {
-  const groupId = str(body.GroupId)
-  const random = int(body.Random)
-  if (groupId === null || random === null) return null
-  return `gs|${groupId}|${topicOf(body)}|${str(body.From_Account) ?? ''}|${random}`
-}
-
 /** The rows one accepted callback produces, in the order they must be applied. */
 export function planWrites(record: CallbackRecord): WriteRow[] {
   const { body, command } = record
   const decision = record.decision === null ? null : decisionJson(record.decision)
+  // A decision reaches its message through the message's send key (the before-send's event key
+  // is made from it). A refused message is never delivered, so its decision stays in its event
+  // row alone. (A silent drop's is linked: whether Tencent sends an after-send for it is not documented.)
+  const linkable = decision !== null && record.decision?.verdict !== 'deny'
+  const sendKey = linkable ? (beforeSendMessageKey(command, body) ?? null) : null
   const rows: WriteRow[] = [
     {
       kind: 'event',
@@ -144,33 +142,22 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
       verdict: record.decision?.verdict ?? null,
       rule: record.decision?.rule ?? null,
       decision,
+      sendKey,
     },
   ]
   const eventTime = int(body.EventTime) ?? record.receivedAt
-  // A decision row exists only to be linked to the message's after-send. A refused message is
-  // never delivered, so it has none: its decision stays in its event row alone. (A silent drop
-  // keeps its row: whether Tencent sends an after-send for it is not documented.)
-  const linkable = decision !== null && record.decision?.verdict !== 'deny'
   switch (command) {
-    case 'Group.CallbackBeforeSendMsg': {
-      const sendKey = groupSendKey(body)
-      if (sendKey !== null && linkable) rows.push({ kind: 'decision', sendKey, decision })
-      break
-    }
-    case 'C2C.CallbackBeforeSendMsg': {
-      const msgKey = str(body.MsgKey)
-      if (msgKey && linkable) rows.push({ kind: 'decision', sendKey: c2cMessageKey(msgKey), decision })
-      break
-    }
     case 'Group.CallbackAfterSendMsg': {
       const groupId = str(body.GroupId)
       const msgSeq = int(body.MsgSeq)
       if (groupId === null || msgSeq === null) break
       const topicId = topicOf(body)
+      const sendKey = groupSendKey(body)
       rows.push({
         kind: 'message',
         key: groupMessageKey(groupId, topicId, msgSeq),
-        sendKey: groupSendKey(body) ?? '',
+        sendKey: sendKey ?? '',
+        decisionKey: sendKey === undefined ? '' : beforeSendEventKey('group', sendKey),
         family: 'group',
         groupId,
         topicId,
@@ -191,6 +178,7 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
         kind: 'message',
         key: c2cMessageKey(msgKey),
         sendKey: c2cMessageKey(msgKey),
+        decisionKey: beforeSendEventKey('c2c', c2cMessageKey(msgKey)),
         family: 'c2c',
         groupId: null,
         topicId: null,

@@ -9,15 +9,15 @@ export const INSERT_EVENT = `INSERT INTO events (idem_key, command, sdk_app_id, 
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idem_key) DO UPDATE SET deliveries = events.deliveries + 1`
 
-// A message takes its recall and decision from what was recorded before it, if anything was.
+// A message takes its recall and decision from what was recorded before it, if anything was: the
+// decision from its before-send's event row (found by the unique key index; a refused send's is not taken).
 export const INSERT_MESSAGE = `INSERT INTO messages (key, send_key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, recalled_at, recalled_by, decision)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-    (SELECT recalled_at FROM recalls WHERE key = ?), (SELECT recalled_by FROM recalls WHERE key = ?), (SELECT decision FROM decisions WHERE send_key = ?))
+    (SELECT recalled_at FROM recalls WHERE key = ?), (SELECT recalled_by FROM recalls WHERE key = ?), (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny'))
   ON CONFLICT (key) DO NOTHING`
 
 export const INSERT_RECALL = `INSERT INTO recalls (key, recalled_at, recalled_by) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`
 export const MARK_RECALLED = `UPDATE messages SET recalled_at = ?, recalled_by = ? WHERE key = ? AND recalled_at IS NULL`
-export const INSERT_DECISION = `INSERT INTO decisions (send_key, decision) VALUES (?, ?) ON CONFLICT (send_key) DO NOTHING`
 export const ATTACH_DECISION = `UPDATE messages SET decision = ? WHERE send_key = ? AND decision IS NULL`
 export const COUNT_REJECTIONS = `INSERT INTO rejections (cause, count) VALUES (?, ?) ON CONFLICT (cause) DO UPDATE SET count = rejections.count + excluded.count`
 

@@ -16,7 +16,6 @@ export function prepareCommit(db: Database.Database): (rows: WriteRow[]) => void
   const insertMessage = db.prepare(sql.INSERT_MESSAGE)
   const insertRecall = db.prepare(sql.INSERT_RECALL)
   const markRecalled = db.prepare(sql.MARK_RECALLED)
-  const insertDecision = db.prepare(sql.INSERT_DECISION)
   const attachDecision = db.prepare(sql.ATTACH_DECISION)
   const countRejections = db.prepare(sql.COUNT_REJECTIONS)
 
@@ -26,17 +25,15 @@ export function prepareCommit(db: Database.Database): (rows: WriteRow[]) => void
       switch (r.kind) {
         case 'event':
           insertEvent.run(r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision)
+          // A message stored before its decision (out of order) takes it now.
+          if (r.sendKey !== null) attachDecision.run(r.decision, r.sendKey)
           break
         case 'message':
-          insertMessage.run(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.sendKey)
+          insertMessage.run(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.decisionKey)
           break
         case 'recall':
           insertRecall.run(r.key, r.recalledAt, r.recalledBy)
           markRecalled.run(r.recalledAt, r.recalledBy, r.key)
-          break
-        case 'decision':
-          insertDecision.run(r.sendKey, r.decision)
-          attachDecision.run(r.decision, r.sendKey)
           break
         case 'rejection':
           rejections.set(r.cause, (rejections.get(r.cause) ?? 0) + 1)
