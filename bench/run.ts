@@ -6,6 +6,7 @@
  * this shared machine hits them alike; the table reports the median round and ratios between cases.
  *
  *   npx tsx bench/run.ts [--quick] [--rounds 3] [--duration 8] [--cases limit,naive,library,server-sqlite,server-pg,server-policy]
+ *   npx tsx bench/run.ts --policy-only   (issue 5's measure alone: before-send throughput with and without the example policy)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     cases: { type: 'string' },
     'skip-extras': { type: 'boolean', default: false },
+    'policy-only': { type: 'boolean', default: false },
   },
 })
 const QUICK = args.quick
@@ -194,6 +196,11 @@ async function main() {
   const started = Date.now()
   ensureWrk()
   if (!existsSync('dist/index.js')) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' })
+  if (args['policy-only']) {
+    console.log(`timhook bench --policy-only — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; 100 connections, wrk on CPU 1, server on CPU 0`)
+    await beforeSendOnly(TARGETS.filter((t) => t.name === 'server-sqlite' || t.name === 'server-policy'))
+    return
+  }
   const wanted = args.cases?.split(',') ?? TARGETS.map((t) => t.name)
   const cases = TARGETS.filter((t) => wanted.includes(t.name))
   const skipped: string[] = []
@@ -344,25 +351,35 @@ async function beforeSendAtRate(library: Target, limit: Target) {
   return result
 }
 
-/** Issue 5's measure: before-send throughput of `serve` with the example policy against without, alternating rounds. */
+/**
+ * Issue 5's measure: before-send throughput of `serve` with the example policy against without,
+ * alternating rounds, under two kinds of traffic. "typical": 100,003 senders, so no one floods:
+ * every group message passes the rules and is stamped (a rewritten answer, a decision linked to its
+ * message). "flood": 97 senders at thousands of messages a second, so the flood rule refuses
+ * nearly every message (a constant answer, no link).
+ */
 async function beforeSendOnly(servers: Target[]) {
   const seconds = QUICK ? 2 : 5
-  const by = new Map<string, number[]>(servers.map((t) => [t.name, []]))
-  for (let round = 0; round < (QUICK ? 1 : 3); round++) {
-    for (const t of round % 2 === 0 ? servers : [...servers].reverse()) {
-      const target = await startTarget(t)
-      try {
-        await runWrk(target.port, 1, 100, target.child.pid!, { ONLY: 'before' })
-        by.get(t.name)!.push(rps(await runWrk(target.port, seconds, 100, target.child.pid!, { ONLY: 'before' })))
-      } finally {
-        await target.stop()
+  const out: Record<string, { serverRps: number; policyRps: number; ratio: number; rounds: Record<string, number[]> }> = {}
+  for (const [traffic, senders] of [['typical', '100003'], ['flood', '97']] as const) {
+    const by = new Map<string, number[]>(servers.map((t) => [t.name, []]))
+    for (let round = 0; round < (QUICK ? 1 : 3); round++) {
+      for (const t of round % 2 === 0 ? servers : [...servers].reverse()) {
+        const target = await startTarget(t)
+        try {
+          await runWrk(target.port, 1, 100, target.child.pid!, { ONLY: 'before', SENDERS: senders })
+          by.get(t.name)!.push(rps(await runWrk(target.port, seconds, 100, target.child.pid!, { ONLY: 'before', SENDERS: senders })))
+        } finally {
+          await target.stop()
+        }
       }
     }
+    const plain = median(by.get('server-sqlite')!)
+    const policy = median(by.get('server-policy')!)
+    console.log(`\nbefore-send only, ${traffic} traffic (${senders} senders; ${seconds} s rounds, median): server ${Math.round(plain).toLocaleString('en')} req/s, with the example policy ${Math.round(policy).toLocaleString('en')} req/s → ${(policy / plain).toFixed(2)}× (target ≥ 0.90)`)
+    out[traffic] = { serverRps: plain, policyRps: policy, ratio: policy / plain, rounds: Object.fromEntries(by) }
   }
-  const plain = median(by.get('server-sqlite')!)
-  const policy = median(by.get('server-policy')!)
-  console.log(`\nbefore-send only (${seconds} s rounds, median): server ${Math.round(plain).toLocaleString('en')} req/s, with the example policy ${Math.round(policy).toLocaleString('en')} req/s → ${(policy / plain).toFixed(2)}× (target ≥ 0.90)`)
-  return { serverRps: plain, policyRps: policy, ratio: policy / plain, rounds: Object.fromEntries(by) }
+  return out
 }
 
 /** RSS every 5 s over one long run: flat means no leak. */
