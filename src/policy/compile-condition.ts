@@ -69,7 +69,7 @@ export function compileCondition(c: ParsedCondition, path: string, ctx: CompileC
         parts.push(compileLength(c.length!))
         break
       case 'rate':
-        parts.push(compileRate(c.rate!, ctx))
+        parts.push(compileRate(c.rate!, at, ctx))
         break
       case 'muted':
         parts.push(c.muted === false ? NEVER : compileMuted(c.muted!, ctx))
@@ -274,8 +274,11 @@ function compileLength({ max, min }: { max?: number; min?: number }): Condition 
   }
 }
 
-function compileRate({ per, max, windowMs }: { per: 'sender' | 'group'; max: number; windowMs: number }, ctx: CompileContext): Condition {
-  const scope = `${ctx.rule}|${per}`
+function compileRate({ per, max, windowMs }: { per: 'sender' | 'group'; max: number; windowMs: number }, path: string, ctx: CompileContext): Condition {
+  // One window per rate condition: by rule name (so that windows survive a reload that moves the
+  // rule) and, when the rule has several, by where the condition sits in its `when`.
+  const within = path.replace(/^rules\[\d+\]\.when\.?/, '')
+  const scope = within === 'rate' ? `${ctx.rule}|${per}` : `${ctx.rule}|${within}|${per}`
   const window = windowMs % 1000 === 0 ? `${windowMs / 1000}s` : `${windowMs}ms`
   return (view, now) => {
     const id = per === 'sender' ? view.sender : view.groupId

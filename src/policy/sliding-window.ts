@@ -6,7 +6,9 @@
  *
  * A message is counted once: the IM backend may deliver the same before-send callback again, and
  * a redelivery must not spend the sender's quota a second time (nor turn an allow into a deny).
- * The store remembers the outcome of the last 32,768 (scope, message) pairs by fingerprint.
+ * The store remembers the last 32,768 admitted (scope, message) pairs by fingerprint, each for as
+ * long as its admission is in the window. A refused message is not remembered: it spent nothing,
+ * and deciding it again lets a resend through once the window has room.
  */
 
 /** Where rate windows live. `hit` is synchronous: it sits on the before-send hot path. */
@@ -20,9 +22,9 @@ export interface RateStore {
    * Scope and id come apart so that the hot path never builds a key string: concatenating and then
    * hashing a fresh key cost ~1.2 µs per message in the server (cold caches), most of a window's cost.
    *
-   * `message` identifies the message (see `beforeSendMessageKey`); when given, a message already
-   * seen in this scope gets its first outcome again and is not counted twice. Without it every
-   * call counts.
+   * `message` identifies the message (see `beforeSendMessageKey`); when given, a message admitted
+   * in this scope within the window is admitted again without being counted twice. Without it
+   * every call counts.
    */
   hit(scope: string, id: string, now: number, windowMs: number, max: number, message?: string): number
 }
@@ -52,20 +54,27 @@ export class SlidingWindowStore implements RateStore {
   private count = 0
   private sweepAt = 10_000
 
-  /** @param options.remember how many (scope, message) outcomes are kept for redeliveries (default 32,768; ~640 KiB). */
+  /** @param options.remember how many admitted (scope, message) pairs are kept for redeliveries (default 32,768; ~900 KiB). */
   constructor(options: { remember?: number } = {}) {
-    this.remember = options.remember ?? 32_768
+    const remember = options.remember ?? 32_768
+    if (!Number.isInteger(remember) || remember < 1 || remember > 1 << 24) {
+      throw new RangeError(`remember must be an integer from 1 to ${1 << 24}, got ${String(remember)}`)
+    }
+    this.remember = remember
   }
 
   hit(scope: string, id: string, now: number, windowMs: number, max: number, message?: string): number {
     if (message === undefined) return this.count1(scope, id, now, windowMs, max)
     const high = fingerprint(scope, message)
     const low = FP_LOW
-    const outcomes = (this.outcomes ??= new OutcomeTable(this.remember))
-    const seen = outcomes.find(high, low)
-    if (seen !== undefined) return seen
+    const admitted = (this.outcomes ??= new OutcomeTable(this.remember))
+    const slot = admitted.find(high, low)
+    if (slot >= 0 && now - admitted.time(slot) < windowMs) return -1 // a redelivery: admitted, not counted again
     const result = this.count1(scope, id, now, windowMs, max)
-    outcomes.add(high, low, result)
+    if (result < 0) {
+      if (slot >= 0) admitted.setTime(slot, now)
+      else admitted.add(high, low, now)
+    }
     return result
   }
 
@@ -165,47 +174,55 @@ function fingerprint(scope: string, message: string): number {
 }
 
 /**
- * The last `capacity` outcomes by fingerprint, first in first out, in typed arrays only (open
- * addressing, linear probing, backward-shift deletion): nothing the garbage collector must trace
- * or promote, which in the server is what a map of recent objects costs most.
+ * The last `capacity` admitted fingerprints and their admission times, first in first out, in
+ * typed arrays only (open addressing, linear probing, backward-shift deletion): nothing the garbage
+ * collector must trace or promote, which in the server is what a map of recent objects costs most.
  */
 class OutcomeTable {
   private readonly capacity: number
   private readonly index: Int32Array // slot + 1, or 0 when free
   private readonly mask: number
-  /** By slot: high, low, outcome (side by side: a lookup reads one cache line). */
+  /** By slot: high, low (side by side: a lookup reads one cache line). */
   private readonly slots: Int32Array
+  private readonly times: Float64Array
   private next = 0
   private full = false
 
   constructor(capacity: number) {
-    this.capacity = Math.max(1, Math.trunc(capacity))
+    this.capacity = capacity
     let size = 8
     while (size < this.capacity * 2) size *= 2 // load ≤ 0.5: short probe runs
     this.index = new Int32Array(size)
     this.mask = size - 1
-    this.slots = new Int32Array(this.capacity * 3)
+    this.slots = new Int32Array(this.capacity * 2)
+    this.times = new Float64Array(this.capacity)
   }
 
-  /** The outcome remembered for this fingerprint, or undefined. */
-  find(high: number, low: number): number | undefined {
+  /** The slot holding this fingerprint, or -1. */
+  find(high: number, low: number): number {
     const slots = this.slots
     for (let i = high & this.mask; ; i = (i + 1) & this.mask) {
       const s = this.index[i]!
-      if (s === 0) return undefined
-      const at = (s - 1) * 3
-      if (slots[at] === high && slots[at + 1] === low) return slots[at + 2]
+      if (s === 0) return -1
+      if (slots[(s - 1) * 2] === high && slots[(s - 1) * 2 + 1] === low) return s - 1
     }
   }
 
+  time(slot: number): number {
+    return this.times[slot]!
+  }
+
+  setTime(slot: number, t: number): void {
+    this.times[slot] = t
+  }
+
   /** Adds a fingerprint that `find` did not find; forgets the oldest when full. */
-  add(high: number, low: number, result: number): void {
+  add(high: number, low: number, t: number): void {
     const slot = this.next
     if (this.full) this.unindex(slot)
-    const at = slot * 3
-    this.slots[at] = high
-    this.slots[at + 1] = low
-    this.slots[at + 2] = result
+    this.slots[slot * 2] = high
+    this.slots[slot * 2 + 1] = low
+    this.times[slot] = t
     let i = high & this.mask
     while (this.index[i] !== 0) i = (i + 1) & this.mask
     this.index[i] = slot + 1
@@ -217,10 +234,10 @@ class OutcomeTable {
   private unindex(slot: number): void {
     const mask = this.mask
     const slots = this.slots
-    let i = slots[slot * 3]! & mask
+    let i = slots[slot * 2]! & mask
     while (this.index[i] !== slot + 1) i = (i + 1) & mask
     for (let j = (i + 1) & mask; this.index[j] !== 0; j = (j + 1) & mask) {
-      const home = slots[(this.index[j]! - 1) * 3]! & mask
+      const home = slots[(this.index[j]! - 1) * 2]! & mask
       // The entry at j may move back to i only if its home is not in the cyclic range (i, j].
       if (((j - home) & mask) >= ((j - i) & mask)) {
         this.index[i] = this.index[j]!

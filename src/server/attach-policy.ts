@@ -5,10 +5,11 @@
  * `C2C.CallbackBeforeSendMsg`. The decision (rule, action, reason, …) goes to `ctx.meta.decision`,
  * where the recorder takes it for the store, the metrics and the admin API.
  *
- * A before-send delivered twice is decided again, and answered the same: rate limits count a
- * message once (the rate store remembers recent messages by fingerprint, src/policy/sliding-window.ts)
- * and the other conditions are functions of the message. Only a mute that expires or a reload
- * between the two deliveries can change the answer, as it would for a new message. (Decisions
+ * A before-send delivered twice is decided again: rate limits count an admitted message once (the
+ * rate store remembers recent admissions by fingerprint, src/policy/sliding-window.ts) and the
+ * other conditions are functions of the message, so it is answered the same unless something
+ * changed in between — a mute set or expired, a reload, a refused message's window that has room
+ * now — as it would be for a new message. (Decisions
  * used to be remembered here by idempotency key; holding 10,000 decisions, with their rewritten
  * bodies, cost the server more in garbage collection than deciding again: docs/policy.md.)
  */

@@ -47,8 +47,4 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<string> = [
   CREATE TABLE recalls (key TEXT PRIMARY KEY, recalled_at INTEGER NOT NULL, recalled_by TEXT);
   CREATE TABLE decisions (send_key TEXT PRIMARY KEY, decision TEXT NOT NULL);
   CREATE TABLE rejections (cause TEXT PRIMARY KEY, count INTEGER NOT NULL);`,
-  // 2: a message takes its decision from its before-send's event row (found by its unique key):
-  // the decisions table, one more randomly keyed index written per before-send, is gone. Messages
-  // already linked keep their decision; every decision stays in its event row.
-  `DROP TABLE decisions;`,
 ]

@@ -118,6 +118,12 @@ describe('rate limits: sliding windows', () => {
     assert.match(d.reason, /rate: sender "alice" already sent 3 messages within 10s \(max 3\)/)
   })
 
+  it('two rate conditions in one rule keep a window each, and a redelivery is counted once in both', () => {
+    const p = one({ scope: { commands: ['group'] }, when: { any: [{ rate: { per: 'sender', max: 100, window: '1h' } }, { rate: { per: 'sender', max: 2, window: '10s' } }] }, then: 'deny' })
+    const at = (t: number, random: number) => p.decide(groupEvent('hi', { Random: random }), t).action
+    assert.deepEqual([at(0, 1), at(1, 1), at(2, 2), at(3, 3)], ['allow', 'allow', 'allow', 'deny'], 'the third message is the third within 10 s; the redelivery of the first is not')
+  })
+
   it('per group counts every sender of the group; one-to-one messages have no group window', () => {
     const p = one({ when: { rate: { per: 'group', max: 2, window: 1000 } }, then: 'deny' })
     assert.deepEqual([p.decide(groupEvent('a', { From_Account: 'a' }), 0).action, p.decide(groupEvent('b', { From_Account: 'b' }), 1).action, p.decide(groupEvent('c', { From_Account: 'c' }), 2).action], ['allow', 'allow', 'deny'])

@@ -66,16 +66,19 @@ describe('SlidingWindowStore', () => {
     )
   })
 
-  it('counts a message once: a redelivery gets the first outcome and spends nothing', () => {
+  it('counts an admitted message once while it is in the window; a refused one is decided again', () => {
     const s = new SlidingWindowStore()
     const hit = (t: number, msg?: string) => s.hit('flood|sender', 'alice', t, 1000, 2, msg)
     assert.equal(hit(0, 'm1'), -1)
     assert.equal(hit(1, 'm1'), -1, 'redelivered: admitted again')
     assert.equal(hit(2, 'm2'), -1, 'the redelivery did not spend the second place')
     assert.equal(hit(3, 'm3'), 2)
-    assert.equal(hit(4, 'm3'), 2, 'a refused message is refused again')
+    assert.equal(hit(4, 'm3'), 2, 'refused again while the window is full')
     assert.equal(hit(5), 2, 'no identity: counted (and refused) every time')
     assert.equal(s.hit('other|sender', 'alice', 6, 1000, 2, 'm1'), -1, 'the same message in another scope counts there')
+    assert.equal(hit(1000, 'm3'), -1, 'the resend of a refused message goes through once m1 has left the window')
+    assert.equal(hit(1001, 'm1'), 2, 'm1 was admitted 1001 ms ago, outside the window: counted as a new message (and refused)')
+    assert.equal(hit(1500, 'm3'), -1, 'm3 was admitted at 1000: still a redelivery')
   })
 
   it('forgets the oldest remembered message first, and only that one', () => {
@@ -86,11 +89,16 @@ describe('SlidingWindowStore', () => {
     hit('c') // remembered: b, c
     assert.equal(s.hit('r|sender', 'bob', 0, 60_000, 1, 'x'), -1) // remembered: c, x
     assert.equal(s.hit('r|sender', 'bob', 0, 60_000, 1, 'x'), -1, 'x is remembered')
-    assert.equal(s.hit('r|sender', 'bob', 0, 60_000, 1, 'y'), 1) // remembered: x, y
+    assert.equal(s.hit('r|sender', 'carol', 0, 60_000, 1, 'y'), -1) // remembered: x, y
     assert.equal(s.hit('r|sender', 'bob', 0, 60_000, 1, 'x'), -1, 'x is still remembered: y evicted c, not x')
+    assert.equal(s.hit('r|sender', 'alice', 0, 60_000, 3, 'a'), 3, 'a was forgotten: counted again, over the limit of 3')
   })
 
-  it('agrees with the obvious log plus a set of counted messages over generated traffic with redeliveries', () => {
+  it('refuses a remember option that is not a usable size', () => {
+    for (const remember of [0, -1, 1.5, NaN, Infinity, 2 ** 30]) assert.throws(() => new SlidingWindowStore({ remember }), RangeError, String(remember))
+  })
+
+  it('agrees with the obvious log plus a record of admitted messages over generated traffic with redeliveries', () => {
     fc.assert(
       fc.property(
         fc.array(
@@ -108,18 +116,22 @@ describe('SlidingWindowStore', () => {
         (ops, max, remember) => {
           const s = new SlidingWindowStore({ remember })
           const log = new Map<string, number[]>()
-          const seen = new Map<string, number>() // (scope, message) → outcome, oldest first
+          const admitted = new Map<string, number>() // (scope, message) → admitted at, oldest first
           let now = 0
           ops.forEach((op, i) => {
             now += op.dt
-            let expected: number
             const key = op.msg === undefined ? undefined : `${op.scope}\0${op.msg}`
-            if (key !== undefined && seen.has(key)) expected = seen.get(key)!
+            const at = key === undefined ? undefined : admitted.get(key)
+            let expected: number
+            if (at !== undefined && now - at < 1000) expected = -1
             else {
               expected = modelHit(log, `${op.scope}\0${op.id}`, now, 1000, max)
-              if (key !== undefined) {
-                seen.set(key, expected)
-                if (seen.size > remember) seen.delete(seen.keys().next().value!)
+              if (key !== undefined && expected < 0) {
+                if (at !== undefined) admitted.set(key, now) // keeps its place in the order
+                else {
+                  admitted.set(key, now)
+                  if (admitted.size > remember) admitted.delete(admitted.keys().next().value!)
+                }
               }
             }
             assert.equal(s.hit(op.scope, op.id, now, 1000, max, op.msg), expected, `operation ${i}`)
