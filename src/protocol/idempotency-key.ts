@@ -29,22 +29,26 @@ export function groupSendKey(body: Body): string | undefined {
 
 /**
  * The identity of a message about to be sent, from a before-send event (and the same from its
- * after-send): group `groupSendKey`, one-to-one `c|MsgKey`. Undefined when the event carries none
- * (a group event without `Random`, a C2C event without `MsgKey`), so that callers never mistake
- * two messages for one.
+ * after-send): group `groupSendKey` plus `|MsgId` when the event has one (newer callbacks: the
+ * client's message id, which tells apart two sends that reuse a `Random`), one-to-one `c|MsgKey`.
+ * Undefined when the event carries none (a group event without `Random`, a C2C event without
+ * `MsgKey`), so that callers never mistake two messages for one.
  * @example beforeSendMessageKey('Group.CallbackBeforeSendMsg', { GroupId: 'g1', From_Account: 'a', Random: 7 }) // 'gs|g1||a|7'
  */
 export function beforeSendMessageKey(command: string, body: Body): string | undefined {
-  if (command === 'Group.CallbackBeforeSendMsg' || command === 'Group.CallbackAfterSendMsg') return groupSendKey(body)
+  if (command === 'Group.CallbackBeforeSendMsg' || command === 'Group.CallbackAfterSendMsg') {
+    const key = groupSendKey(body)
+    return key !== undefined && typeof body.MsgId === 'string' && body.MsgId !== '' ? `${key}|${body.MsgId}` : key
+  }
   if (command === 'C2C.CallbackBeforeSendMsg' || command === 'C2C.CallbackAfterSendMsg') {
     return typeof body.MsgKey === 'string' && body.MsgKey !== '' ? c2cMessageKey(body.MsgKey) : undefined
   }
   return undefined
 }
 
-/** The idempotency key of the before-send of a message whose send key is `sendKey`: where its decision is recorded. */
-export function beforeSendEventKey(family: 'group' | 'c2c', sendKey: string): string {
-  return `${family === 'group' ? 'Group' : 'C2C'}.CallbackBeforeSendMsg|${sendKey}`
+/** The idempotency key of the before-send of a message whose `beforeSendMessageKey` is `messageKey`: where its decision is recorded. */
+export function beforeSendEventKey(family: 'group' | 'c2c', messageKey: string): string {
+  return `${family === 'group' ? 'Group' : 'C2C'}.CallbackBeforeSendMsg|${messageKey}`
 }
 
 /**

@@ -4,7 +4,8 @@
  * the rows one by one gives:
  * - events: duplicates inside the batch are folded first (the first delivery's row, `deliveries`
  *   counting them all), since one `ON CONFLICT DO UPDATE` cannot touch a row twice;
- *   They go first: a before-send's event row holds its decision, which its message takes.
+ *   They go first: a before-send's event row holds its decision, which its message takes (or,
+ *   for decisions recorded before 2026-11-28, the `decisions` table, no longer written).
  * - recalls: the first one of a key wins (`DO NOTHING`, rows in batch order), and is copied onto
  *   messages already stored; so are the decisions of the batch's before-sends;
  * - messages are inserted last, taking their recall and decision from the tables, so a recall or
@@ -23,11 +24,13 @@ const ATTACH_DECISIONS = `UPDATE messages m SET decision = e.decision
   FROM unnest($1::text[], $2::text[]) AS t(k, sk) JOIN events e ON e.idem_key = t.k
   WHERE m.send_key = t.sk AND m.decision IS NULL AND e.verdict IS DISTINCT FROM 'deny'`
 const INSERT_MESSAGES = `INSERT INTO messages (key, send_key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, recalled_at, recalled_by, decision)
-  SELECT t.k, t.sk, t.f, t.g, t.tp, t.seq, t.mk, t.fr, t.too, t.mt, t.ra, t.b, r.recalled_at, r.recalled_by, e.decision
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[])
-    WITH ORDINALITY AS t(k, sk, f, g, tp, seq, mk, fr, too, mt, ra, b, dk, ord)
+  SELECT t.k, t.sk, t.f, t.g, t.tp, t.seq, t.mk, t.fr, t.too, t.mt, t.ra, t.b, r.recalled_at, r.recalled_by, COALESCE(e.decision, eb.decision, d.decision)
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[])
+    WITH ORDINALITY AS t(k, sk, f, g, tp, seq, mk, fr, too, mt, ra, b, dk, dkb, ord)
   LEFT JOIN recalls r ON r.key = t.k
   LEFT JOIN events e ON e.idem_key = t.dk AND e.verdict IS DISTINCT FROM 'deny'
+  LEFT JOIN events eb ON eb.idem_key = t.dkb AND eb.verdict IS DISTINCT FROM 'deny'
+  LEFT JOIN decisions d ON d.send_key = t.sk
   ORDER BY t.ord
   ON CONFLICT (key) DO NOTHING`
 const INSERT_EVENTS = `INSERT INTO events (idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision, deliveries)
@@ -97,7 +100,7 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
       columns(
         messages,
         (m) => m.key, (m) => m.sendKey, (m) => m.family, (m) => m.groupId, (m) => m.topicId, (m) => m.msgSeq, (m) => m.msgKey,
-        (m) => m.fromAccount, (m) => m.toAccount, (m) => m.msgTime, (m) => m.receivedAt, (m) => m.body, (m) => m.decisionKey,
+        (m) => m.fromAccount, (m) => m.toAccount, (m) => m.msgTime, (m) => m.receivedAt, (m) => m.body, (m) => m.decisionKey, (m) => m.decisionKeyBare,
       ),
     )
   }

@@ -1,7 +1,7 @@
 /**
  * What the server records, and how one accepted callback becomes rows: an event-log entry, and
- * for the message commands a message, a recall or a decision. Pure: both backends apply the
- * same plan, so SQLite and PostgreSQL cannot drift in what they keep.
+ * for the message commands a message or a recall (a before-send's decision is in its event row).
+ * Pure: both backends apply the same plan, so SQLite and PostgreSQL cannot drift in what they keep.
  */
 import { beforeSendEventKey, beforeSendMessageKey, c2cMessageKey, groupMessageKey, groupSendKey, idempotencyKey } from '../protocol/idempotency-key.js'
 import { jsonString } from '../protocol/json-string.js'
@@ -77,8 +77,13 @@ export interface MessageRow {
   key: string
   /** Links the message to its before-send decision. */
   sendKey: string
-  /** The idempotency key of its before-send event, whose decision it takes when already stored ('' when none can exist). */
+  /**
+   * The idempotency key of its before-send event, whose decision it takes when already stored
+   * ('' when none can exist); `decisionKeyBare` is the same without `MsgId`, for a before-send that
+   * had none. (Decisions recorded before 2026-11-28 are found in the `decisions` table by `sendKey`.)
+   */
   decisionKey: string
+  decisionKeyBare: string
   family: 'group' | 'c2c'
   groupId: string | null
   topicId: string | null
@@ -126,7 +131,7 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
   // is made from it). A refused message is never delivered, so its decision stays in its event
   // row alone. (A silent drop's is linked: whether Tencent sends an after-send for it is not documented.)
   const linkable = decision !== null && record.decision?.verdict !== 'deny'
-  const sendKey = linkable ? (beforeSendMessageKey(command, body) ?? null) : null
+  const sendKey = !linkable ? null : command === 'Group.CallbackBeforeSendMsg' ? (groupSendKey(body) ?? null) : (beforeSendMessageKey(command, body) ?? null)
   const rows: WriteRow[] = [
     {
       kind: 'event',
@@ -157,7 +162,8 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
         kind: 'message',
         key: groupMessageKey(groupId, topicId, msgSeq),
         sendKey: sendKey ?? '',
-        decisionKey: sendKey === undefined ? '' : beforeSendEventKey('group', sendKey),
+        decisionKey: sendKey === undefined ? '' : beforeSendEventKey('group', beforeSendMessageKey(command, body)!),
+        decisionKeyBare: sendKey === undefined ? '' : beforeSendEventKey('group', sendKey),
         family: 'group',
         groupId,
         topicId,
@@ -179,6 +185,7 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
         key: c2cMessageKey(msgKey),
         sendKey: c2cMessageKey(msgKey),
         decisionKey: beforeSendEventKey('c2c', c2cMessageKey(msgKey)),
+        decisionKeyBare: beforeSendEventKey('c2c', c2cMessageKey(msgKey)),
         family: 'c2c',
         groupId: null,
         topicId: null,

@@ -10,15 +10,21 @@ export const INSERT_EVENT = `INSERT INTO events (idem_key, command, sdk_app_id, 
   ON CONFLICT (idem_key) DO UPDATE SET deliveries = events.deliveries + 1`
 
 // A message takes its recall and decision from what was recorded before it, if anything was: the
-// decision from its before-send's event row (found by the unique key index; a refused send's is not taken).
+// decision from its before-send's event row (found by the unique key index, with or without MsgId;
+// a refused send's is not taken), or from `decisions`, where versions before 2026-11-28 kept them.
 export const INSERT_MESSAGE = `INSERT INTO messages (key, send_key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, recalled_at, recalled_by, decision)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-    (SELECT recalled_at FROM recalls WHERE key = ?), (SELECT recalled_by FROM recalls WHERE key = ?), (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny'))
+    (SELECT recalled_at FROM recalls WHERE key = ?), (SELECT recalled_by FROM recalls WHERE key = ?), COALESCE(
+      (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny'),
+      (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny'),
+      (SELECT decision FROM decisions WHERE send_key = ?)))
   ON CONFLICT (key) DO NOTHING`
 
 export const INSERT_RECALL = `INSERT INTO recalls (key, recalled_at, recalled_by) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`
 export const MARK_RECALLED = `UPDATE messages SET recalled_at = ?, recalled_by = ? WHERE key = ? AND recalled_at IS NULL`
-export const ATTACH_DECISION = `UPDATE messages SET decision = ? WHERE send_key = ? AND decision IS NULL`
+// A before-send's decision (as stored: the first delivery's), onto its message stored before it.
+export const ATTACH_DECISION = `UPDATE messages SET decision = (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny')
+  WHERE send_key = ? AND decision IS NULL`
 export const COUNT_REJECTIONS = `INSERT INTO rejections (cause, count) VALUES (?, ?) ON CONFLICT (cause) DO UPDATE SET count = rejections.count + excluded.count`
 
 export const STATS_BY_COMMAND = `SELECT command AS k, COUNT(*) AS n FROM events GROUP BY command`

@@ -26,10 +26,10 @@ export function prepareCommit(db: Database.Database): (rows: WriteRow[]) => void
         case 'event':
           insertEvent.run(r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision)
           // A message stored before its decision (out of order) takes it now.
-          if (r.sendKey !== null) attachDecision.run(r.decision, r.sendKey)
+          if (r.sendKey !== null) attachDecision.run(r.idempotencyKey, r.sendKey)
           break
         case 'message':
-          insertMessage.run(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.decisionKey)
+          insertMessage.run(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.decisionKey, r.decisionKeyBare, r.sendKey)
           break
         case 'recall':
           insertRecall.run(r.key, r.recalledAt, r.recalledBy)

@@ -6,10 +6,11 @@ const GROUP = 'Group.CallbackBeforeSendMsg'
 const C2C = 'C2C.CallbackBeforeSendMsg'
 
 describe('beforeSendMessageKey', () => {
-  it('identifies a group send by group, topic, sender and Random, the same from its after-send', () => {
-    const base = { GroupId: '@TGS#1', From_Account: 'alice', Random: 42, MsgId: 'x' }
+  it('identifies a group send by group, topic, sender, Random and MsgId when present, the same from its after-send', () => {
+    const base = { GroupId: '@TGS#1', From_Account: 'alice', Random: 42 }
     assert.equal(beforeSendMessageKey(GROUP, base), 'gs|@TGS#1||alice|42')
-    assert.equal(beforeSendMessageKey('Group.CallbackAfterSendMsg', { ...base, MsgSeq: 9 }), 'gs|@TGS#1||alice|42')
+    assert.equal(beforeSendMessageKey(GROUP, { ...base, MsgId: 'x' }), 'gs|@TGS#1||alice|42|x', 'MsgId tells apart two sends that reuse a Random')
+    assert.equal(beforeSendMessageKey('Group.CallbackAfterSendMsg', { ...base, MsgId: 'x', MsgSeq: 9 }), 'gs|@TGS#1||alice|42|x')
     assert.equal(beforeSendMessageKey(GROUP, { ...base, TopicId: '@TGS#1@TOPIC#a' }), 'gs|@TGS#1|@TGS#1@TOPIC#a|alice|42')
     assert.notEqual(beforeSendMessageKey(GROUP, base), beforeSendMessageKey(GROUP, { ...base, From_Account: 'bob' }))
     assert.notEqual(beforeSendMessageKey(GROUP, base), beforeSendMessageKey(GROUP, { ...base, Random: 43 }))

@@ -136,6 +136,31 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual([kept.verdict, kept.rule], ['deny', 'spam'])
     })
 
+    it('links with MsgId when both sends carry it, and without when only the after-send does', async () => {
+      store.enqueue(record(groupBefore('g-msgid', 1050, { MsgId: 'tiny-1-1050' }), { decision: decision({ rule: 'with-id' }) }))
+      store.enqueue(record(groupBefore('g-msgid', 1051), { decision: decision({ rule: 'bare' }) }))
+      await store.flush()
+      await store.write(record(groupSend('g-msgid', 50, { MsgId: 'tiny-1-1050' })))
+      await store.write(record(groupSend('g-msgid', 51, { MsgId: 'tiny-1-1051' })))
+      await store.write(record(groupSend('g-msgid', 52, { Random: 1050, MsgId: 'tiny-2-1050' }))) // another send reusing Random 1050
+      const items = (await store.listMessages({ groupId: 'g-msgid', limit: 10 })).items
+      assert.deepEqual(items.map((m) => (m.decision as { rule: string } | null)?.rule ?? null), [null, 'bare', 'with-id'])
+    })
+
+    it('a message takes the decision as stored (the first delivery\'s), in either order: a refusal redelivered and allowed links nothing', async () => {
+      store.enqueue(record(groupBefore('g-redo', 1060), { decision: decision({ verdict: 'deny', rule: 'too-fast', action: 'deny' }) }))
+      await store.flush()
+      await store.write(record(groupSend('g-redo', 60)))
+      store.enqueue(record(groupBefore('g-redo', 1060), { decision: decision({ rule: 'later' }) }))
+      await store.flush()
+      store.enqueue(record(groupBefore('g-redo', 1061), { decision: decision({ verdict: 'deny', rule: 'too-fast', action: 'deny' }) }))
+      store.enqueue(record(groupBefore('g-redo', 1061), { decision: decision({ rule: 'later' }) }))
+      await store.flush()
+      await store.write(record(groupSend('g-redo', 61)))
+      const items = (await store.listMessages({ groupId: 'g-redo', limit: 10 })).items
+      assert.deepEqual(items.map((m) => m.decision), [null, null])
+    })
+
     it('pages through messages and events with nextCursor, newest first, each item once', async () => {
       for (let i = 1; i <= 23; i++) await store.write(record(groupSend('g-pages', i)))
       const items = await allPages((cursor) => store.listMessages({ groupId: 'g-pages', limit: 5, cursor }))
