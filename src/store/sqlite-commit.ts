@@ -17,19 +17,25 @@ export function prepareCommit(db: Database.Database): (rows: WriteRow[]) => void
   const insertRecall = db.prepare(sql.INSERT_RECALL)
   const markRecalled = db.prepare(sql.MARK_RECALLED)
   const attachDecision = db.prepare(sql.ATTACH_DECISION)
+  const findWaiting = db.prepare(sql.FIND_WAITING).pluck()
   const countRejections = db.prepare(sql.COUNT_REJECTIONS)
 
   const commit = db.transaction((rows: WriteRow[]) => {
     const rejections = new Map<string, number>()
+    // Send keys with a message waiting for its decision: stored by an earlier batch (one look-up)
+    // or earlier in this one. A before-send attaches only to those, in place, as a per-row UPDATE did.
+    let keys: string[] | undefined
+    for (const r of rows) if (r.kind === 'event' && r.sendKey !== null) (keys ??= []).push(r.sendKey)
+    const waiting = new Set<string>(keys === undefined ? [] : (findWaiting.all(JSON.stringify(keys)) as number[]).map((i) => keys![i]!))
     for (const r of rows) {
       switch (r.kind) {
         case 'event':
           insertEvent.run(r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision)
-          // A message stored before its decision (out of order) takes it now.
-          if (r.sendKey !== null) attachDecision.run(r.idempotencyKey, r.sendKey)
+          if (r.sendKey !== null && waiting.has(r.sendKey)) attachDecision.run(r.idempotencyKey, r.sendKey)
           break
         case 'message':
           insertMessage.run(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.decisionKey, r.decisionKeyBare, r.sendKey)
+          if (keys !== undefined) waiting.add(r.sendKey) // may be waiting (attach's UPDATE checks decision IS NULL)
           break
         case 'recall':
           insertRecall.run(r.key, r.recalledAt, r.recalledBy)

@@ -48,6 +48,23 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(stats.messages.recalled, 2)
     })
 
+    it('links a decision only to a message stored before it: a later send reusing the Random (another MsgId) in the same batch keeps its own', async () => {
+      store.enqueue(record(groupBefore('@reuse', 1050, { MsgId: 'tiny-1-1050' }), { decision: decision({ rule: 'first-send' }) }))
+      store.enqueue(record(groupSend('@reuse', 52, { Random: 1050, MsgId: 'tiny-2-1050' })))
+      await store.flush()
+      await store.write(record(groupBefore('@reuse', 1050, { MsgId: 'tiny-2-1050' }), { decision: decision({ rule: 'second-send' }) }))
+      const m = (await store.listMessages({ groupId: '@reuse', limit: 10 })).items[0]!
+      assert.equal((m.decision as { rule: string } | null)?.rule, 'second-send')
+    })
+
+    it('links a decision to a message stored first whose send key holds a lone surrogate', async () => {
+      const who = JSON.parse('"\\ud800x"') as string
+      await store.write(record(groupSend('@surrogate', 7, { From_Account: who, Random: 1007 })))
+      await store.write(record(groupBefore('@surrogate', 1007, { From_Account: who }), { decision: decision({ rule: 'r' }) }))
+      const m = (await store.listMessages({ groupId: '@surrogate', limit: 10 })).items[0]!
+      assert.equal((m.decision as { rule: string } | null)?.rule, 'r')
+    })
+
     it('keeps event ids in arrival order inside a batch (newest first in listings)', async () => {
       const ids = [1, 2, 3, 4, 5].map((i) => record({ CallbackCommand: 'State.StateChange', Info: { To_Account: `order${i}`, Action: 'Login' }, EventTime: i }))
       await Promise.all(ids.map((r) => store.write(r)))
