@@ -72,10 +72,12 @@ const cachedHeaders = new Map<string, Record<string, string | number>>()
 
 function write(res: ServerResponse, response: ReceiverResponse): void {
   if (res.headersSent || res.destroyed) return
-  let headers = response.status === 200 ? cachedHeaders.get(response.body) : undefined
+  // Only short bodies are cached: looking a rewritten answer up would hash its whole text for nothing.
+  const cacheable = response.status === 200 && response.body.length < 128
+  let headers = cacheable ? cachedHeaders.get(response.body) : undefined
   if (headers === undefined) {
     headers = { ...response.headers, 'content-length': Buffer.byteLength(response.body) }
-    if (response.status === 200 && response.body.length < 128 && cachedHeaders.size < 64) cachedHeaders.set(response.body, headers)
+    if (cacheable && cachedHeaders.size < 64) cachedHeaders.set(response.body, headers)
   }
   res.writeHead(response.status, headers)
   res.end(response.body)
