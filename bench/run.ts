@@ -6,7 +6,7 @@
  * this shared machine hits them alike; the table reports the median round and ratios between cases.
  *
  *   npx tsx bench/run.ts [--quick] [--rounds 3] [--duration 8] [--cases limit,naive,library,server-sqlite,server-pg,server-policy]
- *   npx tsx bench/run.ts --policy-only   (issue 5's measure alone: before-send throughput with and without the example policy)
+ *   npx tsx bench/run.ts --policy-only   (before-send throughput with and without the example policy, alone)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -352,7 +352,7 @@ async function beforeSendAtRate(library: Target, limit: Target) {
 }
 
 /**
- * Issue 5's measure: before-send throughput of `serve` with the example policy against without,
+ * The policy's cost: before-send throughput of `serve` with the example policy against without,
  * alternating rounds, under two kinds of traffic. "typical": 100,003 senders, so no one floods:
  * every group message passes the rules and is stamped (a rewritten answer, a decision linked to its
  * message). "flood": 97 senders at thousands of messages a second, so the flood rule refuses

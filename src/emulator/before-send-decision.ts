@@ -8,7 +8,8 @@ export type Decision =
   | { kind: 'deny'; code: number; info: string }
   | { kind: 'drop' }
 
-/** The family decides the default refusal code and the custom range (protocol reference §2.3, §3.2). */
+/** The family decides the default refusal code and the custom range (group: refusal 10016, custom
+ * codes 10100–10200; one-to-one: refusal 20006, custom codes 120001–130000). */
 const FAMILY = {
   group: { denyCode: 10016, denyInfo: 'the App backend refused the message through a third-party callback', range: GROUP_DENY_RANGE },
   c2c: { denyCode: 20006, denyInfo: 'the App backend refused the message through a third-party callback', range: C2C_DENY_RANGE },

@@ -38,9 +38,10 @@ export interface CallbackSender {
 const MAX_ANSWER_BYTES = 1024 * 1024
 
 /**
- * A callback client shaped like Tencent's: POST with the documented query (protocol reference §1.2),
- * `Sign = sha256(token + RequestTime)` when a token is set (§1.3), a keep-alive pool (§1.1: "persistent
- * connection by default") and one timeout over the whole exchange (§1.4: 2 s).
+ * A callback client shaped like Tencent's: POST with the documented query (`SdkAppid`,
+ * `CallbackCommand`, `contenttype`, `ClientIP`, `OptPlatform`), `Sign = sha256(token + RequestTime)` when
+ * a token is set, a keep-alive pool (Tencent: "persistent connection by default") and one timeout over
+ * the whole exchange (2 s, as Tencent's).
  * @example
  * const sender = createCallbackSender({ url: new URL('http://127.0.0.1:8080/im'), sdkAppId: '1400000000', timeoutMs: 2000, connections: 32 })
  * const outcome = await sender.send('Group.CallbackAfterSendMsg', body, { clientIp: '127.0.0.1', optPlatform: 'RESTAPI' })

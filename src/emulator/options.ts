@@ -5,7 +5,7 @@ import type { CallbackRecord } from './emulator-context.js'
  * silently sending nothing.
  */
 
-/** The callbacks the emulator can fire: the ones its REST API triggers (protocol reference §5). */
+/** The callbacks the emulator can fire: the ones its REST API triggers. */
 export const EMULATED_COMMANDS = [
   'Group.CallbackBeforeSendMsg',
   'Group.CallbackAfterSendMsg',

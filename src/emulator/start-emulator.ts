@@ -21,7 +21,7 @@ export interface Emulator {
 
 /** REST bodies are small JSON objects; more than this is refused unread. */
 const MAX_REST_BODY = 1024 * 1024
-/** Tencent's "HTTP parse error" (protocol reference §5.1). */
+/** Tencent's "HTTP parse error" (a public REST error code). */
 const BAD_HTTP = 60002
 const INTERNAL = 91000
 

@@ -1,5 +1,5 @@
 /**
- * The catalogue of every `CallbackCommand` Tencent Cloud IM documents (protocol reference §3.5).
+ * The catalogue of every `CallbackCommand` Tencent Cloud IM documents (61 commands).
  *
  * `phase` says whether the app can intervene (`before`: IM acts on the answer) or is only
  * notified (`after`: IM ignores the answer). `family` groups commands for routing and policy:
@@ -93,7 +93,7 @@ function familyOf(command: string): CommandFamily {
   return 'other'
 }
 
-/** Every documented command, in the order of the reference's §3.5. */
+/** Every documented command, grouped as Tencent's callback list groups them. */
 export const COMMANDS: ReadonlyArray<CommandInfo> = table.map(([command, phase, summary]) =>
   Object.freeze({ command, phase, family: familyOf(command), summary }),
 )

@@ -1,5 +1,5 @@
 /**
- * Tolerant decoding of a parsed callback body into its typed event (product.md "Parse liberally"):
+ * Tolerant decoding of a parsed callback body into its typed event:
  * numeric strings become numbers, uint32 fields accept values up to 4294967295, unknown fields
  * and unknown `MsgType` elements are kept, and `TopicId: ""` is the same as no topic.
  */

@@ -4,7 +4,7 @@ type Body = Record<string, unknown>
 
 const s = (v: unknown) => (v === undefined || v === null ? '' : String(v))
 
-/** `(GroupId, TopicId, MsgSeq)`: how a group message is identified (product.md "Idempotency keys"). */
+/** `(GroupId, TopicId, MsgSeq)`: how a group message is identified. */
 export function groupMessageKey(groupId: string, topicId: string | undefined, msgSeq: number): string {
   return `g|${groupId}|${topicId ?? ''}|${msgSeq}`
 }

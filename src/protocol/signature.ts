@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 
 /**
  * Signs a callback as the IM backend does: lower-case hex `sha256(token + RequestTime)`
- * (plain SHA-256, not HMAC; protocol reference §1.3).
+ * (plain SHA-256, not HMAC; Tencent's own example below).
  * @example sign('xxxxyyyy', 1669872112) // '17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061'
  */
 export function sign(token: string, requestTime: number | string): string {

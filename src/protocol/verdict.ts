@@ -1,6 +1,6 @@
 /**
- * Verdicts: what a before-event handler decides, and how each decision is written on the wire
- * (protocol reference §2.3 and §3.2; product.md "Verdicts").
+ * Verdicts: what a before-event handler decides, and how each decision is written on the wire (ErrorCode 0 allows, 1 refuses, 2 drops silently,
+ * a code in the family's custom range refuses with the app's ErrorInfo).
  */
 import { commandInfo } from './commands.js'
 import { TimhookError } from './errors.js'

@@ -1,6 +1,6 @@
 /**
  * End to end: the emulator sends callbacks to our own receiver over real sockets. Both sides are
- * written against the protocol reference only, so agreement here checks each against the other.
+ * written against Tencent's documented protocol only, so agreement here checks each against the other.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'

@@ -1,7 +1,6 @@
 /**
- * Every JSON example of the source documentation (shared/spec/source-docs, kept verbatim in
- * test/fixtures/source-docs) decodes to the right typed event, and timhook's answers equal the
- * documented answers.
+ * Every JSON example of Tencent's documentation pages (kept verbatim in test/fixtures/source-docs)
+ * decodes to the right typed event, and timhook's answers equal the documented answers.
  */
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'

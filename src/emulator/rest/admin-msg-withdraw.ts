@@ -10,7 +10,7 @@ const NOT_FOUND = 20022
 const ALREADY = 20023
 
 /**
- * `v4/openim/admin_msgwithdraw` (protocol reference §5.4): `From_Account`, `To_Account`, `MsgKey`.
+ * `v4/openim/admin_msgwithdraw` : `From_Account`, `To_Account`, `MsgKey`.
  * 90008 / 90003 when an account is missing (or, with `accounts` set, not imported);
  * 20022 when no such message exists between those two accounts, 20023 when it was already withdrawn;
  * otherwise the message is marked withdrawn (and no longer unread) and `C2C.CallbackAfterMsgWithDraw`
@@ -34,7 +34,7 @@ export function adminMsgWithdraw(ctx: EmulatorContext, call: RestCall): Record<s
   ctx.c2c.withdraw(message, now)
   ctx.notify(
     'C2C.CallbackAfterMsgWithDraw',
-    // Older pages and both SDKs have UnreadMsgNum, the newest page EventTime: both are sent (open question 6).
+    // Older pages and both SDKs have UnreadMsgNum, the newest page EventTime: both are sent (Tencent's pages differ).
     { CallbackCommand: 'C2C.CallbackAfterMsgWithDraw', From_Account: from, To_Account: to, MsgKey: msgKey, UnreadMsgNum: ctx.c2c.unreadOf(to), EventTime: now },
     restSendContext(call),
   )

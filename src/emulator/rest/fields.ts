@@ -54,7 +54,7 @@ export function optionalStringList(body: Body, field: string, code: number): str
 
 /**
  * A `MsgBody`: a non-empty array of `{ MsgType, MsgContent }` with at most one `TIMCustomElem`
- * (protocol reference §4). Unknown `MsgType`s are kept, as IM keeps them.
+ * (as Tencent's Message Formats page says). Unknown `MsgType`s are kept, as IM keeps them.
  */
 export function requiredMsgBody(body: Body, code: number): MsgElement[] {
   const v = body.MsgBody

@@ -12,7 +12,7 @@ const MAX_PER_CALL = 10
 const AVCHATROOM_RECALL_MS = 3600_000
 
 /**
- * `v4/group_open_http_svc/group_msg_recall` (protocol reference §5.3): `GroupId`, `MsgSeqList` (1–10
+ * `v4/group_open_http_svc/group_msg_recall` : `GroupId`, `MsgSeqList` (1–10
  * `{ MsgSeq }`), optional `TopicId` and `Reason`. Answers a `RecallRetList` with one `RetCode` per
  * message — 0, or 10030 when the message does not exist (or was already recalled) — and fires one
  * `Group.CallbackAfterRecallMsg` listing the messages actually recalled.

@@ -23,7 +23,7 @@ export interface RestRequest {
 
 /**
  * One REST call, end to end: the common query (`sdkappid`, `identifier`, `usersig`, `random`,
- * `contenttype=json`, protocol reference §5.1), the JSON body, the API. Always resolves to a Tencent
+ * `contenttype=json`), the JSON body, the API. Always resolves to a Tencent
  * envelope: HTTP 200 with `ActionStatus` `OK` or `FAIL` — whatever the input, never a throw.
  */
 export async function handleRest(ctx: EmulatorContext, req: RestRequest): Promise<Record<string, unknown>> {

@@ -20,5 +20,5 @@ export function assertAccount(ctx: EmulatorContext, account: string, field: stri
   }
 }
 
-/** The callback query of events a REST call causes (`OptPlatform=RESTAPI`, protocol reference §1.2). */
+/** The callback query of events a REST call causes (`OptPlatform=RESTAPI`). */
 export const restSendContext = (call: RestCall) => ({ clientIp: call.clientIp, optPlatform: 'RESTAPI' })

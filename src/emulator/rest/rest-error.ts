@@ -1,6 +1,6 @@
 /**
  * A refused REST call: answered HTTP 200 with `{"ActionStatus":"FAIL","ErrorCode":code,"ErrorInfo":info}`,
- * as Tencent answers every API error (protocol reference §5.1).
+ * as Tencent answers every API error (HTTP status 200 unless the network fails).
  */
 export class RestError extends Error {
   constructor(

@@ -14,7 +14,7 @@ const BAD_LIFETIME = 90026 // MsgLifeTime out of range
 const MAX_LIFETIME = 604_800
 
 /**
- * `v4/openim/sendmsg` (protocol reference §5.5): fires `C2C.CallbackBeforeSendMsg`, applies its verdict,
+ * `v4/openim/sendmsg` : fires `C2C.CallbackBeforeSendMsg`, applies its verdict,
  * stores the message under `MsgKey = MsgSeq_MsgRandom_MsgTime`, counts it unread for `To_Account`
  * (unless `SendMsgControl` has `NoUnread`), then fires `C2C.CallbackAfterSendMsg` with `UnreadMsgNum`.
  * Answers `MsgTime` and `MsgKey`. A resend (same sender, MsgSeq, MsgRandom and content) within 120 s is
@@ -37,7 +37,7 @@ export async function sendC2CMsg(ctx: EmulatorContext, call: RestCall): Promise<
   if (lifeTime !== undefined && !(Number.isInteger(lifeTime) && (lifeTime as number) >= 0 && (lifeTime as number) <= MAX_LIFETIME)) {
     throw new RestError(BAD_LIFETIME, `MsgLifeTime must be an integer 0–${MAX_LIFETIME} seconds`)
   }
-  // MsgLifeTime 0 is how sendmsg sends an online-only message (§6).
+  // MsgLifeTime 0 is how sendmsg sends an online-only message.
   const onlineOnlyFlag = lifeTime === 0 ? 1 : 0
   const noUnread = optionalStringList(body, 'SendMsgControl', BAD_BODY).includes('NoUnread')
   const forbid = forbidCallbackControl(body, BAD_BODY)

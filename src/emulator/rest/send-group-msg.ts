@@ -12,7 +12,7 @@ const NO_GROUP = 10010
 const TOO_LONG = 80002
 
 /**
- * `v4/group_open_http_svc/send_group_msg` (protocol reference §5.2): fires `Group.CallbackBeforeSendMsg`,
+ * `v4/group_open_http_svc/send_group_msg` : fires `Group.CallbackBeforeSendMsg`,
  * applies its verdict, stores the message under the next `MsgSeq` of the group (or topic), then fires
  * `Group.CallbackAfterSendMsg` with the stored — possibly rewritten — body. Answers `MsgTime` and `MsgSeq`.
  * A second send with the same `Random` in the same group within the window is not delivered again:
@@ -46,7 +46,7 @@ export async function sendGroupMsg(ctx: EmulatorContext, call: RestCall): Promis
   const deliver = async (): Promise<SendAnswer<{ MsgTime: number; MsgSeq: number }>> => {
     const now = ctx.options.now()
     const msgTime = Math.floor(now / 1000)
-    // AVChatRoom is online-only by nature, and the flag is reported as 0 there (§6).
+    // AVChatRoom is online-only by nature, and the flag is reported as 0 there.
     const onlineOnlyFlag = group.Type === 'AVChatRoom' ? 0 : onlineOnly
     const msgId = newMsgId(from, msgTime, random)
     const sendContext = restSendContext(call)

@@ -25,7 +25,7 @@ const messageKey = (from: string, to: string, msgKey: string) => `${from}\u0000$
 
 /**
  * One-to-one messages by (`From_Account`, `To_Account`, `MsgKey`) and by conversation, and each account's unread total — what
- * `UnreadMsgNum` reports ("total unread one-to-one messages of To_Account", §2.2, §3.3).
+ * `UnreadMsgNum` reports ("total unread one-to-one messages of To_Account").
  */
 export class C2CStore {
   readonly #byKey = new Map<string, StoredC2CMessage>()
@@ -59,7 +59,7 @@ export class C2CStore {
     return this.#unread.get(account) ?? 0
   }
 
-  /** The conversation between two accounts, ordered by `MsgTime` then `MsgSeq` (§5.5). */
+  /** The conversation between two accounts, ordered by `MsgTime` then `MsgSeq`, as IM orders history. */
   between(a: string, b: string): StoredC2CMessage[] {
     const list = this.#byPair.get(pairKey(a, b)) ?? []
     return [...list].sort((x, y) => x.MsgTime - y.MsgTime || x.MsgSeq - y.MsgSeq)

@@ -1,6 +1,6 @@
 /**
  * Remembers keys for a fixed window, as IM does for resent messages: a group `Random` for 5 minutes,
- * a one-to-one (sender, MsgSeq, MsgRandom, content) for 120 s (protocol reference §5.2, §5.5).
+ * a one-to-one (sender, MsgSeq, MsgRandom, content) for 120 s (the send_group_msg and sendmsg pages).
  * Entries expire in insertion order, so pruning looks only at the oldest ones.
  * @example
  * const seen = new DedupWindow<number>(300_000, Date.now)

@@ -42,14 +42,15 @@ export interface Group {
   topics: Map<string, Topic>
 }
 
-/** The group types create_group accepts, new and legacy names (protocol reference §6). */
+/** The group types create_group accepts, new names and the legacy names REST still accepts
+ * (`Private` = `Work`, `ChatRoom` = `Meeting`). */
 export const GROUP_TYPES = ['Work', 'Private', 'Public', 'Meeting', 'ChatRoom', 'AVChatRoom', 'Community'] as const
 
 const newConversation = (): Conversation => ({ lastSeq: 0, messages: new Map() })
 
 /**
  * Every group and topic, with a `MsgSeq` counter per group (per topic where topics are used),
- * starting at 1 and strictly increasing (§5.5).
+ * starting at 1 and strictly increasing, as IM numbers them.
  */
 export class GroupStore {
   readonly groups = new Map<string, Group>()

@@ -1,4 +1,4 @@
-/** Identifiers shaped like Tencent's (protocol reference §5.5, §6). */
+/** Identifiers shaped like Tencent's (`@TGS#…` group IDs, `MsgSeq_MsgRandom_MsgTime` MsgKeys). */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
 function randomTail(length: number): string {
@@ -22,7 +22,7 @@ export function randomUint32(): number {
   return Math.floor(Math.random() * 0x1_0000_0000)
 }
 
-/** The one-to-one `MsgKey`: `{MsgSeq}_{MsgRandom}_{MsgTime}` (§5.5). */
+/** The one-to-one `MsgKey`: `{MsgSeq}_{MsgRandom}_{MsgTime}`, as every official example pairs them. */
 export function c2cMsgKey(msgSeq: number, msgRandom: number, msgTime: number): string {
   return `${msgSeq}_${msgRandom}_${msgTime}`
 }

@@ -1,5 +1,5 @@
 /**
- * `MsgBody` element schemas (protocol reference §4, Message Formats page 269/2720 / 1047/33527).
+ * `MsgBody` element schemas (Tencent's Message Formats page: https://cloud.tencent.com/document/product/269/2720).
  * A `MsgBody` is an array of `{ MsgType, MsgContent }`; an element whose `MsgType` is not one of
  * the nine below is kept as an opaque object (Tencent adds types; group tips exist undocumented).
  */

@@ -1,7 +1,7 @@
 /**
- * The message family: full schemas (protocol reference §2, §3.1–3.4).
+ * The message family: full schemas (send, recall and withdraw callbacks).
  * `req()` marks the fields an event is meaningless without; everything else is optional
- * because Tencent's pages disagree on which fields appear (see the reference's open questions).
+ * because Tencent's pages disagree on which fields appear (older and newer versions differ).
  */
 import { arr, defineCommand, int, millis, ref, req, str, uint32, type CommandSchema } from './dsl.js'
 import { msgBody } from './elements.js'
