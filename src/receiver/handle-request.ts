@@ -201,13 +201,16 @@ interface Routed {
   errorCode: ErrorCode | undefined
 }
 
-/** A before-event: one decision within the deadline, or the fallback verdict. onAny listeners are not waited for. */
+/**
+ * A before-event: one decision within the deadline, or the fallback verdict. onAny listeners are not
+ * waited for. A body that failed its schema (`ctx.valid === false`, default mode) goes to the decider
+ * too: the decider sees what arrived and decides, as it would for a valid one.
+ */
 function decide(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> {
   const { options, registry } = state
   for (const listener of registry.anyListeners) {
     invoke(state, () => listener.fn(event, ctx), ctx, 'onAny')
   }
-  if (!ctx.valid) return fallback(state, command, 'TIMHOOK_EVENT_SCHEMA_MISMATCH')
   const decider = registry.deciders.get(command)
   if (decider === undefined) return ALLOWED
   let result: unknown
@@ -282,13 +285,13 @@ const ALLOW_VERDICT = verdict.allow()
 function notify(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> {
   const { registry, options } = state
   const pending: Array<Promise<unknown>> = []
-  if (ctx.valid && ctx.known) {
-    const listeners = registry.listeners.get(command)
-    if (listeners !== undefined) {
-      for (const fn of listeners) {
-        const p = invoke(state, () => fn(event, ctx), ctx, command)
-        if (p !== undefined) pending.push(p)
-      }
+  // Bodies that failed their schema too (ctx.valid === false): a typed listener must not lose real
+  // traffic. Only catalogued commands have listeners (on() refuses others).
+  const listeners = registry.listeners.get(command)
+  if (listeners !== undefined) {
+    for (const fn of listeners) {
+      const p = invoke(state, () => fn(event, ctx), ctx, command)
+      if (p !== undefined) pending.push(p)
     }
   }
   let ackFailure: string | undefined

@@ -37,7 +37,7 @@ describe('load generator', () => {
     receiver.on('Group.CallbackAfterRecallMsg', (e) => {
       for (const m of e.MsgSeqList) recalled.push([`${e.GroupId}|${e.TopicId ?? ''}`, m.MsgSeq])
     })
-    receiver.on('C2C.CallbackAfterSendMsg', (e) => void c2cKeys.add(e.MsgKey))
+    receiver.on('C2C.CallbackAfterSendMsg', (e) => void c2cKeys.add(e.MsgKey ?? 'no MsgKey'))
     receiver.on('C2C.CallbackAfterMsgWithDraw', (e) => void withdrawn.push(e.MsgKey))
     receiver.onAny((_e, ctx) => void (ctx.valid || invalid.push(`${ctx.command}: ${ctx.problem}`)))
     receiver.onError((err) => void errors.push(err))

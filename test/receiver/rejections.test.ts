@@ -8,10 +8,14 @@ import { APP, TOKEN, answerOf, groupBeforeSend, groupRecall, query } from '../he
 function setup(options: Partial<Parameters<typeof createReceiver>[0]> = {}) {
   const errors: TimhookError[] = []
   let handled = 0
+  const seen: Array<{ valid: boolean; problem: string | undefined }> = []
   const receiver = createReceiver({ sdkAppId: APP, token: TOKEN, ...options })
-  receiver.on('Group.CallbackAfterRecallMsg', () => void handled++)
+  receiver.on('Group.CallbackAfterRecallMsg', (_e, ctx) => {
+    handled++
+    seen.push({ valid: ctx.valid, problem: ctx.problem })
+  })
   receiver.onError((e) => errors.push(e))
-  return { receiver, errors, handled: () => handled }
+  return { receiver, errors, handled: () => handled, seen }
 }
 
 const recall = JSON.stringify(groupRecall())
@@ -175,11 +179,15 @@ describe('rejections', () => {
     const lenient = setup()
     const r1 = await lenient.receiver.handle({ query: q, body: bad })
     assert.equal(r1.status, 200, 'accepted: nothing is lost')
-    assert.equal(lenient.handled(), 0, 'typed handlers are not given an event that breaks its type')
+    assert.equal(lenient.handled(), 1, 'the typed handler still gets it: nothing is lost')
+    assert.equal(lenient.seen[0]?.valid, false)
+    assert.match(lenient.seen[0]?.problem ?? '', /MsgSeqList\.0\.MsgSeq/, 'ctx.problem names the field')
     assert.equal(lenient.errors.at(-1)?.code, 'TIMHOOK_EVENT_SCHEMA_MISMATCH')
     assert.match(lenient.errors.at(-1)!.message, /MsgSeqList\.0\.MsgSeq must be an integer or its decimal digits, got "abc"/)
     const strict = setup({ strict: true })
     await expectRejected(strict.receiver.handle({ query: q, body: bad }), 400, 'TIMHOOK_INVALID_EVENT', strict.errors)
+    assert.equal(strict.handled(), 0, 'strict: refused before any handler')
+    assert.match(strict.errors.at(-1)!.message, /MsgSeqList\.0\.MsgSeq/)
   })
 
   it('accepts callbacks without Sign when no token is configured', async () => {

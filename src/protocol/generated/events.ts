@@ -228,7 +228,7 @@ export interface MemberItem {
 
 /**
  * `Group.CallbackBeforeSendMsg` — Before a group message is delivered. Answer allow, deny, silent drop or rewrite within 2 s.
- * @see https://cloud.tencent.com/document/product/269/1619 ; source-docs/004
+ * @see https://cloud.tencent.com/document/product/269/1619 ; test/fixtures/source-docs/004
  */
 export interface GroupBeforeSendMsgEvent {
   /** the command word */
@@ -247,6 +247,8 @@ export interface GroupBeforeSendMsgEvent {
   MsgId?: string
   /** 1 = online-only message, else 0; always 0 for AVChatRoom */
   OnlineOnlyFlag?: number
+  /** High, Normal or Low, as the sender set it (newer pages) */
+  MsgPriority?: string
   /** message elements */
   MsgBody: MsgElement[]
   /** message custom data */
@@ -280,6 +282,8 @@ export interface GroupAfterSendMsgEvent {
   MsgId?: string
   /** 1 = online-only message, else 0; always 0 for AVChatRoom */
   OnlineOnlyFlag?: number
+  /** High, Normal or Low, as the sender set it (newer pages) */
+  MsgPriority?: string
   /** message elements */
   MsgBody: MsgElement[]
   /** message custom data */
@@ -300,7 +304,7 @@ export interface GroupAfterSendMsgEvent {
 
 /**
  * `Group.CallbackAfterRecallMsg` — After group messages were recalled (client or REST group_msg_recall).
- * @see https://cloud.tencent.com/document/product/269/73141 ; source-docs/000–002
+ * @see https://cloud.tencent.com/document/product/269/73141 ; test/fixtures/source-docs/000–002
  */
 export interface GroupAfterRecallMsgEvent {
   /** the command word */
@@ -341,6 +345,8 @@ export interface GroupSendMsgExceptionEvent {
   MsgId?: string
   /** 1 = online-only message, else 0; always 0 for AVChatRoom */
   OnlineOnlyFlag?: number
+  /** High, Normal or Low, as the sender set it (newer pages) */
+  MsgPriority?: string
   /** message elements */
   MsgBody?: MsgElement[]
   /** message custom data */
@@ -364,10 +370,10 @@ export interface GroupAfterModifyMsgEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterModifyMsg"
   Operator_Account?: string
-  GroupId: string
+  GroupId?: string
   /** topic id, only for messages in a topic of a topic-enabled Community; absent or "" otherwise */
   TopicId?: string
-  MsgSeq: number
+  MsgSeq?: number
   /** the new body */
   MsgBody?: MsgElement[]
   /** message custom data */
@@ -406,6 +412,8 @@ export interface C2CBeforeSendMsgEvent {
   CloudCustomData?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
+  /** the relation between sender and recipient (newer pages); its type is not documented, so it is kept as received */
+  FriendShip?: unknown
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -426,8 +434,8 @@ export interface C2CAfterSendMsgEvent {
   MsgRandom?: number
   /** send time, seconds */
   MsgTime?: number
-  /** unique key of the message; treat as opaque */
-  MsgKey: string
+  /** unique key of the message; treat as opaque (older pages send none) */
+  MsgKey?: string
   /** client message id, "{senderTinyId}-{clientTime}-{random}" (2025 pages) */
   MsgId?: string
   /** 1 = online-only message, else 0; always 0 for AVChatRoom */
@@ -450,7 +458,7 @@ export interface C2CAfterSendMsgEvent {
 
 /**
  * `C2C.CallbackAfterMsgWithDraw` — After a one-to-one message was withdrawn (client or REST admin_msgwithdraw).
- * @see https://cloud.tencent.cn/document/product/269/61697 ; source-docs/003
+ * @see https://cloud.tencent.cn/document/product/269/61697 ; test/fixtures/source-docs/003
  */
 export interface C2CAfterMsgWithDrawEvent {
   /** the command word */
@@ -497,13 +505,13 @@ export interface C2CAfterModifyMsgEvent {
   /** the command word */
   CallbackCommand: "C2C.CallbackAfterModifyMsg"
   Operator_Account?: string
-  From_Account: string
-  To_Account: string
+  From_Account?: string
+  To_Account?: string
   MsgRandom?: number
   MsgSeq?: number
   /** seconds */
   MsgTime?: number
-  MsgKey: string
+  MsgKey?: string
   /** the new body */
   MsgBody?: MsgElement[]
   /** message custom data */
@@ -585,13 +593,13 @@ export interface ProfileCallbackPortraitSetEvent {
 export interface SnsCallbackPrevFriendAddEvent {
   /** the command word */
   CallbackCommand: "Sns.CallbackPrevFriendAdd"
-  Requester_Account?: string
-  From_Account?: string
-  AddType?: string
-  ForceAddFlags?: number
-  PairList?: Array<{
-    From_Account?: string
-    To_Account?: string
+  /** who made the request (an admin for REST) */
+  Requester_Account: string
+  /** who asks to add the friends */
+  From_Account: string
+  /** one item per friend to add */
+  FriendItem: Array<{
+    To_Account: string
     Remark?: string
     GroupName?: string
     AddSource?: string
@@ -599,6 +607,10 @@ export interface SnsCallbackPrevFriendAddEvent {
     /** Fields timhook does not know are kept as received. */
     [field: string]: unknown
   }>
+  /** Add_Type_Single or Add_Type_Both */
+  AddType?: string
+  /** 1 = added by an admin without asking */
+  ForceAddFlags?: number
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -612,13 +624,15 @@ export interface SnsCallbackPrevFriendAddEvent {
 export interface SnsCallbackPrevFriendResponseEvent {
   /** the command word */
   CallbackCommand: "Sns.CallbackPrevFriendResponse"
-  Requester_Account?: string
-  From_Account?: string
-  PairList?: Array<{
-    From_Account?: string
-    To_Account?: string
+  Requester_Account: string
+  /** who answers the requests */
+  From_Account: string
+  /** one item per answered request */
+  ResponseFriendItem: Array<{
+    To_Account: string
     Remark?: string
     TagName?: string
+    /** Response_Action_AgreeAndAdd, Response_Action_Agree or Response_Action_Reject */
     ResponseAction?: string
     /** Fields timhook does not know are kept as received. */
     [field: string]: unknown
@@ -716,8 +730,14 @@ export interface SnsCallbackBlackListDeleteEvent {
 export interface FollowCallbackAfterFollowAddEvent {
   /** the command word */
   CallbackCommand: "Follow.CallbackAfterFollowAdd"
-  From_Account?: string
-  To_Account?: string
+  /** who follows */
+  From_Account: string
+  /** the users followed */
+  FollowList: Array<{
+    To_Account: string
+    /** Fields timhook does not know are kept as received. */
+    [field: string]: unknown
+  }>
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -731,8 +751,10 @@ export interface FollowCallbackAfterFollowAddEvent {
 export interface FollowCallbackAfterFollowDeleteEvent {
   /** the command word */
   CallbackCommand: "Follow.CallbackAfterFollowDelete"
-  From_Account?: string
-  To_Account?: string
+  /** who unfollows */
+  From_Account: string
+  /** the users unfollowed (an array, as in the follow_delete REST call) */
+  To_Account: string[]
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -853,11 +875,14 @@ export interface GroupCallbackAfterGroupMsgExtensionEvent {
 export interface GroupCallbackBeforeCreateGroupEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackBeforeCreateGroup"
-  Operator_Account?: string
+  Operator_Account: string
   Owner_Account?: string
   Type?: string
   Name?: string
+  /** groups of this type the user created (newer pages) */
   CreateGroupNum?: number
+  /** the same, under its older name */
+  CreatedNum?: number
   MemberList?: MemberItem[]
   /** event time, milliseconds since the epoch */
   EventTime?: number
@@ -872,7 +897,7 @@ export interface GroupCallbackBeforeCreateGroupEvent {
 export interface GroupCallbackAfterCreateGroupEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterCreateGroup"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
@@ -887,6 +912,8 @@ export interface GroupCallbackAfterCreateGroupEvent {
     /** Fields timhook does not know are kept as received. */
     [field: string]: unknown
   }>
+  /** seen in captured traffic, e.g. "NeedPermission" */
+  InviteOption?: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -932,14 +959,14 @@ export interface GroupCallbackBeforeInviteJoinGroupEvent {
 export interface GroupCallbackAfterNewMemberJoinEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterNewMemberJoin"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
   JoinType?: string
-  NewMemberList?: MemberItem[]
+  NewMemberList: MemberItem[]
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1049,10 +1076,13 @@ export interface GroupCallbackBeforeCreateTopicEvent {
   CallbackCommand: "Group.CallbackBeforeCreateTopic"
   GroupId?: string
   TopicId?: string
-  Operator_Account?: string
+  Operator_Account: string
+  /** group type: Community */
+  Type?: string
+  /** topic name */
+  Name: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  TopicName?: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1067,9 +1097,12 @@ export interface GroupCallbackAfterCreateTopicEvent {
   GroupId?: string
   TopicId?: string
   Operator_Account?: string
+  /** group type: Community */
+  Type?: string
+  /** topic name */
+  Name?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  TopicName?: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1100,9 +1133,12 @@ export interface GroupCallbackAfterTopicInfoChangedEvent {
   GroupId?: string
   TopicId?: string
   Operator_Account?: string
+  /** group type: Community */
+  Type?: string
+  /** topic name */
+  Name?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  TopicName?: string
   Introduction?: string
   Notification?: string
   FaceUrl?: string
@@ -1117,12 +1153,19 @@ export interface GroupCallbackAfterTopicInfoChangedEvent {
 export interface GroupCallbackAfterMemberFieldChangedEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterMemberFieldChanged"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
+  /** the member whose profile changed (the page version that sends one member at the top level) */
+  Member_Account?: string
+  /** the new role: Admin or Member */
+  Role?: string
+  /** the new group name card */
+  NameCard?: string
+  /** the changed members (the page version that lists them) */
   MemberList?: Array<Record<string, unknown>>
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
@@ -1135,13 +1178,16 @@ export interface GroupCallbackAfterMemberFieldChangedEvent {
 export interface GroupCallbackAfterGroupAttrChangedEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterGroupAttrChanged"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  GroupAttribute?: Array<{
+  /** set, modify, clear or delete */
+  OptionType?: string
+  /** the custom attributes */
+  GroupAttr: Array<{
     key?: string
     value?: string
     /** Fields timhook does not know are kept as received. */
@@ -1225,6 +1271,10 @@ export interface BotOnC2CMessageEvent {
   /** message elements */
   MsgBody?: MsgElement[]
   CloudCustomData?: string
+  /** 0 = delivered, otherwise an error code */
+  SendMsgResult?: number
+  ErrorInfo?: string
+  OnlineOnlyFlag?: number
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -1268,6 +1318,10 @@ export interface ChatbotOnC2CSignalMessageEvent {
   MsgRandom?: number
   MsgKey?: string
   Data?: string
+  /** 0 = delivered, otherwise an error code */
+  SendMsgResult?: number
+  ErrorInfo?: string
+  OnlineOnlyFlag?: number
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -1354,7 +1408,12 @@ export interface OfficialAccountCallbackBeforeAddSubscriberEvent {
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  Subscriber_Account?: string
+  /** the subscribers */
+  SubscribeAccountList?: Array<{
+    Subscriber_Account: string
+    /** Fields timhook does not know are kept as received. */
+    [field: string]: unknown
+  }>
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1367,11 +1426,16 @@ export interface OfficialAccountCallbackAfterAddSubscriberEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackAfterAddSubscriber"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  Subscriber_Account?: string
+  /** the subscribers */
+  SubscribeAccountList: Array<{
+    Subscriber_Account: string
+    /** Fields timhook does not know are kept as received. */
+    [field: string]: unknown
+  }>
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1404,7 +1468,12 @@ export interface OfficialAccountCallbackAfterDeleteSubscriberEvent {
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  Subscriber_Account?: string
+  /** the subscribers */
+  SubscribeAccountList?: Array<{
+    Subscriber_Account: string
+    /** Fields timhook does not know are kept as received. */
+    [field: string]: unknown
+  }>
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }

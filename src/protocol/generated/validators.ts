@@ -3,7 +3,7 @@
 /* eslint-disable */
 "use strict";
 export const validateGroupBeforeSendMsgEvent = validate22;
-const schema7 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeSendMsg","description":"the command word"},"GroupId":{"type":"string","description":"group id"},"Type":{"type":"string","description":"group type: Public, Work/Private, Meeting/ChatRoom, AVChatRoom, Community (open-ended)"},"From_Account":{"type":"string","description":"sender UserID"},"Operator_Account":{"type":"string","description":"who issued the request; the admin identifier for REST sends"},"Random":{"type":"integer","minimum":0,"maximum":4294967295,"description":"the 32-bit random of the send request"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"TopicId":{"type":"string","description":"topic id, only for messages in a topic of a topic-enabled Community; absent or \"\" otherwise"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","From_Account","MsgBody"],"title":"GroupBeforeSendMsgEvent","description":"Before a group message is delivered. Answer allow, deny, silent drop or rewrite within 2 s."};
+const schema7 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeSendMsg","description":"the command word"},"GroupId":{"type":"string","description":"group id"},"Type":{"type":"string","description":"group type: Public, Work/Private, Meeting/ChatRoom, AVChatRoom, Community (open-ended)"},"From_Account":{"type":"string","description":"sender UserID"},"Operator_Account":{"type":"string","description":"who issued the request; the admin identifier for REST sends"},"Random":{"type":"integer","minimum":0,"maximum":4294967295,"description":"the 32-bit random of the send request"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgPriority":{"type":"string","description":"High, Normal or Low, as the sender set it (newer pages)"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"TopicId":{"type":"string","description":"topic id, only for messages in a topic of a topic-enabled Community; absent or \"\" otherwise"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","From_Account","MsgBody"],"title":"GroupBeforeSendMsgEvent","description":"Before a group message is delivered. Answer allow, deny, silent drop or rewrite within 2 s."};
 const schema8 = {"type":"object","properties":{"MsgType":{"type":"string"}},"required":["MsgType"],"title":"MsgElement","description":"One element of a MsgBody: a known TIM*Elem, or an opaque element of another MsgType.","tsType":"TIMTextElem | TIMLocationElem | TIMFaceElem | TIMCustomElem | TIMSoundElem | TIMImageElem | TIMFileElem | TIMVideoFileElem | TIMRelayElem | OpaqueMsgElement","allOf":[{"if":{"properties":{"MsgType":{"const":"TIMTextElem"}}},"then":{"$ref":"#/definitions/TIMTextElem"}},{"if":{"properties":{"MsgType":{"const":"TIMLocationElem"}}},"then":{"$ref":"#/definitions/TIMLocationElem"}},{"if":{"properties":{"MsgType":{"const":"TIMFaceElem"}}},"then":{"$ref":"#/definitions/TIMFaceElem"}},{"if":{"properties":{"MsgType":{"const":"TIMCustomElem"}}},"then":{"$ref":"#/definitions/TIMCustomElem"}},{"if":{"properties":{"MsgType":{"const":"TIMSoundElem"}}},"then":{"$ref":"#/definitions/TIMSoundElem"}},{"if":{"properties":{"MsgType":{"const":"TIMImageElem"}}},"then":{"$ref":"#/definitions/TIMImageElem"}},{"if":{"properties":{"MsgType":{"const":"TIMFileElem"}}},"then":{"$ref":"#/definitions/TIMFileElem"}},{"if":{"properties":{"MsgType":{"const":"TIMVideoFileElem"}}},"then":{"$ref":"#/definitions/TIMVideoFileElem"}},{"if":{"properties":{"MsgType":{"const":"TIMRelayElem"}}},"then":{"$ref":"#/definitions/TIMRelayElem"}}]};
 const schema9 = {"type":"object","properties":{"MsgType":{"type":"string","const":"TIMTextElem"},"MsgContent":{"type":"object","properties":{"Text":{"type":"string","description":"message text"}},"required":["Text"]}},"required":["MsgType","MsgContent"],"title":"TIMTextElem","description":"A text element."};
 
@@ -3235,20 +3235,51 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.MsgBody !== undefined){
-let data8 = data.MsgBody;
+if(data.MsgPriority !== undefined){
+let data8 = data.MsgPriority;
 const _errs17 = errors;
-if(errors === _errs17){
-if(Array.isArray(data8)){
-var valid1 = true;
-const len0 = data8.length;
-for(let i0=0; i0<len0; i0++){
+if(typeof data8 !== "string"){
+let dataType8 = typeof data8;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data8;
+}
+else if(data8 === null){
+coerced8 = "";
+}
+else {
+validate22.errors = [{instancePath:instancePath+"/MsgPriority",schemaPath:"#/properties/MsgPriority/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced8 !== undefined){
+data8 = coerced8;
+if(data !== undefined){
+data["MsgPriority"] = coerced8;
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.MsgBody !== undefined){
+let data9 = data.MsgBody;
 const _errs19 = errors;
-if(!(validate23(data8[i0], {instancePath:instancePath+"/MsgBody/" + i0,parentData:data8,parentDataProperty:i0,rootData}))){
+if(errors === _errs19){
+if(Array.isArray(data9)){
+var valid1 = true;
+const len0 = data9.length;
+for(let i0=0; i0<len0; i0++){
+const _errs21 = errors;
+if(!(validate23(data9[i0], {instancePath:instancePath+"/MsgBody/" + i0,parentData:data9,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
 errors = vErrors.length;
 }
-var valid1 = _errs19 === errors;
+var valid1 = _errs21 === errors;
 if(!valid1){
 break;
 }
@@ -3259,45 +3290,14 @@ validate22.errors = [{instancePath:instancePath+"/MsgBody",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs17 === errors;
+var valid0 = _errs19 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.CloudCustomData !== undefined){
-let data10 = data.CloudCustomData;
-const _errs20 = errors;
-if(typeof data10 !== "string"){
-let dataType8 = typeof data10;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 == "number" || dataType8 == "boolean"){
-coerced8 = "" + data10;
-}
-else if(data10 === null){
-coerced8 = "";
-}
-else {
-validate22.errors = [{instancePath:instancePath+"/CloudCustomData",schemaPath:"#/properties/CloudCustomData/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-if(coerced8 !== undefined){
-data10 = coerced8;
-if(data !== undefined){
-data["CloudCustomData"] = coerced8;
-}
-}
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.TopicId !== undefined){
-let data11 = data.TopicId;
+let data11 = data.CloudCustomData;
 const _errs22 = errors;
 if(typeof data11 !== "string"){
 let dataType9 = typeof data11;
@@ -3310,14 +3310,14 @@ else if(data11 === null){
 coerced9 = "";
 }
 else {
-validate22.errors = [{instancePath:instancePath+"/TopicId",schemaPath:"#/properties/TopicId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/CloudCustomData",schemaPath:"#/properties/CloudCustomData/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced9 !== undefined){
 data11 = coerced9;
 if(data !== undefined){
-data["TopicId"] = coerced9;
+data["CloudCustomData"] = coerced9;
 }
 }
 }
@@ -3327,26 +3327,28 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data12 = data.EventTime;
+if(data.TopicId !== undefined){
+let data12 = data.TopicId;
 const _errs24 = errors;
-if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+if(typeof data12 !== "string"){
 let dataType10 = typeof data12;
 let coerced10 = undefined;
 if(!(coerced10 !== undefined)){
-if(dataType10 === "boolean" || data12 === null
-              || (dataType10 === "string" && data12 && data12 == +data12 && !(data12 % 1))){
-coerced10 = +data12;
+if(dataType10 == "number" || dataType10 == "boolean"){
+coerced10 = "" + data12;
+}
+else if(data12 === null){
+coerced10 = "";
 }
 else {
-validate22.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate22.errors = [{instancePath:instancePath+"/TopicId",schemaPath:"#/properties/TopicId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced10 !== undefined){
 data12 = coerced10;
 if(data !== undefined){
-data["EventTime"] = coerced10;
+data["TopicId"] = coerced10;
 }
 }
 }
@@ -3354,6 +3356,36 @@ var valid0 = _errs24 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.EventTime !== undefined){
+let data13 = data.EventTime;
+const _errs26 = errors;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+let dataType11 = typeof data13;
+let coerced11 = undefined;
+if(!(coerced11 !== undefined)){
+if(dataType11 === "boolean" || data13 === null
+              || (dataType11 === "string" && data13 && data13 == +data13 && !(data13 % 1))){
+coerced11 = +data13;
+}
+else {
+validate22.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced11 !== undefined){
+data13 = coerced11;
+if(data !== undefined){
+data["EventTime"] = coerced11;
+}
+}
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -3378,7 +3410,7 @@ return errors === 0;
 }
 
 export const validateGroupAfterSendMsgEvent = validate45;
-const schema19 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterSendMsg","description":"the command word"},"GroupId":{"type":"string","description":"group id"},"Type":{"type":"string","description":"group type: Public, Work/Private, Meeting/ChatRoom, AVChatRoom, Community (open-ended)"},"From_Account":{"type":"string","description":"sender UserID"},"Operator_Account":{"type":"string","description":"who issued the request; the admin identifier for REST sends"},"Random":{"type":"integer","minimum":0,"maximum":4294967295,"description":"the 32-bit random of the send request"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"TopicId":{"type":"string","description":"topic id, only for messages in a topic of a topic-enabled Community; absent or \"\" otherwise"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295,"description":"per-group sequence from 1; (GroupId, TopicId, MsgSeq) identifies the message"},"MsgTime":{"type":"integer","description":"send time, seconds"},"GroupAtInfo":{"type":"array","items":{"$ref":"#/definitions/GroupAtItem"},"description":"@-mentions"}},"required":["CallbackCommand","GroupId","From_Account","MsgBody","MsgSeq"],"title":"GroupAfterSendMsgEvent","description":"After a group message was sent."};
+const schema19 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterSendMsg","description":"the command word"},"GroupId":{"type":"string","description":"group id"},"Type":{"type":"string","description":"group type: Public, Work/Private, Meeting/ChatRoom, AVChatRoom, Community (open-ended)"},"From_Account":{"type":"string","description":"sender UserID"},"Operator_Account":{"type":"string","description":"who issued the request; the admin identifier for REST sends"},"Random":{"type":"integer","minimum":0,"maximum":4294967295,"description":"the 32-bit random of the send request"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgPriority":{"type":"string","description":"High, Normal or Low, as the sender set it (newer pages)"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"TopicId":{"type":"string","description":"topic id, only for messages in a topic of a topic-enabled Community; absent or \"\" otherwise"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295,"description":"per-group sequence from 1; (GroupId, TopicId, MsgSeq) identifies the message"},"MsgTime":{"type":"integer","description":"send time, seconds"},"GroupAtInfo":{"type":"array","items":{"$ref":"#/definitions/GroupAtItem"},"description":"@-mentions"}},"required":["CallbackCommand","GroupId","From_Account","MsgBody","MsgSeq"],"title":"GroupAfterSendMsgEvent","description":"After a group message was sent."};
 const schema20 = {"type":"object","properties":{"GroupAtAllFlag":{"type":"integer","description":"1 = @all"},"GroupAt_Account":{"type":"string","description":"the @-mentioned user"}},"title":"GroupAtItem","description":"One @-mention of a group message."};
 
 function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -3730,20 +3762,51 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.MsgBody !== undefined){
-let data8 = data.MsgBody;
+if(data.MsgPriority !== undefined){
+let data8 = data.MsgPriority;
 const _errs17 = errors;
-if(errors === _errs17){
-if(Array.isArray(data8)){
-var valid1 = true;
-const len0 = data8.length;
-for(let i0=0; i0<len0; i0++){
+if(typeof data8 !== "string"){
+let dataType8 = typeof data8;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data8;
+}
+else if(data8 === null){
+coerced8 = "";
+}
+else {
+validate45.errors = [{instancePath:instancePath+"/MsgPriority",schemaPath:"#/properties/MsgPriority/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced8 !== undefined){
+data8 = coerced8;
+if(data !== undefined){
+data["MsgPriority"] = coerced8;
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.MsgBody !== undefined){
+let data9 = data.MsgBody;
 const _errs19 = errors;
-if(!(validate23(data8[i0], {instancePath:instancePath+"/MsgBody/" + i0,parentData:data8,parentDataProperty:i0,rootData}))){
+if(errors === _errs19){
+if(Array.isArray(data9)){
+var valid1 = true;
+const len0 = data9.length;
+for(let i0=0; i0<len0; i0++){
+const _errs21 = errors;
+if(!(validate23(data9[i0], {instancePath:instancePath+"/MsgBody/" + i0,parentData:data9,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
 errors = vErrors.length;
 }
-var valid1 = _errs19 === errors;
+var valid1 = _errs21 === errors;
 if(!valid1){
 break;
 }
@@ -3754,45 +3817,14 @@ validate45.errors = [{instancePath:instancePath+"/MsgBody",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs17 === errors;
+var valid0 = _errs19 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.CloudCustomData !== undefined){
-let data10 = data.CloudCustomData;
-const _errs20 = errors;
-if(typeof data10 !== "string"){
-let dataType8 = typeof data10;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 == "number" || dataType8 == "boolean"){
-coerced8 = "" + data10;
-}
-else if(data10 === null){
-coerced8 = "";
-}
-else {
-validate45.errors = [{instancePath:instancePath+"/CloudCustomData",schemaPath:"#/properties/CloudCustomData/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-if(coerced8 !== undefined){
-data10 = coerced8;
-if(data !== undefined){
-data["CloudCustomData"] = coerced8;
-}
-}
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.TopicId !== undefined){
-let data11 = data.TopicId;
+let data11 = data.CloudCustomData;
 const _errs22 = errors;
 if(typeof data11 !== "string"){
 let dataType9 = typeof data11;
@@ -3805,14 +3837,14 @@ else if(data11 === null){
 coerced9 = "";
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/TopicId",schemaPath:"#/properties/TopicId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate45.errors = [{instancePath:instancePath+"/CloudCustomData",schemaPath:"#/properties/CloudCustomData/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced9 !== undefined){
 data11 = coerced9;
 if(data !== undefined){
-data["TopicId"] = coerced9;
+data["CloudCustomData"] = coerced9;
 }
 }
 }
@@ -3822,26 +3854,28 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data12 = data.EventTime;
+if(data.TopicId !== undefined){
+let data12 = data.TopicId;
 const _errs24 = errors;
-if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+if(typeof data12 !== "string"){
 let dataType10 = typeof data12;
 let coerced10 = undefined;
 if(!(coerced10 !== undefined)){
-if(dataType10 === "boolean" || data12 === null
-              || (dataType10 === "string" && data12 && data12 == +data12 && !(data12 % 1))){
-coerced10 = +data12;
+if(dataType10 == "number" || dataType10 == "boolean"){
+coerced10 = "" + data12;
+}
+else if(data12 === null){
+coerced10 = "";
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate45.errors = [{instancePath:instancePath+"/TopicId",schemaPath:"#/properties/TopicId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced10 !== undefined){
 data12 = coerced10;
 if(data !== undefined){
-data["EventTime"] = coerced10;
+data["TopicId"] = coerced10;
 }
 }
 }
@@ -3851,8 +3885,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.MsgSeq !== undefined){
-let data13 = data.MsgSeq;
+if(data.EventTime !== undefined){
+let data13 = data.EventTime;
 const _errs26 = errors;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
 let dataType11 = typeof data13;
@@ -3863,28 +3897,14 @@ if(dataType11 === "boolean" || data13 === null
 coerced11 = +data13;
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/MsgSeq",schemaPath:"#/properties/MsgSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate45.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced11 !== undefined){
 data13 = coerced11;
 if(data !== undefined){
-data["MsgSeq"] = coerced11;
-}
-}
-}
-if(errors === _errs26){
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 > 4294967295 || isNaN(data13)){
-validate45.errors = [{instancePath:instancePath+"/MsgSeq",schemaPath:"#/properties/MsgSeq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"}];
-return false;
-}
-else {
-if(data13 < 0 || isNaN(data13)){
-validate45.errors = [{instancePath:instancePath+"/MsgSeq",schemaPath:"#/properties/MsgSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
+data["EventTime"] = coerced11;
 }
 }
 }
@@ -3894,8 +3914,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.MsgTime !== undefined){
-let data14 = data.MsgTime;
+if(data.MsgSeq !== undefined){
+let data14 = data.MsgSeq;
 const _errs28 = errors;
 if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
 let dataType12 = typeof data14;
@@ -3906,14 +3926,28 @@ if(dataType12 === "boolean" || data14 === null
 coerced12 = +data14;
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/MsgTime",schemaPath:"#/properties/MsgTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate45.errors = [{instancePath:instancePath+"/MsgSeq",schemaPath:"#/properties/MsgSeq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced12 !== undefined){
 data14 = coerced12;
 if(data !== undefined){
-data["MsgTime"] = coerced12;
+data["MsgSeq"] = coerced12;
+}
+}
+}
+if(errors === _errs28){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 > 4294967295 || isNaN(data14)){
+validate45.errors = [{instancePath:instancePath+"/MsgSeq",schemaPath:"#/properties/MsgSeq/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"}];
+return false;
+}
+else {
+if(data14 < 0 || isNaN(data14)){
+validate45.errors = [{instancePath:instancePath+"/MsgSeq",schemaPath:"#/properties/MsgSeq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
 }
 }
 }
@@ -3923,20 +3957,49 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.GroupAtInfo !== undefined){
-let data15 = data.GroupAtInfo;
+if(data.MsgTime !== undefined){
+let data15 = data.MsgTime;
 const _errs30 = errors;
-if(errors === _errs30){
-if(Array.isArray(data15)){
-var valid2 = true;
-const len1 = data15.length;
-for(let i1=0; i1<len1; i1++){
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+let dataType13 = typeof data15;
+let coerced13 = undefined;
+if(!(coerced13 !== undefined)){
+if(dataType13 === "boolean" || data15 === null
+              || (dataType13 === "string" && data15 && data15 == +data15 && !(data15 % 1))){
+coerced13 = +data15;
+}
+else {
+validate45.errors = [{instancePath:instancePath+"/MsgTime",schemaPath:"#/properties/MsgTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced13 !== undefined){
+data15 = coerced13;
+if(data !== undefined){
+data["MsgTime"] = coerced13;
+}
+}
+}
+var valid0 = _errs30 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.GroupAtInfo !== undefined){
+let data16 = data.GroupAtInfo;
 const _errs32 = errors;
-if(!(validate47(data15[i1], {instancePath:instancePath+"/GroupAtInfo/" + i1,parentData:data15,parentDataProperty:i1,rootData}))){
+if(errors === _errs32){
+if(Array.isArray(data16)){
+var valid2 = true;
+const len1 = data16.length;
+for(let i1=0; i1<len1; i1++){
+const _errs34 = errors;
+if(!(validate47(data16[i1], {instancePath:instancePath+"/GroupAtInfo/" + i1,parentData:data16,parentDataProperty:i1,rootData}))){
 vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
 errors = vErrors.length;
 }
-var valid2 = _errs32 === errors;
+var valid2 = _errs34 === errors;
 if(!valid2){
 break;
 }
@@ -3947,10 +4010,11 @@ validate45.errors = [{instancePath:instancePath+"/GroupAtInfo",schemaPath:"#/pro
 return false;
 }
 }
-var valid0 = _errs30 === errors;
+var valid0 = _errs32 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -4324,7 +4388,7 @@ return errors === 0;
 }
 
 export const validateGroupSendMsgExceptionEvent = validate52;
-const schema23 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackSendMsgException","description":"the command word"},"GroupId":{"type":"string","description":"group id"},"Type":{"type":"string","description":"group type: Public, Work/Private, Meeting/ChatRoom, AVChatRoom, Community (open-ended)"},"From_Account":{"type":"string","description":"sender UserID"},"Operator_Account":{"type":"string","description":"who issued the request; the admin identifier for REST sends"},"Random":{"type":"integer","minimum":0,"maximum":4294967295,"description":"the 32-bit random of the send request"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"TopicId":{"type":"string","description":"topic id, only for messages in a topic of a topic-enabled Community; absent or \"\" otherwise"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"ErrorCode":{"type":"integer","description":"why delivery failed, e.g. 10023"},"ErrorInfo":{"type":"string"}},"required":["CallbackCommand","GroupId"],"title":"GroupSendMsgExceptionEvent","description":"After a group message failed to be delivered (bad parameters, rate limit, filter, muted sender)."};
+const schema23 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackSendMsgException","description":"the command word"},"GroupId":{"type":"string","description":"group id"},"Type":{"type":"string","description":"group type: Public, Work/Private, Meeting/ChatRoom, AVChatRoom, Community (open-ended)"},"From_Account":{"type":"string","description":"sender UserID"},"Operator_Account":{"type":"string","description":"who issued the request; the admin identifier for REST sends"},"Random":{"type":"integer","minimum":0,"maximum":4294967295,"description":"the 32-bit random of the send request"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgPriority":{"type":"string","description":"High, Normal or Low, as the sender set it (newer pages)"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"TopicId":{"type":"string","description":"topic id, only for messages in a topic of a topic-enabled Community; absent or \"\" otherwise"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"ErrorCode":{"type":"integer","description":"why delivery failed, e.g. 10023"},"ErrorInfo":{"type":"string"}},"required":["CallbackCommand","GroupId"],"title":"GroupSendMsgExceptionEvent","description":"After a group message failed to be delivered (bad parameters, rate limit, filter, muted sender)."};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4599,20 +4663,51 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.MsgBody !== undefined){
-let data8 = data.MsgBody;
+if(data.MsgPriority !== undefined){
+let data8 = data.MsgPriority;
 const _errs17 = errors;
-if(errors === _errs17){
-if(Array.isArray(data8)){
-var valid1 = true;
-const len0 = data8.length;
-for(let i0=0; i0<len0; i0++){
+if(typeof data8 !== "string"){
+let dataType8 = typeof data8;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data8;
+}
+else if(data8 === null){
+coerced8 = "";
+}
+else {
+validate52.errors = [{instancePath:instancePath+"/MsgPriority",schemaPath:"#/properties/MsgPriority/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced8 !== undefined){
+data8 = coerced8;
+if(data !== undefined){
+data["MsgPriority"] = coerced8;
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.MsgBody !== undefined){
+let data9 = data.MsgBody;
 const _errs19 = errors;
-if(!(validate23(data8[i0], {instancePath:instancePath+"/MsgBody/" + i0,parentData:data8,parentDataProperty:i0,rootData}))){
+if(errors === _errs19){
+if(Array.isArray(data9)){
+var valid1 = true;
+const len0 = data9.length;
+for(let i0=0; i0<len0; i0++){
+const _errs21 = errors;
+if(!(validate23(data9[i0], {instancePath:instancePath+"/MsgBody/" + i0,parentData:data9,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
 errors = vErrors.length;
 }
-var valid1 = _errs19 === errors;
+var valid1 = _errs21 === errors;
 if(!valid1){
 break;
 }
@@ -4623,45 +4718,14 @@ validate52.errors = [{instancePath:instancePath+"/MsgBody",schemaPath:"#/propert
 return false;
 }
 }
-var valid0 = _errs17 === errors;
+var valid0 = _errs19 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.CloudCustomData !== undefined){
-let data10 = data.CloudCustomData;
-const _errs20 = errors;
-if(typeof data10 !== "string"){
-let dataType8 = typeof data10;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 == "number" || dataType8 == "boolean"){
-coerced8 = "" + data10;
-}
-else if(data10 === null){
-coerced8 = "";
-}
-else {
-validate52.errors = [{instancePath:instancePath+"/CloudCustomData",schemaPath:"#/properties/CloudCustomData/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-if(coerced8 !== undefined){
-data10 = coerced8;
-if(data !== undefined){
-data["CloudCustomData"] = coerced8;
-}
-}
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.TopicId !== undefined){
-let data11 = data.TopicId;
+let data11 = data.CloudCustomData;
 const _errs22 = errors;
 if(typeof data11 !== "string"){
 let dataType9 = typeof data11;
@@ -4674,14 +4738,14 @@ else if(data11 === null){
 coerced9 = "";
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/TopicId",schemaPath:"#/properties/TopicId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate52.errors = [{instancePath:instancePath+"/CloudCustomData",schemaPath:"#/properties/CloudCustomData/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced9 !== undefined){
 data11 = coerced9;
 if(data !== undefined){
-data["TopicId"] = coerced9;
+data["CloudCustomData"] = coerced9;
 }
 }
 }
@@ -4691,26 +4755,28 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data12 = data.EventTime;
+if(data.TopicId !== undefined){
+let data12 = data.TopicId;
 const _errs24 = errors;
-if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+if(typeof data12 !== "string"){
 let dataType10 = typeof data12;
 let coerced10 = undefined;
 if(!(coerced10 !== undefined)){
-if(dataType10 === "boolean" || data12 === null
-              || (dataType10 === "string" && data12 && data12 == +data12 && !(data12 % 1))){
-coerced10 = +data12;
+if(dataType10 == "number" || dataType10 == "boolean"){
+coerced10 = "" + data12;
+}
+else if(data12 === null){
+coerced10 = "";
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate52.errors = [{instancePath:instancePath+"/TopicId",schemaPath:"#/properties/TopicId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced10 !== undefined){
 data12 = coerced10;
 if(data !== undefined){
-data["EventTime"] = coerced10;
+data["TopicId"] = coerced10;
 }
 }
 }
@@ -4720,8 +4786,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.ErrorCode !== undefined){
-let data13 = data.ErrorCode;
+if(data.EventTime !== undefined){
+let data13 = data.EventTime;
 const _errs26 = errors;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
 let dataType11 = typeof data13;
@@ -4732,14 +4798,14 @@ if(dataType11 === "boolean" || data13 === null
 coerced11 = +data13;
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/ErrorCode",schemaPath:"#/properties/ErrorCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate52.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced11 !== undefined){
 data13 = coerced11;
 if(data !== undefined){
-data["ErrorCode"] = coerced11;
+data["EventTime"] = coerced11;
 }
 }
 }
@@ -4749,28 +4815,26 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.ErrorInfo !== undefined){
-let data14 = data.ErrorInfo;
+if(data.ErrorCode !== undefined){
+let data14 = data.ErrorCode;
 const _errs28 = errors;
-if(typeof data14 !== "string"){
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
 let dataType12 = typeof data14;
 let coerced12 = undefined;
 if(!(coerced12 !== undefined)){
-if(dataType12 == "number" || dataType12 == "boolean"){
-coerced12 = "" + data14;
-}
-else if(data14 === null){
-coerced12 = "";
+if(dataType12 === "boolean" || data14 === null
+              || (dataType12 === "string" && data14 && data14 == +data14 && !(data14 % 1))){
+coerced12 = +data14;
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/ErrorInfo",schemaPath:"#/properties/ErrorInfo/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate52.errors = [{instancePath:instancePath+"/ErrorCode",schemaPath:"#/properties/ErrorCode/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced12 !== undefined){
 data14 = coerced12;
 if(data !== undefined){
-data["ErrorInfo"] = coerced12;
+data["ErrorCode"] = coerced12;
 }
 }
 }
@@ -4778,6 +4842,38 @@ var valid0 = _errs28 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.ErrorInfo !== undefined){
+let data15 = data.ErrorInfo;
+const _errs30 = errors;
+if(typeof data15 !== "string"){
+let dataType13 = typeof data15;
+let coerced13 = undefined;
+if(!(coerced13 !== undefined)){
+if(dataType13 == "number" || dataType13 == "boolean"){
+coerced13 = "" + data15;
+}
+else if(data15 === null){
+coerced13 = "";
+}
+else {
+validate52.errors = [{instancePath:instancePath+"/ErrorInfo",schemaPath:"#/properties/ErrorInfo/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced13 !== undefined){
+data15 = coerced13;
+if(data !== undefined){
+data["ErrorInfo"] = coerced13;
+}
+}
+}
+var valid0 = _errs30 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -4804,7 +4900,7 @@ return errors === 0;
 }
 
 export const validateGroupAfterModifyMsgEvent = validate54;
-const schema24 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterModifyMsg","description":"the command word"},"Operator_Account":{"type":"string"},"GroupId":{"type":"string"},"TopicId":{"type":"string","description":"topic id, only for messages in a topic of a topic-enabled Community; absent or \"\" otherwise"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"the new body"},"CloudCustomData":{"type":"string","description":"message custom data"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","MsgSeq"],"title":"GroupAfterModifyMsgEvent","description":"After a group message was edited."};
+const schema24 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterModifyMsg","description":"the command word"},"Operator_Account":{"type":"string"},"GroupId":{"type":"string"},"TopicId":{"type":"string","description":"topic id, only for messages in a topic of a topic-enabled Community; absent or \"\" otherwise"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"the new body"},"CloudCustomData":{"type":"string","description":"message custom data"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupAfterModifyMsgEvent","description":"After a group message was edited."};
 
 function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4812,7 +4908,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.MsgSeq === undefined) && (missing0 = "MsgSeq"))){
+if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
 validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -5096,7 +5192,7 @@ return errors === 0;
 }
 
 export const validateC2CBeforeSendMsgEvent = validate56;
-const schema25 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackBeforeSendMsg","description":"the command word"},"From_Account":{"type":"string","description":"sender UserID"},"To_Account":{"type":"string","description":"recipient UserID"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295,"description":"sender-chosen sequence; not unique on its own"},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer","description":"send time, seconds"},"MsgKey":{"type":"string","description":"unique key of the message, \"{MsgSeq}_{MsgRandom}_{MsgTime}\"; treat as opaque"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","From_Account","To_Account","MsgBody"],"title":"C2CBeforeSendMsgEvent","description":"Before a one-to-one message is delivered. Answer allow, deny, silent drop or rewrite within 2 s."};
+const schema25 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackBeforeSendMsg","description":"the command word"},"From_Account":{"type":"string","description":"sender UserID"},"To_Account":{"type":"string","description":"recipient UserID"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295,"description":"sender-chosen sequence; not unique on its own"},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer","description":"send time, seconds"},"MsgKey":{"type":"string","description":"unique key of the message, \"{MsgSeq}_{MsgRandom}_{MsgTime}\"; treat as opaque"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"FriendShip":{"description":"the relation between sender and recipient (newer pages); its type is not documented, so it is kept as received"}},"required":["CallbackCommand","From_Account","To_Account","MsgBody"],"title":"C2CBeforeSendMsgEvent","description":"Before a one-to-one message is delivered. Answer allow, deny, silent drop or rewrite within 2 s."};
 
 function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5524,7 +5620,7 @@ return errors === 0;
 }
 
 export const validateC2CAfterSendMsgEvent = validate58;
-const schema26 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackAfterSendMsg","description":"the command word"},"From_Account":{"type":"string","description":"sender UserID"},"To_Account":{"type":"string","description":"recipient UserID"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295,"description":"sender-chosen sequence; not unique on its own"},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer","description":"send time, seconds"},"MsgKey":{"type":"string","description":"unique key of the message; treat as opaque"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SendMsgResult":{"type":"integer","description":"0 = delivered, otherwise an error code"},"ErrorInfo":{"type":"string","description":"\"send msg succeed\" on success"},"UnreadMsgNum":{"type":"integer","description":"recipient's total unread one-to-one messages; -1 when delivery failed"}},"required":["CallbackCommand","From_Account","To_Account","MsgKey","MsgBody"],"title":"C2CAfterSendMsgEvent","description":"After a one-to-one message was sent — also when delivery failed (see SendMsgResult)."};
+const schema26 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackAfterSendMsg","description":"the command word"},"From_Account":{"type":"string","description":"sender UserID"},"To_Account":{"type":"string","description":"recipient UserID"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295,"description":"sender-chosen sequence; not unique on its own"},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer","description":"send time, seconds"},"MsgKey":{"type":"string","description":"unique key of the message; treat as opaque (older pages send none)"},"MsgId":{"type":"string","description":"client message id, \"{senderTinyId}-{clientTime}-{random}\" (2025 pages)"},"OnlineOnlyFlag":{"type":"integer","description":"1 = online-only message, else 0; always 0 for AVChatRoom"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string","description":"message custom data"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SendMsgResult":{"type":"integer","description":"0 = delivered, otherwise an error code"},"ErrorInfo":{"type":"string","description":"\"send msg succeed\" on success"},"UnreadMsgNum":{"type":"integer","description":"recipient's total unread one-to-one messages; -1 when delivery failed"}},"required":["CallbackCommand","From_Account","To_Account","MsgBody"],"title":"C2CAfterSendMsgEvent","description":"After a one-to-one message was sent — also when delivery failed (see SendMsgResult)."};
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -5532,7 +5628,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.To_Account === undefined) && (missing0 = "To_Account"))) || ((data.MsgKey === undefined) && (missing0 = "MsgKey"))) || ((data.MsgBody === undefined) && (missing0 = "MsgBody"))){
+if(((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.To_Account === undefined) && (missing0 = "To_Account"))) || ((data.MsgBody === undefined) && (missing0 = "MsgBody"))){
 validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -6472,7 +6568,7 @@ return errors === 0;
 }
 
 export const validateC2CAfterModifyMsgEvent = validate62;
-const schema29 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackAfterModifyMsg","description":"the command word"},"Operator_Account":{"type":"string"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer","description":"seconds"},"MsgKey":{"type":"string"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"the new body"},"CloudCustomData":{"type":"string","description":"message custom data"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","From_Account","To_Account","MsgKey"],"title":"C2CAfterModifyMsgEvent","description":"After a one-to-one message was edited."};
+const schema29 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackAfterModifyMsg","description":"the command word"},"Operator_Account":{"type":"string"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer","description":"seconds"},"MsgKey":{"type":"string"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"the new body"},"CloudCustomData":{"type":"string","description":"message custom data"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"C2CAfterModifyMsgEvent","description":"After a one-to-one message was edited."};
 
 function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6480,7 +6576,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.To_Account === undefined) && (missing0 = "To_Account"))) || ((data.MsgKey === undefined) && (missing0 = "MsgKey"))){
+if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
 validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -7559,7 +7655,7 @@ return errors === 0;
 }
 
 export const validateSnsCallbackPrevFriendAddEvent = validate67;
-const schema33 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackPrevFriendAdd","description":"the command word"},"Requester_Account":{"type":"string"},"From_Account":{"type":"string"},"AddType":{"type":"string"},"ForceAddFlags":{"type":"integer"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"},"Remark":{"type":"string"},"GroupName":{"type":"string"},"AddSource":{"type":"string"},"AddWording":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"SnsCallbackPrevFriendAddEvent","description":"Before adding a friend."};
+const schema33 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackPrevFriendAdd","description":"the command word"},"Requester_Account":{"type":"string","description":"who made the request (an admin for REST)"},"From_Account":{"type":"string","description":"who asks to add the friends"},"FriendItem":{"type":"array","items":{"type":"object","properties":{"To_Account":{"type":"string"},"Remark":{"type":"string"},"GroupName":{"type":"string"},"AddSource":{"type":"string"},"AddWording":{"type":"string"}},"required":["To_Account"]},"description":"one item per friend to add"},"AddType":{"type":"string","description":"Add_Type_Single or Add_Type_Both"},"ForceAddFlags":{"type":"integer","description":"1 = added by an admin without asking"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","Requester_Account","From_Account","FriendItem"],"title":"SnsCallbackPrevFriendAddEvent","description":"Before adding a friend."};
 
 function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7567,7 +7663,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Requester_Account === undefined) && (missing0 = "Requester_Account"))) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.FriendItem === undefined) && (missing0 = "FriendItem"))){
 validate67.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -7669,80 +7765,88 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.AddType !== undefined){
-let data3 = data.AddType;
+if(data.FriendItem !== undefined){
+let data3 = data.FriendItem;
 const _errs7 = errors;
-if(typeof data3 !== "string"){
-let dataType3 = typeof data3;
+if(errors === _errs7){
+if(Array.isArray(data3)){
+var valid1 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+const _errs9 = errors;
+if(errors === _errs9){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((data4.To_Account === undefined) && (missing1 = "To_Account")){
+validate67.errors = [{instancePath:instancePath+"/FriendItem/" + i0,schemaPath:"#/properties/FriendItem/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.To_Account !== undefined){
+let data5 = data4.To_Account;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+let dataType3 = typeof data5;
 let coerced3 = undefined;
 if(!(coerced3 !== undefined)){
 if(dataType3 == "number" || dataType3 == "boolean"){
-coerced3 = "" + data3;
+coerced3 = "" + data5;
 }
-else if(data3 === null){
+else if(data5 === null){
 coerced3 = "";
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/AddType",schemaPath:"#/properties/AddType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/FriendItem/" + i0+"/To_Account",schemaPath:"#/properties/FriendItem/items/properties/To_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced3 !== undefined){
-data3 = coerced3;
-if(data !== undefined){
-data["AddType"] = coerced3;
+data5 = coerced3;
+if(data4 !== undefined){
+data4["To_Account"] = coerced3;
 }
 }
 }
-var valid0 = _errs7 === errors;
+var valid2 = _errs11 === errors;
 }
 else {
-var valid0 = true;
+var valid2 = true;
 }
-if(valid0){
-if(data.ForceAddFlags !== undefined){
-let data4 = data.ForceAddFlags;
-const _errs9 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-let dataType4 = typeof data4;
+if(valid2){
+if(data4.Remark !== undefined){
+let data6 = data4.Remark;
+const _errs13 = errors;
+if(typeof data6 !== "string"){
+let dataType4 = typeof data6;
 let coerced4 = undefined;
 if(!(coerced4 !== undefined)){
-if(dataType4 === "boolean" || data4 === null
-              || (dataType4 === "string" && data4 && data4 == +data4 && !(data4 % 1))){
-coerced4 = +data4;
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data6;
+}
+else if(data6 === null){
+coerced4 = "";
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/ForceAddFlags",schemaPath:"#/properties/ForceAddFlags/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate67.errors = [{instancePath:instancePath+"/FriendItem/" + i0+"/Remark",schemaPath:"#/properties/FriendItem/items/properties/Remark/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
-data4 = coerced4;
-if(data !== undefined){
-data["ForceAddFlags"] = coerced4;
+data6 = coerced4;
+if(data4 !== undefined){
+data4["Remark"] = coerced4;
 }
 }
 }
-var valid0 = _errs9 === errors;
+var valid2 = _errs13 === errors;
 }
 else {
-var valid0 = true;
+var valid2 = true;
 }
-if(valid0){
-if(data.PairList !== undefined){
-let data5 = data.PairList;
-const _errs11 = errors;
-if(errors === _errs11){
-if(Array.isArray(data5)){
-var valid1 = true;
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-let data6 = data5[i0];
-const _errs13 = errors;
-if(errors === _errs13){
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-if(data6.From_Account !== undefined){
-let data7 = data6.From_Account;
+if(valid2){
+if(data4.GroupName !== undefined){
+let data7 = data4.GroupName;
 const _errs15 = errors;
 if(typeof data7 !== "string"){
 let dataType5 = typeof data7;
@@ -7755,14 +7859,14 @@ else if(data7 === null){
 coerced5 = "";
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/PairList/" + i0+"/From_Account",schemaPath:"#/properties/PairList/items/properties/From_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/FriendItem/" + i0+"/GroupName",schemaPath:"#/properties/FriendItem/items/properties/GroupName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced5 !== undefined){
 data7 = coerced5;
-if(data6 !== undefined){
-data6["From_Account"] = coerced5;
+if(data4 !== undefined){
+data4["GroupName"] = coerced5;
 }
 }
 }
@@ -7772,8 +7876,8 @@ else {
 var valid2 = true;
 }
 if(valid2){
-if(data6.To_Account !== undefined){
-let data8 = data6.To_Account;
+if(data4.AddSource !== undefined){
+let data8 = data4.AddSource;
 const _errs17 = errors;
 if(typeof data8 !== "string"){
 let dataType6 = typeof data8;
@@ -7786,14 +7890,14 @@ else if(data8 === null){
 coerced6 = "";
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/PairList/" + i0+"/To_Account",schemaPath:"#/properties/PairList/items/properties/To_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/FriendItem/" + i0+"/AddSource",schemaPath:"#/properties/FriendItem/items/properties/AddSource/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced6 !== undefined){
 data8 = coerced6;
-if(data6 !== undefined){
-data6["To_Account"] = coerced6;
+if(data4 !== undefined){
+data4["AddSource"] = coerced6;
 }
 }
 }
@@ -7803,8 +7907,8 @@ else {
 var valid2 = true;
 }
 if(valid2){
-if(data6.Remark !== undefined){
-let data9 = data6.Remark;
+if(data4.AddWording !== undefined){
+let data9 = data4.AddWording;
 const _errs19 = errors;
 if(typeof data9 !== "string"){
 let dataType7 = typeof data9;
@@ -7817,14 +7921,14 @@ else if(data9 === null){
 coerced7 = "";
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/PairList/" + i0+"/Remark",schemaPath:"#/properties/PairList/items/properties/Remark/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/FriendItem/" + i0+"/AddWording",schemaPath:"#/properties/FriendItem/items/properties/AddWording/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced7 !== undefined){
 data9 = coerced7;
-if(data6 !== undefined){
-data6["Remark"] = coerced7;
+if(data4 !== undefined){
+data4["AddWording"] = coerced7;
 }
 }
 }
@@ -7833,9 +7937,36 @@ var valid2 = _errs19 === errors;
 else {
 var valid2 = true;
 }
-if(valid2){
-if(data6.GroupName !== undefined){
-let data10 = data6.GroupName;
+}
+}
+}
+}
+}
+}
+else {
+validate67.errors = [{instancePath:instancePath+"/FriendItem/" + i0,schemaPath:"#/properties/FriendItem/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs9 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate67.errors = [{instancePath:instancePath+"/FriendItem",schemaPath:"#/properties/FriendItem/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.AddType !== undefined){
+let data10 = data.AddType;
 const _errs21 = errors;
 if(typeof data10 !== "string"){
 let dataType8 = typeof data10;
@@ -7848,136 +7979,76 @@ else if(data10 === null){
 coerced8 = "";
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/PairList/" + i0+"/GroupName",schemaPath:"#/properties/PairList/items/properties/GroupName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/AddType",schemaPath:"#/properties/AddType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced8 !== undefined){
 data10 = coerced8;
-if(data6 !== undefined){
-data6["GroupName"] = coerced8;
+if(data !== undefined){
+data["AddType"] = coerced8;
 }
 }
 }
-var valid2 = _errs21 === errors;
+var valid0 = _errs21 === errors;
 }
 else {
-var valid2 = true;
+var valid0 = true;
 }
-if(valid2){
-if(data6.AddSource !== undefined){
-let data11 = data6.AddSource;
+if(valid0){
+if(data.ForceAddFlags !== undefined){
+let data11 = data.ForceAddFlags;
 const _errs23 = errors;
-if(typeof data11 !== "string"){
+if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
 let dataType9 = typeof data11;
 let coerced9 = undefined;
 if(!(coerced9 !== undefined)){
-if(dataType9 == "number" || dataType9 == "boolean"){
-coerced9 = "" + data11;
-}
-else if(data11 === null){
-coerced9 = "";
+if(dataType9 === "boolean" || data11 === null
+              || (dataType9 === "string" && data11 && data11 == +data11 && !(data11 % 1))){
+coerced9 = +data11;
 }
 else {
-validate67.errors = [{instancePath:instancePath+"/PairList/" + i0+"/AddSource",schemaPath:"#/properties/PairList/items/properties/AddSource/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate67.errors = [{instancePath:instancePath+"/ForceAddFlags",schemaPath:"#/properties/ForceAddFlags/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced9 !== undefined){
 data11 = coerced9;
-if(data6 !== undefined){
-data6["AddSource"] = coerced9;
+if(data !== undefined){
+data["ForceAddFlags"] = coerced9;
 }
 }
 }
-var valid2 = _errs23 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data6.AddWording !== undefined){
-let data12 = data6.AddWording;
-const _errs25 = errors;
-if(typeof data12 !== "string"){
-let dataType10 = typeof data12;
-let coerced10 = undefined;
-if(!(coerced10 !== undefined)){
-if(dataType10 == "number" || dataType10 == "boolean"){
-coerced10 = "" + data12;
-}
-else if(data12 === null){
-coerced10 = "";
-}
-else {
-validate67.errors = [{instancePath:instancePath+"/PairList/" + i0+"/AddWording",schemaPath:"#/properties/PairList/items/properties/AddWording/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-if(coerced10 !== undefined){
-data12 = coerced10;
-if(data6 !== undefined){
-data6["AddWording"] = coerced10;
-}
-}
-}
-var valid2 = _errs25 === errors;
-}
-else {
-var valid2 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate67.errors = [{instancePath:instancePath+"/PairList/" + i0,schemaPath:"#/properties/PairList/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid1 = _errs13 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate67.errors = [{instancePath:instancePath+"/PairList",schemaPath:"#/properties/PairList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs11 === errors;
+var valid0 = _errs23 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.EventTime !== undefined){
-let data13 = data.EventTime;
-const _errs27 = errors;
-if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-let dataType11 = typeof data13;
-let coerced11 = undefined;
-if(!(coerced11 !== undefined)){
-if(dataType11 === "boolean" || data13 === null
-              || (dataType11 === "string" && data13 && data13 == +data13 && !(data13 % 1))){
-coerced11 = +data13;
+let data12 = data.EventTime;
+const _errs25 = errors;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+let dataType10 = typeof data12;
+let coerced10 = undefined;
+if(!(coerced10 !== undefined)){
+if(dataType10 === "boolean" || data12 === null
+              || (dataType10 === "string" && data12 && data12 == +data12 && !(data12 % 1))){
+coerced10 = +data12;
 }
 else {
 validate67.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
-if(coerced11 !== undefined){
-data13 = coerced11;
+if(coerced10 !== undefined){
+data12 = coerced10;
 if(data !== undefined){
-data["EventTime"] = coerced11;
+data["EventTime"] = coerced10;
 }
 }
 }
-var valid0 = _errs27 === errors;
+var valid0 = _errs25 === errors;
 }
 else {
 var valid0 = true;
@@ -8000,7 +8071,7 @@ return errors === 0;
 }
 
 export const validateSnsCallbackPrevFriendResponseEvent = validate68;
-const schema34 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackPrevFriendResponse","description":"the command word"},"Requester_Account":{"type":"string"},"From_Account":{"type":"string"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"},"Remark":{"type":"string"},"TagName":{"type":"string"},"ResponseAction":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"SnsCallbackPrevFriendResponseEvent","description":"Before answering a friend request."};
+const schema34 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackPrevFriendResponse","description":"the command word"},"Requester_Account":{"type":"string"},"From_Account":{"type":"string","description":"who answers the requests"},"ResponseFriendItem":{"type":"array","items":{"type":"object","properties":{"To_Account":{"type":"string"},"Remark":{"type":"string"},"TagName":{"type":"string"},"ResponseAction":{"type":"string","description":"Response_Action_AgreeAndAdd, Response_Action_Agree or Response_Action_Reject"}},"required":["To_Account"]},"description":"one item per answered request"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","Requester_Account","From_Account","ResponseFriendItem"],"title":"SnsCallbackPrevFriendResponseEvent","description":"Before answering a friend request."};
 
 function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8008,7 +8079,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Requester_Account === undefined) && (missing0 = "Requester_Account"))) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.ResponseFriendItem === undefined) && (missing0 = "ResponseFriendItem"))){
 validate68.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -8110,8 +8181,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.PairList !== undefined){
-let data3 = data.PairList;
+if(data.ResponseFriendItem !== undefined){
+let data3 = data.ResponseFriendItem;
 const _errs7 = errors;
 if(errors === _errs7){
 if(Array.isArray(data3)){
@@ -8122,8 +8193,14 @@ let data4 = data3[i0];
 const _errs9 = errors;
 if(errors === _errs9){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.From_Account !== undefined){
-let data5 = data4.From_Account;
+let missing1;
+if((data4.To_Account === undefined) && (missing1 = "To_Account")){
+validate68.errors = [{instancePath:instancePath+"/ResponseFriendItem/" + i0,schemaPath:"#/properties/ResponseFriendItem/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.To_Account !== undefined){
+let data5 = data4.To_Account;
 const _errs11 = errors;
 if(typeof data5 !== "string"){
 let dataType3 = typeof data5;
@@ -8136,14 +8213,14 @@ else if(data5 === null){
 coerced3 = "";
 }
 else {
-validate68.errors = [{instancePath:instancePath+"/PairList/" + i0+"/From_Account",schemaPath:"#/properties/PairList/items/properties/From_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate68.errors = [{instancePath:instancePath+"/ResponseFriendItem/" + i0+"/To_Account",schemaPath:"#/properties/ResponseFriendItem/items/properties/To_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced3 !== undefined){
 data5 = coerced3;
 if(data4 !== undefined){
-data4["From_Account"] = coerced3;
+data4["To_Account"] = coerced3;
 }
 }
 }
@@ -8153,8 +8230,8 @@ else {
 var valid2 = true;
 }
 if(valid2){
-if(data4.To_Account !== undefined){
-let data6 = data4.To_Account;
+if(data4.Remark !== undefined){
+let data6 = data4.Remark;
 const _errs13 = errors;
 if(typeof data6 !== "string"){
 let dataType4 = typeof data6;
@@ -8167,14 +8244,14 @@ else if(data6 === null){
 coerced4 = "";
 }
 else {
-validate68.errors = [{instancePath:instancePath+"/PairList/" + i0+"/To_Account",schemaPath:"#/properties/PairList/items/properties/To_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate68.errors = [{instancePath:instancePath+"/ResponseFriendItem/" + i0+"/Remark",schemaPath:"#/properties/ResponseFriendItem/items/properties/Remark/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
 data6 = coerced4;
 if(data4 !== undefined){
-data4["To_Account"] = coerced4;
+data4["Remark"] = coerced4;
 }
 }
 }
@@ -8184,8 +8261,8 @@ else {
 var valid2 = true;
 }
 if(valid2){
-if(data4.Remark !== undefined){
-let data7 = data4.Remark;
+if(data4.TagName !== undefined){
+let data7 = data4.TagName;
 const _errs15 = errors;
 if(typeof data7 !== "string"){
 let dataType5 = typeof data7;
@@ -8198,14 +8275,14 @@ else if(data7 === null){
 coerced5 = "";
 }
 else {
-validate68.errors = [{instancePath:instancePath+"/PairList/" + i0+"/Remark",schemaPath:"#/properties/PairList/items/properties/Remark/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate68.errors = [{instancePath:instancePath+"/ResponseFriendItem/" + i0+"/TagName",schemaPath:"#/properties/ResponseFriendItem/items/properties/TagName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced5 !== undefined){
 data7 = coerced5;
 if(data4 !== undefined){
-data4["Remark"] = coerced5;
+data4["TagName"] = coerced5;
 }
 }
 }
@@ -8215,8 +8292,8 @@ else {
 var valid2 = true;
 }
 if(valid2){
-if(data4.TagName !== undefined){
-let data8 = data4.TagName;
+if(data4.ResponseAction !== undefined){
+let data8 = data4.ResponseAction;
 const _errs17 = errors;
 if(typeof data8 !== "string"){
 let dataType6 = typeof data8;
@@ -8229,14 +8306,14 @@ else if(data8 === null){
 coerced6 = "";
 }
 else {
-validate68.errors = [{instancePath:instancePath+"/PairList/" + i0+"/TagName",schemaPath:"#/properties/PairList/items/properties/TagName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate68.errors = [{instancePath:instancePath+"/ResponseFriendItem/" + i0+"/ResponseAction",schemaPath:"#/properties/ResponseFriendItem/items/properties/ResponseAction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced6 !== undefined){
 data8 = coerced6;
 if(data4 !== undefined){
-data4["TagName"] = coerced6;
+data4["ResponseAction"] = coerced6;
 }
 }
 }
@@ -8245,44 +8322,13 @@ var valid2 = _errs17 === errors;
 else {
 var valid2 = true;
 }
-if(valid2){
-if(data4.ResponseAction !== undefined){
-let data9 = data4.ResponseAction;
-const _errs19 = errors;
-if(typeof data9 !== "string"){
-let dataType7 = typeof data9;
-let coerced7 = undefined;
-if(!(coerced7 !== undefined)){
-if(dataType7 == "number" || dataType7 == "boolean"){
-coerced7 = "" + data9;
-}
-else if(data9 === null){
-coerced7 = "";
-}
-else {
-validate68.errors = [{instancePath:instancePath+"/PairList/" + i0+"/ResponseAction",schemaPath:"#/properties/PairList/items/properties/ResponseAction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-if(coerced7 !== undefined){
-data9 = coerced7;
-if(data4 !== undefined){
-data4["ResponseAction"] = coerced7;
-}
-}
-}
-var valid2 = _errs19 === errors;
-}
-else {
-var valid2 = true;
-}
 }
 }
 }
 }
 }
 else {
-validate68.errors = [{instancePath:instancePath+"/PairList/" + i0,schemaPath:"#/properties/PairList/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate68.errors = [{instancePath:instancePath+"/ResponseFriendItem/" + i0,schemaPath:"#/properties/ResponseFriendItem/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -8293,7 +8339,7 @@ break;
 }
 }
 else {
-validate68.errors = [{instancePath:instancePath+"/PairList",schemaPath:"#/properties/PairList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate68.errors = [{instancePath:instancePath+"/ResponseFriendItem",schemaPath:"#/properties/ResponseFriendItem/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -8304,29 +8350,29 @@ var valid0 = true;
 }
 if(valid0){
 if(data.EventTime !== undefined){
-let data10 = data.EventTime;
-const _errs21 = errors;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-let dataType8 = typeof data10;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 === "boolean" || data10 === null
-              || (dataType8 === "string" && data10 && data10 == +data10 && !(data10 % 1))){
-coerced8 = +data10;
+let data9 = data.EventTime;
+const _errs19 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+let dataType7 = typeof data9;
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(dataType7 === "boolean" || data9 === null
+              || (dataType7 === "string" && data9 && data9 == +data9 && !(data9 % 1))){
+coerced7 = +data9;
 }
 else {
 validate68.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
-if(coerced8 !== undefined){
-data10 = coerced8;
+if(coerced7 !== undefined){
+data9 = coerced7;
 if(data !== undefined){
-data["EventTime"] = coerced8;
+data["EventTime"] = coerced7;
 }
 }
 }
-var valid0 = _errs21 === errors;
+var valid0 = _errs19 === errors;
 }
 else {
 var valid0 = true;
@@ -9221,7 +9267,7 @@ return errors === 0;
 }
 
 export const validateFollowCallbackAfterFollowAddEvent = validate73;
-const schema39 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Follow.CallbackAfterFollowAdd","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"FollowCallbackAfterFollowAddEvent","description":"After a follow."};
+const schema39 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Follow.CallbackAfterFollowAdd","description":"the command word"},"From_Account":{"type":"string","description":"who follows"},"FollowList":{"type":"array","items":{"type":"object","properties":{"To_Account":{"type":"string"}},"required":["To_Account"]},"description":"the users followed"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","From_Account","FollowList"],"title":"FollowCallbackAfterFollowAddEvent","description":"After a follow."};
 
 function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9229,7 +9275,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.FollowList === undefined) && (missing0 = "FollowList"))){
 validate73.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -9300,29 +9346,65 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.To_Account !== undefined){
-let data2 = data.To_Account;
+if(data.FollowList !== undefined){
+let data2 = data.FollowList;
 const _errs5 = errors;
-if(typeof data2 !== "string"){
-let dataType2 = typeof data2;
+if(errors === _errs5){
+if(Array.isArray(data2)){
+var valid1 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs7 = errors;
+if(errors === _errs7){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing1;
+if((data3.To_Account === undefined) && (missing1 = "To_Account")){
+validate73.errors = [{instancePath:instancePath+"/FollowList/" + i0,schemaPath:"#/properties/FollowList/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data3.To_Account !== undefined){
+let data4 = data3.To_Account;
+if(typeof data4 !== "string"){
+let dataType2 = typeof data4;
 let coerced2 = undefined;
 if(!(coerced2 !== undefined)){
 if(dataType2 == "number" || dataType2 == "boolean"){
-coerced2 = "" + data2;
+coerced2 = "" + data4;
 }
-else if(data2 === null){
+else if(data4 === null){
 coerced2 = "";
 }
 else {
-validate73.errors = [{instancePath:instancePath+"/To_Account",schemaPath:"#/properties/To_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate73.errors = [{instancePath:instancePath+"/FollowList/" + i0+"/To_Account",schemaPath:"#/properties/FollowList/items/properties/To_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced2 !== undefined){
-data2 = coerced2;
-if(data !== undefined){
-data["To_Account"] = coerced2;
+data4 = coerced2;
+if(data3 !== undefined){
+data3["To_Account"] = coerced2;
 }
+}
+}
+}
+}
+}
+else {
+validate73.errors = [{instancePath:instancePath+"/FollowList/" + i0,schemaPath:"#/properties/FollowList/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs7 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate73.errors = [{instancePath:instancePath+"/FollowList",schemaPath:"#/properties/FollowList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
 }
 }
 var valid0 = _errs5 === errors;
@@ -9332,15 +9414,15 @@ var valid0 = true;
 }
 if(valid0){
 if(data.EventTime !== undefined){
-let data3 = data.EventTime;
-const _errs7 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-let dataType3 = typeof data3;
+let data5 = data.EventTime;
+const _errs11 = errors;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+let dataType3 = typeof data5;
 let coerced3 = undefined;
 if(!(coerced3 !== undefined)){
-if(dataType3 === "boolean" || data3 === null
-              || (dataType3 === "string" && data3 && data3 == +data3 && !(data3 % 1))){
-coerced3 = +data3;
+if(dataType3 === "boolean" || data5 === null
+              || (dataType3 === "string" && data5 && data5 == +data5 && !(data5 % 1))){
+coerced3 = +data5;
 }
 else {
 validate73.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
@@ -9348,13 +9430,13 @@ return false;
 }
 }
 if(coerced3 !== undefined){
-data3 = coerced3;
+data5 = coerced3;
 if(data !== undefined){
 data["EventTime"] = coerced3;
 }
 }
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
@@ -9374,7 +9456,7 @@ return errors === 0;
 }
 
 export const validateFollowCallbackAfterFollowDeleteEvent = validate74;
-const schema40 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Follow.CallbackAfterFollowDelete","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"FollowCallbackAfterFollowDeleteEvent","description":"After an unfollow."};
+const schema40 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Follow.CallbackAfterFollowDelete","description":"the command word"},"From_Account":{"type":"string","description":"who unfollows"},"To_Account":{"type":"array","items":{"type":"string"},"description":"the users unfollowed (an array, as in the follow_delete REST call)"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","From_Account","To_Account"],"title":"FollowCallbackAfterFollowDeleteEvent","description":"After an unfollow."};
 
 function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9382,7 +9464,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.To_Account === undefined) && (missing0 = "To_Account"))){
 validate74.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -9456,26 +9538,44 @@ if(valid0){
 if(data.To_Account !== undefined){
 let data2 = data.To_Account;
 const _errs5 = errors;
-if(typeof data2 !== "string"){
-let dataType2 = typeof data2;
+if(errors === _errs5){
+if(Array.isArray(data2)){
+var valid1 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+const _errs7 = errors;
+if(typeof data3 !== "string"){
+let dataType2 = typeof data3;
 let coerced2 = undefined;
 if(!(coerced2 !== undefined)){
 if(dataType2 == "number" || dataType2 == "boolean"){
-coerced2 = "" + data2;
+coerced2 = "" + data3;
 }
-else if(data2 === null){
+else if(data3 === null){
 coerced2 = "";
 }
 else {
-validate74.errors = [{instancePath:instancePath+"/To_Account",schemaPath:"#/properties/To_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate74.errors = [{instancePath:instancePath+"/To_Account/" + i0,schemaPath:"#/properties/To_Account/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced2 !== undefined){
-data2 = coerced2;
-if(data !== undefined){
-data["To_Account"] = coerced2;
+data3 = coerced2;
+if(data2 !== undefined){
+data2[i0] = coerced2;
 }
+}
+}
+var valid1 = _errs7 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate74.errors = [{instancePath:instancePath+"/To_Account",schemaPath:"#/properties/To_Account/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
 }
 }
 var valid0 = _errs5 === errors;
@@ -9485,15 +9585,15 @@ var valid0 = true;
 }
 if(valid0){
 if(data.EventTime !== undefined){
-let data3 = data.EventTime;
-const _errs7 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-let dataType3 = typeof data3;
+let data4 = data.EventTime;
+const _errs9 = errors;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+let dataType3 = typeof data4;
 let coerced3 = undefined;
 if(!(coerced3 !== undefined)){
-if(dataType3 === "boolean" || data3 === null
-              || (dataType3 === "string" && data3 && data3 == +data3 && !(data3 % 1))){
-coerced3 = +data3;
+if(dataType3 === "boolean" || data4 === null
+              || (dataType3 === "string" && data4 && data4 == +data4 && !(data4 % 1))){
+coerced3 = +data4;
 }
 else {
 validate74.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
@@ -9501,13 +9601,13 @@ return false;
 }
 }
 if(coerced3 !== undefined){
-data3 = coerced3;
+data4 = coerced3;
 if(data !== undefined){
 data["EventTime"] = coerced3;
 }
 }
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
@@ -10888,7 +10988,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackBeforeCreateGroupEvent = validate80;
-const schema46 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeCreateGroup","description":"the command word"},"Operator_Account":{"type":"string"},"Owner_Account":{"type":"string"},"Type":{"type":"string"},"Name":{"type":"string"},"CreateGroupNum":{"type":"integer"},"MemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackBeforeCreateGroupEvent","description":"Before a group is created."};
+const schema46 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeCreateGroup","description":"the command word"},"Operator_Account":{"type":"string"},"Owner_Account":{"type":"string"},"Type":{"type":"string"},"Name":{"type":"string"},"CreateGroupNum":{"type":"integer","description":"groups of this type the user created (newer pages)"},"CreatedNum":{"type":"integer","description":"the same, under its older name"},"MemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","Operator_Account"],"title":"GroupCallbackBeforeCreateGroupEvent","description":"Before a group is created."};
 const schema47 = {"type":"object","properties":{"Member_Account":{"type":"string"}},"title":"MemberItem"};
 
 function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -10938,7 +11038,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Operator_Account === undefined) && (missing0 = "Operator_Account"))){
 validate80.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -11131,20 +11231,49 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.MemberList !== undefined){
-let data6 = data.MemberList;
+if(data.CreatedNum !== undefined){
+let data6 = data.CreatedNum;
 const _errs13 = errors;
-if(errors === _errs13){
-if(Array.isArray(data6)){
-var valid1 = true;
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+let dataType6 = typeof data6;
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(dataType6 === "boolean" || data6 === null
+              || (dataType6 === "string" && data6 && data6 == +data6 && !(data6 % 1))){
+coerced6 = +data6;
+}
+else {
+validate80.errors = [{instancePath:instancePath+"/CreatedNum",schemaPath:"#/properties/CreatedNum/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced6 !== undefined){
+data6 = coerced6;
+if(data !== undefined){
+data["CreatedNum"] = coerced6;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.MemberList !== undefined){
+let data7 = data.MemberList;
 const _errs15 = errors;
-if(!(validate81(data6[i0], {instancePath:instancePath+"/MemberList/" + i0,parentData:data6,parentDataProperty:i0,rootData}))){
+if(errors === _errs15){
+if(Array.isArray(data7)){
+var valid1 = true;
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+const _errs17 = errors;
+if(!(validate81(data7[i0], {instancePath:instancePath+"/MemberList/" + i0,parentData:data7,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
 errors = vErrors.length;
 }
-var valid1 = _errs15 === errors;
+var valid1 = _errs17 === errors;
 if(!valid1){
 break;
 }
@@ -11155,39 +11284,40 @@ validate80.errors = [{instancePath:instancePath+"/MemberList",schemaPath:"#/prop
 return false;
 }
 }
-var valid0 = _errs13 === errors;
+var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.EventTime !== undefined){
-let data8 = data.EventTime;
-const _errs16 = errors;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-let dataType6 = typeof data8;
-let coerced6 = undefined;
-if(!(coerced6 !== undefined)){
-if(dataType6 === "boolean" || data8 === null
-              || (dataType6 === "string" && data8 && data8 == +data8 && !(data8 % 1))){
-coerced6 = +data8;
+let data9 = data.EventTime;
+const _errs18 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+let dataType7 = typeof data9;
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(dataType7 === "boolean" || data9 === null
+              || (dataType7 === "string" && data9 && data9 == +data9 && !(data9 % 1))){
+coerced7 = +data9;
 }
 else {
 validate80.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
-if(coerced6 !== undefined){
-data8 = coerced6;
+if(coerced7 !== undefined){
+data9 = coerced7;
 if(data !== undefined){
-data["EventTime"] = coerced6;
+data["EventTime"] = coerced7;
 }
 }
 }
-var valid0 = _errs16 === errors;
+var valid0 = _errs18 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -11208,7 +11338,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterCreateGroupEvent = validate83;
-const schema48 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterCreateGroup","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Owner_Account":{"type":"string"},"Name":{"type":"string"},"MemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}},"UserDefinedDataList":{"type":"array","items":{"type":"object","properties":{"Key":{"type":"string"},"Value":{"type":"string"}}}}},"required":["CallbackCommand"],"title":"GroupCallbackAfterCreateGroupEvent","description":"After a group was created."};
+const schema48 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterCreateGroup","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Owner_Account":{"type":"string"},"Name":{"type":"string"},"MemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}},"UserDefinedDataList":{"type":"array","items":{"type":"object","properties":{"Key":{"type":"string"},"Value":{"type":"string"}}}},"InviteOption":{"type":"string","description":"seen in captured traffic, e.g. \"NeedPermission\""}},"required":["CallbackCommand","GroupId"],"title":"GroupCallbackAfterCreateGroupEvent","description":"After a group was created."};
 
 function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -11216,7 +11346,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))){
 validate83.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -11565,6 +11695,38 @@ var valid0 = _errs18 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.InviteOption !== undefined){
+let data13 = data.InviteOption;
+const _errs26 = errors;
+if(typeof data13 !== "string"){
+let dataType9 = typeof data13;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 == "number" || dataType9 == "boolean"){
+coerced9 = "" + data13;
+}
+else if(data13 === null){
+coerced9 = "";
+}
+else {
+validate83.errors = [{instancePath:instancePath+"/InviteOption",schemaPath:"#/properties/InviteOption/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced9 !== undefined){
+data13 = coerced9;
+if(data !== undefined){
+data["InviteOption"] = coerced9;
+}
+}
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -11987,7 +12149,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterNewMemberJoinEvent = validate88;
-const schema51 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterNewMemberJoin","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"JoinType":{"type":"string"},"NewMemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}}},"required":["CallbackCommand"],"title":"GroupCallbackAfterNewMemberJoinEvent","description":"After new members joined a group."};
+const schema51 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterNewMemberJoin","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"JoinType":{"type":"string"},"NewMemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}}},"required":["CallbackCommand","GroupId","NewMemberList"],"title":"GroupCallbackAfterNewMemberJoinEvent","description":"After new members joined a group."};
 
 function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -11995,7 +12157,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.NewMemberList === undefined) && (missing0 = "NewMemberList"))){
 validate88.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -13448,7 +13610,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackBeforeCreateTopicEvent = validate97;
-const schema57 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeCreateTopic","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"TopicName":{"type":"string"}},"required":["CallbackCommand"],"title":"GroupCallbackBeforeCreateTopicEvent","description":"Before a community topic is created."};
+const schema57 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeCreateTopic","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"Type":{"type":"string","description":"group type: Community"},"Name":{"type":"string","description":"topic name"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","Operator_Account","Name"],"title":"GroupCallbackBeforeCreateTopicEvent","description":"Before a community topic is created."};
 
 function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -13456,7 +13618,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Operator_Account === undefined) && (missing0 = "Operator_Account"))) || ((data.Name === undefined) && (missing0 = "Name"))){
 validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -13589,26 +13751,28 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data4 = data.EventTime;
+if(data.Type !== undefined){
+let data4 = data.Type;
 const _errs9 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+if(typeof data4 !== "string"){
 let dataType4 = typeof data4;
 let coerced4 = undefined;
 if(!(coerced4 !== undefined)){
-if(dataType4 === "boolean" || data4 === null
-              || (dataType4 === "string" && data4 && data4 == +data4 && !(data4 % 1))){
-coerced4 = +data4;
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data4;
+}
+else if(data4 === null){
+coerced4 = "";
 }
 else {
-validate97.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate97.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
 data4 = coerced4;
 if(data !== undefined){
-data["EventTime"] = coerced4;
+data["Type"] = coerced4;
 }
 }
 }
@@ -13618,8 +13782,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.TopicName !== undefined){
-let data5 = data.TopicName;
+if(data.Name !== undefined){
+let data5 = data.Name;
 const _errs11 = errors;
 if(typeof data5 !== "string"){
 let dataType5 = typeof data5;
@@ -13632,14 +13796,14 @@ else if(data5 === null){
 coerced5 = "";
 }
 else {
-validate97.errors = [{instancePath:instancePath+"/TopicName",schemaPath:"#/properties/TopicName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate97.errors = [{instancePath:instancePath+"/Name",schemaPath:"#/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced5 !== undefined){
 data5 = coerced5;
 if(data !== undefined){
-data["TopicName"] = coerced5;
+data["Name"] = coerced5;
 }
 }
 }
@@ -13647,6 +13811,36 @@ var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.EventTime !== undefined){
+let data6 = data.EventTime;
+const _errs13 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+let dataType6 = typeof data6;
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(dataType6 === "boolean" || data6 === null
+              || (dataType6 === "string" && data6 && data6 == +data6 && !(data6 % 1))){
+coerced6 = +data6;
+}
+else {
+validate97.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced6 !== undefined){
+data6 = coerced6;
+if(data !== undefined){
+data["EventTime"] = coerced6;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -13665,7 +13859,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterCreateTopicEvent = validate98;
-const schema58 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterCreateTopic","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"TopicName":{"type":"string"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterCreateTopicEvent","description":"After a community topic was created."};
+const schema58 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterCreateTopic","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"Type":{"type":"string","description":"group type: Community"},"Name":{"type":"string","description":"topic name"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterCreateTopicEvent","description":"After a community topic was created."};
 
 function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -13806,26 +14000,28 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data4 = data.EventTime;
+if(data.Type !== undefined){
+let data4 = data.Type;
 const _errs9 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+if(typeof data4 !== "string"){
 let dataType4 = typeof data4;
 let coerced4 = undefined;
 if(!(coerced4 !== undefined)){
-if(dataType4 === "boolean" || data4 === null
-              || (dataType4 === "string" && data4 && data4 == +data4 && !(data4 % 1))){
-coerced4 = +data4;
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data4;
+}
+else if(data4 === null){
+coerced4 = "";
 }
 else {
-validate98.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate98.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
 data4 = coerced4;
 if(data !== undefined){
-data["EventTime"] = coerced4;
+data["Type"] = coerced4;
 }
 }
 }
@@ -13835,8 +14031,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.TopicName !== undefined){
-let data5 = data.TopicName;
+if(data.Name !== undefined){
+let data5 = data.Name;
 const _errs11 = errors;
 if(typeof data5 !== "string"){
 let dataType5 = typeof data5;
@@ -13849,14 +14045,14 @@ else if(data5 === null){
 coerced5 = "";
 }
 else {
-validate98.errors = [{instancePath:instancePath+"/TopicName",schemaPath:"#/properties/TopicName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate98.errors = [{instancePath:instancePath+"/Name",schemaPath:"#/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced5 !== undefined){
 data5 = coerced5;
 if(data !== undefined){
-data["TopicName"] = coerced5;
+data["Name"] = coerced5;
 }
 }
 }
@@ -13864,6 +14060,36 @@ var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.EventTime !== undefined){
+let data6 = data.EventTime;
+const _errs13 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+let dataType6 = typeof data6;
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(dataType6 === "boolean" || data6 === null
+              || (dataType6 === "string" && data6 && data6 == +data6 && !(data6 % 1))){
+coerced6 = +data6;
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced6 !== undefined){
+data6 = coerced6;
+if(data !== undefined){
+data["EventTime"] = coerced6;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -14085,7 +14311,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterTopicInfoChangedEvent = validate100;
-const schema60 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterTopicInfoChanged","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"TopicName":{"type":"string"},"Introduction":{"type":"string"},"Notification":{"type":"string"},"FaceUrl":{"type":"string"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterTopicInfoChangedEvent","description":"After a topic profile changed."};
+const schema60 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterTopicInfoChanged","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"Type":{"type":"string","description":"group type: Community"},"Name":{"type":"string","description":"topic name"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Introduction":{"type":"string"},"Notification":{"type":"string"},"FaceUrl":{"type":"string"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterTopicInfoChangedEvent","description":"After a topic profile changed."};
 
 function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -14226,26 +14452,28 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data4 = data.EventTime;
+if(data.Type !== undefined){
+let data4 = data.Type;
 const _errs9 = errors;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+if(typeof data4 !== "string"){
 let dataType4 = typeof data4;
 let coerced4 = undefined;
 if(!(coerced4 !== undefined)){
-if(dataType4 === "boolean" || data4 === null
-              || (dataType4 === "string" && data4 && data4 == +data4 && !(data4 % 1))){
-coerced4 = +data4;
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data4;
+}
+else if(data4 === null){
+coerced4 = "";
 }
 else {
-validate100.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate100.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
 data4 = coerced4;
 if(data !== undefined){
-data["EventTime"] = coerced4;
+data["Type"] = coerced4;
 }
 }
 }
@@ -14255,8 +14483,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.TopicName !== undefined){
-let data5 = data.TopicName;
+if(data.Name !== undefined){
+let data5 = data.Name;
 const _errs11 = errors;
 if(typeof data5 !== "string"){
 let dataType5 = typeof data5;
@@ -14269,14 +14497,14 @@ else if(data5 === null){
 coerced5 = "";
 }
 else {
-validate100.errors = [{instancePath:instancePath+"/TopicName",schemaPath:"#/properties/TopicName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate100.errors = [{instancePath:instancePath+"/Name",schemaPath:"#/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced5 !== undefined){
 data5 = coerced5;
 if(data !== undefined){
-data["TopicName"] = coerced5;
+data["Name"] = coerced5;
 }
 }
 }
@@ -14286,28 +14514,26 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.Introduction !== undefined){
-let data6 = data.Introduction;
+if(data.EventTime !== undefined){
+let data6 = data.EventTime;
 const _errs13 = errors;
-if(typeof data6 !== "string"){
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
 let dataType6 = typeof data6;
 let coerced6 = undefined;
 if(!(coerced6 !== undefined)){
-if(dataType6 == "number" || dataType6 == "boolean"){
-coerced6 = "" + data6;
-}
-else if(data6 === null){
-coerced6 = "";
+if(dataType6 === "boolean" || data6 === null
+              || (dataType6 === "string" && data6 && data6 == +data6 && !(data6 % 1))){
+coerced6 = +data6;
 }
 else {
-validate100.errors = [{instancePath:instancePath+"/Introduction",schemaPath:"#/properties/Introduction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate100.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced6 !== undefined){
 data6 = coerced6;
 if(data !== undefined){
-data["Introduction"] = coerced6;
+data["EventTime"] = coerced6;
 }
 }
 }
@@ -14317,8 +14543,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.Notification !== undefined){
-let data7 = data.Notification;
+if(data.Introduction !== undefined){
+let data7 = data.Introduction;
 const _errs15 = errors;
 if(typeof data7 !== "string"){
 let dataType7 = typeof data7;
@@ -14331,14 +14557,14 @@ else if(data7 === null){
 coerced7 = "";
 }
 else {
-validate100.errors = [{instancePath:instancePath+"/Notification",schemaPath:"#/properties/Notification/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate100.errors = [{instancePath:instancePath+"/Introduction",schemaPath:"#/properties/Introduction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced7 !== undefined){
 data7 = coerced7;
 if(data !== undefined){
-data["Notification"] = coerced7;
+data["Introduction"] = coerced7;
 }
 }
 }
@@ -14348,8 +14574,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.FaceUrl !== undefined){
-let data8 = data.FaceUrl;
+if(data.Notification !== undefined){
+let data8 = data.Notification;
 const _errs17 = errors;
 if(typeof data8 !== "string"){
 let dataType8 = typeof data8;
@@ -14362,14 +14588,14 @@ else if(data8 === null){
 coerced8 = "";
 }
 else {
-validate100.errors = [{instancePath:instancePath+"/FaceUrl",schemaPath:"#/properties/FaceUrl/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate100.errors = [{instancePath:instancePath+"/Notification",schemaPath:"#/properties/Notification/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced8 !== undefined){
 data8 = coerced8;
 if(data !== undefined){
-data["FaceUrl"] = coerced8;
+data["Notification"] = coerced8;
 }
 }
 }
@@ -14377,6 +14603,38 @@ var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.FaceUrl !== undefined){
+let data9 = data.FaceUrl;
+const _errs19 = errors;
+if(typeof data9 !== "string"){
+let dataType9 = typeof data9;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 == "number" || dataType9 == "boolean"){
+coerced9 = "" + data9;
+}
+else if(data9 === null){
+coerced9 = "";
+}
+else {
+validate100.errors = [{instancePath:instancePath+"/FaceUrl",schemaPath:"#/properties/FaceUrl/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced9 !== undefined){
+data9 = coerced9;
+if(data !== undefined){
+data["FaceUrl"] = coerced9;
+}
+}
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -14398,7 +14656,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterMemberFieldChangedEvent = validate101;
-const schema61 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterMemberFieldChanged","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"MemberList":{"type":"array","items":{"type":"object"}}},"required":["CallbackCommand"],"title":"GroupCallbackAfterMemberFieldChangedEvent","description":"After a member profile field changed."};
+const schema61 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterMemberFieldChanged","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Member_Account":{"type":"string","description":"the member whose profile changed (the page version that sends one member at the top level)"},"Role":{"type":"string","description":"the new role: Admin or Member"},"NameCard":{"type":"string","description":"the new group name card"},"MemberList":{"type":"array","items":{"type":"object"},"description":"the changed members (the page version that lists them)"}},"required":["CallbackCommand","GroupId"],"title":"GroupCallbackAfterMemberFieldChangedEvent","description":"After a member profile field changed."};
 
 function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -14406,7 +14664,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))){
 validate101.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -14568,21 +14826,114 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.MemberList !== undefined){
-let data5 = data.MemberList;
+if(data.Member_Account !== undefined){
+let data5 = data.Member_Account;
 const _errs11 = errors;
-if(errors === _errs11){
-if(Array.isArray(data5)){
-var valid1 = true;
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-let data6 = data5[i0];
+if(typeof data5 !== "string"){
+let dataType5 = typeof data5;
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(dataType5 == "number" || dataType5 == "boolean"){
+coerced5 = "" + data5;
+}
+else if(data5 === null){
+coerced5 = "";
+}
+else {
+validate101.errors = [{instancePath:instancePath+"/Member_Account",schemaPath:"#/properties/Member_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced5 !== undefined){
+data5 = coerced5;
+if(data !== undefined){
+data["Member_Account"] = coerced5;
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Role !== undefined){
+let data6 = data.Role;
 const _errs13 = errors;
-if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+if(typeof data6 !== "string"){
+let dataType6 = typeof data6;
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(dataType6 == "number" || dataType6 == "boolean"){
+coerced6 = "" + data6;
+}
+else if(data6 === null){
+coerced6 = "";
+}
+else {
+validate101.errors = [{instancePath:instancePath+"/Role",schemaPath:"#/properties/Role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced6 !== undefined){
+data6 = coerced6;
+if(data !== undefined){
+data["Role"] = coerced6;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.NameCard !== undefined){
+let data7 = data.NameCard;
+const _errs15 = errors;
+if(typeof data7 !== "string"){
+let dataType7 = typeof data7;
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(dataType7 == "number" || dataType7 == "boolean"){
+coerced7 = "" + data7;
+}
+else if(data7 === null){
+coerced7 = "";
+}
+else {
+validate101.errors = [{instancePath:instancePath+"/NameCard",schemaPath:"#/properties/NameCard/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced7 !== undefined){
+data7 = coerced7;
+if(data !== undefined){
+data["NameCard"] = coerced7;
+}
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.MemberList !== undefined){
+let data8 = data.MemberList;
+const _errs17 = errors;
+if(errors === _errs17){
+if(Array.isArray(data8)){
+var valid1 = true;
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+let data9 = data8[i0];
+const _errs19 = errors;
+if(!(data9 && typeof data9 == "object" && !Array.isArray(data9))){
 validate101.errors = [{instancePath:instancePath+"/MemberList/" + i0,schemaPath:"#/properties/MemberList/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-var valid1 = _errs13 === errors;
+var valid1 = _errs19 === errors;
 if(!valid1){
 break;
 }
@@ -14593,10 +14944,13 @@ validate101.errors = [{instancePath:instancePath+"/MemberList",schemaPath:"#/pro
 return false;
 }
 }
-var valid0 = _errs11 === errors;
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -14615,7 +14969,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterGroupAttrChangedEvent = validate102;
-const schema62 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupAttrChanged","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"GroupAttribute":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{"type":"string"}}}}},"required":["CallbackCommand"],"title":"GroupCallbackAfterGroupAttrChangedEvent","description":"After group custom attributes changed."};
+const schema62 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupAttrChanged","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"OptionType":{"type":"string","description":"set, modify, clear or delete"},"GroupAttr":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{"type":"string"}}},"description":"the custom attributes"}},"required":["CallbackCommand","GroupId","GroupAttr"],"title":"GroupCallbackAfterGroupAttrChangedEvent","description":"After group custom attributes changed."};
 
 function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -14623,7 +14977,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.GroupAttr === undefined) && (missing0 = "GroupAttr"))){
 validate102.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -14785,51 +15139,51 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.GroupAttribute !== undefined){
-let data5 = data.GroupAttribute;
+if(data.OptionType !== undefined){
+let data5 = data.OptionType;
 const _errs11 = errors;
-if(errors === _errs11){
-if(Array.isArray(data5)){
-var valid1 = true;
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-let data6 = data5[i0];
-const _errs13 = errors;
-if(errors === _errs13){
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-if(data6.key !== undefined){
-let data7 = data6.key;
-const _errs15 = errors;
-if(typeof data7 !== "string"){
-let dataType5 = typeof data7;
+if(typeof data5 !== "string"){
+let dataType5 = typeof data5;
 let coerced5 = undefined;
 if(!(coerced5 !== undefined)){
 if(dataType5 == "number" || dataType5 == "boolean"){
-coerced5 = "" + data7;
+coerced5 = "" + data5;
 }
-else if(data7 === null){
+else if(data5 === null){
 coerced5 = "";
 }
 else {
-validate102.errors = [{instancePath:instancePath+"/GroupAttribute/" + i0+"/key",schemaPath:"#/properties/GroupAttribute/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath:instancePath+"/OptionType",schemaPath:"#/properties/OptionType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced5 !== undefined){
-data7 = coerced5;
-if(data6 !== undefined){
-data6["key"] = coerced5;
+data5 = coerced5;
+if(data !== undefined){
+data["OptionType"] = coerced5;
 }
 }
 }
-var valid2 = _errs15 === errors;
+var valid0 = _errs11 === errors;
 }
 else {
-var valid2 = true;
+var valid0 = true;
 }
-if(valid2){
-if(data6.value !== undefined){
-let data8 = data6.value;
+if(valid0){
+if(data.GroupAttr !== undefined){
+let data6 = data.GroupAttr;
+const _errs13 = errors;
+if(errors === _errs13){
+if(Array.isArray(data6)){
+var valid1 = true;
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+const _errs15 = errors;
+if(errors === _errs15){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.key !== undefined){
+let data8 = data7.key;
 const _errs17 = errors;
 if(typeof data8 !== "string"){
 let dataType6 = typeof data8;
@@ -14842,14 +15196,14 @@ else if(data8 === null){
 coerced6 = "";
 }
 else {
-validate102.errors = [{instancePath:instancePath+"/GroupAttribute/" + i0+"/value",schemaPath:"#/properties/GroupAttribute/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath:instancePath+"/GroupAttr/" + i0+"/key",schemaPath:"#/properties/GroupAttr/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced6 !== undefined){
 data8 = coerced6;
-if(data6 !== undefined){
-data6["value"] = coerced6;
+if(data7 !== undefined){
+data7["key"] = coerced6;
 }
 }
 }
@@ -14858,28 +15212,60 @@ var valid2 = _errs17 === errors;
 else {
 var valid2 = true;
 }
+if(valid2){
+if(data7.value !== undefined){
+let data9 = data7.value;
+const _errs19 = errors;
+if(typeof data9 !== "string"){
+let dataType7 = typeof data9;
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(dataType7 == "number" || dataType7 == "boolean"){
+coerced7 = "" + data9;
 }
+else if(data9 === null){
+coerced7 = "";
 }
 else {
-validate102.errors = [{instancePath:instancePath+"/GroupAttribute/" + i0,schemaPath:"#/properties/GroupAttribute/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate102.errors = [{instancePath:instancePath+"/GroupAttr/" + i0+"/value",schemaPath:"#/properties/GroupAttr/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid1 = _errs13 === errors;
+if(coerced7 !== undefined){
+data9 = coerced7;
+if(data7 !== undefined){
+data7["value"] = coerced7;
+}
+}
+}
+var valid2 = _errs19 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+else {
+validate102.errors = [{instancePath:instancePath+"/GroupAttr/" + i0,schemaPath:"#/properties/GroupAttr/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs15 === errors;
 if(!valid1){
 break;
 }
 }
 }
 else {
-validate102.errors = [{instancePath:instancePath+"/GroupAttribute",schemaPath:"#/properties/GroupAttribute/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate102.errors = [{instancePath:instancePath+"/GroupAttr",schemaPath:"#/properties/GroupAttr/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid0 = _errs11 === errors;
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -15707,7 +16093,7 @@ return errors === 0;
 }
 
 export const validateBotOnC2CMessageEvent = validate106;
-const schema66 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Bot.OnC2CMessage","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer"},"MsgKey":{"type":"string"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"BotOnC2CMessageEvent","description":"A one-to-one message to a bot account."};
+const schema66 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Bot.OnC2CMessage","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer"},"MsgKey":{"type":"string"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"},"SendMsgResult":{"type":"integer","description":"0 = delivered, otherwise an error code"},"ErrorInfo":{"type":"string"},"OnlineOnlyFlag":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"BotOnC2CMessageEvent","description":"A one-to-one message to a bot account."};
 
 function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -16024,8 +16410,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data10 = data.EventTime;
+if(data.SendMsgResult !== undefined){
+let data10 = data.SendMsgResult;
 const _errs20 = errors;
 if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
 let dataType8 = typeof data10;
@@ -16036,14 +16422,14 @@ if(dataType8 === "boolean" || data10 === null
 coerced8 = +data10;
 }
 else {
-validate106.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate106.errors = [{instancePath:instancePath+"/SendMsgResult",schemaPath:"#/properties/SendMsgResult/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced8 !== undefined){
 data10 = coerced8;
 if(data !== undefined){
-data["EventTime"] = coerced8;
+data["SendMsgResult"] = coerced8;
 }
 }
 }
@@ -16051,6 +16437,98 @@ var valid0 = _errs20 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.ErrorInfo !== undefined){
+let data11 = data.ErrorInfo;
+const _errs22 = errors;
+if(typeof data11 !== "string"){
+let dataType9 = typeof data11;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 == "number" || dataType9 == "boolean"){
+coerced9 = "" + data11;
+}
+else if(data11 === null){
+coerced9 = "";
+}
+else {
+validate106.errors = [{instancePath:instancePath+"/ErrorInfo",schemaPath:"#/properties/ErrorInfo/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced9 !== undefined){
+data11 = coerced9;
+if(data !== undefined){
+data["ErrorInfo"] = coerced9;
+}
+}
+}
+var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.OnlineOnlyFlag !== undefined){
+let data12 = data.OnlineOnlyFlag;
+const _errs24 = errors;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+let dataType10 = typeof data12;
+let coerced10 = undefined;
+if(!(coerced10 !== undefined)){
+if(dataType10 === "boolean" || data12 === null
+              || (dataType10 === "string" && data12 && data12 == +data12 && !(data12 % 1))){
+coerced10 = +data12;
+}
+else {
+validate106.errors = [{instancePath:instancePath+"/OnlineOnlyFlag",schemaPath:"#/properties/OnlineOnlyFlag/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced10 !== undefined){
+data12 = coerced10;
+if(data !== undefined){
+data["OnlineOnlyFlag"] = coerced10;
+}
+}
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.EventTime !== undefined){
+let data13 = data.EventTime;
+const _errs26 = errors;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+let dataType11 = typeof data13;
+let coerced11 = undefined;
+if(!(coerced11 !== undefined)){
+if(dataType11 === "boolean" || data13 === null
+              || (dataType11 === "string" && data13 && data13 == +data13 && !(data13 % 1))){
+coerced11 = +data13;
+}
+else {
+validate106.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced11 !== undefined){
+data13 = coerced11;
+if(data !== undefined){
+data["EventTime"] = coerced11;
+}
+}
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -16521,7 +16999,7 @@ return errors === 0;
 }
 
 export const validateChatbotOnC2CSignalMessageEvent = validate110;
-const schema68 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Chatbot.OnC2CSignalMessage","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgKey":{"type":"string"},"Data":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"ChatbotOnC2CSignalMessageEvent","description":"Custom pass-through message to an AI chatbot."};
+const schema68 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Chatbot.OnC2CSignalMessage","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgKey":{"type":"string"},"Data":{"type":"string"},"SendMsgResult":{"type":"integer","description":"0 = delivered, otherwise an error code"},"ErrorInfo":{"type":"string"},"OnlineOnlyFlag":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"ChatbotOnC2CSignalMessageEvent","description":"Custom pass-through message to an AI chatbot."};
 
 function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -16779,8 +17257,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data7 = data.EventTime;
+if(data.SendMsgResult !== undefined){
+let data7 = data.SendMsgResult;
 const _errs15 = errors;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
 let dataType7 = typeof data7;
@@ -16791,14 +17269,14 @@ if(dataType7 === "boolean" || data7 === null
 coerced7 = +data7;
 }
 else {
-validate110.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate110.errors = [{instancePath:instancePath+"/SendMsgResult",schemaPath:"#/properties/SendMsgResult/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced7 !== undefined){
 data7 = coerced7;
 if(data !== undefined){
-data["EventTime"] = coerced7;
+data["SendMsgResult"] = coerced7;
 }
 }
 }
@@ -16806,6 +17284,98 @@ var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.ErrorInfo !== undefined){
+let data8 = data.ErrorInfo;
+const _errs17 = errors;
+if(typeof data8 !== "string"){
+let dataType8 = typeof data8;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data8;
+}
+else if(data8 === null){
+coerced8 = "";
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/ErrorInfo",schemaPath:"#/properties/ErrorInfo/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced8 !== undefined){
+data8 = coerced8;
+if(data !== undefined){
+data["ErrorInfo"] = coerced8;
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.OnlineOnlyFlag !== undefined){
+let data9 = data.OnlineOnlyFlag;
+const _errs19 = errors;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+let dataType9 = typeof data9;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 === "boolean" || data9 === null
+              || (dataType9 === "string" && data9 && data9 == +data9 && !(data9 % 1))){
+coerced9 = +data9;
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/OnlineOnlyFlag",schemaPath:"#/properties/OnlineOnlyFlag/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced9 !== undefined){
+data9 = coerced9;
+if(data !== undefined){
+data["OnlineOnlyFlag"] = coerced9;
+}
+}
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.EventTime !== undefined){
+let data10 = data.EventTime;
+const _errs21 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+let dataType10 = typeof data10;
+let coerced10 = undefined;
+if(!(coerced10 !== undefined)){
+if(dataType10 === "boolean" || data10 === null
+              || (dataType10 === "string" && data10 && data10 == +data10 && !(data10 % 1))){
+coerced10 = +data10;
+}
+else {
+validate110.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced10 !== undefined){
+data10 = coerced10;
+if(data !== undefined){
+data["EventTime"] = coerced10;
+}
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -17566,7 +18136,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackBeforeAddSubscriberEvent = validate115;
-const schema73 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackBeforeAddSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Subscriber_Account":{"type":"string"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackBeforeAddSubscriberEvent","description":"Before a subscriber is added."};
+const schema73 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackBeforeAddSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SubscribeAccountList":{"type":"array","items":{"type":"object","properties":{"Subscriber_Account":{"type":"string"}},"required":["Subscriber_Account"]},"description":"the subscribers"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackBeforeAddSubscriberEvent","description":"Before a subscriber is added."};
 
 function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -17705,29 +18275,65 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.Subscriber_Account !== undefined){
-let data4 = data.Subscriber_Account;
+if(data.SubscribeAccountList !== undefined){
+let data4 = data.SubscribeAccountList;
 const _errs9 = errors;
-if(typeof data4 !== "string"){
-let dataType4 = typeof data4;
+if(errors === _errs9){
+if(Array.isArray(data4)){
+var valid1 = true;
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+const _errs11 = errors;
+if(errors === _errs11){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+let missing1;
+if((data5.Subscriber_Account === undefined) && (missing1 = "Subscriber_Account")){
+validate115.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0,schemaPath:"#/properties/SubscribeAccountList/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data5.Subscriber_Account !== undefined){
+let data6 = data5.Subscriber_Account;
+if(typeof data6 !== "string"){
+let dataType4 = typeof data6;
 let coerced4 = undefined;
 if(!(coerced4 !== undefined)){
 if(dataType4 == "number" || dataType4 == "boolean"){
-coerced4 = "" + data4;
+coerced4 = "" + data6;
 }
-else if(data4 === null){
+else if(data6 === null){
 coerced4 = "";
 }
 else {
-validate115.errors = [{instancePath:instancePath+"/Subscriber_Account",schemaPath:"#/properties/Subscriber_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0+"/Subscriber_Account",schemaPath:"#/properties/SubscribeAccountList/items/properties/Subscriber_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
-data4 = coerced4;
-if(data !== undefined){
-data["Subscriber_Account"] = coerced4;
+data6 = coerced4;
+if(data5 !== undefined){
+data5["Subscriber_Account"] = coerced4;
 }
+}
+}
+}
+}
+}
+else {
+validate115.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0,schemaPath:"#/properties/SubscribeAccountList/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs11 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate115.errors = [{instancePath:instancePath+"/SubscribeAccountList",schemaPath:"#/properties/SubscribeAccountList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
 }
 }
 var valid0 = _errs9 === errors;
@@ -17751,7 +18357,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterAddSubscriberEvent = validate116;
-const schema74 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterAddSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Subscriber_Account":{"type":"string"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterAddSubscriberEvent","description":"After a subscriber was added."};
+const schema74 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterAddSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SubscribeAccountList":{"type":"array","items":{"type":"object","properties":{"Subscriber_Account":{"type":"string"}},"required":["Subscriber_Account"]},"description":"the subscribers"}},"required":["CallbackCommand","Official_Account","SubscribeAccountList"],"title":"OfficialAccountCallbackAfterAddSubscriberEvent","description":"After a subscriber was added."};
 
 function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -17759,7 +18365,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))) || ((data.SubscribeAccountList === undefined) && (missing0 = "SubscribeAccountList"))){
 validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -17890,29 +18496,65 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.Subscriber_Account !== undefined){
-let data4 = data.Subscriber_Account;
+if(data.SubscribeAccountList !== undefined){
+let data4 = data.SubscribeAccountList;
 const _errs9 = errors;
-if(typeof data4 !== "string"){
-let dataType4 = typeof data4;
+if(errors === _errs9){
+if(Array.isArray(data4)){
+var valid1 = true;
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+const _errs11 = errors;
+if(errors === _errs11){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+let missing1;
+if((data5.Subscriber_Account === undefined) && (missing1 = "Subscriber_Account")){
+validate116.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0,schemaPath:"#/properties/SubscribeAccountList/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data5.Subscriber_Account !== undefined){
+let data6 = data5.Subscriber_Account;
+if(typeof data6 !== "string"){
+let dataType4 = typeof data6;
 let coerced4 = undefined;
 if(!(coerced4 !== undefined)){
 if(dataType4 == "number" || dataType4 == "boolean"){
-coerced4 = "" + data4;
+coerced4 = "" + data6;
 }
-else if(data4 === null){
+else if(data6 === null){
 coerced4 = "";
 }
 else {
-validate116.errors = [{instancePath:instancePath+"/Subscriber_Account",schemaPath:"#/properties/Subscriber_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate116.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0+"/Subscriber_Account",schemaPath:"#/properties/SubscribeAccountList/items/properties/Subscriber_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
-data4 = coerced4;
-if(data !== undefined){
-data["Subscriber_Account"] = coerced4;
+data6 = coerced4;
+if(data5 !== undefined){
+data5["Subscriber_Account"] = coerced4;
 }
+}
+}
+}
+}
+}
+else {
+validate116.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0,schemaPath:"#/properties/SubscribeAccountList/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs11 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate116.errors = [{instancePath:instancePath+"/SubscribeAccountList",schemaPath:"#/properties/SubscribeAccountList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
 }
 }
 var valid0 = _errs9 === errors;
@@ -18089,7 +18731,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterDeleteSubscriberEvent = validate118;
-const schema76 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterDeleteSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Subscriber_Account":{"type":"string"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterDeleteSubscriberEvent","description":"After a subscriber was removed."};
+const schema76 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterDeleteSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SubscribeAccountList":{"type":"array","items":{"type":"object","properties":{"Subscriber_Account":{"type":"string"}},"required":["Subscriber_Account"]},"description":"the subscribers"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterDeleteSubscriberEvent","description":"After a subscriber was removed."};
 
 function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -18228,29 +18870,65 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.Subscriber_Account !== undefined){
-let data4 = data.Subscriber_Account;
+if(data.SubscribeAccountList !== undefined){
+let data4 = data.SubscribeAccountList;
 const _errs9 = errors;
-if(typeof data4 !== "string"){
-let dataType4 = typeof data4;
+if(errors === _errs9){
+if(Array.isArray(data4)){
+var valid1 = true;
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+const _errs11 = errors;
+if(errors === _errs11){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+let missing1;
+if((data5.Subscriber_Account === undefined) && (missing1 = "Subscriber_Account")){
+validate118.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0,schemaPath:"#/properties/SubscribeAccountList/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data5.Subscriber_Account !== undefined){
+let data6 = data5.Subscriber_Account;
+if(typeof data6 !== "string"){
+let dataType4 = typeof data6;
 let coerced4 = undefined;
 if(!(coerced4 !== undefined)){
 if(dataType4 == "number" || dataType4 == "boolean"){
-coerced4 = "" + data4;
+coerced4 = "" + data6;
 }
-else if(data4 === null){
+else if(data6 === null){
 coerced4 = "";
 }
 else {
-validate118.errors = [{instancePath:instancePath+"/Subscriber_Account",schemaPath:"#/properties/Subscriber_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate118.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0+"/Subscriber_Account",schemaPath:"#/properties/SubscribeAccountList/items/properties/Subscriber_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
-data4 = coerced4;
-if(data !== undefined){
-data["Subscriber_Account"] = coerced4;
+data6 = coerced4;
+if(data5 !== undefined){
+data5["Subscriber_Account"] = coerced4;
 }
+}
+}
+}
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/SubscribeAccountList/" + i0,schemaPath:"#/properties/SubscribeAccountList/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs11 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate118.errors = [{instancePath:instancePath+"/SubscribeAccountList",schemaPath:"#/properties/SubscribeAccountList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
 }
 }
 var valid0 = _errs9 === errors;

@@ -1,7 +1,9 @@
 /**
- * The message family: full schemas (send, recall and withdraw callbacks).
- * `req()` marks the fields an event is meaningless without; everything else is optional
- * because Tencent's pages disagree on which fields appear (older and newer versions differ).
+ * The message family: full schemas of the send, recall, edit and read callbacks.
+ * `req()` marks the fields every request example of the command in test/fixtures/callbacks has
+ * (test/protocol/corpus.test.ts checks it); everything else is optional, because Tencent's page
+ * versions and real traffic disagree on which fields appear. A command without an example there
+ * (the edit callbacks) requires nothing.
  */
 import { arr, defineCommand, int, millis, ref, req, str, uint32, type CommandSchema } from './dsl.js'
 import { msgBody } from './elements.js'
@@ -20,6 +22,7 @@ const groupSendFields = {
   Random: uint32('the 32-bit random of the send request'),
   MsgId: msgId,
   OnlineOnlyFlag: onlineOnly,
+  MsgPriority: str('High, Normal or Low, as the sender set it (newer pages)'),
   MsgBody: req(msgBody()),
   CloudCustomData: cloudCustomData,
   TopicId: topicId,
@@ -45,7 +48,7 @@ export const messageCommands: CommandSchema[] = [
     command: 'Group.CallbackBeforeSendMsg',
     typeName: 'GroupBeforeSendMsgEvent',
     description: 'Before a group message is delivered. Answer allow, deny, silent drop or rewrite within 2 s.',
-    source: 'https://cloud.tencent.com/document/product/269/1619 ; source-docs/004',
+    source: 'https://cloud.tencent.com/document/product/269/1619 ; test/fixtures/source-docs/004',
     fields: groupSendFields,
   }),
   defineCommand({
@@ -64,7 +67,7 @@ export const messageCommands: CommandSchema[] = [
     command: 'Group.CallbackAfterRecallMsg',
     typeName: 'GroupAfterRecallMsgEvent',
     description: 'After group messages were recalled (client or REST group_msg_recall).',
-    source: 'https://cloud.tencent.com/document/product/269/73141 ; source-docs/000–002',
+    source: 'https://cloud.tencent.com/document/product/269/73141 ; test/fixtures/source-docs/000–002',
     fields: {
       Operator_Account: str('UserID of whoever recalled; the admin identifier for REST'),
       Type: groupType,
@@ -94,9 +97,9 @@ export const messageCommands: CommandSchema[] = [
     source: 'https://cloud.tencent.com/document/product/269/129193',
     fields: {
       Operator_Account: str(),
-      GroupId: req(str()),
+      GroupId: str(),
       TopicId: topicId,
-      MsgSeq: req(uint32()),
+      MsgSeq: uint32(),
       MsgBody: msgBody('the new body'),
       CloudCustomData: cloudCustomData,
       EventTime: millis(),
@@ -107,7 +110,10 @@ export const messageCommands: CommandSchema[] = [
     typeName: 'C2CBeforeSendMsgEvent',
     description: 'Before a one-to-one message is delivered. Answer allow, deny, silent drop or rewrite within 2 s.',
     source: 'https://cloud.tencent.cn/document/product/269/1632',
-    fields: c2cSendFields,
+    fields: {
+      ...c2cSendFields,
+      FriendShip: { description: 'the relation between sender and recipient (newer pages); its type is not documented, so it is kept as received' },
+    },
   }),
   defineCommand({
     command: 'C2C.CallbackAfterSendMsg',
@@ -116,7 +122,7 @@ export const messageCommands: CommandSchema[] = [
     source: 'https://cloud.tencent.cn/document/product/269/2716',
     fields: {
       ...c2cSendFields,
-      MsgKey: req(str('unique key of the message; treat as opaque')),
+      MsgKey: str('unique key of the message; treat as opaque (older pages send none)'),
       SendMsgResult: int('0 = delivered, otherwise an error code'),
       ErrorInfo: str('"send msg succeed" on success'),
       UnreadMsgNum: int("recipient's total unread one-to-one messages; -1 when delivery failed"),
@@ -126,7 +132,7 @@ export const messageCommands: CommandSchema[] = [
     command: 'C2C.CallbackAfterMsgWithDraw',
     typeName: 'C2CAfterMsgWithDrawEvent',
     description: 'After a one-to-one message was withdrawn (client or REST admin_msgwithdraw).',
-    source: 'https://cloud.tencent.cn/document/product/269/61697 ; source-docs/003',
+    source: 'https://cloud.tencent.cn/document/product/269/61697 ; test/fixtures/source-docs/003',
     fields: {
       From_Account: req(str('sender of the withdrawn message')),
       To_Account: req(str('recipient')),
@@ -155,12 +161,12 @@ export const messageCommands: CommandSchema[] = [
     source: 'https://cloud.tencent.com/document/product/269/128224',
     fields: {
       Operator_Account: str(),
-      From_Account: req(str()),
-      To_Account: req(str()),
+      From_Account: str(),
+      To_Account: str(),
       MsgRandom: uint32(),
       MsgSeq: uint32(),
       MsgTime: int('seconds'),
-      MsgKey: req(str()),
+      MsgKey: str(),
       MsgBody: msgBody('the new body'),
       CloudCustomData: cloudCustomData,
       EventTime: millis(),

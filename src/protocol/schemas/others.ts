@@ -1,18 +1,22 @@
 /**
- * Every other documented command, with the fields its page (or the SDKs that model it) lists.
- * All fields are optional: these events are decoded, routed and logged, and unknown fields are
- * kept, but timhook does not depend on any of them.
+ * Every other documented command, with the fields its page (or the SDKs that model it) lists,
+ * under Tencent's names. A field is required (`req`) only where every request example of the
+ * command in test/fixtures/callbacks has it (test/protocol/corpus.test.ts checks that); commands
+ * without an example there require nothing. Unknown fields are always kept.
  */
 import { COMMANDS } from '../commands.js'
-import { anyObject, arr, defineCommand, int, millis, obj, ref, str, typeNameOf, uint32, type CommandSchema, type Schema } from './dsl.js'
+import { anyObject, arr, defineCommand, int, millis, obj, ref, req, str, typeNameOf, uint32, type CommandSchema, type Field, type Schema } from './dsl.js'
 import { msgBody } from './elements.js'
 import { MESSAGE_FAMILY_COMMANDS } from './messages.js'
 
 const members = arr(ref('MemberItem'))
 const pairList = (item: Record<string, Schema>) => arr(obj(item))
 const groupBase = { GroupId: str(), Type: str('group type'), Operator_Account: str(), EventTime: millis() }
-const topicBase = { GroupId: str(), TopicId: str(), Operator_Account: str(), EventTime: millis() }
+/** The same, with the group id required: every example of these commands has it. */
+const groupBaseReq = { ...groupBase, GroupId: req(str()) }
+const topicBase = { GroupId: str(), TopicId: str(), Operator_Account: str(), Type: str('group type: Community'), Name: str('topic name'), EventTime: millis() }
 const officialBase = { Official_Account: str('official account id, "@TOA#_…"'), Operator_Account: str(), EventTime: millis() }
+const subscribers = arr(obj({ Subscriber_Account: req(str()) }), 'the subscribers')
 const extension = {
   OperateType: int('1 set, 2 delete, 3 clear'),
   ExtensionList: arr(obj({ Key: str(), Value: str(), Seq: int() })),
@@ -20,7 +24,7 @@ const extension = {
   EventTime: millis(),
 }
 
-const fieldsOf: Record<string, Record<string, Schema>> = {
+const fieldsOf: Record<string, Record<string, Schema | Field>> = {
   'Alert.RequestOverLimit': { ServiceName: str(), Command: str(), Request: int(), Limit: int(), EventTime: millis() },
   'State.StateChange': {
     Info: obj({ Action: str('Login, Logout, Disconnect'), To_Account: str(), Reason: str() }),
@@ -34,17 +38,17 @@ const fieldsOf: Record<string, Record<string, Schema>> = {
     EventTime: millis(),
   },
   'Sns.CallbackPrevFriendAdd': {
-    Requester_Account: str(),
-    From_Account: str(),
-    AddType: str(),
-    ForceAddFlags: int(),
-    PairList: pairList({ From_Account: str(), To_Account: str(), Remark: str(), GroupName: str(), AddSource: str(), AddWording: str() }),
+    Requester_Account: req(str('who made the request (an admin for REST)')),
+    From_Account: req(str('who asks to add the friends')),
+    FriendItem: req(arr(obj({ To_Account: req(str()), Remark: str(), GroupName: str(), AddSource: str(), AddWording: str() }), 'one item per friend to add')),
+    AddType: str('Add_Type_Single or Add_Type_Both'),
+    ForceAddFlags: int('1 = added by an admin without asking'),
     EventTime: millis(),
   },
   'Sns.CallbackPrevFriendResponse': {
-    Requester_Account: str(),
-    From_Account: str(),
-    PairList: pairList({ From_Account: str(), To_Account: str(), Remark: str(), TagName: str(), ResponseAction: str() }),
+    Requester_Account: req(str()),
+    From_Account: req(str('who answers the requests')),
+    ResponseFriendItem: req(arr(obj({ To_Account: req(str()), Remark: str(), TagName: str(), ResponseAction: str('Response_Action_AgreeAndAdd, Response_Action_Agree or Response_Action_Reject') }), 'one item per answered request')),
     EventTime: millis(),
   },
   'Sns.CallbackFriendAdd': {
@@ -57,8 +61,16 @@ const fieldsOf: Record<string, Record<string, Schema>> = {
   'Sns.CallbackFriendDelete': { PairList: pairList({ From_Account: str(), To_Account: str() }), EventTime: millis() },
   'Sns.CallbackBlackListAdd': { PairList: pairList({ From_Account: str(), To_Account: str() }), EventTime: millis() },
   'Sns.CallbackBlackListDelete': { PairList: pairList({ From_Account: str(), To_Account: str() }), EventTime: millis() },
-  'Follow.CallbackAfterFollowAdd': { From_Account: str(), To_Account: str(), EventTime: millis() },
-  'Follow.CallbackAfterFollowDelete': { From_Account: str(), To_Account: str(), EventTime: millis() },
+  'Follow.CallbackAfterFollowAdd': {
+    From_Account: req(str('who follows')),
+    FollowList: req(arr(obj({ To_Account: req(str()) }), 'the users followed')),
+    EventTime: millis(),
+  },
+  'Follow.CallbackAfterFollowDelete': {
+    From_Account: req(str('who unfollows')),
+    To_Account: req(arr(str(), 'the users unfollowed (an array, as in the follow_delete REST call)')),
+    EventTime: millis(),
+  },
   'C2C.CallbackAfterC2CMsgExtension': { From_Account: str(), To_Account: str(), MsgKey: str(), ...extension },
   'C2C.CallbackAfterMsgReadReceipt': {
     Operator_Account: str(),
@@ -74,24 +86,26 @@ const fieldsOf: Record<string, Record<string, Schema>> = {
   'Group.CallbackOnDailyGroupQuotaAlarm': { EventTime: millis() },
   'Group.CallbackAfterGroupMsgExtension': { GroupId: str(), MsgSeq: uint32(), ...extension },
   'Group.CallbackBeforeCreateGroup': {
-    Operator_Account: str(),
+    Operator_Account: req(str()),
     Owner_Account: str(),
     Type: str(),
     Name: str(),
-    CreateGroupNum: int(),
+    CreateGroupNum: int('groups of this type the user created (newer pages)'),
+    CreatedNum: int('the same, under its older name'),
     MemberList: members,
     EventTime: millis(),
   },
   'Group.CallbackAfterCreateGroup': {
-    ...groupBase,
+    ...groupBaseReq,
     Owner_Account: str(),
     Name: str(),
     MemberList: members,
     UserDefinedDataList: arr(obj({ Key: str(), Value: str() })),
+    InviteOption: str('seen in captured traffic, e.g. "NeedPermission"'),
   },
   'Group.CallbackBeforeApplyJoinGroup': { GroupId: str(), Type: str(), Requestor_Account: str(), EventTime: millis() },
   'Group.CallbackBeforeInviteJoinGroup': { ...groupBase, DestinationMembers: members },
-  'Group.CallbackAfterNewMemberJoin': { ...groupBase, JoinType: str(), NewMemberList: members },
+  'Group.CallbackAfterNewMemberJoin': { ...groupBaseReq, JoinType: str(), NewMemberList: req(members) },
   'Group.CallbackAfterMemberExit': { ...groupBase, ExitType: str(), ExitMemberList: members },
   'Group.CallbackAfterGroupFull': { GroupId: str(), EventTime: millis() },
   'Group.CallbackAfterGroupDestroyed': { ...groupBase, Owner_Account: str(), Name: str(), MemberList: members },
@@ -108,12 +122,22 @@ const fieldsOf: Record<string, Record<string, Schema>> = {
     MemberList: arr(obj({ Member_Account: str(), Reason: str() })),
     EventTime: millis(),
   },
-  'Group.CallbackBeforeCreateTopic': { ...topicBase, TopicName: str() },
-  'Group.CallbackAfterCreateTopic': { ...topicBase, TopicName: str() },
+  'Group.CallbackBeforeCreateTopic': { ...topicBase, Operator_Account: req(str()), Name: req(str('topic name')) },
+  'Group.CallbackAfterCreateTopic': { ...topicBase },
   'Group.CallbackAfterTopicDestroyed': { GroupId: str(), TopicIdList: arr(str()), Operator_Account: str(), EventTime: millis() },
-  'Group.CallbackAfterTopicInfoChanged': { ...topicBase, TopicName: str(), Introduction: str(), Notification: str(), FaceUrl: str() },
-  'Group.CallbackAfterMemberFieldChanged': { ...groupBase, MemberList: arr(anyObject()) },
-  'Group.CallbackAfterGroupAttrChanged': { ...groupBase, GroupAttribute: arr(obj({ key: str(), value: str() })) },
+  'Group.CallbackAfterTopicInfoChanged': { ...topicBase, Introduction: str(), Notification: str(), FaceUrl: str() },
+  'Group.CallbackAfterMemberFieldChanged': {
+    ...groupBaseReq,
+    Member_Account: str('the member whose profile changed (the page version that sends one member at the top level)'),
+    Role: str('the new role: Admin or Member'),
+    NameCard: str('the new group name card'),
+    MemberList: arr(anyObject(), 'the changed members (the page version that lists them)'),
+  },
+  'Group.CallbackAfterGroupAttrChanged': {
+    ...groupBaseReq,
+    OptionType: str('set, modify, clear or delete'),
+    GroupAttr: req(arr(obj({ key: str(), value: str() }), 'the custom attributes')),
+  },
   'Group.CallbackAfterReadReceipt': { GroupId: str(), Type: str(), GroupMsgReceiptList: arr(anyObject()), EventTime: millis() },
   'Group.CallbackAfterChangeGroupOwner': { ...groupBase, NewOwner_Account: str(), OldOwner_Account: str() },
   'ContentCallback.ResultNotify': {
@@ -137,6 +161,9 @@ const fieldsOf: Record<string, Record<string, Schema>> = {
     MsgKey: str(),
     MsgBody: msgBody(),
     CloudCustomData: str(),
+    SendMsgResult: int('0 = delivered, otherwise an error code'),
+    ErrorInfo: str(),
+    OnlineOnlyFlag: int(),
     EventTime: millis(),
   },
   'Bot.OnGroupMessage': {
@@ -159,16 +186,19 @@ const fieldsOf: Record<string, Record<string, Schema>> = {
     MsgRandom: uint32(),
     MsgKey: str(),
     Data: str(),
+    SendMsgResult: int('0 = delivered, otherwise an error code'),
+    ErrorInfo: str(),
+    OnlineOnlyFlag: int(),
     EventTime: millis(),
   },
   'OfficialAccount.CallbackBeforeCreateOfficialAccount': { ...officialBase, Name: str(), Owner_Account: str() },
   'OfficialAccount.CallbackAfterCreateOfficialAccount': { ...officialBase, Name: str(), Owner_Account: str() },
   'OfficialAccount.CallbackAfterOfficialAccountInfoChanged': { ...officialBase },
   'OfficialAccount.CallbackAfterOfficialAccountDestroyed': { ...officialBase },
-  'OfficialAccount.CallbackBeforeAddSubscriber': { ...officialBase, Subscriber_Account: str() },
-  'OfficialAccount.CallbackAfterAddSubscriber': { ...officialBase, Subscriber_Account: str() },
+  'OfficialAccount.CallbackBeforeAddSubscriber': { ...officialBase, SubscribeAccountList: subscribers },
+  'OfficialAccount.CallbackAfterAddSubscriber': { ...officialBase, Official_Account: req(officialBase.Official_Account), SubscribeAccountList: req(subscribers) },
   'OfficialAccount.CallbackAfterOfficialAccountFull': { ...officialBase },
-  'OfficialAccount.CallbackAfterDeleteSubscriber': { ...officialBase, Subscriber_Account: str() },
+  'OfficialAccount.CallbackAfterDeleteSubscriber': { ...officialBase, SubscribeAccountList: subscribers },
   'OfficialAccount.CallbackBeforeSendMsg': {
     ...officialBase,
     MsgKey: str(),
