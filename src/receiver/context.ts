@@ -16,8 +16,14 @@ export interface CallbackContext {
   readonly rawBody: Buffer
   /** True when timhook has a schema for the command. */
   readonly known: boolean
-  /** False when the body did not match the command's schema (then `problem` says why). */
+  /**
+   * False when the body did not match the command's schema (then `problem` says why). Such a body
+   * still reaches `on(command)` in the default mode, typed as its command's event: when `valid` is
+   * false that type describes what Tencent documents, not what arrived — a required field may be
+   * missing and a field may hold another type. Check `valid` before trusting it, or use `strict`.
+   */
   readonly valid: boolean
+  /** What differed from the schema, naming the field (`MsgSeq must be …`); undefined when `valid`. */
   readonly problem: string | undefined
   /** Free-form annotations: handlers may record what they decided (e.g. the policy rule) for `onAnswer` listeners. */
   readonly meta: Record<string, unknown>

@@ -12,9 +12,16 @@ import { createRegistry, type AnswerListener, type AnyDecider, type AnyListener,
 
 type AfterCommand = Exclude<KnownCommand, BeforeCommand>
 
-/** The decision handler of a before-event: return a verdict, in time. */
+/**
+ * The decision handler of a before-event: return a verdict, in time. It also gets bodies that miss
+ * the schema (default mode), with `ctx.valid === false`: the event's fields are then not guaranteed.
+ */
 export type Decider<C extends BeforeCommand> = (event: CommandEventMap[C], ctx: CallbackContext) => Verdict | Promise<Verdict>
-/** A listener of an after-event: its return value is ignored; a throw reaches `onError`. */
+/**
+ * A listener of an after-event: its return value is ignored; a throw reaches `onError`. It also
+ * gets bodies that miss the schema (default mode), with `ctx.valid === false`: the event's fields
+ * are then not guaranteed.
+ */
 export type Listener<C extends KnownCommand> = (event: CommandEventMap[C], ctx: CallbackContext) => unknown
 /** The handler type for a command (or a list of commands that are all before-events, or all after-events). */
 export type HandlerFor<C extends KnownCommand> = [C] extends [BeforeCommand] ? Decider<C> : [C] extends [AfterCommand] ? Listener<C> : never
