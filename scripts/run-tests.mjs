@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's own test runner (TypeScript through tsx).
-// Node 20's --test does not expand globs, so the files are listed here. A test that hangs fails
+// The files are listed here (not a --test glob) so that filters can pick them by path substring. A test that hangs fails
 // after 2 minutes (--test-timeout) instead of holding CI until its limit.
 // Usage: node scripts/run-tests.mjs [filter ...]   (filters match path substrings)
 import { spawnSync } from 'node:child_process'
