@@ -5,6 +5,7 @@
  */
 export * from './protocol/index.js'
 export * from './receiver/index.js'
-export { timhookFastify, type FastifyPluginOptions } from './adapters/fastify.js'
+// The Fastify plugin is `timhook/fastify`: its types import fastify's, an optional peer that a
+// project without Fastify does not have.
 // The moderation policy is `timhook/policy` and the emulator `timhook/emulator`: importing them here
 // would add their dependencies (zod, yaml, a regex checker: ~250 ms) to every cold start of the receiver.

@@ -8,7 +8,7 @@ import { readNodeBody } from './read-node-body.js'
 export interface FastifyPluginOptions {
   receiver: Receiver
   /** Route path inside the plugin's prefix. Default `/`. */
-  path?: string
+  path?: string | undefined
 }
 
 /**

@@ -20,37 +20,37 @@ export interface EmulatorOptions {
   /** The app's SDKAppID: REST calls must carry it as `sdkappid`; callbacks carry it as `SdkAppid`. */
   sdkAppId: number | string
   /** Where callbacks go (the App backend). Without it the emulator stores messages and fires nothing. */
-  callbackUrl?: string
+  callbackUrl?: string | undefined
   /** Callback authentication token: adds `Sign`/`RequestTime` to every callback. */
-  token?: string
+  token?: string | undefined
   /** Enabled callbacks (the console's switches). Default: every emulated command. */
-  commands?: ReadonlyArray<string>
+  commands?: ReadonlyArray<string> | undefined
   /** Callback timeout, ms. Default 2000, Tencent's fixed value. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** Refuse a message when its before-send callback fails (timeout, non-200, not JSON). Default false: deliver, as Tencent does. */
-  failClosed?: boolean
+  failClosed?: boolean | undefined
   /** Port to listen on; 0 (default) picks a free one. */
-  port?: number
+  port?: number | undefined
   /** Address to listen on. Default 127.0.0.1. */
-  host?: string
+  host?: string | undefined
   /** When set, only these UserIDs exist ("imported"); other senders and recipients are refused. Default: every account exists. */
-  accounts?: ReadonlyArray<string>
+  accounts?: ReadonlyArray<string> | undefined
   /** When set, only these identifiers may call the REST API (60010 otherwise). Default: any non-empty identifier. */
-  admins?: ReadonlyArray<string>
+  admins?: ReadonlyArray<string> | undefined
   /** Keep-alive connections to the callback URL. Default 32. */
-  connections?: number
+  connections?: number | undefined
   /** Largest `MsgBody` + `CloudCustomData`, bytes (80002 / 90002 above it). Default 12 KiB. */
-  maxMsgBytes?: number
+  maxMsgBytes?: number | undefined
   /** Group `Random` de-duplication window, ms. Default 5 min (send_group_msg page). */
-  groupDedupMs?: number
+  groupDedupMs?: number | undefined
   /** One-to-one de-duplication window, ms. Default 120 s (sendmsg page). */
-  c2cDedupMs?: number
+  c2cDedupMs?: number | undefined
   /** How many callback records `callbacks()` and `GET /emulator/callbacks` keep. Default 1000. */
-  callbackLogSize?: number
+  callbackLogSize?: number | undefined
   /** Called once per callback when its outcome is known (the CLI logs them). */
-  onCallback?: (record: CallbackRecord) => void
+  onCallback?: ((record: CallbackRecord) => void) | undefined
   /** Clock in ms, injectable for tests. */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 export interface ResolvedEmulatorOptions {

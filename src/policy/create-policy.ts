@@ -17,14 +17,14 @@ import { SlidingWindowStore, type RateStore } from './sliding-window.js'
 
 export interface PolicyOptions {
   /** Directory that relative `keywordsFile` paths are resolved against (default: the working directory). */
-  baseDir?: string
+  baseDir?: string | undefined
   /** Where the policy came from, for error messages and `policy.source`. */
-  source?: string
+  source?: string | undefined
   /**
    * Where rate windows live. Pass the previous policy's `rateStore` to keep the windows across a
    * reload (watchPolicy does); default: a new in-memory sliding-window store.
    */
-  rateStore?: RateStore
+  rateStore?: RateStore | undefined
 }
 
 /** The summary of a rule, for metrics and the admin API. */
@@ -37,8 +37,8 @@ export interface RuleInfo {
 
 /** The minimum of a receiver's handler context the decider uses (`ctx.meta.policy` gets the decision). */
 export interface DeciderContext {
-  readonly command?: string
-  readonly meta?: Record<string, unknown>
+  readonly command?: string | undefined
+  readonly meta?: Record<string, unknown> | undefined
 }
 
 export interface Policy {

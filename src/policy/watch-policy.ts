@@ -13,13 +13,13 @@ import { SlidingWindowStore } from './sliding-window.js'
 
 export interface WatchPolicyOptions {
   /** After a successful reload. */
-  onReload?: (policy: Policy, previous: Policy) => void
+  onReload?: ((policy: Policy, previous: Policy) => void) | undefined
   /** When a reload fails; the previous policy keeps serving. */
-  onError?: (err: Error) => void
+  onError?: ((err: Error) => void) | undefined
   /** Quiet time after the last file event before reloading (default 100 ms): editors write in several steps. */
-  debounceMs?: number
+  debounceMs?: number | undefined
   /** Also reload when the process receives this signal (e.g. `'SIGHUP'`); the handler is removed by close(). */
-  signal?: NodeJS.Signals
+  signal?: NodeJS.Signals | undefined
 }
 
 export interface PolicyWatcher {

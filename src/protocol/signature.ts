@@ -13,9 +13,9 @@ export interface VerifyOptions {
   /** One token, or several during a rotation: any of them validates. */
   tokens: string | ReadonlyArray<string>
   /** Largest accepted |now − RequestTime| in seconds. Default 60, as Tencent's console advises. */
-  maxSkewSeconds?: number
+  maxSkewSeconds?: number | undefined
   /** Current time in ms; injectable for tests. */
-  now?: number
+  now?: number | undefined
 }
 
 export type VerifyResult =

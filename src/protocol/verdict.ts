@@ -15,16 +15,16 @@ export type Verdict =
 
 export interface Rewrite {
   /** Replacement message body; IM delivers and stores this instead of the original. */
-  msgBody?: MsgElement[]
+  msgBody?: MsgElement[] | undefined
   /** Replacement `CloudCustomData`. */
-  cloudCustomData?: string
+  cloudCustomData?: string | undefined
 }
 
 export interface CustomDeny {
   /** Passed to the sending client: 10100–10200 for group messages, 120001–130000 for one-to-one. */
   code: number
   /** Shown to the sending client with the code. */
-  info?: string
+  info?: string | undefined
 }
 
 export const GROUP_DENY_RANGE = [10100, 10200] as const

@@ -32,7 +32,7 @@ export interface OnAnyOptions {
    * 503 FAIL (`TIMHOOK_ACK_FAILED`) instead of OK when it throws — so "200" can mean "stored".
    * Before-event answers never wait for onAny listeners.
    */
-  acknowledge?: boolean
+  acknowledge?: boolean | undefined
 }
 
 export interface Receiver {

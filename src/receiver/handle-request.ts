@@ -27,12 +27,12 @@ const nextRequestId = () => `${ID_PREFIX}-${(++idCounter).toString(36)}`
 
 /** A request as any HTTP stack can describe it. `body` must be the raw bytes (or their UTF-8 text). */
 export interface RawRequest {
-  method?: string
+  method?: string | undefined
   query: URLSearchParams | Record<string, HeaderValue> | string
-  headers?: Record<string, HeaderValue> | Headers
+  headers?: Record<string, HeaderValue> | Headers | undefined
   body: Buffer | Uint8Array | string | null | undefined | object
   /** Set by adapters that refused the body while reading it (over the limit, incomplete); reported in order. */
-  bodyError?: TimhookError
+  bodyError?: TimhookError | undefined
 }
 
 /** What `onAnswer` listeners learn about each request. */

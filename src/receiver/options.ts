@@ -7,21 +7,21 @@ export interface ReceiverOptions {
   /** The app's SDKAppID, or several when one receiver serves several apps. */
   sdkAppId: number | string | ReadonlyArray<number | string>
   /** Callback authentication token(s). When set, every request must carry a valid `Sign`. Several during rotation. */
-  token?: string | ReadonlyArray<string>
+  token?: string | ReadonlyArray<string> | undefined
   /** Largest accepted |now − RequestTime|, seconds. Default 60 (Tencent's console advice). */
-  maxSkewSeconds?: number
+  maxSkewSeconds?: number | undefined
   /** Largest accepted body, bytes. Default 1 MiB. */
-  bodyLimit?: number
+  bodyLimit?: number | undefined
   /** Budget for a before-event decision, ms. Default 1500; must stay below Tencent's 2000 ms timeout. */
-  deadlineMs?: number
+  deadlineMs?: number | undefined
   /** The verdict sent when a decision is late, throws or is invalid. Default `verdict.allow()` (Tencent's own fail-open). */
-  onDeadline?: Verdict
+  onDeadline?: Verdict | undefined
   /** Reject (400) a body that does not match its command's schema, instead of accepting it and reporting it. Default false. */
-  strict?: boolean
+  strict?: boolean | undefined
   /** A pino-compatible logger. Default: silent. */
-  logger?: Logger
+  logger?: Logger | undefined
   /** Clock in ms, injectable for tests. */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 export interface ResolvedOptions {

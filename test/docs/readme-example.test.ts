@@ -3,10 +3,10 @@
  * 'timhook' (the built package, through its own `exports`), listens, and answers callbacks.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { after, describe, it } from 'node:test'
 import { sign } from '../../src/protocol/signature.js'
+import { freePort, start } from '../helpers/process.js'
 
 const readme = readFileSync('README.md', 'utf8')
 const example = /Save as `example\.mjs`[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1]
@@ -36,18 +36,9 @@ describe('README example', { skip: !existsSync('dist/index.js') && 'dist/ is mis
   it('runs as written and answers allow, deny and a recall', async () => {
     assert.ok(example, 'the README has the example block')
     writeFileSync(file, example)
-    const child = spawn(process.execPath, [file], { env: { ...process.env, PORT: '0', TIM_CALLBACK_TOKEN: 'readme-token' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const program = start(process.execPath, [file], { env: { ...process.env, PORT: String(await freePort()), TIM_CALLBACK_TOKEN: 'readme-token' } })
     try {
-      let out = ''
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString()
-          const m = /listening on (http:\/\/\S+)/.exec(out)
-          if (m) resolve(m[1]!)
-        })
-        child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-        child.on('exit', (code) => reject(new Error(`example exited with ${code}: ${out}`)))
-      })
+      const url = (await program.waitFor(/listening on (http:\/\/\S+)/))[1]!
       const t = Math.floor(Date.now() / 1000)
       const q = (command: string) => `SdkAppid=1400000000&CallbackCommand=${command}&contenttype=json&ClientIP=1.2.3.4&OptPlatform=RESTAPI&Sign=${sign('readme-token', t)}&RequestTime=${t}`
       const send = async (command: string, body: object) => (await fetch(`${url}/?${q(command)}`, { method: 'POST', body: JSON.stringify(body) })).json()
@@ -55,10 +46,9 @@ describe('README example', { skip: !existsSync('dist/index.js') && 'dist/ is mis
       assert.deepEqual(await send('Group.CallbackBeforeSendMsg', msg('hello')), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
       assert.deepEqual(await send('Group.CallbackBeforeSendMsg', msg('buy now!')), { ActionStatus: 'OK', ErrorCode: 10101, ErrorInfo: 'no ads here' })
       assert.deepEqual(await send('Group.CallbackAfterRecallMsg', { GroupId: '@TGS#1', MsgSeqList: [{ MsgSeq: 7 }] }), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      assert.match(out, /recalled @TGS#1 \[ 7 \]/)
+      await program.waitFor(/recalled @TGS#1 \[ 7 \]/)
     } finally {
-      child.kill()
+      await program.stop()
     }
   })
 })

@@ -29,10 +29,6 @@ const CITATIONS: [RegExp, string][] = [
 // `../x` paths: outside the repository relative to the file and relative to the checkout root.
 const UP = /(?:^|[\s(`'"=])((?:\.\.\/)+[\w.@-][\w./@-]*)/g
 
-// Not yet moved: the two conformance tests still compare against Tencent's pages kept beside the
-// checkout (and skip without them) until those facts are copied into test/fixtures.
-const PENDING = new Set(['test/protocol/catalogue.test.ts', 'test/protocol/conformance.test.ts'])
-
 function trackedFiles(): string[] {
   const out = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
   return out.split('\0').filter((f) => f && TEXT.test(f) && f !== self && f !== 'package-lock.json' && existsSync(resolve(root, f)))
@@ -85,7 +81,7 @@ describe('the repository stands alone', () => {
   it('no tracked doc, source, test, script or comment cites material outside the repository', () => {
     const files = trackedFiles()
     assert.ok(files.includes('README.md') && files.some((f) => f.startsWith('src/')), 'git lists the tracked files')
-    const found = files.filter((f) => !PENDING.has(f)).flatMap((f) => findCitations(f, readFileSync(resolve(root, f), 'utf8')))
+    const found = files.flatMap((f) => findCitations(f, readFileSync(resolve(root, f), 'utf8')))
     assert.deepEqual(found, [], `state the fact itself instead of citing outside material:\n${found.join('\n')}`)
   })
 })

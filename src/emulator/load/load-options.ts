@@ -10,29 +10,29 @@ export interface LoadOptions {
   /** The callback URL of the backend under test. */
   target: string
   /** `SdkAppid` of the callbacks. Default 1400000000. */
-  sdkAppId?: string | number
+  sdkAppId?: string | number | undefined
   /** Signs every callback (`Sign`/`RequestTime`) when set. */
-  token?: string
+  token?: string | undefined
   /** Target rate, callbacks per second (every HTTP request counts, before- and after-events alike). */
   rate: number
   /** How long to send, ms. In-flight callbacks are then awaited (at most `timeoutMs`). */
   durationMs: number
   /** Relative weights of the operations. Default {@link DEFAULT_MIX}. */
-  mix?: Partial<Mix>
+  mix?: Partial<Mix> | undefined
   /** Number of groups the group sends spread over (every tenth is a Community topic). Default 200. */
-  groups?: number
+  groups?: number | undefined
   /** Number of accounts. Default 1000. */
-  users?: number
+  users?: number | undefined
   /** Keep-alive connections to the target. Default 64. */
-  connections?: number
+  connections?: number | undefined
   /** Per-callback timeout, ms. Default 2000 (Tencent's). */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** At most this many callbacks in flight; beyond it the generator waits (and reports falling behind). Default 1024: deeper client queues cost CPU per callback. */
-  maxInFlight?: number
+  maxInFlight?: number | undefined
   /** Called about four times a second. */
-  onProgress?: (progress: LoadProgress) => void
+  onProgress?: ((progress: LoadProgress) => void) | undefined
   /** Stops sending early (e.g. Ctrl-C); the report covers what was sent. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 export interface LoadProgress {
