@@ -1,15 +1,15 @@
 /**
- * SQLite through better-sqlite3: WAL with `synchronous = FULL`, so a committed transaction
+ * SQLite through Node's built-in `node:sqlite` (src/store/sqlite-driver.ts): WAL with `synchronous = FULL`, so a committed transaction
  * survives a power cut, and one transaction per batch so one fsync serves the whole batch.
  *
  * Writes run in a writer thread (src/store/sqlite-writer.ts): the fsync blocks that thread, not
  * the event loop that answers callbacks. Reads (admin API, stats, readiness) use a connection of
  * their own on the main thread; WAL lets them run while the writer commits.
  */
-import Database from 'better-sqlite3'
 import type { StoreBackend } from './create-store.js'
 import type { WriteRow } from './records.js'
 import * as sql from './sql.js'
+import { immediate, openDatabase, pragma, type DatabaseSync } from './sqlite-driver.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 import { startSqliteWriter, type SqliteWriter, type SqliteWriterOptions } from './sqlite-writer.js'
 
@@ -27,15 +27,15 @@ export interface SqliteBackend extends StoreBackend {
  * @example const store = createStore(openSqliteBackend('./timhook.db'))
  */
 export function openSqliteBackend(path: string, options: SqliteOptions = {}): SqliteBackend {
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma('busy_timeout = 5000')
-  // Migrations run here, before the writer starts, so a file newer than this timhook is refused at open.
-  migrate(db)
-  db.pragma('query_only = ON')
+  const db = openDatabase(path, { busyTimeoutMs: 5000 }, (db) => {
+    db.exec('PRAGMA journal_mode = WAL')
+    // Migrations run here, before the writer starts, so a file newer than this timhook is refused at open.
+    migrate(db)
+    db.exec('PRAGMA query_only = ON')
+  })
   const writer = startSqliteWriter(path, options)
 
-  const all = (q: sql.SqlQuery) => db.prepare(q.text).all(...q.params) as Array<Record<string, unknown>>
+  const all = (q: sql.SqlQuery) => db.prepare(q.text).all(...(q.params as Array<string | number | null>)) as Array<Record<string, unknown>>
   const rows = (text: string) => db.prepare(text).all() as Array<Record<string, unknown>>
 
   return {
@@ -58,22 +58,21 @@ export function openSqliteBackend(path: string, options: SqliteOptions = {}): Sq
     },
     async close() {
       await writer.close()
-      if (db.open) db.close()
+      if (db.isOpen) db.close()
     },
   }
 }
 
 const sum = (rows: Array<Record<string, unknown>>) => rows.reduce((n, r) => n + Number(r.n), 0)
 
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number
-  if (version > SQLITE_MIGRATIONS.length) {
-    throw new Error(`the database schema is version ${version}, newer than this timhook knows (${SQLITE_MIGRATIONS.length}); upgrade timhook`)
-  }
-  for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(SQLITE_MIGRATIONS[v]!)
-      db.pragma(`user_version = ${v + 1}`)
-    }).immediate()
-  }
+/** Applies the pending migrations in one transaction; the version is read inside it, so two processes opening a new file at once migrate it once. */
+function migrate(db: DatabaseSync): void {
+  immediate(db, () => {
+    const version = Number(pragma(db, 'user_version'))
+    if (version > SQLITE_MIGRATIONS.length) {
+      throw new Error(`the database schema is version ${version}, newer than this timhook knows (${SQLITE_MIGRATIONS.length}); upgrade timhook`)
+    }
+    for (let v = version; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]!)
+    db.exec(`PRAGMA user_version = ${SQLITE_MIGRATIONS.length}`)
+  })
 }

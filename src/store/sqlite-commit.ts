@@ -2,31 +2,31 @@
  * The SQLite write path: prepared statements and the one-transaction-per-batch commit. Runs in
  * the writer thread (src/store/sqlite-writer-thread.ts), the only connection that writes.
  */
-import type Database from 'better-sqlite3'
 import type { WriteRow } from './records.js'
 import * as sql from './sql.js'
+import { asStored, immediate, type DatabaseSync } from './sqlite-driver.js'
 
 /**
  * Prepares the statements and returns the batch commit: all rows in one `BEGIN IMMEDIATE`
  * transaction, all or nothing; it returns once the commit is durable (WAL, `synchronous = FULL`).
  * @example const commit = prepareCommit(db); commit(planWrites(record))
  */
-export function prepareCommit(db: Database.Database): (rows: WriteRow[]) => void {
+export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
   const insertEvent = db.prepare(sql.INSERT_EVENT)
   const insertMessage = db.prepare(sql.INSERT_MESSAGE)
   const insertRecall = db.prepare(sql.INSERT_RECALL)
   const markRecalled = db.prepare(sql.MARK_RECALLED)
   const attachDecision = db.prepare(sql.ATTACH_DECISION)
-  const findWaiting = db.prepare(sql.FIND_WAITING).pluck()
+  const findWaiting = db.prepare(sql.FIND_WAITING)
   const countRejections = db.prepare(sql.COUNT_REJECTIONS)
 
-  const commit = db.transaction((rows: WriteRow[]) => {
+  const apply = (rows: WriteRow[]) => {
     const rejections = new Map<string, number>()
     // Send keys with a message waiting for its decision: stored by an earlier batch (one look-up)
     // or earlier in this one. A before-send attaches only to those, in place, as a per-row UPDATE did.
     let keys: string[] | undefined
     for (const r of rows) if (r.kind === 'event' && r.sendKey !== null) (keys ??= []).push(r.sendKey)
-    const waiting = new Set<string>(keys === undefined ? [] : (findWaiting.all(JSON.stringify(keys)) as number[]).map((i) => keys![i]!))
+    const waiting = new Set<string>(keys === undefined ? [] : (findWaiting.all(JSON.stringify(keys.map(asStored))) as Array<{ key: number }>).map((r) => keys![r.key]!))
     for (const r of rows) {
       switch (r.kind) {
         case 'event':
@@ -47,6 +47,6 @@ export function prepareCommit(db: Database.Database): (rows: WriteRow[]) => void
       }
     }
     for (const [cause, n] of rejections) countRejections.run(cause, n)
-  })
-  return (rows) => commit.immediate(rows)
+  }
+  return (rows) => immediate(db, () => apply(rows))
 }

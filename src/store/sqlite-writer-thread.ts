@@ -6,16 +6,16 @@
  * (the file cannot be opened, …) ends the thread; the main side then fails its pending commits.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import Database from 'better-sqlite3'
 import { prepareCommit } from './sqlite-commit.js'
+import { openDatabase, sqliteCode } from './sqlite-driver.js'
 import type { FromWriter, ToWriter, WriterData } from './sqlite-writer.js'
 
 const { path, busyTimeoutMs } = workerData as WriterData
 const port = parentPort!
-const db = new Database(path)
-db.pragma('journal_mode = WAL')
-db.pragma('synchronous = FULL')
-db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`)
+const db = openDatabase(path, { busyTimeoutMs }, (db) => {
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec('PRAGMA synchronous = FULL')
+})
 const commit = prepareCommit(db)
 
 const send = (m: FromWriter) => port.postMessage(m)
@@ -30,8 +30,8 @@ port.on('message', (m: ToWriter) => {
     commit(m.rows)
     send({ type: 'done', id: m.id })
   } catch (err) {
-    const e = err as { message?: unknown; code?: unknown }
-    send({ type: 'failed', id: m.id, message: String(e?.message ?? err), code: typeof e?.code === 'string' ? e.code : undefined })
+    const e = err as { message?: unknown }
+    send({ type: 'failed', id: m.id, message: String(e?.message ?? err), code: sqliteCode(err) })
   }
 })
 send({ type: 'ready' })

@@ -2,10 +2,11 @@
  * The main-thread side of the SQLite writer thread: sends each batch to the thread and resolves
  * when its transaction is durable. The event loop keeps serving requests while the disk flushes.
  *
- * If the thread stops (crash, `terminate()`, a failed start), every commit it had not answered
- * rejects — its callbacks are answered FAIL, never a false 200 — and the next commit starts a new
- * thread. Starting lazily, one thread per attempt, means a database that cannot be opened costs
- * one failed start per commit attempt (the store's retry back-off spaces them), never a loop.
+ * The thread starts with the writer (so with the store): the first callbacks do not wait for a
+ * thread and its connection to start. If the thread stops (crash, `terminate()`, a failed start),
+ * every commit it had not answered rejects — its callbacks are answered FAIL, never a false 200 —
+ * and the next commit starts a new thread: a database that cannot be opened costs one failed
+ * start per commit attempt (the store's retry back-off spaces them), never a loop.
  */
 import { Worker } from 'node:worker_threads'
 import type { WriteRow } from './records.js'
@@ -40,7 +41,7 @@ interface Pending {
   reject: (err: Error) => void
 }
 
-/** The error of a failed commit, as SQLite reported it in the thread (with its `code`, e.g. `SQLITE_BUSY`). */
+/** The error of a failed commit, as SQLite reported it in the thread (with its result code's name, e.g. `SQLITE_BUSY`). */
 export class SqliteWriteError extends Error {
   readonly code: string | undefined
   constructor(message: string, code: string | undefined) {
@@ -105,6 +106,8 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
     })
     return w
   }
+
+  thread = start()
 
   return {
     commit(rows) {

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import Database from 'better-sqlite3'
 import pg from 'pg'
 import { openStore } from '../../src/store/open-store.js'
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-migrations.js'
+import { openDatabase } from '../../src/store/sqlite-driver.js'
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js'
 import { groupSend, PG_SKIP, PG_URL, record } from './helpers.js'
 
@@ -24,10 +24,10 @@ describe('a database written before decisions moved to the event rows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'timhook-migrate-'))
     try {
       const file = join(dir, 'v1.db')
-      const db = new Database(file)
+      const db = openDatabase(file)
       db.exec(SQLITE_MIGRATIONS[0]!)
       for (const sql of V1_ROWS) db.exec(sql)
-      db.pragma('user_version = 1')
+      db.exec('PRAGMA user_version = 1')
       db.close()
       const store = await openStore(file)
       try {

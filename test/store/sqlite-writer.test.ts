@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import Database from 'better-sqlite3'
 import { createStore } from '../../src/store/create-store.js'
 import { planWrites, type WriteRow } from '../../src/store/records.js'
 import { openSqliteBackend } from '../../src/store/sqlite-backend.js'
+import { openDatabase } from '../../src/store/sqlite-driver.js'
 import { SqliteWriteError, startSqliteWriter } from '../../src/store/sqlite-writer.js'
 import { groupSend, record } from './helpers.js'
 
@@ -21,7 +21,7 @@ let n = 0
 const fresh = () => join(dir, `w${++n}.db`)
 const rowsOf = (msgSeq: number) => planWrites(record(groupSend('writer', msgSeq)))
 const messageCount = (file: string) => {
-  const db = new Database(file, { readonly: true })
+  const db = openDatabase(file, { readOnly: true })
   try {
     return Number((db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n)
   } finally {
@@ -51,16 +51,18 @@ describe('SQLite writer thread', () => {
     await backend.close()
   })
 
-  it('rejects the commits of a thread that cannot start, and starts a new thread for the next commit', async () => {
+  it('starts its thread at once, rejects the commits of a thread that cannot start with the cause, and starts a new thread for the next commit', async () => {
     const sub = join(dir, 'later')
     const file = join(sub, 'w.db')
     const writer = startSqliteWriter(file)
-    await assert.rejects(writer.commit(rowsOf(1)), /SQLite writer thread stopped .*before confirming/)
+    assert.equal(writer.starts, 1) // started with the writer, before any commit
+    await assert.rejects(writer.commit(rowsOf(1)), /SQLite writer thread stopped \(cannot open SQLite database .*w\.db: directory does not exist\) before confirming/)
     assert.equal(writer.thread, undefined)
+    const starts = writer.starts
     mkdirSync(sub)
     await openSqliteBackend(file).close() // creates the tables
     await writer.commit(rowsOf(2))
-    assert.equal(writer.starts, 2)
+    assert.equal(writer.starts, starts + 1)
     assert.equal(messageCount(file), 1)
     await writer.close()
   })
@@ -73,6 +75,7 @@ describe('SQLite writer thread', () => {
     const first = backend.writer.thread!
     const inFlight = [2, 3, 4].map((seq) => store.write(record(groupSend('writer', seq))))
     await new Promise((resolve) => setImmediate(resolve)) // the batch is handed to the thread
+    first.ref() // the thread may have answered already and be idle (unref'd): keep the process up until it exits
     await first.terminate()
     const outcomes = await Promise.allSettled(inFlight)
     for (const o of outcomes) {
@@ -91,10 +94,11 @@ describe('SQLite writer thread', () => {
     const file = fresh()
     const backend = openSqliteBackend(file, { busyTimeoutMs: 60_000 })
     await backend.commit(rowsOf(1))
-    const blocker = new Database(file)
+    const blocker = openDatabase(file)
     blocker.exec('BEGIN IMMEDIATE') // holds the write lock: the thread's next commit waits
     const thread = backend.writer.thread!
     const waiting = backend.commit(rowsOf(2))
+    thread.ref() // the commit may be answered before the thread stops: keep the process up until it exits
     const exited = thread.terminate()
     blocker.exec('ROLLBACK')
     blocker.close()
