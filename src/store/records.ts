@@ -3,7 +3,7 @@
  * for the message commands a message or a recall (a before-send's decision is in its event row).
  * Pure: both backends apply the same plan, so SQLite and PostgreSQL cannot drift in what they keep.
  */
-import { beforeSendEventKey, beforeSendMessageKey, c2cMessageKey, groupMessageKey, groupSendKey, idempotencyKey } from '../protocol/idempotency-key.js'
+import { beforeSendEventKey, callbackKeys, groupMessageId, groupMessageKey, idInt, idText } from '../protocol/idempotency-key.js'
 import { jsonString } from '../protocol/json-string.js'
 
 /** The before-send decision taken for a message, as recorded (policy fields are null without a policy). */
@@ -113,15 +113,10 @@ export interface RejectionRow {
 
 export type WriteRow = EventRow | MessageRow | RecallRow | RejectionRow
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null)
+const str = (v: unknown): string | null => idText(v) ?? null
 
 /** An integer that both backends store as a 64-bit integer, or null. Callbacks are parsed liberally; storage is not. */
-function int(v: unknown): number | null {
-  const n = typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v
-  return typeof n === 'number' && Number.isSafeInteger(n) ? n : null
-}
-
-const topicOf = (body: Record<string, unknown>) => (typeof body.TopicId === 'string' ? body.TopicId : '')
+const int = (v: unknown): number | null => idInt(v) ?? null
 
 /** The rows one accepted callback produces, in the order they must be applied. */
 export function planWrites(record: CallbackRecord): WriteRow[] {
@@ -131,11 +126,13 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
   // is made from it). A refused message is never delivered, so its decision stays in its event
   // row alone. (A silent drop's is linked: whether Tencent sends an after-send for it is not documented.)
   const linkable = decision !== null && record.decision?.verdict !== 'deny'
-  const sendKey = !linkable ? null : command === 'Group.CallbackBeforeSendMsg' ? (groupSendKey(body) ?? null) : (beforeSendMessageKey(command, body) ?? null)
+  // Every key of the callback, built once (escaping each id once), for all of its rows.
+  const keys = callbackKeys(command, body, record.rawBody)
+  const sendKey = !linkable ? null : command === 'Group.CallbackBeforeSendMsg' || command === 'C2C.CallbackBeforeSendMsg' ? (keys.send ?? null) : null
   const rows: WriteRow[] = [
     {
       kind: 'event',
-      idempotencyKey: idempotencyKey(command, body, record.rawBody),
+      idempotencyKey: keys.event,
       command,
       sdkAppId: record.sdkAppId,
       clientIp: record.clientIp,
@@ -153,21 +150,18 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
   const eventTime = int(body.EventTime) ?? record.receivedAt
   switch (command) {
     case 'Group.CallbackAfterSendMsg': {
-      const groupId = str(body.GroupId)
-      const msgSeq = int(body.MsgSeq)
-      if (groupId === null || msgSeq === null) break
-      const topicId = topicOf(body)
-      const sendKey = groupSendKey(body)
+      const id = keys.group
+      if (id === undefined) break
       rows.push({
         kind: 'message',
-        key: groupMessageKey(groupId, topicId, msgSeq),
-        sendKey: sendKey ?? '',
-        decisionKey: sendKey === undefined ? '' : beforeSendEventKey('group', beforeSendMessageKey(command, body)!),
-        decisionKeyBare: sendKey === undefined ? '' : beforeSendEventKey('group', sendKey),
+        key: keys.message!,
+        sendKey: keys.send ?? '',
+        decisionKey: keys.sendWithMsgId === undefined ? '' : beforeSendEventKey('group', keys.sendWithMsgId),
+        decisionKeyBare: keys.send === undefined ? '' : beforeSendEventKey('group', keys.send),
         family: 'group',
-        groupId,
-        topicId,
-        msgSeq,
+        groupId: id.groupId,
+        topicId: id.topicId,
+        msgSeq: id.msgSeq,
         msgKey: null,
         fromAccount: str(body.From_Account),
         toAccount: null,
@@ -178,19 +172,19 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
       break
     }
     case 'C2C.CallbackAfterSendMsg': {
-      const msgKey = str(body.MsgKey)
-      if (!msgKey) break
+      if (keys.message === undefined) break
+      const decisionKey = beforeSendEventKey('c2c', keys.message)
       rows.push({
         kind: 'message',
-        key: c2cMessageKey(msgKey),
-        sendKey: c2cMessageKey(msgKey),
-        decisionKey: beforeSendEventKey('c2c', c2cMessageKey(msgKey)),
-        decisionKeyBare: beforeSendEventKey('c2c', c2cMessageKey(msgKey)),
+        key: keys.message,
+        sendKey: keys.message,
+        decisionKey,
+        decisionKeyBare: decisionKey,
         family: 'c2c',
         groupId: null,
         topicId: null,
         msgSeq: int(body.MsgSeq),
-        msgKey,
+        msgKey: keys.msgKey!,
         fromAccount: str(body.From_Account),
         toAccount: str(body.To_Account),
         msgTime: int(body.MsgTime),
@@ -200,20 +194,18 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
       break
     }
     case 'Group.CallbackAfterRecallMsg': {
-      const groupId = str(body.GroupId)
-      if (groupId === null || !Array.isArray(body.MsgSeqList)) break
+      if (!Array.isArray(body.MsgSeqList)) break
       for (const item of body.MsgSeqList) {
-        const msgSeq = int((item as Record<string, unknown> | null)?.MsgSeq)
-        if (msgSeq === null) continue
-        rows.push({ kind: 'recall', key: groupMessageKey(groupId, topicOf(body), msgSeq), recalledAt: eventTime, recalledBy: str(body.Operator_Account) })
+        const id = groupMessageId(body, (item as Record<string, unknown> | null)?.MsgSeq)
+        if (id === undefined) continue
+        rows.push({ kind: 'recall', key: groupMessageKey(id.groupId, id.topicId, id.msgSeq), recalledAt: eventTime, recalledBy: str(body.Operator_Account) })
       }
       break
     }
     case 'C2C.CallbackAfterMsgWithDraw': {
-      const msgKey = str(body.MsgKey)
-      if (!msgKey) break
+      if (keys.message === undefined) break
       // The withdraw callback names no operator: only the sender (or an admin acting for them) can withdraw.
-      rows.push({ kind: 'recall', key: c2cMessageKey(msgKey), recalledAt: eventTime, recalledBy: str(body.Operator_Account) ?? str(body.From_Account) })
+      rows.push({ kind: 'recall', key: keys.message, recalledAt: eventTime, recalledBy: str(body.Operator_Account) ?? str(body.From_Account) })
       break
     }
   }
