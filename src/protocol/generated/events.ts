@@ -529,8 +529,8 @@ export interface C2CAfterModifyMsgEvent {
 export interface AlertRequestOverLimitEvent {
   /** the command word */
   CallbackCommand: "Alert.RequestOverLimit"
-  ServiceName?: string
-  Command?: string
+  ServiceName: string
+  Command: string
   Request?: number
   Limit?: number
   /** event time, milliseconds since the epoch */
@@ -546,7 +546,7 @@ export interface AlertRequestOverLimitEvent {
 export interface StateStateChangeEvent {
   /** the command word */
   CallbackCommand: "State.StateChange"
-  Info?: {
+  Info: {
     /** Login, Logout, Disconnect */
     Action?: string
     To_Account?: string
@@ -573,8 +573,8 @@ export interface ProfileCallbackPortraitSetEvent {
   /** the command word */
   CallbackCommand: "Profile.CallbackPortraitSet"
   Operator_Account?: string
-  From_Account?: string
-  ProfileItem?: Array<{
+  From_Account: string
+  ProfileItem: Array<{
     Tag?: string
     Value?: unknown
     /** Fields timhook does not know are kept as received. */
@@ -653,7 +653,7 @@ export interface SnsCallbackFriendAddEvent {
   ClientCmd?: string
   Admin_Account?: string
   ForceFlag?: number
-  PairList?: Array<{
+  PairList: Array<{
     From_Account?: string
     To_Account?: string
     Initiator_Account?: string
@@ -673,7 +673,7 @@ export interface SnsCallbackFriendAddEvent {
 export interface SnsCallbackFriendDeleteEvent {
   /** the command word */
   CallbackCommand: "Sns.CallbackFriendDelete"
-  PairList?: Array<{
+  PairList: Array<{
     From_Account?: string
     To_Account?: string
     /** Fields timhook does not know are kept as received. */
@@ -692,7 +692,7 @@ export interface SnsCallbackFriendDeleteEvent {
 export interface SnsCallbackBlackListAddEvent {
   /** the command word */
   CallbackCommand: "Sns.CallbackBlackListAdd"
-  PairList?: Array<{
+  PairList: Array<{
     From_Account?: string
     To_Account?: string
     /** Fields timhook does not know are kept as received. */
@@ -711,7 +711,7 @@ export interface SnsCallbackBlackListAddEvent {
 export interface SnsCallbackBlackListDeleteEvent {
   /** the command word */
   CallbackCommand: "Sns.CallbackBlackListDelete"
-  PairList?: Array<{
+  PairList: Array<{
     From_Account?: string
     To_Account?: string
     /** Fields timhook does not know are kept as received. */
@@ -768,11 +768,11 @@ export interface FollowCallbackAfterFollowDeleteEvent {
 export interface C2CCallbackAfterC2CMsgExtensionEvent {
   /** the command word */
   CallbackCommand: "C2C.CallbackAfterC2CMsgExtension"
-  From_Account?: string
-  To_Account?: string
-  MsgKey?: string
+  From_Account: string
+  To_Account: string
+  MsgKey: string
   /** 1 set, 2 delete, 3 clear */
-  OperateType?: number
+  OperateType: number
   ExtensionList?: Array<{
     Key?: string
     Value?: string
@@ -837,6 +837,10 @@ export interface C2CCallbackAfterMsgReadAllEvent {
 export interface GroupCallbackOnDailyGroupQuotaAlarmEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackOnDailyGroupQuotaAlarm"
+  /** groups created today (net) */
+  QuotaUsed: number
+  /** the daily limit */
+  Quota: number
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -850,10 +854,10 @@ export interface GroupCallbackOnDailyGroupQuotaAlarmEvent {
 export interface GroupCallbackAfterGroupMsgExtensionEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterGroupMsgExtension"
-  GroupId?: string
-  MsgSeq?: number
+  GroupId: string
+  MsgSeq: number
   /** 1 set, 2 delete, 3 clear */
-  OperateType?: number
+  OperateType: number
   ExtensionList?: Array<{
     Key?: string
     Value?: string
@@ -925,9 +929,9 @@ export interface GroupCallbackAfterCreateGroupEvent {
 export interface GroupCallbackBeforeApplyJoinGroupEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackBeforeApplyJoinGroup"
-  GroupId?: string
+  GroupId: string
   Type?: string
-  Requestor_Account?: string
+  Requestor_Account: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -941,13 +945,13 @@ export interface GroupCallbackBeforeApplyJoinGroupEvent {
 export interface GroupCallbackBeforeInviteJoinGroupEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackBeforeInviteJoinGroup"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  DestinationMembers?: MemberItem[]
+  DestinationMembers: MemberItem[]
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -978,14 +982,14 @@ export interface GroupCallbackAfterNewMemberJoinEvent {
 export interface GroupCallbackAfterMemberExitEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterMemberExit"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
   ExitType?: string
-  ExitMemberList?: MemberItem[]
+  ExitMemberList: MemberItem[]
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -997,7 +1001,7 @@ export interface GroupCallbackAfterMemberExitEvent {
 export interface GroupCallbackAfterGroupFullEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterGroupFull"
-  GroupId?: string
+  GroupId: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -1011,7 +1015,7 @@ export interface GroupCallbackAfterGroupFullEvent {
 export interface GroupCallbackAfterGroupDestroyedEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterGroupDestroyed"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
@@ -1031,7 +1035,7 @@ export interface GroupCallbackAfterGroupDestroyedEvent {
 export interface GroupCallbackAfterGroupInfoChangedEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterGroupInfoChanged"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
@@ -1052,10 +1056,12 @@ export interface GroupCallbackAfterGroupInfoChangedEvent {
 export interface GroupCallbackOnMemberStateChangeEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackOnMemberStateChange"
-  GroupId?: string
+  GroupId: string
   /** Online or Offline */
-  EventType?: string
-  MemberList?: Array<{
+  EventType: string
+  /** HeartbeatInterrupt, HeartbeatRecover, Join or Quit (newer pages) */
+  EventCause?: string
+  MemberList: Array<{
     Member_Account?: string
     Reason?: string
     /** Fields timhook does not know are kept as received. */
@@ -1094,8 +1100,8 @@ export interface GroupCallbackBeforeCreateTopicEvent {
 export interface GroupCallbackAfterCreateTopicEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterCreateTopic"
-  GroupId?: string
-  TopicId?: string
+  GroupId: string
+  TopicId: string
   Operator_Account?: string
   /** group type: Community */
   Type?: string
@@ -1103,6 +1109,15 @@ export interface GroupCallbackAfterCreateTopicEvent {
   Name?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
+  /** owner of the group */
+  Owner_Account?: string
+  /** custom topic fields set at creation */
+  UserDefinedDataList?: Array<{
+    Key?: string
+    Value?: string
+    /** Fields timhook does not know are kept as received. */
+    [field: string]: unknown
+  }>
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1114,8 +1129,10 @@ export interface GroupCallbackAfterCreateTopicEvent {
 export interface GroupCallbackAfterTopicDestroyedEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterTopicDestroyed"
-  GroupId?: string
-  TopicIdList?: string[]
+  GroupId: string
+  /** group type: Community */
+  Type?: string
+  TopicIdList: string[]
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
@@ -1130,7 +1147,7 @@ export interface GroupCallbackAfterTopicDestroyedEvent {
 export interface GroupCallbackAfterTopicInfoChangedEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterTopicInfoChanged"
-  GroupId?: string
+  GroupId: string
   TopicId?: string
   Operator_Account?: string
   /** group type: Community */
@@ -1204,9 +1221,9 @@ export interface GroupCallbackAfterGroupAttrChangedEvent {
 export interface GroupCallbackAfterReadReceiptEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterReadReceipt"
-  GroupId?: string
+  GroupId: string
   Type?: string
-  GroupMsgReceiptList?: Array<Record<string, unknown>>
+  GroupMsgReceiptList: Array<Record<string, unknown>>
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -1220,13 +1237,13 @@ export interface GroupCallbackAfterReadReceiptEvent {
 export interface GroupCallbackAfterChangeGroupOwnerEvent {
   /** the command word */
   CallbackCommand: "Group.CallbackAfterChangeGroupOwner"
-  GroupId?: string
+  GroupId: string
   /** group type */
   Type?: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  NewOwner_Account?: string
+  NewOwner_Account: string
   OldOwner_Account?: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
@@ -1262,14 +1279,14 @@ export interface ContentCallbackResultNotifyEvent {
 export interface BotOnC2CMessageEvent {
   /** the command word */
   CallbackCommand: "Bot.OnC2CMessage"
-  From_Account?: string
-  To_Account?: string
+  From_Account: string
+  To_Account: string
   MsgSeq?: number
   MsgRandom?: number
   MsgTime?: number
   MsgKey?: string
   /** message elements */
-  MsgBody?: MsgElement[]
+  MsgBody: MsgElement[]
   CloudCustomData?: string
   /** 0 = delivered, otherwise an error code */
   SendMsgResult?: number
@@ -1288,17 +1305,18 @@ export interface BotOnC2CMessageEvent {
 export interface BotOnGroupMessageEvent {
   /** the command word */
   CallbackCommand: "Bot.OnGroupMessage"
-  GroupId?: string
+  GroupId: string
   Type?: string
-  From_Account?: string
+  From_Account: string
   Operator_Account?: string
   Random?: number
   MsgSeq?: number
   MsgTime?: number
   /** message elements */
-  MsgBody?: MsgElement[]
+  MsgBody: MsgElement[]
   CloudCustomData?: string
   AtRobots_Account?: string[]
+  OnlineOnlyFlag?: number
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -1318,10 +1336,6 @@ export interface ChatbotOnC2CSignalMessageEvent {
   MsgRandom?: number
   MsgKey?: string
   Data?: string
-  /** 0 = delivered, otherwise an error code */
-  SendMsgResult?: number
-  ErrorInfo?: string
-  OnlineOnlyFlag?: number
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** Fields timhook does not know are kept as received. */
@@ -1341,7 +1355,7 @@ export interface OfficialAccountCallbackBeforeCreateOfficialAccountEvent {
   /** event time, milliseconds since the epoch */
   EventTime?: number
   Name?: string
-  Owner_Account?: string
+  Owner_Account: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1354,7 +1368,7 @@ export interface OfficialAccountCallbackAfterCreateOfficialAccountEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackAfterCreateOfficialAccount"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
@@ -1372,10 +1386,14 @@ export interface OfficialAccountCallbackAfterOfficialAccountInfoChangedEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackAfterOfficialAccountInfoChanged"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
+  Name?: string
+  Introduction?: string
+  FaceUrl?: string
+  Organization?: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1388,10 +1406,12 @@ export interface OfficialAccountCallbackAfterOfficialAccountDestroyedEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackAfterOfficialAccountDestroyed"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
+  Owner_Account?: string
+  Name?: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }
@@ -1404,12 +1424,12 @@ export interface OfficialAccountCallbackBeforeAddSubscriberEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackBeforeAddSubscriber"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** the subscribers */
-  SubscribeAccountList?: Array<{
+  SubscribeAccountList: Array<{
     Subscriber_Account: string
     /** Fields timhook does not know are kept as received. */
     [field: string]: unknown
@@ -1448,7 +1468,7 @@ export interface OfficialAccountCallbackAfterOfficialAccountFullEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackAfterOfficialAccountFull"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
@@ -1464,12 +1484,12 @@ export interface OfficialAccountCallbackAfterDeleteSubscriberEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackAfterDeleteSubscriber"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
   /** the subscribers */
-  SubscribeAccountList?: Array<{
+  SubscribeAccountList: Array<{
     Subscriber_Account: string
     /** Fields timhook does not know are kept as received. */
     [field: string]: unknown
@@ -1486,7 +1506,7 @@ export interface OfficialAccountCallbackBeforeSendMsgEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackBeforeSendMsg"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
@@ -1494,7 +1514,7 @@ export interface OfficialAccountCallbackBeforeSendMsgEvent {
   MsgTime?: number
   OnlineOnlyFlag?: number
   /** message elements */
-  MsgBody?: MsgElement[]
+  MsgBody: MsgElement[]
   CloudCustomData?: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
@@ -1508,7 +1528,7 @@ export interface OfficialAccountCallbackAfterSendMsgEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackAfterSendMsg"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
@@ -1516,7 +1536,7 @@ export interface OfficialAccountCallbackAfterSendMsgEvent {
   MsgTime?: number
   OnlineOnlyFlag?: number
   /** message elements */
-  MsgBody?: MsgElement[]
+  MsgBody: MsgElement[]
   CloudCustomData?: string
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
@@ -1530,11 +1550,11 @@ export interface OfficialAccountCallbackAfterMsgWithDrawEvent {
   /** the command word */
   CallbackCommand: "OfficialAccount.CallbackAfterMsgWithDraw"
   /** official account id, "@TOA#_…" */
-  Official_Account?: string
+  Official_Account: string
   Operator_Account?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  WithdrawMsgList?: Array<{
+  WithdrawMsgList: Array<{
     MsgKey?: string
     /** Fields timhook does not know are kept as received. */
     [field: string]: unknown
@@ -1551,7 +1571,7 @@ export interface PushOfflinePushEvent {
   /** the command word */
   CallbackCommand: "Push.OfflinePush"
   /** 1–100 batched push events */
-  Events?: Array<Record<string, unknown>>
+  Events: Array<Record<string, unknown>>
   /** Fields timhook does not know are kept as received. */
   [field: string]: unknown
 }

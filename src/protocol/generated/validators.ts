@@ -6966,7 +6966,7 @@ return errors === 0;
 }
 
 export const validateAlertRequestOverLimitEvent = validate64;
-const schema30 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Alert.RequestOverLimit","description":"the command word"},"ServiceName":{"type":"string"},"Command":{"type":"string"},"Request":{"type":"integer"},"Limit":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"AlertRequestOverLimitEvent","description":"REST API over-frequency alarm."};
+const schema30 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Alert.RequestOverLimit","description":"the command word"},"ServiceName":{"type":"string"},"Command":{"type":"string"},"Request":{"type":"integer"},"Limit":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","ServiceName","Command"],"title":"AlertRequestOverLimitEvent","description":"REST API over-frequency alarm."};
 
 function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6974,7 +6974,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.ServiceName === undefined) && (missing0 = "ServiceName"))) || ((data.Command === undefined) && (missing0 = "Command"))){
 validate64.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -7179,7 +7179,7 @@ return errors === 0;
 }
 
 export const validateStateStateChangeEvent = validate65;
-const schema31 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"State.StateChange","description":"the command word"},"Info":{"type":"object","properties":{"Action":{"type":"string","description":"Login, Logout, Disconnect"},"To_Account":{"type":"string"},"Reason":{"type":"string"}}},"KickedDevice":{"type":"array","items":{"type":"object","properties":{"Platform":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"StateStateChangeEvent","description":"Login, logout, disconnect or custom status change."};
+const schema31 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"State.StateChange","description":"the command word"},"Info":{"type":"object","properties":{"Action":{"type":"string","description":"Login, Logout, Disconnect"},"To_Account":{"type":"string"},"Reason":{"type":"string"}}},"KickedDevice":{"type":"array","items":{"type":"object","properties":{"Platform":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","Info"],"title":"StateStateChangeEvent","description":"Login, logout, disconnect or custom status change."};
 
 function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7187,7 +7187,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Info === undefined) && (missing0 = "Info"))){
 validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -7441,7 +7441,7 @@ return errors === 0;
 }
 
 export const validateProfileCallbackPortraitSetEvent = validate66;
-const schema32 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Profile.CallbackPortraitSet","description":"the command word"},"Operator_Account":{"type":"string"},"From_Account":{"type":"string"},"ProfileItem":{"type":"array","items":{"type":"object","properties":{"Tag":{"type":"string"},"Value":{}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"ProfileCallbackPortraitSetEvent","description":"After a profile update."};
+const schema32 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Profile.CallbackPortraitSet","description":"the command word"},"Operator_Account":{"type":"string"},"From_Account":{"type":"string"},"ProfileItem":{"type":"array","items":{"type":"object","properties":{"Tag":{"type":"string"},"Value":{}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","From_Account","ProfileItem"],"title":"ProfileCallbackPortraitSetEvent","description":"After a profile update."};
 
 function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -7449,7 +7449,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.ProfileItem === undefined) && (missing0 = "ProfileItem"))){
 validate66.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -8393,7 +8393,7 @@ return errors === 0;
 }
 
 export const validateSnsCallbackFriendAddEvent = validate69;
-const schema35 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackFriendAdd","description":"the command word"},"ClientCmd":{"type":"string"},"Admin_Account":{"type":"string"},"ForceFlag":{"type":"integer"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"},"Initiator_Account":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"SnsCallbackFriendAddEvent","description":"After a friend was added."};
+const schema35 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackFriendAdd","description":"the command word"},"ClientCmd":{"type":"string"},"Admin_Account":{"type":"string"},"ForceFlag":{"type":"integer"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"},"Initiator_Account":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","PairList"],"title":"SnsCallbackFriendAddEvent","description":"After a friend was added."};
 
 function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8401,7 +8401,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.PairList === undefined) && (missing0 = "PairList"))){
 validate69.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -8706,7 +8706,7 @@ return errors === 0;
 }
 
 export const validateSnsCallbackFriendDeleteEvent = validate70;
-const schema36 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackFriendDelete","description":"the command word"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"SnsCallbackFriendDeleteEvent","description":"After a friend was deleted."};
+const schema36 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackFriendDelete","description":"the command word"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","PairList"],"title":"SnsCallbackFriendDeleteEvent","description":"After a friend was deleted."};
 
 function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8714,7 +8714,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.PairList === undefined) && (missing0 = "PairList"))){
 validate70.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -8893,7 +8893,7 @@ return errors === 0;
 }
 
 export const validateSnsCallbackBlackListAddEvent = validate71;
-const schema37 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackBlackListAdd","description":"the command word"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"SnsCallbackBlackListAddEvent","description":"After a block-list add."};
+const schema37 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackBlackListAdd","description":"the command word"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","PairList"],"title":"SnsCallbackBlackListAddEvent","description":"After a block-list add."};
 
 function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -8901,7 +8901,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.PairList === undefined) && (missing0 = "PairList"))){
 validate71.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -9080,7 +9080,7 @@ return errors === 0;
 }
 
 export const validateSnsCallbackBlackListDeleteEvent = validate72;
-const schema38 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackBlackListDelete","description":"the command word"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"SnsCallbackBlackListDeleteEvent","description":"After a block-list removal."};
+const schema38 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Sns.CallbackBlackListDelete","description":"the command word"},"PairList":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","PairList"],"title":"SnsCallbackBlackListDeleteEvent","description":"After a block-list removal."};
 
 function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9088,7 +9088,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.PairList === undefined) && (missing0 = "PairList"))){
 validate72.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -9627,7 +9627,7 @@ return errors === 0;
 }
 
 export const validateC2CCallbackAfterC2CMsgExtensionEvent = validate75;
-const schema41 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackAfterC2CMsgExtension","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgKey":{"type":"string"},"OperateType":{"type":"integer","description":"1 set, 2 delete, 3 clear"},"ExtensionList":{"type":"array","items":{"type":"object","properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Seq":{"type":"integer"}}}},"Seq":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"C2CCallbackAfterC2CMsgExtensionEvent","description":"After a one-to-one message extension changed."};
+const schema41 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackAfterC2CMsgExtension","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgKey":{"type":"string"},"OperateType":{"type":"integer","description":"1 set, 2 delete, 3 clear"},"ExtensionList":{"type":"array","items":{"type":"object","properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Seq":{"type":"integer"}}}},"Seq":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","From_Account","To_Account","MsgKey","OperateType"],"title":"C2CCallbackAfterC2CMsgExtensionEvent","description":"After a one-to-one message extension changed."};
 
 function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -9635,7 +9635,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.To_Account === undefined) && (missing0 = "To_Account"))) || ((data.MsgKey === undefined) && (missing0 = "MsgKey"))) || ((data.OperateType === undefined) && (missing0 = "OperateType"))){
 validate75.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -10546,7 +10546,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackOnDailyGroupQuotaAlarmEvent = validate78;
-const schema44 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackOnDailyGroupQuotaAlarm","description":"the command word"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackOnDailyGroupQuotaAlarmEvent","description":"Daily net group-growth threshold alarm."};
+const schema44 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackOnDailyGroupQuotaAlarm","description":"the command word"},"QuotaUsed":{"type":"integer","description":"groups created today (net)"},"Quota":{"type":"integer","description":"the daily limit"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","QuotaUsed","Quota"],"title":"GroupCallbackOnDailyGroupQuotaAlarmEvent","description":"Daily net group-growth threshold alarm."};
 
 function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -10554,7 +10554,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.QuotaUsed === undefined) && (missing0 = "QuotaUsed"))) || ((data.Quota === undefined) && (missing0 = "Quota"))){
 validate78.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -10594,8 +10594,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data1 = data.EventTime;
+if(data.QuotaUsed !== undefined){
+let data1 = data.QuotaUsed;
 const _errs3 = errors;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
 let dataType1 = typeof data1;
@@ -10606,14 +10606,14 @@ if(dataType1 === "boolean" || data1 === null
 coerced1 = +data1;
 }
 else {
-validate78.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate78.errors = [{instancePath:instancePath+"/QuotaUsed",schemaPath:"#/properties/QuotaUsed/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced1 !== undefined){
 data1 = coerced1;
 if(data !== undefined){
-data["EventTime"] = coerced1;
+data["QuotaUsed"] = coerced1;
 }
 }
 }
@@ -10621,6 +10621,66 @@ var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.Quota !== undefined){
+let data2 = data.Quota;
+const _errs5 = errors;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+let dataType2 = typeof data2;
+let coerced2 = undefined;
+if(!(coerced2 !== undefined)){
+if(dataType2 === "boolean" || data2 === null
+              || (dataType2 === "string" && data2 && data2 == +data2 && !(data2 % 1))){
+coerced2 = +data2;
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/Quota",schemaPath:"#/properties/Quota/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced2 !== undefined){
+data2 = coerced2;
+if(data !== undefined){
+data["Quota"] = coerced2;
+}
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.EventTime !== undefined){
+let data3 = data.EventTime;
+const _errs7 = errors;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+let dataType3 = typeof data3;
+let coerced3 = undefined;
+if(!(coerced3 !== undefined)){
+if(dataType3 === "boolean" || data3 === null
+              || (dataType3 === "string" && data3 && data3 == +data3 && !(data3 % 1))){
+coerced3 = +data3;
+}
+else {
+validate78.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced3 !== undefined){
+data3 = coerced3;
+if(data !== undefined){
+data["EventTime"] = coerced3;
+}
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -10635,7 +10695,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterGroupMsgExtensionEvent = validate79;
-const schema45 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupMsgExtension","description":"the command word"},"GroupId":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"OperateType":{"type":"integer","description":"1 set, 2 delete, 3 clear"},"ExtensionList":{"type":"array","items":{"type":"object","properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Seq":{"type":"integer"}}}},"Seq":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterGroupMsgExtensionEvent","description":"After a group message extension changed."};
+const schema45 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupMsgExtension","description":"the command word"},"GroupId":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"OperateType":{"type":"integer","description":"1 set, 2 delete, 3 clear"},"ExtensionList":{"type":"array","items":{"type":"object","properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Seq":{"type":"integer"}}}},"Seq":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","MsgSeq","OperateType"],"title":"GroupCallbackAfterGroupMsgExtensionEvent","description":"After a group message extension changed."};
 
 function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -10643,7 +10703,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.MsgSeq === undefined) && (missing0 = "MsgSeq"))) || ((data.OperateType === undefined) && (missing0 = "OperateType"))){
 validate79.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -11748,7 +11808,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackBeforeApplyJoinGroupEvent = validate85;
-const schema49 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeApplyJoinGroup","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string"},"Requestor_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackBeforeApplyJoinGroupEvent","description":"Before an application to join a group."};
+const schema49 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeApplyJoinGroup","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string"},"Requestor_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","Requestor_Account"],"title":"GroupCallbackBeforeApplyJoinGroupEvent","description":"Before an application to join a group."};
 
 function validate85(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -11756,7 +11816,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.Requestor_Account === undefined) && (missing0 = "Requestor_Account"))){
 validate85.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -11933,7 +11993,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackBeforeInviteJoinGroupEvent = validate86;
-const schema50 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeInviteJoinGroup","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"DestinationMembers":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}}},"required":["CallbackCommand"],"title":"GroupCallbackBeforeInviteJoinGroupEvent","description":"Before members are invited into a group."};
+const schema50 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackBeforeInviteJoinGroup","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"DestinationMembers":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}}},"required":["CallbackCommand","GroupId","DestinationMembers"],"title":"GroupCallbackBeforeInviteJoinGroupEvent","description":"Before members are invited into a group."};
 
 function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -11941,7 +12001,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.DestinationMembers === undefined) && (missing0 = "DestinationMembers"))){
 validate86.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -12397,7 +12457,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterMemberExitEvent = validate90;
-const schema52 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterMemberExit","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"ExitType":{"type":"string"},"ExitMemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}}},"required":["CallbackCommand"],"title":"GroupCallbackAfterMemberExitEvent","description":"After members left a group."};
+const schema52 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterMemberExit","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"ExitType":{"type":"string"},"ExitMemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}}},"required":["CallbackCommand","GroupId","ExitMemberList"],"title":"GroupCallbackAfterMemberExitEvent","description":"After members left a group."};
 
 function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -12405,7 +12465,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.ExitMemberList === undefined) && (missing0 = "ExitMemberList"))){
 validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -12645,7 +12705,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterGroupFullEvent = validate92;
-const schema53 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupFull","description":"the command word"},"GroupId":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterGroupFullEvent","description":"After a group became full."};
+const schema53 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupFull","description":"the command word"},"GroupId":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId"],"title":"GroupCallbackAfterGroupFullEvent","description":"After a group became full."};
 
 function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -12653,7 +12713,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))){
 validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -12766,7 +12826,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterGroupDestroyedEvent = validate93;
-const schema54 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupDestroyed","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Owner_Account":{"type":"string"},"Name":{"type":"string"},"MemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}}},"required":["CallbackCommand"],"title":"GroupCallbackAfterGroupDestroyedEvent","description":"After a group was dismissed."};
+const schema54 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupDestroyed","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Owner_Account":{"type":"string"},"Name":{"type":"string"},"MemberList":{"type":"array","items":{"$ref":"#/definitions/MemberItem"}}},"required":["CallbackCommand","GroupId"],"title":"GroupCallbackAfterGroupDestroyedEvent","description":"After a group was dismissed."};
 
 function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -12774,7 +12834,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))){
 validate93.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -13046,7 +13106,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterGroupInfoChangedEvent = validate95;
-const schema55 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupInfoChanged","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Name":{"type":"string"},"Introduction":{"type":"string"},"Notification":{"type":"string"},"FaceUrl":{"type":"string"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterGroupInfoChangedEvent","description":"After group profile changed."};
+const schema55 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterGroupInfoChanged","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Name":{"type":"string"},"Introduction":{"type":"string"},"Notification":{"type":"string"},"FaceUrl":{"type":"string"}},"required":["CallbackCommand","GroupId"],"title":"GroupCallbackAfterGroupInfoChangedEvent","description":"After group profile changed."};
 
 function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -13054,7 +13114,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))){
 validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -13359,7 +13419,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackOnMemberStateChangeEvent = validate96;
-const schema56 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackOnMemberStateChange","description":"the command word"},"GroupId":{"type":"string"},"EventType":{"type":"string","description":"Online or Offline"},"MemberList":{"type":"array","items":{"type":"object","properties":{"Member_Account":{"type":"string"},"Reason":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackOnMemberStateChangeEvent","description":"AVChatRoom member online/offline."};
+const schema56 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackOnMemberStateChange","description":"the command word"},"GroupId":{"type":"string"},"EventType":{"type":"string","description":"Online or Offline"},"EventCause":{"type":"string","description":"HeartbeatInterrupt, HeartbeatRecover, Join or Quit (newer pages)"},"MemberList":{"type":"array","items":{"type":"object","properties":{"Member_Account":{"type":"string"},"Reason":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","EventType","MemberList"],"title":"GroupCallbackOnMemberStateChangeEvent","description":"AVChatRoom member online/offline."};
 
 function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -13367,7 +13427,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.EventType === undefined) && (missing0 = "EventType"))) || ((data.MemberList === undefined) && (missing0 = "MemberList"))){
 validate96.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -13469,51 +13529,51 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.MemberList !== undefined){
-let data3 = data.MemberList;
+if(data.EventCause !== undefined){
+let data3 = data.EventCause;
 const _errs7 = errors;
-if(errors === _errs7){
-if(Array.isArray(data3)){
-var valid1 = true;
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-let data4 = data3[i0];
-const _errs9 = errors;
-if(errors === _errs9){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.Member_Account !== undefined){
-let data5 = data4.Member_Account;
-const _errs11 = errors;
-if(typeof data5 !== "string"){
-let dataType3 = typeof data5;
+if(typeof data3 !== "string"){
+let dataType3 = typeof data3;
 let coerced3 = undefined;
 if(!(coerced3 !== undefined)){
 if(dataType3 == "number" || dataType3 == "boolean"){
-coerced3 = "" + data5;
+coerced3 = "" + data3;
 }
-else if(data5 === null){
+else if(data3 === null){
 coerced3 = "";
 }
 else {
-validate96.errors = [{instancePath:instancePath+"/MemberList/" + i0+"/Member_Account",schemaPath:"#/properties/MemberList/items/properties/Member_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate96.errors = [{instancePath:instancePath+"/EventCause",schemaPath:"#/properties/EventCause/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced3 !== undefined){
-data5 = coerced3;
-if(data4 !== undefined){
-data4["Member_Account"] = coerced3;
+data3 = coerced3;
+if(data !== undefined){
+data["EventCause"] = coerced3;
 }
 }
 }
-var valid2 = _errs11 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
-var valid2 = true;
+var valid0 = true;
 }
-if(valid2){
-if(data4.Reason !== undefined){
-let data6 = data4.Reason;
+if(valid0){
+if(data.MemberList !== undefined){
+let data4 = data.MemberList;
+const _errs9 = errors;
+if(errors === _errs9){
+if(Array.isArray(data4)){
+var valid1 = true;
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+const _errs11 = errors;
+if(errors === _errs11){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.Member_Account !== undefined){
+let data6 = data5.Member_Account;
 const _errs13 = errors;
 if(typeof data6 !== "string"){
 let dataType4 = typeof data6;
@@ -13526,18 +13586,49 @@ else if(data6 === null){
 coerced4 = "";
 }
 else {
-validate96.errors = [{instancePath:instancePath+"/MemberList/" + i0+"/Reason",schemaPath:"#/properties/MemberList/items/properties/Reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate96.errors = [{instancePath:instancePath+"/MemberList/" + i0+"/Member_Account",schemaPath:"#/properties/MemberList/items/properties/Member_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
 data6 = coerced4;
-if(data4 !== undefined){
-data4["Reason"] = coerced4;
+if(data5 !== undefined){
+data5["Member_Account"] = coerced4;
 }
 }
 }
 var valid2 = _errs13 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data5.Reason !== undefined){
+let data7 = data5.Reason;
+const _errs15 = errors;
+if(typeof data7 !== "string"){
+let dataType5 = typeof data7;
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(dataType5 == "number" || dataType5 == "boolean"){
+coerced5 = "" + data7;
+}
+else if(data7 === null){
+coerced5 = "";
+}
+else {
+validate96.errors = [{instancePath:instancePath+"/MemberList/" + i0+"/Reason",schemaPath:"#/properties/MemberList/items/properties/Reason/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced5 !== undefined){
+data7 = coerced5;
+if(data5 !== undefined){
+data5["Reason"] = coerced5;
+}
+}
+}
+var valid2 = _errs15 === errors;
 }
 else {
 var valid2 = true;
@@ -13549,7 +13640,7 @@ validate96.errors = [{instancePath:instancePath+"/MemberList/" + i0,schemaPath:"
 return false;
 }
 }
-var valid1 = _errs9 === errors;
+var valid1 = _errs11 === errors;
 if(!valid1){
 break;
 }
@@ -13560,39 +13651,40 @@ validate96.errors = [{instancePath:instancePath+"/MemberList",schemaPath:"#/prop
 return false;
 }
 }
-var valid0 = _errs7 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.EventTime !== undefined){
-let data7 = data.EventTime;
-const _errs15 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-let dataType5 = typeof data7;
-let coerced5 = undefined;
-if(!(coerced5 !== undefined)){
-if(dataType5 === "boolean" || data7 === null
-              || (dataType5 === "string" && data7 && data7 == +data7 && !(data7 % 1))){
-coerced5 = +data7;
+let data8 = data.EventTime;
+const _errs17 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+let dataType6 = typeof data8;
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(dataType6 === "boolean" || data8 === null
+              || (dataType6 === "string" && data8 && data8 == +data8 && !(data8 % 1))){
+coerced6 = +data8;
 }
 else {
 validate96.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
-if(coerced5 !== undefined){
-data7 = coerced5;
+if(coerced6 !== undefined){
+data8 = coerced6;
 if(data !== undefined){
-data["EventTime"] = coerced5;
+data["EventTime"] = coerced6;
 }
 }
 }
-var valid0 = _errs15 === errors;
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -13859,7 +13951,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterCreateTopicEvent = validate98;
-const schema58 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterCreateTopic","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"Type":{"type":"string","description":"group type: Community"},"Name":{"type":"string","description":"topic name"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterCreateTopicEvent","description":"After a community topic was created."};
+const schema58 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterCreateTopic","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"Type":{"type":"string","description":"group type: Community"},"Name":{"type":"string","description":"topic name"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Owner_Account":{"type":"string","description":"owner of the group"},"UserDefinedDataList":{"type":"array","items":{"type":"object","properties":{"Key":{"type":"string"},"Value":{"type":"string"}}},"description":"custom topic fields set at creation"}},"required":["CallbackCommand","GroupId","TopicId"],"title":"GroupCallbackAfterCreateTopicEvent","description":"After a community topic was created."};
 
 function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -13867,7 +13959,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.TopicId === undefined) && (missing0 = "TopicId"))){
 validate98.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -14090,6 +14182,136 @@ var valid0 = _errs13 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.Owner_Account !== undefined){
+let data7 = data.Owner_Account;
+const _errs15 = errors;
+if(typeof data7 !== "string"){
+let dataType7 = typeof data7;
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(dataType7 == "number" || dataType7 == "boolean"){
+coerced7 = "" + data7;
+}
+else if(data7 === null){
+coerced7 = "";
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/Owner_Account",schemaPath:"#/properties/Owner_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced7 !== undefined){
+data7 = coerced7;
+if(data !== undefined){
+data["Owner_Account"] = coerced7;
+}
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.UserDefinedDataList !== undefined){
+let data8 = data.UserDefinedDataList;
+const _errs17 = errors;
+if(errors === _errs17){
+if(Array.isArray(data8)){
+var valid1 = true;
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+let data9 = data8[i0];
+const _errs19 = errors;
+if(errors === _errs19){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.Key !== undefined){
+let data10 = data9.Key;
+const _errs21 = errors;
+if(typeof data10 !== "string"){
+let dataType8 = typeof data10;
+let coerced8 = undefined;
+if(!(coerced8 !== undefined)){
+if(dataType8 == "number" || dataType8 == "boolean"){
+coerced8 = "" + data10;
+}
+else if(data10 === null){
+coerced8 = "";
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/UserDefinedDataList/" + i0+"/Key",schemaPath:"#/properties/UserDefinedDataList/items/properties/Key/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced8 !== undefined){
+data10 = coerced8;
+if(data9 !== undefined){
+data9["Key"] = coerced8;
+}
+}
+}
+var valid2 = _errs21 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data9.Value !== undefined){
+let data11 = data9.Value;
+const _errs23 = errors;
+if(typeof data11 !== "string"){
+let dataType9 = typeof data11;
+let coerced9 = undefined;
+if(!(coerced9 !== undefined)){
+if(dataType9 == "number" || dataType9 == "boolean"){
+coerced9 = "" + data11;
+}
+else if(data11 === null){
+coerced9 = "";
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/UserDefinedDataList/" + i0+"/Value",schemaPath:"#/properties/UserDefinedDataList/items/properties/Value/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced9 !== undefined){
+data11 = coerced9;
+if(data9 !== undefined){
+data9["Value"] = coerced9;
+}
+}
+}
+var valid2 = _errs23 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/UserDefinedDataList/" + i0,schemaPath:"#/properties/UserDefinedDataList/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs19 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate98.errors = [{instancePath:instancePath+"/UserDefinedDataList",schemaPath:"#/properties/UserDefinedDataList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -14108,7 +14330,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterTopicDestroyedEvent = validate99;
-const schema59 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterTopicDestroyed","description":"the command word"},"GroupId":{"type":"string"},"TopicIdList":{"type":"array","items":{"type":"string"}},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterTopicDestroyedEvent","description":"After a community topic was deleted."};
+const schema59 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterTopicDestroyed","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type: Community"},"TopicIdList":{"type":"array","items":{"type":"string"}},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","TopicIdList"],"title":"GroupCallbackAfterTopicDestroyedEvent","description":"After a community topic was deleted."};
 
 function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -14116,7 +14338,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.TopicIdList === undefined) && (missing0 = "TopicIdList"))){
 validate99.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -14187,47 +14409,29 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.TopicIdList !== undefined){
-let data2 = data.TopicIdList;
+if(data.Type !== undefined){
+let data2 = data.Type;
 const _errs5 = errors;
-if(errors === _errs5){
-if(Array.isArray(data2)){
-var valid1 = true;
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-let data3 = data2[i0];
-const _errs7 = errors;
-if(typeof data3 !== "string"){
-let dataType2 = typeof data3;
+if(typeof data2 !== "string"){
+let dataType2 = typeof data2;
 let coerced2 = undefined;
 if(!(coerced2 !== undefined)){
 if(dataType2 == "number" || dataType2 == "boolean"){
-coerced2 = "" + data3;
+coerced2 = "" + data2;
 }
-else if(data3 === null){
+else if(data2 === null){
 coerced2 = "";
 }
 else {
-validate99.errors = [{instancePath:instancePath+"/TopicIdList/" + i0,schemaPath:"#/properties/TopicIdList/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate99.errors = [{instancePath:instancePath+"/Type",schemaPath:"#/properties/Type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced2 !== undefined){
-data3 = coerced2;
-if(data2 !== undefined){
-data2[i0] = coerced2;
+data2 = coerced2;
+if(data !== undefined){
+data["Type"] = coerced2;
 }
-}
-}
-var valid1 = _errs7 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate99.errors = [{instancePath:instancePath+"/TopicIdList",schemaPath:"#/properties/TopicIdList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
 }
 }
 var valid0 = _errs5 === errors;
@@ -14236,8 +14440,15 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.Operator_Account !== undefined){
-let data4 = data.Operator_Account;
+if(data.TopicIdList !== undefined){
+let data3 = data.TopicIdList;
+const _errs7 = errors;
+if(errors === _errs7){
+if(Array.isArray(data3)){
+var valid1 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
 const _errs9 = errors;
 if(typeof data4 !== "string"){
 let dataType3 = typeof data4;
@@ -14250,43 +14461,56 @@ else if(data4 === null){
 coerced3 = "";
 }
 else {
-validate99.errors = [{instancePath:instancePath+"/Operator_Account",schemaPath:"#/properties/Operator_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate99.errors = [{instancePath:instancePath+"/TopicIdList/" + i0,schemaPath:"#/properties/TopicIdList/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced3 !== undefined){
 data4 = coerced3;
-if(data !== undefined){
-data["Operator_Account"] = coerced3;
+if(data3 !== undefined){
+data3[i0] = coerced3;
 }
 }
 }
-var valid0 = _errs9 === errors;
+var valid1 = _errs9 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate99.errors = [{instancePath:instancePath+"/TopicIdList",schemaPath:"#/properties/TopicIdList/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data5 = data.EventTime;
+if(data.Operator_Account !== undefined){
+let data5 = data.Operator_Account;
 const _errs11 = errors;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+if(typeof data5 !== "string"){
 let dataType4 = typeof data5;
 let coerced4 = undefined;
 if(!(coerced4 !== undefined)){
-if(dataType4 === "boolean" || data5 === null
-              || (dataType4 === "string" && data5 && data5 == +data5 && !(data5 % 1))){
-coerced4 = +data5;
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data5;
+}
+else if(data5 === null){
+coerced4 = "";
 }
 else {
-validate99.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate99.errors = [{instancePath:instancePath+"/Operator_Account",schemaPath:"#/properties/Operator_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 if(coerced4 !== undefined){
 data5 = coerced4;
 if(data !== undefined){
-data["EventTime"] = coerced4;
+data["Operator_Account"] = coerced4;
 }
 }
 }
@@ -14294,6 +14518,36 @@ var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.EventTime !== undefined){
+let data6 = data.EventTime;
+const _errs13 = errors;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+let dataType5 = typeof data6;
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(dataType5 === "boolean" || data6 === null
+              || (dataType5 === "string" && data6 && data6 == +data6 && !(data6 % 1))){
+coerced5 = +data6;
+}
+else {
+validate99.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced5 !== undefined){
+data6 = coerced5;
+if(data !== undefined){
+data["EventTime"] = coerced5;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -14311,7 +14565,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterTopicInfoChangedEvent = validate100;
-const schema60 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterTopicInfoChanged","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"Type":{"type":"string","description":"group type: Community"},"Name":{"type":"string","description":"topic name"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Introduction":{"type":"string"},"Notification":{"type":"string"},"FaceUrl":{"type":"string"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterTopicInfoChangedEvent","description":"After a topic profile changed."};
+const schema60 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterTopicInfoChanged","description":"the command word"},"GroupId":{"type":"string"},"TopicId":{"type":"string"},"Operator_Account":{"type":"string"},"Type":{"type":"string","description":"group type: Community"},"Name":{"type":"string","description":"topic name"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Introduction":{"type":"string"},"Notification":{"type":"string"},"FaceUrl":{"type":"string"}},"required":["CallbackCommand","GroupId"],"title":"GroupCallbackAfterTopicInfoChangedEvent","description":"After a topic profile changed."};
 
 function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -14319,7 +14573,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))){
 validate100.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -15284,7 +15538,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterReadReceiptEvent = validate103;
-const schema63 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterReadReceipt","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string"},"GroupMsgReceiptList":{"type":"array","items":{"type":"object"}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterReadReceiptEvent","description":"After group read receipts."};
+const schema63 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterReadReceipt","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string"},"GroupMsgReceiptList":{"type":"array","items":{"type":"object"}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","GroupMsgReceiptList"],"title":"GroupCallbackAfterReadReceiptEvent","description":"After group read receipts."};
 
 function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -15292,7 +15546,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.GroupMsgReceiptList === undefined) && (missing0 = "GroupMsgReceiptList"))){
 validate103.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -15469,7 +15723,7 @@ return errors === 0;
 }
 
 export const validateGroupCallbackAfterChangeGroupOwnerEvent = validate104;
-const schema64 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterChangeGroupOwner","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"NewOwner_Account":{"type":"string"},"OldOwner_Account":{"type":"string"}},"required":["CallbackCommand"],"title":"GroupCallbackAfterChangeGroupOwnerEvent","description":"After the group owner changed."};
+const schema64 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Group.CallbackAfterChangeGroupOwner","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string","description":"group type"},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"NewOwner_Account":{"type":"string"},"OldOwner_Account":{"type":"string"}},"required":["CallbackCommand","GroupId","NewOwner_Account"],"title":"GroupCallbackAfterChangeGroupOwnerEvent","description":"After the group owner changed."};
 
 function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -15477,7 +15731,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.NewOwner_Account === undefined) && (missing0 = "NewOwner_Account"))){
 validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -16093,7 +16347,7 @@ return errors === 0;
 }
 
 export const validateBotOnC2CMessageEvent = validate106;
-const schema66 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Bot.OnC2CMessage","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer"},"MsgKey":{"type":"string"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"},"SendMsgResult":{"type":"integer","description":"0 = delivered, otherwise an error code"},"ErrorInfo":{"type":"string"},"OnlineOnlyFlag":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"BotOnC2CMessageEvent","description":"A one-to-one message to a bot account."};
+const schema66 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Bot.OnC2CMessage","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer"},"MsgKey":{"type":"string"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"},"SendMsgResult":{"type":"integer","description":"0 = delivered, otherwise an error code"},"ErrorInfo":{"type":"string"},"OnlineOnlyFlag":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","From_Account","To_Account","MsgBody"],"title":"BotOnC2CMessageEvent","description":"A one-to-one message to a bot account."};
 
 function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -16101,7 +16355,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.To_Account === undefined) && (missing0 = "To_Account"))) || ((data.MsgBody === undefined) && (missing0 = "MsgBody"))){
 validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -16551,7 +16805,7 @@ return errors === 0;
 }
 
 export const validateBotOnGroupMessageEvent = validate108;
-const schema67 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Bot.OnGroupMessage","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string"},"From_Account":{"type":"string"},"Operator_Account":{"type":"string"},"Random":{"type":"integer","minimum":0,"maximum":4294967295},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"},"AtRobots_Account":{"type":"array","items":{"type":"string"}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"BotOnGroupMessageEvent","description":"A bot was @-mentioned in a group."};
+const schema67 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Bot.OnGroupMessage","description":"the command word"},"GroupId":{"type":"string"},"Type":{"type":"string"},"From_Account":{"type":"string"},"Operator_Account":{"type":"string"},"Random":{"type":"integer","minimum":0,"maximum":4294967295},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgTime":{"type":"integer"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"},"AtRobots_Account":{"type":"array","items":{"type":"string"}},"OnlineOnlyFlag":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","GroupId","From_Account","MsgBody"],"title":"BotOnGroupMessageEvent","description":"A bot was @-mentioned in a group."};
 
 function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -16559,7 +16813,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.GroupId === undefined) && (missing0 = "GroupId"))) || ((data.From_Account === undefined) && (missing0 = "From_Account"))) || ((data.MsgBody === undefined) && (missing0 = "MsgBody"))){
 validate108.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -16948,8 +17202,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.EventTime !== undefined){
-let data13 = data.EventTime;
+if(data.OnlineOnlyFlag !== undefined){
+let data13 = data.OnlineOnlyFlag;
 const _errs26 = errors;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
 let dataType10 = typeof data13;
@@ -16960,14 +17214,14 @@ if(dataType10 === "boolean" || data13 === null
 coerced10 = +data13;
 }
 else {
-validate108.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate108.errors = [{instancePath:instancePath+"/OnlineOnlyFlag",schemaPath:"#/properties/OnlineOnlyFlag/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced10 !== undefined){
 data13 = coerced10;
 if(data !== undefined){
-data["EventTime"] = coerced10;
+data["OnlineOnlyFlag"] = coerced10;
 }
 }
 }
@@ -16975,6 +17229,36 @@ var valid0 = _errs26 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.EventTime !== undefined){
+let data14 = data.EventTime;
+const _errs28 = errors;
+if(!(((typeof data14 == "number") && (!(data14 % 1) && !isNaN(data14))) && (isFinite(data14)))){
+let dataType11 = typeof data14;
+let coerced11 = undefined;
+if(!(coerced11 !== undefined)){
+if(dataType11 === "boolean" || data14 === null
+              || (dataType11 === "string" && data14 && data14 == +data14 && !(data14 % 1))){
+coerced11 = +data14;
+}
+else {
+validate108.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+}
+if(coerced11 !== undefined){
+data14 = coerced11;
+if(data !== undefined){
+data["EventTime"] = coerced11;
+}
+}
+}
+var valid0 = _errs28 === errors;
+}
+else {
+var valid0 = true;
+}
 }
 }
 }
@@ -16999,7 +17283,7 @@ return errors === 0;
 }
 
 export const validateChatbotOnC2CSignalMessageEvent = validate110;
-const schema68 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Chatbot.OnC2CSignalMessage","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgKey":{"type":"string"},"Data":{"type":"string"},"SendMsgResult":{"type":"integer","description":"0 = delivered, otherwise an error code"},"ErrorInfo":{"type":"string"},"OnlineOnlyFlag":{"type":"integer"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"ChatbotOnC2CSignalMessageEvent","description":"Custom pass-through message to an AI chatbot."};
+const schema68 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Chatbot.OnC2CSignalMessage","description":"the command word"},"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgSeq":{"type":"integer","minimum":0,"maximum":4294967295},"MsgRandom":{"type":"integer","minimum":0,"maximum":4294967295},"MsgKey":{"type":"string"},"Data":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"ChatbotOnC2CSignalMessageEvent","description":"Custom pass-through message to an AI chatbot."};
 
 function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -17257,8 +17541,8 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.SendMsgResult !== undefined){
-let data7 = data.SendMsgResult;
+if(data.EventTime !== undefined){
+let data7 = data.EventTime;
 const _errs15 = errors;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
 let dataType7 = typeof data7;
@@ -17269,14 +17553,14 @@ if(dataType7 === "boolean" || data7 === null
 coerced7 = +data7;
 }
 else {
-validate110.errors = [{instancePath:instancePath+"/SendMsgResult",schemaPath:"#/properties/SendMsgResult/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate110.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 if(coerced7 !== undefined){
 data7 = coerced7;
 if(data !== undefined){
-data["SendMsgResult"] = coerced7;
+data["EventTime"] = coerced7;
 }
 }
 }
@@ -17284,98 +17568,6 @@ var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.ErrorInfo !== undefined){
-let data8 = data.ErrorInfo;
-const _errs17 = errors;
-if(typeof data8 !== "string"){
-let dataType8 = typeof data8;
-let coerced8 = undefined;
-if(!(coerced8 !== undefined)){
-if(dataType8 == "number" || dataType8 == "boolean"){
-coerced8 = "" + data8;
-}
-else if(data8 === null){
-coerced8 = "";
-}
-else {
-validate110.errors = [{instancePath:instancePath+"/ErrorInfo",schemaPath:"#/properties/ErrorInfo/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-if(coerced8 !== undefined){
-data8 = coerced8;
-if(data !== undefined){
-data["ErrorInfo"] = coerced8;
-}
-}
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.OnlineOnlyFlag !== undefined){
-let data9 = data.OnlineOnlyFlag;
-const _errs19 = errors;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-let dataType9 = typeof data9;
-let coerced9 = undefined;
-if(!(coerced9 !== undefined)){
-if(dataType9 === "boolean" || data9 === null
-              || (dataType9 === "string" && data9 && data9 == +data9 && !(data9 % 1))){
-coerced9 = +data9;
-}
-else {
-validate110.errors = [{instancePath:instancePath+"/OnlineOnlyFlag",schemaPath:"#/properties/OnlineOnlyFlag/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-}
-if(coerced9 !== undefined){
-data9 = coerced9;
-if(data !== undefined){
-data["OnlineOnlyFlag"] = coerced9;
-}
-}
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.EventTime !== undefined){
-let data10 = data.EventTime;
-const _errs21 = errors;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-let dataType10 = typeof data10;
-let coerced10 = undefined;
-if(!(coerced10 !== undefined)){
-if(dataType10 === "boolean" || data10 === null
-              || (dataType10 === "string" && data10 && data10 == +data10 && !(data10 % 1))){
-coerced10 = +data10;
-}
-else {
-validate110.errors = [{instancePath:instancePath+"/EventTime",schemaPath:"#/properties/EventTime/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-}
-if(coerced10 !== undefined){
-data10 = coerced10;
-if(data !== undefined){
-data["EventTime"] = coerced10;
-}
-}
-}
-var valid0 = _errs21 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
 }
 }
 }
@@ -17396,7 +17588,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackBeforeCreateOfficialAccountEvent = validate111;
-const schema69 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackBeforeCreateOfficialAccount","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Name":{"type":"string"},"Owner_Account":{"type":"string"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackBeforeCreateOfficialAccountEvent","description":"Before an official account is created."};
+const schema69 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackBeforeCreateOfficialAccount","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Name":{"type":"string"},"Owner_Account":{"type":"string"}},"required":["CallbackCommand","Owner_Account"],"title":"OfficialAccountCallbackBeforeCreateOfficialAccountEvent","description":"Before an official account is created."};
 
 function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -17404,7 +17596,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Owner_Account === undefined) && (missing0 = "Owner_Account"))){
 validate111.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -17613,7 +17805,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterCreateOfficialAccountEvent = validate112;
-const schema70 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterCreateOfficialAccount","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Name":{"type":"string"},"Owner_Account":{"type":"string"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterCreateOfficialAccountEvent","description":"After an official account was created."};
+const schema70 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterCreateOfficialAccount","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Name":{"type":"string"},"Owner_Account":{"type":"string"}},"required":["CallbackCommand","Official_Account"],"title":"OfficialAccountCallbackAfterCreateOfficialAccountEvent","description":"After an official account was created."};
 
 function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -17621,7 +17813,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))){
 validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -17830,7 +18022,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterOfficialAccountInfoChangedEvent = validate113;
-const schema71 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterOfficialAccountInfoChanged","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterOfficialAccountInfoChangedEvent","description":"After official account profile changed."};
+const schema71 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterOfficialAccountInfoChanged","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Name":{"type":"string"},"Introduction":{"type":"string"},"FaceUrl":{"type":"string"},"Organization":{"type":"string"}},"required":["CallbackCommand","Official_Account"],"title":"OfficialAccountCallbackAfterOfficialAccountInfoChangedEvent","description":"After official account profile changed."};
 
 function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -17838,7 +18030,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))){
 validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -17968,6 +18160,134 @@ var valid0 = _errs7 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.Name !== undefined){
+let data4 = data.Name;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+let dataType4 = typeof data4;
+let coerced4 = undefined;
+if(!(coerced4 !== undefined)){
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data4;
+}
+else if(data4 === null){
+coerced4 = "";
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/Name",schemaPath:"#/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced4 !== undefined){
+data4 = coerced4;
+if(data !== undefined){
+data["Name"] = coerced4;
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Introduction !== undefined){
+let data5 = data.Introduction;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+let dataType5 = typeof data5;
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(dataType5 == "number" || dataType5 == "boolean"){
+coerced5 = "" + data5;
+}
+else if(data5 === null){
+coerced5 = "";
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/Introduction",schemaPath:"#/properties/Introduction/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced5 !== undefined){
+data5 = coerced5;
+if(data !== undefined){
+data["Introduction"] = coerced5;
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.FaceUrl !== undefined){
+let data6 = data.FaceUrl;
+const _errs13 = errors;
+if(typeof data6 !== "string"){
+let dataType6 = typeof data6;
+let coerced6 = undefined;
+if(!(coerced6 !== undefined)){
+if(dataType6 == "number" || dataType6 == "boolean"){
+coerced6 = "" + data6;
+}
+else if(data6 === null){
+coerced6 = "";
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/FaceUrl",schemaPath:"#/properties/FaceUrl/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced6 !== undefined){
+data6 = coerced6;
+if(data !== undefined){
+data["FaceUrl"] = coerced6;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Organization !== undefined){
+let data7 = data.Organization;
+const _errs15 = errors;
+if(typeof data7 !== "string"){
+let dataType7 = typeof data7;
+let coerced7 = undefined;
+if(!(coerced7 !== undefined)){
+if(dataType7 == "number" || dataType7 == "boolean"){
+coerced7 = "" + data7;
+}
+else if(data7 === null){
+coerced7 = "";
+}
+else {
+validate113.errors = [{instancePath:instancePath+"/Organization",schemaPath:"#/properties/Organization/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced7 !== undefined){
+data7 = coerced7;
+if(data !== undefined){
+data["Organization"] = coerced7;
+}
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
 }
 }
 }
@@ -17983,7 +18303,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterOfficialAccountDestroyedEvent = validate114;
-const schema72 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterOfficialAccountDestroyed","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterOfficialAccountDestroyedEvent","description":"After an official account was destroyed."};
+const schema72 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterOfficialAccountDestroyed","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"Owner_Account":{"type":"string"},"Name":{"type":"string"}},"required":["CallbackCommand","Official_Account"],"title":"OfficialAccountCallbackAfterOfficialAccountDestroyedEvent","description":"After an official account was destroyed."};
 
 function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -17991,7 +18311,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))){
 validate114.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -18121,6 +18441,70 @@ var valid0 = _errs7 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+if(data.Owner_Account !== undefined){
+let data4 = data.Owner_Account;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+let dataType4 = typeof data4;
+let coerced4 = undefined;
+if(!(coerced4 !== undefined)){
+if(dataType4 == "number" || dataType4 == "boolean"){
+coerced4 = "" + data4;
+}
+else if(data4 === null){
+coerced4 = "";
+}
+else {
+validate114.errors = [{instancePath:instancePath+"/Owner_Account",schemaPath:"#/properties/Owner_Account/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced4 !== undefined){
+data4 = coerced4;
+if(data !== undefined){
+data["Owner_Account"] = coerced4;
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.Name !== undefined){
+let data5 = data.Name;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+let dataType5 = typeof data5;
+let coerced5 = undefined;
+if(!(coerced5 !== undefined)){
+if(dataType5 == "number" || dataType5 == "boolean"){
+coerced5 = "" + data5;
+}
+else if(data5 === null){
+coerced5 = "";
+}
+else {
+validate114.errors = [{instancePath:instancePath+"/Name",schemaPath:"#/properties/Name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+if(coerced5 !== undefined){
+data5 = coerced5;
+if(data !== undefined){
+data["Name"] = coerced5;
+}
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -18136,7 +18520,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackBeforeAddSubscriberEvent = validate115;
-const schema73 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackBeforeAddSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SubscribeAccountList":{"type":"array","items":{"type":"object","properties":{"Subscriber_Account":{"type":"string"}},"required":["Subscriber_Account"]},"description":"the subscribers"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackBeforeAddSubscriberEvent","description":"Before a subscriber is added."};
+const schema73 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackBeforeAddSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SubscribeAccountList":{"type":"array","items":{"type":"object","properties":{"Subscriber_Account":{"type":"string"}},"required":["Subscriber_Account"]},"description":"the subscribers"}},"required":["CallbackCommand","Official_Account","SubscribeAccountList"],"title":"OfficialAccountCallbackBeforeAddSubscriberEvent","description":"Before a subscriber is added."};
 
 function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -18144,7 +18528,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))) || ((data.SubscribeAccountList === undefined) && (missing0 = "SubscribeAccountList"))){
 validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -18578,7 +18962,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterOfficialAccountFullEvent = validate117;
-const schema75 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterOfficialAccountFull","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterOfficialAccountFullEvent","description":"After an official account became full."};
+const schema75 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterOfficialAccountFull","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","Official_Account"],"title":"OfficialAccountCallbackAfterOfficialAccountFullEvent","description":"After an official account became full."};
 
 function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -18586,7 +18970,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))){
 validate117.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -18731,7 +19115,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterDeleteSubscriberEvent = validate118;
-const schema76 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterDeleteSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SubscribeAccountList":{"type":"array","items":{"type":"object","properties":{"Subscriber_Account":{"type":"string"}},"required":["Subscriber_Account"]},"description":"the subscribers"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterDeleteSubscriberEvent","description":"After a subscriber was removed."};
+const schema76 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterDeleteSubscriber","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"SubscribeAccountList":{"type":"array","items":{"type":"object","properties":{"Subscriber_Account":{"type":"string"}},"required":["Subscriber_Account"]},"description":"the subscribers"}},"required":["CallbackCommand","Official_Account","SubscribeAccountList"],"title":"OfficialAccountCallbackAfterDeleteSubscriberEvent","description":"After a subscriber was removed."};
 
 function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -18739,7 +19123,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))) || ((data.SubscribeAccountList === undefined) && (missing0 = "SubscribeAccountList"))){
 validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -18952,7 +19336,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackBeforeSendMsgEvent = validate119;
-const schema77 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackBeforeSendMsg","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"MsgKey":{"type":"string"},"MsgTime":{"type":"integer"},"OnlineOnlyFlag":{"type":"integer"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackBeforeSendMsgEvent","description":"Before an official account message is sent."};
+const schema77 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackBeforeSendMsg","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"MsgKey":{"type":"string"},"MsgTime":{"type":"integer"},"OnlineOnlyFlag":{"type":"integer"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"}},"required":["CallbackCommand","Official_Account","MsgBody"],"title":"OfficialAccountCallbackBeforeSendMsgEvent","description":"Before an official account message is sent."};
 
 function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -18960,7 +19344,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))) || ((data.MsgBody === undefined) && (missing0 = "MsgBody"))){
 validate119.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -19260,7 +19644,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterSendMsgEvent = validate121;
-const schema78 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterSendMsg","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"MsgKey":{"type":"string"},"MsgTime":{"type":"integer"},"OnlineOnlyFlag":{"type":"integer"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterSendMsgEvent","description":"After an official account message was sent."};
+const schema78 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterSendMsg","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"MsgKey":{"type":"string"},"MsgTime":{"type":"integer"},"OnlineOnlyFlag":{"type":"integer"},"MsgBody":{"type":"array","items":{"$ref":"#/definitions/MsgElement"},"description":"message elements"},"CloudCustomData":{"type":"string"}},"required":["CallbackCommand","Official_Account","MsgBody"],"title":"OfficialAccountCallbackAfterSendMsgEvent","description":"After an official account message was sent."};
 
 function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -19268,7 +19652,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))) || ((data.MsgBody === undefined) && (missing0 = "MsgBody"))){
 validate121.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -19568,7 +19952,7 @@ return errors === 0;
 }
 
 export const validateOfficialAccountCallbackAfterMsgWithDrawEvent = validate123;
-const schema79 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterMsgWithDraw","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"WithdrawMsgList":{"type":"array","items":{"type":"object","properties":{"MsgKey":{"type":"string"}}}}},"required":["CallbackCommand"],"title":"OfficialAccountCallbackAfterMsgWithDrawEvent","description":"After an official account message was withdrawn."};
+const schema79 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"OfficialAccount.CallbackAfterMsgWithDraw","description":"the command word"},"Official_Account":{"type":"string","description":"official account id, \"@TOA#_…\""},"Operator_Account":{"type":"string"},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"},"WithdrawMsgList":{"type":"array","items":{"type":"object","properties":{"MsgKey":{"type":"string"}}}}},"required":["CallbackCommand","Official_Account","WithdrawMsgList"],"title":"OfficialAccountCallbackAfterMsgWithDrawEvent","description":"After an official account message was withdrawn."};
 
 function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -19576,7 +19960,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Official_Account === undefined) && (missing0 = "Official_Account"))) || ((data.WithdrawMsgList === undefined) && (missing0 = "WithdrawMsgList"))){
 validate123.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -19782,7 +20166,7 @@ return errors === 0;
 }
 
 export const validatePushOfflinePushEvent = validate124;
-const schema80 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Push.OfflinePush","description":"the command word"},"Events":{"type":"array","items":{"type":"object"},"description":"1–100 batched push events"}},"required":["CallbackCommand"],"title":"PushOfflinePushEvent","description":"Push plugin: offline push (batched Events[])."};
+const schema80 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"Push.OfflinePush","description":"the command word"},"Events":{"type":"array","items":{"type":"object"},"description":"1–100 batched push events"}},"required":["CallbackCommand","Events"],"title":"PushOfflinePushEvent","description":"Push plugin: offline push (batched Events[])."};
 
 function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -19790,7 +20174,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if(((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Events === undefined) && (missing0 = "Events"))){
 validate124.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }

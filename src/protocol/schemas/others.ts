@@ -83,7 +83,7 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
     GroupReadInfo: arr(obj({ GroupId: str(), MsgSeq: uint32() })),
     EventTime: millis(),
   },
-  'Group.CallbackOnDailyGroupQuotaAlarm': { EventTime: millis() },
+  'Group.CallbackOnDailyGroupQuotaAlarm': { QuotaUsed: int('groups created today (net)'), Quota: int('the daily limit'), EventTime: millis() },
   'Group.CallbackAfterGroupMsgExtension': { GroupId: str(), MsgSeq: uint32(), ...extension },
   'Group.CallbackBeforeCreateGroup': {
     Operator_Account: req(str()),
@@ -119,12 +119,17 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
   'Group.CallbackOnMemberStateChange': {
     GroupId: str(),
     EventType: str('Online or Offline'),
+    EventCause: str('HeartbeatInterrupt, HeartbeatRecover, Join or Quit (newer pages)'),
     MemberList: arr(obj({ Member_Account: str(), Reason: str() })),
     EventTime: millis(),
   },
   'Group.CallbackBeforeCreateTopic': { ...topicBase, Operator_Account: req(str()), Name: req(str('topic name')) },
-  'Group.CallbackAfterCreateTopic': { ...topicBase },
-  'Group.CallbackAfterTopicDestroyed': { GroupId: str(), TopicIdList: arr(str()), Operator_Account: str(), EventTime: millis() },
+  'Group.CallbackAfterCreateTopic': {
+    ...topicBase,
+    Owner_Account: str('owner of the group'),
+    UserDefinedDataList: arr(obj({ Key: str(), Value: str() }), 'custom topic fields set at creation'),
+  },
+  'Group.CallbackAfterTopicDestroyed': { GroupId: str(), Type: str('group type: Community'), TopicIdList: arr(str()), Operator_Account: str(), EventTime: millis() },
   'Group.CallbackAfterTopicInfoChanged': { ...topicBase, Introduction: str(), Notification: str(), FaceUrl: str() },
   'Group.CallbackAfterMemberFieldChanged': {
     ...groupBaseReq,
@@ -177,6 +182,7 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
     MsgBody: msgBody(),
     CloudCustomData: str(),
     AtRobots_Account: arr(str()),
+    OnlineOnlyFlag: int(),
     EventTime: millis(),
   },
   'Chatbot.OnC2CSignalMessage': {
@@ -186,17 +192,14 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
     MsgRandom: uint32(),
     MsgKey: str(),
     Data: str(),
-    SendMsgResult: int('0 = delivered, otherwise an error code'),
-    ErrorInfo: str(),
-    OnlineOnlyFlag: int(),
     EventTime: millis(),
   },
   'OfficialAccount.CallbackBeforeCreateOfficialAccount': { ...officialBase, Name: str(), Owner_Account: str() },
   'OfficialAccount.CallbackAfterCreateOfficialAccount': { ...officialBase, Name: str(), Owner_Account: str() },
-  'OfficialAccount.CallbackAfterOfficialAccountInfoChanged': { ...officialBase },
-  'OfficialAccount.CallbackAfterOfficialAccountDestroyed': { ...officialBase },
+  'OfficialAccount.CallbackAfterOfficialAccountInfoChanged': { ...officialBase, Name: str(), Introduction: str(), FaceUrl: str(), Organization: str() },
+  'OfficialAccount.CallbackAfterOfficialAccountDestroyed': { ...officialBase, Owner_Account: str(), Name: str() },
   'OfficialAccount.CallbackBeforeAddSubscriber': { ...officialBase, SubscribeAccountList: subscribers },
-  'OfficialAccount.CallbackAfterAddSubscriber': { ...officialBase, Official_Account: req(officialBase.Official_Account), SubscribeAccountList: req(subscribers) },
+  'OfficialAccount.CallbackAfterAddSubscriber': { ...officialBase, SubscribeAccountList: subscribers },
   'OfficialAccount.CallbackAfterOfficialAccountFull': { ...officialBase },
   'OfficialAccount.CallbackAfterDeleteSubscriber': { ...officialBase, SubscribeAccountList: subscribers },
   'OfficialAccount.CallbackBeforeSendMsg': {
@@ -220,11 +223,67 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
   'Push.AllMemberPush': { Events: arr(anyObject(), '1–100 batched push events') },
 }
 
+/**
+ * The fields each command requires: those every request example of it in test/fixtures/callbacks
+ * has and that say what the event is about (who, which group or account). Fields every example has
+ * but that one page version or another omits (EventTime, Type, Operator_Account) stay optional.
+ * A command missing here has no example, and requires nothing.
+ */
+const REQUIRED: Record<string, readonly string[]> = {
+  'Alert.RequestOverLimit': ['ServiceName', 'Command'],
+  'State.StateChange': ['Info'],
+  'Profile.CallbackPortraitSet': ['From_Account', 'ProfileItem'],
+  'Sns.CallbackFriendAdd': ['PairList'],
+  'Sns.CallbackFriendDelete': ['PairList'],
+  'Sns.CallbackBlackListAdd': ['PairList'],
+  'Sns.CallbackBlackListDelete': ['PairList'],
+  'C2C.CallbackAfterC2CMsgExtension': ['From_Account', 'To_Account', 'MsgKey', 'OperateType'],
+  'Group.CallbackOnDailyGroupQuotaAlarm': ['QuotaUsed', 'Quota'],
+  'Group.CallbackAfterGroupMsgExtension': ['GroupId', 'MsgSeq', 'OperateType'],
+  'Group.CallbackBeforeApplyJoinGroup': ['GroupId', 'Requestor_Account'],
+  'Group.CallbackBeforeInviteJoinGroup': ['GroupId', 'DestinationMembers'],
+  'Group.CallbackAfterMemberExit': ['GroupId', 'ExitMemberList'],
+  'Group.CallbackAfterGroupFull': ['GroupId'],
+  'Group.CallbackAfterGroupDestroyed': ['GroupId'],
+  'Group.CallbackAfterGroupInfoChanged': ['GroupId'],
+  'Group.CallbackOnMemberStateChange': ['GroupId', 'EventType', 'MemberList'],
+  'Group.CallbackAfterCreateTopic': ['GroupId', 'TopicId'],
+  'Group.CallbackAfterTopicDestroyed': ['GroupId', 'TopicIdList'],
+  'Group.CallbackAfterTopicInfoChanged': ['GroupId'],
+  'Group.CallbackAfterReadReceipt': ['GroupId', 'GroupMsgReceiptList'],
+  'Group.CallbackAfterChangeGroupOwner': ['GroupId', 'NewOwner_Account'],
+  'Bot.OnC2CMessage': ['From_Account', 'To_Account', 'MsgBody'],
+  'Bot.OnGroupMessage': ['GroupId', 'From_Account', 'MsgBody'],
+  'OfficialAccount.CallbackBeforeCreateOfficialAccount': ['Owner_Account'],
+  'OfficialAccount.CallbackAfterCreateOfficialAccount': ['Official_Account'],
+  'OfficialAccount.CallbackAfterOfficialAccountInfoChanged': ['Official_Account'],
+  'OfficialAccount.CallbackAfterOfficialAccountDestroyed': ['Official_Account'],
+  'OfficialAccount.CallbackBeforeAddSubscriber': ['Official_Account', 'SubscribeAccountList'],
+  'OfficialAccount.CallbackAfterAddSubscriber': ['Official_Account', 'SubscribeAccountList'],
+  'OfficialAccount.CallbackAfterOfficialAccountFull': ['Official_Account'],
+  'OfficialAccount.CallbackAfterDeleteSubscriber': ['Official_Account', 'SubscribeAccountList'],
+  'OfficialAccount.CallbackBeforeSendMsg': ['Official_Account', 'MsgBody'],
+  'OfficialAccount.CallbackAfterSendMsg': ['Official_Account', 'MsgBody'],
+  'OfficialAccount.CallbackAfterMsgWithDraw': ['Official_Account', 'WithdrawMsgList'],
+  'Push.OfflinePush': ['Events'],
+}
+
+function withRequired(command: string, fields: Record<string, Schema | Field>): Record<string, Schema | Field> {
+  const out = { ...fields }
+  for (const name of REQUIRED[command] ?? []) {
+    const f = out[name]
+    if (f === undefined) throw new Error(`schemas/others.ts: ${command} requires ${name}, which it does not list`)
+    if (!('schema' in f && 'required' in f)) out[name] = req(f as Schema)
+  }
+  return out
+}
+
 /** Schemas for every catalogued command outside the message family. */
 export const otherCommands: CommandSchema[] = COMMANDS.filter((c) => !MESSAGE_FAMILY_COMMANDS.includes(c.command)).map(
   (c) => {
-    const fields = fieldsOf[c.command]
-    if (fields === undefined) throw new Error(`schemas/others.ts: no fields for ${c.command}`)
+    const listed = fieldsOf[c.command]
+    if (listed === undefined) throw new Error(`schemas/others.ts: no fields for ${c.command}`)
+    const fields = withRequired(c.command, listed)
     return defineCommand({
       command: c.command,
       typeName: typeNameOf(c.command),
