@@ -73,3 +73,29 @@ export function differences(sent: unknown, got: unknown, path = 'body'): string[
   }
   return Object.is(sent, got) ? [] : [path]
 }
+
+/**
+ * The rows of the corpus table in docs/library.md, one per catalogued command: its examples by
+ * language (and captures), the fields its schema requires, and the fields some example lacks.
+ */
+export function corpusTableRows(
+  commands: ReadonlyArray<{ command: string }>,
+  requiredOf: (command: string) => string[],
+  corpus = loadCorpus(),
+): string[] {
+  const order = ['zh', 'en', 'ja', 'ko', 'ru', 'capture']
+  const code = (names: readonly string[]) => (names.length === 0 ? '—' : names.map((n) => `\`${n}\``).join(', '))
+  return commands.map(({ command }) => {
+    const examples = corpus.filter((e) => e.command === command)
+    const counts = new Map<string, number>()
+    for (const e of examples) {
+      const k = e.source.kind === 'capture' ? 'capture' : e.source.language
+      counts.set(k, (counts.get(k) ?? 0) + 1)
+    }
+    const sources = examples.length === 0 ? 'none found' : order.filter((k) => counts.has(k)).map((k) => `${k} ${counts.get(k)}`).join(', ')
+    const common = fieldsInEvery(examples)
+    const absent = [...new Set(examples.flatMap((e) => Object.keys(e.body)))].filter((k) => k !== 'CallbackCommand' && !common.has(k))
+    const why = examples.length === 0 ? 'no example: nothing is required' : absent.length === 0 ? '—' : `absent from an example: ${code(absent)}`
+    return `| \`${command}\` | ${sources} | ${code(requiredOf(command))} | ${why} |`
+  })
+}

@@ -5,6 +5,7 @@
  * mode refuses a body of another command's shape when that shape lacks what the command requires.
  */
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { COMMANDS, commandInfo, isBeforeCommand } from '../../src/protocol/commands.js'
@@ -14,7 +15,7 @@ import { createReceiver } from '../../src/receiver/index.js'
 import type { CallbackContext } from '../../src/receiver/index.js'
 import { verdict } from '../../src/protocol/verdict.js'
 import { APP, answerOf, query } from '../helpers/callbacks.js'
-import { corpusByCommand, differences, fieldsInEvery, loadCorpus } from '../helpers/corpus.js'
+import { corpusByCommand, corpusTableRows, differences, fieldsInEvery, loadCorpus } from '../helpers/corpus.js'
 
 const corpus = loadCorpus()
 const byCommand = corpusByCommand(corpus)
@@ -97,6 +98,15 @@ describe('the callback corpus', () => {
       const common = fieldsInEvery(examples)
       for (const f of required) assert.ok(common.has(f), `${c.command}: ${f} is required but ${examples.find((e) => !(f in e.body))?.file} lacks it`)
     }
+  })
+
+  it('docs/library.md has the corpus table as the corpus and the schemas make it', () => {
+    const doc = readFileSync('docs/library.md', 'utf8')
+    const header = '| command | examples (by language, captures) | required | optional for a specific reason |\n|---|---|---|---|\n'
+    const start = doc.indexOf(header)
+    assert.ok(start > 0, 'the table is in docs/library.md')
+    const rows = doc.slice(start + header.length, doc.indexOf('\n\n', start)).split('\n')
+    assert.deepEqual(rows, corpusTableRows(COMMANDS, requiredOf, corpus))
   })
 
   it('every command with examples requires at least one field, so another command\'s shape can be told apart', () => {
