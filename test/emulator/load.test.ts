@@ -31,7 +31,7 @@ describe('load generator', () => {
     })
     receiver.on('Group.CallbackAfterSendMsg', (e) => {
       const key = `${e.GroupId}|${e.TopicId ?? ''}`
-      seqs.set(key, [...(seqs.get(key) ?? []), e.MsgSeq])
+      seqs.set(key, [...(seqs.get(key) ?? []), e.MsgSeq ?? -1])
       assert.notEqual((e.MsgBody[0]?.MsgContent as { Text?: string }).Text, 'lol', 'a denied message has no after-send')
     })
     receiver.on('Group.CallbackAfterRecallMsg', (e) => {

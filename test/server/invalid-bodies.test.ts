@@ -44,13 +44,13 @@ describe('timhook serve: bodies that miss their schema', () => {
     assert.deepEqual([e.decision?.rule, e.decision?.verdict], ['spam', 'deny'])
   })
 
-  it('an after-send without MsgSeq is acknowledged once stored, as invalid, with every field', async () => {
-    const { MsgSeq: _, ...noSeq } = groupAfterSend('inv', 9)
-    const res = await postCallback(server.url, noSeq)
+  it('an after-send without From_Account is acknowledged once stored, as invalid, with every field', async () => {
+    const { From_Account: _, ...noSender } = groupAfterSend('inv', 9)
+    const res = await postCallback(server.url, noSender)
     assert.deepEqual([res.status, res.answer.ActionStatus], [200, 'OK'])
     const stored = (await events('Group.CallbackAfterSendMsg')).filter((x) => x.body.GroupId === 'inv')
     assert.equal(stored.length, 1)
     assert.equal(stored[0]!.valid, false)
-    assert.deepEqual(stored[0]!.body, noSeq)
+    assert.deepEqual(stored[0]!.body, noSender)
   })
 })

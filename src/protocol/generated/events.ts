@@ -292,8 +292,8 @@ export interface GroupAfterSendMsgEvent {
   TopicId?: string
   /** event time, milliseconds since the epoch */
   EventTime?: number
-  /** per-group sequence from 1; (GroupId, TopicId, MsgSeq) identifies the message */
-  MsgSeq: number
+  /** per-group sequence from 1; (GroupId, TopicId, MsgSeq) identifies the message; captured AVChatRoom traffic comes without it */
+  MsgSeq?: number
   /** send time, seconds */
   MsgTime?: number
   /** @-mentions */

@@ -58,7 +58,7 @@ export const messageCommands: CommandSchema[] = [
     source: 'https://cloud.tencent.com/doc/product/269/2661',
     fields: {
       ...groupSendFields,
-      MsgSeq: req(uint32('per-group sequence from 1; (GroupId, TopicId, MsgSeq) identifies the message')),
+      MsgSeq: uint32('per-group sequence from 1; (GroupId, TopicId, MsgSeq) identifies the message; captured AVChatRoom traffic comes without it'),
       MsgTime: int('send time, seconds'),
       GroupAtInfo: arr(ref('GroupAtItem'), '@-mentions'),
     },
