@@ -27,6 +27,9 @@ export function registerServe(program: Command): void {
     .option('--strict', 'reject bodies that do not match their command schema (400)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent (default info)')
     .option('--max-batch <n>', 'most records per commit (default 1000)')
+    .option('--max-pending-records <n>', 'most records waiting for the store; past it after-callbacks get FAIL at once (default 10000)')
+    .option('--max-pending-bytes <bytes>', 'most bytes of callback bodies waiting for the store (default 67108864)')
+    .option('--pg-commits-in-flight <n>', 'PostgreSQL commits run at once, each on its own connection (default 4)')
     .option('--shutdown-timeout-ms <ms>', 'how long shutdown waits for in-flight requests (default 10000)')
     .action(async (opts: Record<string, unknown>) => {
       const { config: file, ...flags } = opts

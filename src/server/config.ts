@@ -35,6 +35,9 @@ export const configSchema = z
     strict: z.preprocess(toBoolean, z.boolean()).default(false),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     maxBatch: int(1, 100_000).default(1000),
+    maxPendingRecords: int(1, 10_000_000).default(10_000),
+    maxPendingBytes: int(1024 * 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+    pgCommitsInFlight: int(1, 64).default(4),
     shutdownTimeoutMs: int(0, 600_000).default(10_000),
   })
   .strict()

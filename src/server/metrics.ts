@@ -16,6 +16,8 @@ export interface ServerMetrics {
   /** Policy decisions, counted in plain numbers and reported as `timhook_decisions_total` when scraped. */
   readonly decisions: DecisionTally
   readonly policyReloads: Counter<'result'>
+  /** Store commits aborted by a serialization failure or deadlock and retried (PostgreSQL). */
+  readonly storeConflicts: Counter
 }
 
 /** A bounded label: Tencent's commands by name, anything else (attacker-chosen text included) as `unknown`. */
@@ -25,7 +27,7 @@ export const commandLabel = (command: string | undefined) => (command === undefi
  * Creates the metrics and wires the store's commit reports into them.
  * @example const metrics = createMetrics(store); res.end(await metrics.registry.metrics())
  */
-export function createMetrics(store: Store & { readonly dropped?: number }): ServerMetrics {
+export function createMetrics(store: Store): ServerMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const tally = new DecisionTally()
@@ -69,6 +71,11 @@ export function createMetrics(store: Store & { readonly dropped?: number }): Ser
     }),
     decisions: tally,
     policyReloads: new Counter({ name: 'timhook_policy_reloads_total', help: 'Policy file reloads, by result (ok, error)', labelNames: ['result'], registers: [registry] }),
+    storeConflicts: new Counter({
+      name: 'timhook_store_conflicts_retried_total',
+      help: 'Store commits PostgreSQL aborted for a serialization failure or deadlock, retried inside the server',
+      registers: [registry],
+    }),
   }
   const commitDuration = new Histogram({ name: 'timhook_store_commit_duration_seconds', help: 'Duration of one store commit (one transaction)', buckets: latency, registers: [registry] })
   const batchSize = new Histogram({ name: 'timhook_store_batch_size', help: 'Records per commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000], registers: [registry] })
@@ -82,14 +89,47 @@ export function createMetrics(store: Store & { readonly dropped?: number }): Ser
     },
   })
   new Gauge({
-    name: 'timhook_store_dropped_records',
-    help: 'Fire-and-forget records dropped because too many were kept while commits failed',
+    name: 'timhook_store_pending_bytes',
+    help: 'Bytes of callback bodies waiting for a commit (capped by maxPendingBytes)',
     registers: [registry],
     collect() {
-      this.set(store.dropped ?? 0)
+      this.set(store.pendingBytes)
+    },
+  })
+  new Gauge({
+    name: 'timhook_store_dropped_records',
+    help: 'Fire-and-forget records (before-send records) not stored: over the pending cap, or refused by the database',
+    registers: [registry],
+    collect() {
+      this.set(store.counters.dropped)
+    },
+  })
+  new Gauge({
+    name: 'timhook_store_backlog_refused_records',
+    help: 'Records turned away at once because too much waited for the store (TIMHOOK_STORE_BACKLOG)',
+    registers: [registry],
+    collect() {
+      this.set(store.counters.backlogRefused)
+    },
+  })
+  new Gauge({
+    name: 'timhook_store_refused_records',
+    help: 'Records the database refused for their data, isolated from their batch (TIMHOOK_STORE_REFUSED)',
+    registers: [registry],
+    collect() {
+      this.set(store.counters.dataRefused)
+    },
+  })
+  new Gauge({
+    name: 'timhook_store_ready',
+    help: '1 while the last store commit succeeded, 0 while commits fail',
+    registers: [registry],
+    collect() {
+      this.set(store.lastCommitError === undefined ? 1 : 0)
     },
   })
   store.onCommit((r) => {
+    if (r.probe === true || r.refused !== undefined) return
     if (r.error !== undefined) {
       commitFailures.inc()
       return

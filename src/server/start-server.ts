@@ -5,7 +5,7 @@
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createReceiver, type Receiver } from '../receiver/index.js'
+import { createReceiver, type Logger, type Receiver } from '../receiver/index.js'
 import { isPostgresUrl, openStore } from '../store/open-store.js'
 import type { Store } from '../store/store.js'
 import { createAdminApi, sendJson } from './admin-api.js'
@@ -55,19 +55,24 @@ export function describeStorage(config: Pick<ServerConfig, 'db' | 'pgSchema'>): 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel)
   const storage = describeStorage(config)
+  let countConflict = () => {}
   const store = await openStore(config.db, {
     schema: config.pgSchema,
     poolSize: config.pgPoolSize,
+    commitsInFlight: config.pgCommitsInFlight,
     maxBatch: config.maxBatch,
+    maxPendingRecords: config.maxPendingRecords,
+    maxPendingBytes: config.maxPendingBytes,
     onIdleError: (err) => logger.warn({ err: err.message }, 'a PostgreSQL connection was lost; it will be replaced'),
+    // Not an outage: PostgreSQL aborted a commit that met another one; it is retried at once.
+    onConflict: (err, attempt) => {
+      countConflict()
+      logger.warn({ err: err.message, attempt }, 'store commit met a concurrent one (serialization failure or deadlock); retrying it')
+    },
   })
   const metrics = createMetrics(store)
-  let lastCommitFailed = false
-  store.onCommit((r) => {
-    if (r.error !== undefined && !lastCommitFailed) logger.error({ err: String(r.error), records: r.size }, 'store commit failed; after-callbacks are answered FAIL until it works again')
-    if (r.error === undefined && lastCommitFailed) logger.info({ records: r.size }, 'store commits work again')
-    lastCommitFailed = r.error !== undefined
-  })
+  countConflict = () => metrics.storeConflicts.inc()
+  const outage = watchStoreOutage(store, logger)
 
   const receiver = createReceiver({
     sdkAppId: config.sdkAppId,
@@ -76,7 +81,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     bodyLimit: config.bodyLimit,
     deadlineMs: config.deadlineMs,
     strict: config.strict,
-    logger,
+    logger: outage.receiverLogger,
   })
   attachRecorder(receiver, { store, metrics, logger })
   let policy: PolicyHandle | undefined
@@ -84,6 +89,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     policy = config.policy === undefined ? undefined : attachPolicy(receiver, config.policy, { metrics, logger })
   } catch (err) {
     await store.close()
+    outage.close()
     throw err
   }
 
@@ -95,6 +101,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   const readiness = async (): Promise<{ ready: boolean; error?: string }> => {
     if (stopping) return { ready: false, error: 'shutting down' }
+    // Not ready while commits fail (the database is gone, hung, full or locked), whatever a ping says.
+    const failing = store.lastCommitError
+    if (failing !== undefined) return { ready: false, error: `store commits fail: ${failing.message}` }
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([store.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1000 ms')), 1000)))])
@@ -157,6 +166,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }).catch(async (err: unknown) => {
     policy?.close()
     await store.close()
+    outage.close()
     throw err
   })
   const port = (server.address() as AddressInfo).port
@@ -186,9 +196,78 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await stopped
       policy?.close()
       await store.close()
+      outage.close()
       if (store.pending > 0) logger.error({ records: store.pending }, 'closed with records that could not be committed')
       logger.info({}, 'stopped')
     })())
 
   return { url, port, store, metrics, receiver, logger, storage, reloadPolicy: () => policy?.reload(), close }
+}
+
+/** How often a store outage is summed up in the log. */
+export const OUTAGE_SUMMARY_MS = 10_000
+
+/**
+ * Logs a store outage as one line when it starts, one summary line per interval while it lasts
+ * (failed commits, callbacks answered FAIL), and one when commits work again — not a line per
+ * failed callback. Also gives the receiver a logger that counts, instead of logging one by one,
+ * the after-callbacks answered FAIL because of the store.
+ */
+function watchStoreOutage(store: Store, logger: ServerLogger) {
+  let failing = false
+  let since = 0
+  let commits = 0
+  let callbacks = 0
+  let totalCommits = 0
+  let totalCallbacks = 0
+  let lastError = ''
+  let timer: NodeJS.Timeout | undefined
+  const summary = () => {
+    if (commits === 0 && callbacks === 0) return
+    logger.error({ failedCommits: commits, failedCallbacks: callbacks, pending: store.pending, err: lastError }, `store commits still failing: ${commits} failed commits, ${callbacks} after-callbacks answered FAIL in the last ${OUTAGE_SUMMARY_MS / 1000} s`)
+    commits = 0
+    callbacks = 0
+  }
+  store.onCommit((r) => {
+    if (r.refused !== undefined) return
+    if (r.error !== undefined) {
+      lastError = String(r.error instanceof Error ? r.error.message : r.error)
+      if (!failing) {
+        failing = true
+        since = Date.now()
+        logger.error({ err: lastError, records: r.size }, 'store commit failed; after-callbacks are answered FAIL until a commit succeeds (summed up every 10 s)')
+        timer = setInterval(summary, OUTAGE_SUMMARY_MS)
+        timer.unref()
+      } else if (!r.probe) commits++
+      if (!r.probe) totalCommits++
+      return
+    }
+    if (failing) {
+      failing = false
+      clearInterval(timer)
+      logger.info({ failedCommits: totalCommits, failedCallbacks: totalCallbacks, outageMs: Date.now() - since }, 'store commits work again')
+      commits = callbacks = totalCommits = totalCallbacks = 0
+    }
+  })
+  // An after-callback answered FAIL because of the store: counted while commits fail, or when the
+  // store turned it away at once (backlog); logged alone otherwise.
+  const storeCaused = (obj: object, msg?: string) =>
+    (obj as { code?: unknown }).code === 'TIMHOOK_ACK_FAILED' && (failing || store.lastCommitError !== undefined || /TIMHOOK_STORE_BACKLOG/.test(msg ?? ''))
+  let backlogLogged = 0
+  const receiverLogger: Logger = {
+    debug: (obj, msg) => logger.debug(obj, msg),
+    info: (obj, msg) => logger.info(obj, msg),
+    warn: (obj, msg) => logger.warn(obj, msg),
+    error: (obj, msg) => {
+      if (!storeCaused(obj, msg)) return void logger.error(obj, msg)
+      callbacks++
+      totalCallbacks++
+      // A backlog without a failed commit (a slow database): at most one line per interval.
+      if (!failing && Date.now() - backlogLogged >= OUTAGE_SUMMARY_MS) {
+        backlogLogged = Date.now()
+        logger.error(obj, msg)
+      }
+    },
+  }
+  return { receiverLogger, close: () => clearInterval(timer) }
 }

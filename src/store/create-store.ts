@@ -4,17 +4,33 @@
  * Group commit: records queue up; a flush takes everything queued (up to `maxBatch`) and commits
  * it in ONE transaction, then resolves each durable write. A callback that waits for its write is
  * answered only after the commit that holds it, and one fsync serves every callback that arrived
- * meanwhile — that is how "200 means on disk" stays fast.
+ * meanwhile — that is how "200 means on disk" stays fast. A backend that can run several commits
+ * at once (PostgreSQL: each on its own connection) gets up to `concurrentCommits` batches in flight.
+ *
+ * Whatever the database does, memory stays bounded: everything waiting for the store (queued or
+ * being committed) is capped in records and bytes; past the cap a durable write fails at once
+ * (`TIMHOOK_STORE_BACKLOG`) and a fire-and-forget record is dropped and counted — nothing is queued.
+ *
+ * A batch the database refuses for its data (not an outage) is split in halves until the record
+ * it refuses is alone: that record fails (`TIMHOOK_STORE_REFUSED`, counted in the stats'
+ * rejections), the others are committed.
  */
 import type { WriteRow } from './records.js'
 import { planWrites, type CallbackRecord } from './records.js'
-import type { CommitReport, EventQuery, EventItem, MessageItem, MessageQuery, Page, Stats, Store } from './store.js'
+import { REFUSED_CAUSE, StoreBacklogError, StoreRefusedError } from './store-errors.js'
+import type { CommitReport, EventQuery, EventItem, MessageItem, MessageQuery, Page, Stats, Store, StoreCounters } from './store.js'
 
 /** What a database must do for `createStore`. */
 export interface StoreBackend {
   readonly kind: Store['kind']
   /** Applies the rows in one transaction: all or nothing. */
   commit(rows: WriteRow[]): Promise<void> | void
+  /** How many commits may run at once. Default 1. */
+  readonly concurrentCommits?: number
+  /** True when the error refuses the rows themselves (the same rows would fail again), not an outage: the batch is split to find the record. */
+  isDataError?(err: unknown): boolean
+  /** A commit of nothing that matters, telling whether commits work (again). Default: `commit([])`. */
+  probe?(): Promise<void> | void
   listMessages(query: MessageQuery): Promise<Page<MessageItem>> | Page<MessageItem>
   listEvents(query: EventQuery): Promise<Page<EventItem>> | Page<EventItem>
   stats(): Promise<Stats> | Stats
@@ -25,16 +41,33 @@ export interface StoreBackend {
 export interface StoreOptions {
   /** Most records per transaction. Default 1000. */
   maxBatch?: number
-  /** Most fire-and-forget records kept while commits fail (the database is down); beyond it new ones are dropped and counted. Default 100 000. */
-  maxPending?: number
-  /** Retry delay for kept records after a failed commit, ms (doubles up to 5 s). Default 200. */
+  /** Most records waiting for the store (queued or being committed, durable and fire-and-forget together). Default 10 000. */
+  maxPendingRecords?: number
+  /** Most bytes (raw callback bodies) waiting for the store. Default 64 MiB. */
+  maxPendingBytes?: number
+  /** Retry delay for kept records, and for readiness probes, after a failed commit, ms (doubles up to 5 s). Default 200. */
   retryDelayMs?: number
 }
+
+/**
+ * SQLite result codes that refuse the rows themselves (a constraint or trigger, a value too big or
+ * of the wrong type); busy, I/O, full, read-only and the like are outages.
+ */
+export function isSqliteDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/.test(code)
+}
+
+export const DEFAULT_MAX_PENDING_RECORDS = 10_000
+export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
 
 interface Item {
   /** The rows to apply; planned from `record` when the batch is built. */
   rows: WriteRow[] | undefined
   record?: CallbackRecord
+  /** Counted against the cap (records; markers and rejection counts are not). */
+  counted: boolean
+  bytes: number
   durable: boolean
   resolve?: () => void
   reject?: (err: unknown) => void
@@ -46,24 +79,27 @@ interface Item {
  */
 export function createStore(backend: StoreBackend, options: StoreOptions = {}): Store & { readonly dropped: number } {
   const maxBatch = options.maxBatch ?? 1000
-  const maxPending = options.maxPending ?? 100_000
+  const maxRecords = options.maxPendingRecords ?? DEFAULT_MAX_PENDING_RECORDS
+  const maxBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES
+  const maxInFlight = Math.max(1, backend.concurrentCommits ?? 1)
   const baseDelay = options.retryDelayMs ?? 200
+  const isDataError = (err: unknown) => (backend.isDataError ?? (backend.kind === 'sqlite' ? isSqliteDataError : undefined))?.(err) === true
+
   let queue: Item[] = []
-  let kept = 0 // fire-and-forget items in the queue
-  let flushing = false
+  /** Rejected requests by cause, committed with the next batch: a map, not queued rows, so a flood of bad requests costs nothing while the database is down. */
+  let rejections = new Map<string, number>()
+  let inFlight = 0
+  let waitingRecords = 0
+  let waitingBytes = 0
   let scheduled = false
   let retryTimer: NodeJS.Timeout | undefined
+  let retryAt = 0
   let delay = baseDelay
-  let dropped = 0
+  let lastError: Error | undefined
   let closed = false
+  const counters: StoreCounters = { dropped: 0, backlogRefused: 0, dataRefused: 0 }
   const listeners: Array<(report: CommitReport) => void> = []
-
-  const schedule = () => {
-    if (scheduled || flushing) return
-    scheduled = true
-    // setImmediate, not a microtask: every request whose body arrived in this turn of the event loop joins the batch.
-    setImmediate(run)
-  }
+  const idle: Array<() => void> = []
 
   const report = (r: CommitReport) => {
     for (const l of listeners) {
@@ -75,60 +111,161 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     }
   }
 
-  async function run(): Promise<void> {
-    scheduled = false
-    if (flushing) return
-    flushing = true
+  const schedule = () => {
+    if (scheduled) return
+    scheduled = true
+    // setImmediate, not a microtask: every request whose body arrived in this turn of the event loop joins the batch.
+    setImmediate(pump)
+  }
+
+  /** After an outage: retry kept records (or probe) later, backing off. */
+  const retryLater = () => {
+    if (closed || retryTimer !== undefined) return
+    retryAt = Date.now() + delay
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined
+      retryAt = 0
+      if (queue.length > 0 || rejections.size > 0) schedule()
+      else if (lastError !== undefined) void probe()
+    }, delay)
+    retryTimer.unref()
+    delay = Math.min(delay * 2, 5000)
+  }
+
+  const succeeded = () => {
+    delay = baseDelay
+    lastError = undefined
+  }
+
+  const failed = (err: unknown) => {
+    lastError = err instanceof Error ? err : new Error(String(err))
+  }
+
+  async function probe(): Promise<void> {
+    if (closed || lastError === undefined || inFlight > 0) return
+    inFlight++
+    const started = performance.now()
     try {
-      while (queue.length > 0) {
-        const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch)
-        queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch)
-        const rows: WriteRow[] = []
-        // Records are planned into rows here, in the batch loop, not per request: one tight loop
-        // over a batch runs with warm caches, where planning each record as its request is
-        // answered cost 2–3 times as much (it sits between HTTP work that evicts the caches).
-        for (const item of batch) {
-          const planned = item.rows ?? plan(item)
-          for (const row of planned) rows.push(row)
-        }
-        const started = performance.now()
-        let error: unknown
-        try {
-          if (rows.length > 0) await backend.commit(rows)
-        } catch (err) {
-          error = err ?? new Error('commit failed')
-        }
-        if (rows.length > 0) report({ size: batch.length, durationMs: performance.now() - started, error })
-        if (error === undefined) {
-          delay = baseDelay
-          for (const item of batch) {
-            if (!item.durable && item.rows!.length > 0) kept--
-            item.resolve?.()
-          }
-          continue
-        }
-        // Durable writes fail now (their callback is answered FAIL, so Tencent may redeliver);
-        // fire-and-forget records go back to the front of the queue and are retried.
-        const keep: Item[] = []
-        for (const item of batch) {
-          if (item.durable) item.reject?.(error)
-          else if (item.rows!.length > 0) keep.push(item)
-        }
-        queue = keep.concat(queue)
-        if (queue.every((i) => !i.durable)) {
-          if (!closed) {
-            clearTimeout(retryTimer)
-            retryTimer = setTimeout(schedule, delay)
-            retryTimer.unref()
-            delay = Math.min(delay * 2, 5000)
-          }
-          break
-        }
-      }
+      await (backend.probe !== undefined ? backend.probe() : backend.commit([]))
+      succeeded()
+      report({ size: 0, durationMs: performance.now() - started, error: undefined, probe: true })
+    } catch (err) {
+      failed(err)
+      report({ size: 0, durationMs: performance.now() - started, error: err, probe: true })
+      retryLater()
     } finally {
-      flushing = false
-      if (queue.some((i) => i.durable)) schedule()
+      inFlight--
+      settle()
     }
+  }
+
+  /** Starts batches while there is room in flight. Kept records alone wait for the retry timer after a failure. */
+  function pump(): void {
+    scheduled = false
+    while (inFlight < maxInFlight && (queue.length > 0 || rejections.size > 0)) {
+      if (lastError !== undefined && Date.now() < retryAt && !queue.some((i) => i.durable)) break
+      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch)
+      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch)
+      if (rejections.size > 0) {
+        const rows: WriteRow[] = []
+        for (const [cause, n] of rejections) for (let i = 0; i < n; i++) rows.push({ kind: 'rejection', cause })
+        rejections = new Map()
+        batch.push({ rows, counted: false, bytes: 0, durable: false })
+      }
+      inFlight++
+      void commitBatch(batch).finally(() => {
+        inFlight--
+        settle()
+        if (queue.length > 0 || rejections.size > 0) schedule()
+      })
+    }
+    settle()
+  }
+
+  /** Wakes flush() callers once nothing is queued or in flight. */
+  function settle(): void {
+    if (inFlight > 0) return
+    for (const f of idle.splice(0)) f()
+  }
+
+  /** One transaction for the batch; on a data error, halves until the refused record is alone. */
+  async function commitBatch(batch: Item[]): Promise<void> {
+    const rows: WriteRow[] = []
+    // Records are planned into rows here, in the batch loop, not per request: one tight loop
+    // over a batch runs with warm caches, where planning each record as its request is
+    // answered cost 2–3 times as much (it sits between HTTP work that evicts the caches).
+    for (const item of batch) {
+      const planned = item.rows ?? plan(item)
+      for (const row of planned) rows.push(row)
+    }
+    const live = batch.filter((i) => i.rows!.length > 0)
+    for (const item of batch) if (item.rows!.length === 0) done(item)
+    if (live.length === 0) return
+    const started = performance.now()
+    let error: unknown
+    try {
+      await backend.commit(rows)
+    } catch (err) {
+      error = err ?? new Error('commit failed')
+    }
+    if (error !== undefined && isDataError(error)) {
+      // Not an outage: the database works, and refuses something in this batch.
+      succeeded()
+      if (live.length > 1) {
+        const half = Math.ceil(live.length / 2)
+        await commitBatch(live.slice(0, half))
+        await commitBatch(live.slice(half))
+        return
+      }
+      report({ size: 1, durationMs: performance.now() - started, error, refused: 1 })
+      refuse(live[0]!, error)
+      return
+    }
+    report({ size: live.length, durationMs: performance.now() - started, error })
+    if (error === undefined) {
+      succeeded()
+      for (const item of live) done(item)
+      return
+    }
+    failed(error)
+    // Durable writes fail now (their callback is answered FAIL, so Tencent may redeliver);
+    // fire-and-forget records go back to the front of the queue and are retried.
+    const keep: Item[] = []
+    for (const item of live) {
+      if (item.durable) fail(item, error)
+      else {
+        if (item.counted) keep.push(item)
+        else for (const r of item.rows!) if (r.kind === 'rejection') rejections.set(r.cause, (rejections.get(r.cause) ?? 0) + 1)
+      }
+    }
+    queue = keep.concat(queue)
+    retryLater()
+  }
+
+  function release(item: Item): void {
+    if (!item.counted) return
+    item.counted = false
+    waitingRecords--
+    waitingBytes -= item.bytes
+  }
+
+  function done(item: Item): void {
+    release(item)
+    item.resolve?.()
+  }
+
+  function fail(item: Item, err: unknown): void {
+    release(item)
+    item.reject?.(err)
+  }
+
+  function refuse(item: Item, err: unknown): void {
+    if (item.counted) {
+      counters.dataRefused++
+      if (!item.durable) counters.dropped++
+      rejections.set(REFUSED_CAUSE, (rejections.get(REFUSED_CAUSE) ?? 0) + 1)
+    }
+    fail(item, new StoreRefusedError(err))
   }
 
   /** An item's rows, planned from its record once; a record that cannot be planned fails alone (never its batch). */
@@ -138,47 +275,57 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     } catch (err) {
       // Not seen from a parsed JSON body (planning is pure); a guard so one odd record cannot stop the writer.
       item.rows = []
-      if (!item.durable) {
-        kept--
-        dropped++
-      }
-      item.reject?.(err)
+      if (!item.durable) counters.dropped++
+      fail(item, err)
       item.resolve = undefined
     }
     item.record = undefined
     return item.rows
   }
 
-  function push(item: Item): void {
-    queue.push(item)
-    schedule()
-  }
-
-  function keep(item: Item): void {
-    if (kept >= maxPending) {
-      dropped++
-      return
+  /** Queues a record, or refuses it when too much waits already. */
+  function admit(record: CallbackRecord, durable: boolean, resolve?: () => void, reject?: (err: unknown) => void): boolean {
+    const bytes = record.rawBody.length
+    if (waitingRecords >= maxRecords || (waitingRecords > 0 && waitingBytes + bytes > maxBytes)) {
+      counters.backlogRefused++
+      if (durable) reject!(new StoreBacklogError(waitingRecords, waitingBytes, maxRecords, maxBytes))
+      else counters.dropped++
+      return false
     }
-    kept++
-    push(item)
+    waitingRecords++
+    waitingBytes += bytes
+    queue.push({ rows: undefined, record, counted: true, bytes, durable, resolve, reject })
+    schedule()
+    return true
   }
 
   const store: Store & { readonly dropped: number } = {
     kind: backend.kind,
     write(record: CallbackRecord) {
       if (closed) return Promise.reject(new Error('the store is closed'))
-      return new Promise<void>((resolve, reject) => push({ rows: undefined, record, durable: true, resolve, reject }))
+      return new Promise<void>((resolve, reject) => void admit(record, true, resolve, reject))
     },
     enqueue(record) {
-      if (!closed) keep({ rows: undefined, record, durable: false })
+      if (!closed) admit(record, false)
     },
     countRejection(cause) {
-      if (!closed) keep({ rows: [{ kind: 'rejection', cause }], durable: false })
+      if (closed) return
+      rejections.set(cause, (rejections.get(cause) ?? 0) + 1)
+      if (lastError === undefined) schedule()
     },
     flush() {
-      if (queue.length === 0 && !flushing) return Promise.resolve()
-      // A marker: resolves when the batch holding it is done, whatever the outcome.
-      return new Promise<void>((resolve) => push({ rows: [], durable: true, resolve, reject: () => resolve() }))
+      if (queue.length === 0 && inFlight === 0 && rejections.size === 0) return Promise.resolve()
+      // Resolves once everything queued so far is done, whatever the outcome.
+      // While commits fail, records kept for a later retry do not hold it up.
+      return new Promise<void>((resolve) => {
+        const check = () => {
+          const rest = lastError === undefined ? queue.length + rejections.size : queue.filter((i) => i.durable).length
+          if (inFlight === 0 && rest === 0) resolve()
+          else idle.push(check)
+        }
+        idle.push(check)
+        schedule()
+      })
     },
     listMessages: async (q) => backend.listMessages(q),
     listEvents: async (q) => backend.listEvents(q),
@@ -188,10 +335,19 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
       listeners.push(listener)
     },
     get pending() {
-      return queue.reduce((n, i) => n + (i.record !== undefined || (i.rows !== undefined && i.rows.length > 0) ? 1 : 0), 0)
+      return waitingRecords
+    },
+    get pendingBytes() {
+      return waitingBytes
+    },
+    get lastCommitError() {
+      return lastError
+    },
+    get counters() {
+      return { ...counters }
     },
     get dropped() {
-      return dropped
+      return counters.dropped
     },
     async close() {
       if (closed) return

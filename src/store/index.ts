@@ -1,5 +1,5 @@
 /** Storage for `timhook serve`: one interface, SQLite and PostgreSQL behind it. */
-export type { Store, Page, MessageQuery, EventQuery, MessageItem, EventItem, Stats, CommitReport } from './store.js'
+export type { Store, Page, MessageQuery, EventQuery, MessageItem, EventItem, Stats, CommitReport, StoreCounters } from './store.js'
 export type { CallbackRecord, DecisionRecord } from './records.js'
 export { planWrites } from './records.js'
 export { createStore, type StoreBackend, type StoreOptions } from './create-store.js'
@@ -7,4 +7,5 @@ export { openSqliteBackend, type SqliteOptions, type SqliteBackend } from './sql
 export { SqliteWriteError, type SqliteWriter } from './sqlite-writer.js'
 export { openPostgresBackend, type PostgresOptions } from './postgres-backend.js'
 export { openStore, isPostgresUrl, type OpenStoreOptions } from './open-store.js'
-export { StoreQueryError } from './store-query-error.js'
+export { StoreQueryError, StoreTimeoutError } from './store-query-error.js'
+export { StoreBacklogError, StoreRefusedError } from './store-errors.js'

@@ -8,3 +8,14 @@ export class StoreQueryError extends Error {
     this.parameter = parameter
   }
 }
+
+/** A read that ran past its time budget and was cancelled; the admin API answers it with 503 naming the budget. */
+export class StoreTimeoutError extends Error {
+  readonly budgetMs: number
+
+  constructor(budgetMs: number, detail: string) {
+    super(`the query ran past its ${budgetMs} ms budget and was cancelled (${detail}); narrow it (groupId, from, since/until) or retry`)
+    this.name = 'StoreTimeoutError'
+    this.budgetMs = budgetMs
+  }
+}

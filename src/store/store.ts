@@ -69,18 +69,38 @@ export interface Stats {
   messages: { total: number; recalled: number; recallsAwaitingMessage: number }
 }
 
-/** What a commit reports, for metrics. */
+/** What a commit reports, for metrics and logs. */
 export interface CommitReport {
+  /** Records in the transaction. */
   size: number
   durationMs: number
+  /** Why it failed; undefined when committed. */
   error: unknown
+  /** Set when the database refused one record for its data (the batch was split; the others are committed): not an outage. */
+  refused?: number
+  /** Set for a readiness probe after failed commits (a transaction that holds no record). */
+  probe?: boolean
+}
+
+/** What the writer queue turned away, since the store was opened. */
+export interface StoreCounters {
+  /** Fire-and-forget records (before-send records, counts) not stored: over the cap, refused, or unplannable. */
+  dropped: number
+  /** Records turned away at once because too much waited for the store already (`TIMHOOK_STORE_BACKLOG`). */
+  backlogRefused: number
+  /** Records the database refused for their data (`TIMHOOK_STORE_REFUSED`). */
+  dataRefused: number
 }
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
-  /** Writes a callback; resolves once it is committed (rejects when the commit failed). */
+  /**
+   * Writes a callback; resolves once it is committed. Rejects when the commit failed, at once when
+   * too much waits for the store already (`StoreBacklogError`), or when the database refused this
+   * record (`StoreRefusedError`).
+   */
   write(record: CallbackRecord): Promise<void>
-  /** Writes a callback with the next commit, without waiting (before-send records). Kept and retried if a commit fails. */
+  /** Writes a callback with the next commit, without waiting (before-send records). Kept and retried if a commit fails; dropped and counted past the cap. */
   enqueue(record: CallbackRecord): void
   /** Counts a rejected request (by error code) with the next commit. */
   countRejection(cause: string): void
@@ -93,8 +113,13 @@ export interface Store {
   ping(): Promise<void>
   /** Called after every commit attempt. */
   onCommit(listener: (report: CommitReport) => void): void
-  /** Records not yet committed (queued, or kept after a failed commit). */
+  /** Records waiting for the store: queued, being committed, or kept after a failed commit. */
   readonly pending: number
+  /** Bytes (raw bodies) of those records. */
+  readonly pendingBytes: number
+  /** The error of the last commit when it failed (the database is unreachable, hung, full, locked); undefined once one succeeds. */
+  readonly lastCommitError: Error | undefined
+  readonly counters: StoreCounters
   /** Flushes and closes. */
   close(): Promise<void>
 }

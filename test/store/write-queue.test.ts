@@ -44,7 +44,7 @@ describe('write queue', () => {
     store.enqueue(kept)
     store.countRejection('TIMHOOK_SIGN_MISMATCH')
     await assert.rejects(store.write(record(groupSend('q', 2))), /database is down/)
-    assert.equal(store.pending, 2)
+    assert.equal(store.pending, 1, 'the kept before-send record (rejections are counts, not records)')
     state.failing = false
     await store.write(record(groupSend('q', 3)))
     assert.equal(store.pending, 0)
@@ -68,7 +68,7 @@ describe('write queue', () => {
 
   it('caps what it keeps while failing and counts what it dropped', async () => {
     const { backend, state } = fakeBackend()
-    const store = createStore(backend, { maxPending: 3, retryDelayMs: 1000 })
+    const store = createStore(backend, { maxPendingRecords: 3, retryDelayMs: 1000 })
     state.failing = true
     for (let i = 0; i < 5; i++) store.enqueue(record(groupBefore('q', i)))
     assert.equal(store.pending, 3)

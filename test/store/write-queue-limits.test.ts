@@ -1,0 +1,174 @@
+/**
+ * The writer queue's limits, with a backend that hangs, fails or refuses on demand: the cap on
+ * everything waiting for the store, readiness, poison-record isolation and commits in flight.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import { createStore, type StoreBackend } from '../../src/store/create-store.js'
+import type { EventRow, WriteRow } from '../../src/store/records.js'
+import { StoreBacklogError, StoreRefusedError } from '../../src/store/store-errors.js'
+import { groupBefore, groupSend, record } from './helpers.js'
+
+class DataError extends Error {
+  code = 'DATA'
+}
+
+function hangingBackend(options: { concurrent?: number } = {}) {
+  const committed: WriteRow[][] = []
+  const state = { hung: false, failing: false, inFlight: 0, maxInFlight: 0, commits: 0, poison: new Set<string>() }
+  let waiters: Array<() => void> = []
+  const backend: StoreBackend = {
+    kind: 'postgres',
+    concurrentCommits: options.concurrent ?? 1,
+    isDataError: (err) => err instanceof DataError,
+    async commit(rows) {
+      state.commits++
+      state.inFlight++
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight)
+      try {
+        while (state.hung) await new Promise<void>((resolve) => waiters.push(resolve))
+        await new Promise((resolve) => setImmediate(resolve))
+        if (state.failing) throw new Error('database is down')
+        const bad = rows.find((r) => r.kind === 'event' && state.poison.has(r.requestId))
+        if (bad !== undefined) throw new DataError(`refused ${(bad as EventRow).requestId}`)
+        committed.push(rows)
+      } finally {
+        state.inFlight--
+      }
+    },
+    listMessages: () => ({ items: [], nextCursor: null }),
+    listEvents: () => ({ items: [], nextCursor: null }),
+    stats: () => ({ events: { total: 0, byCommand: {} }, decisions: { byVerdict: {}, byRule: {} }, rejections: { byCause: {} }, messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 } }),
+    ping: () => {},
+    close: () => {},
+  }
+  const release = () => {
+    state.hung = false
+    for (const w of waiters.splice(0)) w()
+    waiters = []
+  }
+  const stored = () => committed.flat().filter((r): r is EventRow => r.kind === 'event').map((r) => r.requestId)
+  return { backend, committed, state, release, stored }
+}
+
+const settled = async (p: Promise<unknown>): Promise<'resolved' | 'rejected' | 'pending'> => {
+  const marker = Symbol('pending')
+  const r = await Promise.race([p.then(() => 'resolved' as const, () => 'rejected' as const), new Promise((resolve) => setImmediate(() => resolve(marker)))])
+  return r === marker ? 'pending' : (r as 'resolved' | 'rejected')
+}
+
+describe('write queue limits', () => {
+  it('past the record cap, a write fails at once with TIMHOOK_STORE_BACKLOG and is not queued; the admitted ones are stored once when the database resumes', async () => {
+    const { backend, state, release, stored } = hangingBackend()
+    const store = createStore(backend, { maxPendingRecords: 5 })
+    state.hung = true
+    const admitted = Array.from({ length: 5 }, (_, i) => record(groupSend('cap', i)))
+    const waiting = admitted.map((r) => store.write(r))
+    const over = record(groupSend('cap', 99))
+    const refused = store.write(over)
+    assert.equal(await settled(refused), 'rejected', 'refused while the database still hangs')
+    await assert.rejects(refused, (err: unknown) => err instanceof StoreBacklogError && err.code === 'TIMHOOK_STORE_BACKLOG' && /TIMHOOK_STORE_BACKLOG/.test(err.message))
+    store.enqueue(record(groupBefore('cap', 1)))
+    assert.equal(store.pending, 5)
+    assert.deepEqual(store.counters, { dropped: 1, backlogRefused: 2, dataRefused: 0 })
+    for (const w of waiting) assert.equal(await settled(w), 'pending')
+    release()
+    await Promise.all(waiting)
+    assert.deepEqual(stored().sort(), admitted.map((r) => r.requestId).sort())
+    assert.equal(store.pending, 0)
+    await store.write(record(groupSend('cap', 100)))
+    await store.close()
+  })
+
+  it('caps bytes too (a record alone is admitted whatever its size)', async () => {
+    const { backend, state, release } = hangingBackend()
+    const store = createStore(backend, { maxPendingBytes: 1000 })
+    state.hung = true
+    const big = record(groupSend('bytes', 1, { Pad: 'x'.repeat(2000) }))
+    const first = store.write(big)
+    const second = store.write(record(groupSend('bytes', 2)))
+    await assert.rejects(second, StoreBacklogError)
+    assert.ok(store.pendingBytes >= 2000)
+    release()
+    await first
+    assert.equal(store.pendingBytes, 0)
+    await store.close()
+  })
+
+  it('never holds more than the cap, whatever arrives while the database hangs (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ durable: fc.boolean(), size: fc.nat({ max: 3000 }) }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 20 }), async (writes, cap) => {
+        const { backend, state, release, stored } = hangingBackend({ concurrent: 2 })
+        const store = createStore(backend, { maxPendingRecords: cap, maxPendingBytes: 20_000, maxBatch: 4 })
+        state.hung = true
+        const acked: string[] = []
+        const results: Array<Promise<void>> = []
+        for (const w of writes) {
+          const r = record(groupSend('prop', results.length, { Pad: 'x'.repeat(w.size) }))
+          if (w.durable) results.push(store.write(r).then(() => void acked.push(r.requestId), () => {}))
+          else store.enqueue(r)
+          assert.ok(store.pending <= cap && (store.pending <= 1 || store.pendingBytes <= 20_000))
+        }
+        release()
+        await Promise.all(results)
+        await store.flush()
+        for (const id of acked) assert.equal(stored().filter((s) => s === id).length, 1)
+        await store.close()
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  it('isolates a record the database refuses: it alone fails with the cause, counted; the rest of its batch commits', async () => {
+    const { backend, state, stored, committed } = hangingBackend()
+    const store = createStore(backend)
+    const records = Array.from({ length: 9 }, (_, i) => record(groupSend('poison', i)))
+    state.poison.add(records[5]!.requestId)
+    const kept = record(groupBefore('poison', 1))
+    state.poison.add(kept.requestId)
+    store.enqueue(kept)
+    const results = await Promise.allSettled(records.map((r) => store.write(r)))
+    assert.deepEqual(results.map((r) => r.status), records.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')))
+    const reason = (results[5] as PromiseRejectedResult).reason as StoreRefusedError
+    assert.ok(reason instanceof StoreRefusedError)
+    assert.match(reason.message, /TIMHOOK_STORE_REFUSED.*refused req-/)
+    assert.deepEqual(stored().sort(), records.filter((_, i) => i !== 5).map((r) => r.requestId).sort())
+    await store.flush()
+    const refusals = committed.flat().filter((r) => r.kind === 'rejection' && r.cause === 'TIMHOOK_STORE_REFUSED').length
+    assert.equal(refusals, 2, 'both refusals counted in the stats rejections')
+    assert.deepEqual(store.counters, { dropped: 1, backlogRefused: 0, dataRefused: 2 })
+    assert.equal(store.lastCommitError, undefined, 'a refused record is not an outage')
+    await store.close()
+  })
+
+  it('reports the last commit failed until one succeeds, probing by itself when nothing is queued', async () => {
+    const { backend, state } = hangingBackend()
+    let probes = 0
+    backend.probe = async () => {
+      probes++
+      if (state.failing) throw new Error('still down')
+    }
+    const store = createStore(backend, { retryDelayMs: 1 })
+    state.failing = true
+    await assert.rejects(store.write(record(groupSend('ready', 1))), /database is down/)
+    assert.match(String(store.lastCommitError?.message), /database is down/)
+    while (probes < 2) await new Promise((resolve) => setImmediate(resolve))
+    assert.ok(store.lastCommitError !== undefined)
+    state.failing = false
+    while (store.lastCommitError !== undefined) await new Promise((resolve) => setImmediate(resolve))
+    await store.close()
+  })
+
+  it('runs up to concurrentCommits batches at once', async () => {
+    const { backend, state, release } = hangingBackend({ concurrent: 3 })
+    const store = createStore(backend, { maxBatch: 2 })
+    state.hung = true
+    const writes = Array.from({ length: 10 }, (_, i) => store.write(record(groupSend('inflight', i))))
+    while (state.inFlight < 3) await new Promise((resolve) => setImmediate(resolve))
+    release()
+    await Promise.all(writes)
+    assert.equal(state.maxInFlight, 3)
+    await store.close()
+  })
+})
