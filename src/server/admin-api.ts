@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { StoreQueryError } from '../store/store-query-error.js'
+import { StoreQueryError, StoreTimeoutError } from '../store/store-query-error.js'
 import type { Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 
@@ -124,6 +124,10 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
       (err: unknown) => {
         if (err instanceof StoreQueryError) {
           sendJson(res, 400, { error: { code: 'BAD_PARAMETER', parameter: err.parameter, message: err.message } })
+          return
+        }
+        if (err instanceof StoreTimeoutError) {
+          sendJson(res, 503, { error: { code: 'STORE_TIMEOUT', message: err.message } })
           return
         }
         logger.error({ err: String(err), path }, 'admin API query failed')
