@@ -99,6 +99,7 @@ describe('readiness (SQLite)', () => {
     try {
       const res = await postCallback(server.url, groupAfterSend('s', 2))
       assert.equal(res.status, 503)
+      await until(server.url, false) // once the commit gave up waiting for the lock
       const notReady = await readyz(server.url)
       assert.equal(notReady.status, 503)
       assert.match(String(notReady.body.error), /store commits fail: .*lock/i)
