@@ -795,8 +795,8 @@ export interface C2CCallbackAfterMsgReadReceiptEvent {
   /** the command word */
   CallbackCommand: "C2C.CallbackAfterMsgReadReceipt"
   Operator_Account?: string
-  Peer_Account?: string
-  C2CMsgInfo?: Array<{
+  Peer_Account: string
+  C2CMsgInfo: Array<{
     From_Account?: string
     To_Account?: string
     MsgKey?: string

@@ -10000,7 +10000,7 @@ return errors === 0;
 }
 
 export const validateC2CCallbackAfterMsgReadReceiptEvent = validate76;
-const schema42 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackAfterMsgReadReceipt","description":"the command word"},"Operator_Account":{"type":"string"},"Peer_Account":{"type":"string"},"C2CMsgInfo":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgKey":{"type":"string"},"MsgId":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand"],"title":"C2CCallbackAfterMsgReadReceiptEvent","description":"After a one-to-one per-message read receipt."};
+const schema42 = {"type":"object","properties":{"CallbackCommand":{"type":"string","const":"C2C.CallbackAfterMsgReadReceipt","description":"the command word"},"Operator_Account":{"type":"string"},"Peer_Account":{"type":"string"},"C2CMsgInfo":{"type":"array","items":{"type":"object","properties":{"From_Account":{"type":"string"},"To_Account":{"type":"string"},"MsgKey":{"type":"string"},"MsgId":{"type":"string"}}}},"EventTime":{"type":"integer","description":"event time, milliseconds since the epoch"}},"required":["CallbackCommand","Peer_Account","C2CMsgInfo"],"title":"C2CCallbackAfterMsgReadReceiptEvent","description":"After a one-to-one per-message read receipt."};
 
 function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -10008,7 +10008,7 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")){
+if((((data.CallbackCommand === undefined) && (missing0 = "CallbackCommand")) || ((data.Peer_Account === undefined) && (missing0 = "Peer_Account"))) || ((data.C2CMsgInfo === undefined) && (missing0 = "C2CMsgInfo"))){
 validate76.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }

@@ -238,6 +238,7 @@ const REQUIRED: Record<string, readonly string[]> = {
   'Sns.CallbackBlackListAdd': ['PairList'],
   'Sns.CallbackBlackListDelete': ['PairList'],
   'C2C.CallbackAfterC2CMsgExtension': ['From_Account', 'To_Account', 'MsgKey', 'OperateType'],
+  'C2C.CallbackAfterMsgReadReceipt': ['Peer_Account', 'C2CMsgInfo'],
   'Group.CallbackOnDailyGroupQuotaAlarm': ['QuotaUsed', 'Quota'],
   'Group.CallbackAfterGroupMsgExtension': ['GroupId', 'MsgSeq', 'OperateType'],
   'Group.CallbackBeforeApplyJoinGroup': ['GroupId', 'Requestor_Account'],
