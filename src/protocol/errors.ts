@@ -15,6 +15,7 @@ export const ERRORS = {
   TIMHOOK_REQUEST_TIME_SKEW: { status: 401, message: 'RequestTime is %s s from now; at most %s s is accepted (replay protection)' },
   TIMHOOK_BODY_TOO_LARGE: { status: 413, message: 'body exceeds the limit of %s bytes' },
   TIMHOOK_BODY_INCOMPLETE: { status: 400, message: 'body ended after %s bytes but content-length said %s' },
+  TIMHOOK_BODY_TOO_DEEP: { status: 400, message: 'body nests arrays and objects deeper than %s levels' },
   TIMHOOK_BODY_EMPTY: { status: 400, message: 'body is empty; a callback carries a JSON object' },
   TIMHOOK_BODY_INVALID_JSON: { status: 400, message: 'body is not valid JSON: %s' },
   TIMHOOK_BODY_NOT_OBJECT: { status: 400, message: 'body is JSON but not an object (got %s)' },

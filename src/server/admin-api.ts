@@ -1,23 +1,74 @@
 /**
  * The admin HTTP API, behind `Authorization: Bearer <admin token>`:
- * `GET /api/messages`, `GET /api/events`, `GET /api/stats`. Answers JSON; a bad parameter gets a
+ * `GET /api/messages`, `GET /api/events`, `GET /api/stats`, and a stored body whole:
+ * `GET /api/events/:id/raw`, `GET /api/messages/:id/body`. Answers JSON; a bad parameter gets a
  * 400 naming it.
+ *
+ * Whatever the store holds, an answer takes bounded memory: a page reads at most
+ * `INLINE_BODY_BYTES` of each body, stops at `PAGE_BYTES` of JSON (its `nextCursor` continues
+ * after the last item it holds), and a whole body is streamed in `BODY_CHUNK` pieces.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { encodeCursor } from '../store/cursor.js'
 import { StoreQueryError, StoreTimeoutError } from '../store/store-query-error.js'
-import type { Store } from '../store/store.js'
+import type { Page, Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 
 export const MAX_LIMIT = 500
 export const DEFAULT_LIMIT = 50
+/** The most JSON one page answers: items past it wait for the next page. */
+export const PAGE_BYTES = 1024 * 1024
+/** A whole body is read from the store and written in pieces of this size. */
+export const BODY_CHUNK = 256 * 1024
 
 type Params = URLSearchParams
 
+/** Answers JSON. A value that cannot be serialized (never expected) is answered 500, not thrown. */
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers })
+  let body: string
+  try {
+    body = JSON.stringify(value)
+  } catch (err) {
+    status = 500
+    body = JSON.stringify({ error: { code: 'INTERNAL', message: `the answer could not be serialized: ${String(err)}` } })
+  }
+  send(res, status, body, { 'content-type': 'application/json; charset=utf-8', ...headers })
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy()
+    return
+  }
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) })
   res.end(body)
+}
+
+/**
+ * A page as JSON, item by item, stopping before the item that would take it past `budget` bytes
+ * (a page holds at least one item): then `nextCursor` continues right after the last item sent.
+ * An item that cannot be serialized is sent as its id and a note instead of failing the page.
+ */
+export function pageJson(page: Page<{ id: string }>, budget = PAGE_BYTES): string {
+  let out = ''
+  let bytes = 0
+  let sent = 0
+  for (const item of page.items) {
+    let text: string
+    try {
+      text = JSON.stringify(item)
+    } catch (err) {
+      text = JSON.stringify({ id: item.id, body: null, bodyNote: { reason: 'NOT_SERIALIZABLE', message: String(err) } })
+    }
+    const size = Buffer.byteLength(text) + 1
+    if (sent > 0 && bytes + size > budget) break
+    out += sent === 0 ? text : `,${text}`
+    bytes += size
+    sent++
+  }
+  const nextCursor = sent < page.items.length ? encodeCursor(page.items[sent - 1]!.id) : page.nextCursor
+  return `{"items":[${out}],"nextCursor":${JSON.stringify(nextCursor)}}`
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
@@ -65,6 +116,14 @@ function booleanOf(params: Params, name: string): boolean | undefined {
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, path: string, query: string) => void
 
+/** A row id from a path: digits, as the store numbers rows. */
+function rowId(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new StoreQueryError('id', `a row id (the item's "id"), got ${JSON.stringify(text.slice(0, 40))}`)
+  return Number(text)
+}
+
+const BODY_ROUTE = /^\/api\/(events|messages)\/([^/]*)\/(raw|body)$/
+
 /**
  * Creates the admin API handler. Without an admin token every request gets 401.
  * @example const admin = createAdminApi(store, 'a-long-random-secret', logger)
@@ -72,69 +131,139 @@ export type AdminHandler = (req: IncomingMessage, res: ServerResponse, path: str
 export function createAdminApi(store: Store, adminToken: string | undefined, logger: ServerLogger): AdminHandler {
   const expected = adminToken === undefined ? undefined : digest(adminToken)
 
-  const routes: Record<string, (params: Params) => Promise<unknown>> = {
-    '/api/messages': (params) => {
+  // Each route answers a JSON text (pages are built item by item, see pageJson).
+  const routes: Record<string, (params: Params) => Promise<string>> = {
+    '/api/messages': async (params) => {
       checkParams(params, ['groupId', 'topicId', 'from', 'to', 'recalled', 'since', 'until', 'limit', 'cursor'])
-      return store.listMessages({
-        groupId: text(params, 'groupId'),
-        // An empty topicId is meaningful: messages outside any topic.
-        topicId: params.has('topicId') ? (params.get('topicId') ?? '') : undefined,
-        from: text(params, 'from'),
-        to: text(params, 'to'),
-        recalled: booleanOf(params, 'recalled'),
-        since: timeOf(params, 'since'),
-        until: timeOf(params, 'until'),
-        limit: limitOf(params),
-        cursor: text(params, 'cursor'),
-      })
+      return pageJson(
+        await store.listMessages({
+          groupId: text(params, 'groupId'),
+          // An empty topicId is meaningful: messages outside any topic.
+          topicId: params.has('topicId') ? (params.get('topicId') ?? '') : undefined,
+          from: text(params, 'from'),
+          to: text(params, 'to'),
+          recalled: booleanOf(params, 'recalled'),
+          since: timeOf(params, 'since'),
+          until: timeOf(params, 'until'),
+          limit: limitOf(params),
+          cursor: text(params, 'cursor'),
+        }),
+      )
     },
-    '/api/events': (params) => {
+    '/api/events': async (params) => {
       checkParams(params, ['command', 'since', 'until', 'limit', 'cursor'])
-      return store.listEvents({ command: text(params, 'command'), since: timeOf(params, 'since'), until: timeOf(params, 'until'), limit: limitOf(params), cursor: text(params, 'cursor') })
+      return pageJson(await store.listEvents({ command: text(params, 'command'), since: timeOf(params, 'since'), until: timeOf(params, 'until'), limit: limitOf(params), cursor: text(params, 'cursor') }))
     },
-    '/api/stats': (params) => {
+    '/api/stats': async (params) => {
       checkParams(params, [])
-      return store.stats()
+      return JSON.stringify(await store.stats())
     },
   }
 
-  return (req, res, path, query) => {
+  const failed = (res: ServerResponse, path: string) => (err: unknown) => {
+    if (err instanceof StoreQueryError) {
+      sendJson(res, 400, { error: { code: 'BAD_PARAMETER', parameter: err.parameter, message: err.message } })
+      return
+    }
+    if (err instanceof StoreTimeoutError) {
+      sendJson(res, 503, { error: { code: 'STORE_TIMEOUT', message: err.message } })
+      return
+    }
+    logger.error({ err: String(err), path }, 'admin API query failed')
+    sendJson(res, 503, { error: { code: 'STORE_UNAVAILABLE', message: 'the store did not answer; see /readyz' } })
+  }
+
+  /** Streams a stored body in pieces, waiting for the client to take each one. */
+  async function streamBody(res: ServerResponse, kind: 'event' | 'message', id: number): Promise<void> {
+    let piece = await store.readBody(kind, id, 0, BODY_CHUNK)
+    if (piece === null) {
+      sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no ${kind} with id ${id}` } })
+      return
+    }
+    // A raw body is bytes as received (its size is known); a message's JSON is text, sent chunked.
+    res.writeHead(200, kind === 'event' ? { 'content-type': 'application/octet-stream', 'content-length': piece.size } : { 'content-type': 'application/json; charset=utf-8' })
+    let offset = 0
+    while (piece !== null && piece.chunk.length > 0 && !res.destroyed) {
+      if (!res.write(piece.chunk)) await writable(res)
+      offset += piece.chunk.length
+      if (offset >= piece.size) break
+      piece = await store.readBody(kind, id, offset, BODY_CHUNK)
+    }
+    res.end()
+  }
+
+  const handle: AdminHandler = (req, res, path, query) => {
     if (!authorized(req.headers.authorization, expected)) {
       const message = expected === undefined ? 'the admin API is disabled: start the server with --admin-token' : 'send Authorization: Bearer <admin token>'
       sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message } }, { 'www-authenticate': 'Bearer realm="timhook"' })
       return
     }
+    const body = BODY_ROUTE.exec(path)
     const route = routes[path]
-    if (route === undefined) {
-      sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint ${path}; try /api/messages, /api/events, /api/stats` } })
+    if (route === undefined && body === null) {
+      sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint ${path}; try /api/messages, /api/events, /api/stats, /api/events/:id/raw, /api/messages/:id/body` } })
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the admin API is read-only: GET' } }, { allow: 'GET' })
       return
     }
-    let pending: Promise<unknown>
+    if (body !== null) {
+      const kind = body[1] === 'events' ? 'event' : 'message'
+      if ((kind === 'event') !== (body[3] === 'raw')) {
+        sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint ${path}; try /api/events/:id/raw or /api/messages/:id/body` } })
+        return
+      }
+      let pending: Promise<void>
+      try {
+        pending = streamBody(res, kind, rowId(body[2]!))
+      } catch (err) {
+        pending = Promise.reject(err)
+      }
+      pending.catch((err: unknown) => (res.headersSent ? res.destroy() : failed(res, path)(err)))
+      return
+    }
+    let pending: Promise<string>
     try {
-      pending = route(new URLSearchParams(query))
+      pending = route!(new URLSearchParams(query))
     } catch (err) {
       pending = Promise.reject(err)
     }
-    pending.then(
-      (value) => sendJson(res, 200, value),
-      (err: unknown) => {
-        if (err instanceof StoreQueryError) {
-          sendJson(res, 400, { error: { code: 'BAD_PARAMETER', parameter: err.parameter, message: err.message } })
-          return
-        }
-        if (err instanceof StoreTimeoutError) {
-          sendJson(res, 503, { error: { code: 'STORE_TIMEOUT', message: err.message } })
-          return
-        }
-        logger.error({ err: String(err), path }, 'admin API query failed')
-        sendJson(res, 503, { error: { code: 'STORE_UNAVAILABLE', message: 'the store did not answer; see /readyz' } })
-      },
-    )
+    pending.then((json) => send(res, 200, json, { 'content-type': 'application/json; charset=utf-8' }), failed(res, path))
   }
+
+  // Nothing the handler does may throw past its request: a bug is answered 500 and logged.
+  return (req, res, path, query) => {
+    try {
+      handle(req, res, path, query)
+    } catch (err) {
+      internalError(res, logger, err, path)
+    }
+  }
+}
+
+/** Resolves when the response can take more (or is gone). */
+function writable(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
+/** The answer of last resort: 500 with a named code, logged; a response already under way is cut. */
+export function internalError(res: ServerResponse, logger: ServerLogger, err: unknown, path: string): void {
+  try {
+    logger.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err), path }, 'request failed')
+  } catch {
+    // a logger that throws must not stop the answer
+  }
+  if (res.headersSent) res.destroy()
+  else sendJson(res, 500, { error: { code: 'INTERNAL', message: 'the request failed inside timhook; see the server log' } })
 }
 
 export { sendJson }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { createReceiver, type Logger, type Receiver } from '../receiver/index.js'
 import { isPostgresUrl, openStore } from '../store/open-store.js'
 import type { Store } from '../store/store.js'
-import { createAdminApi, sendJson } from './admin-api.js'
+import { createAdminApi, internalError, sendJson } from './admin-api.js'
 import { attachRecorder } from './attach-recorder.js'
 import type { ServerConfig } from './config.js'
 import { createLogger, type ServerLogger } from './logger.js'
@@ -115,12 +115,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
   }
 
-  const server = http.createServer((req, res) => {
-    inFlight.add(res)
-    res.once('close', () => {
-      inFlight.delete(res)
-      if (inFlight.size === 0 && drained !== undefined) drained()
-    })
+  const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     // Once stopping, every answer tells the client to stop reusing the connection.
     if (stopping) res.setHeader('connection', 'close')
     const url = req.url ?? '/'
@@ -135,12 +130,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       admin(req, res, path, query)
       return
     }
+    const fail = (err: unknown) => internalError(res, logger, err, path)
     switch (path) {
       case '/healthz':
         sendJson(res, 200, { ok: true })
         return
       case '/readyz':
-        void readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r))
+        readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r), fail)
         return
       case '/metrics':
         metrics.registry.metrics().then(
@@ -149,10 +145,24 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
             res.end(text)
           },
           (err: unknown) => sendJson(res, 500, { error: { code: 'METRICS_FAILED', message: String(err) } }),
-        )
+        ).catch(fail)
         return
       default:
         sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `nothing at ${path}; callbacks go to ${[...callbackPaths].join(' or ')}` } })
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    inFlight.add(res)
+    res.once('close', () => {
+      inFlight.delete(res)
+      if (inFlight.size === 0 && drained !== undefined) drained()
+    })
+    // No handler may throw past its request: whatever escapes is answered 500 and logged.
+    try {
+      route(req, res)
+    } catch (err) {
+      internalError(res, logger, err, req.url ?? '/')
     }
   })
   server.keepAliveTimeout = 65_000 // longer than common load-balancer idle timeouts, so they close first

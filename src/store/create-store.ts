@@ -18,7 +18,7 @@
 import type { WriteRow } from './records.js'
 import { planWrites, type CallbackRecord } from './records.js'
 import { REFUSED_CAUSE, StoreBacklogError, StoreRefusedError } from './store-errors.js'
-import type { CommitReport, EventQuery, EventItem, MessageItem, MessageQuery, Page, Stats, Store, StoreCounters } from './store.js'
+import type { BodyChunk, CommitReport, EventQuery, EventItem, MessageItem, MessageQuery, Page, Stats, Store, StoreCounters } from './store.js'
 
 /** What a database must do for `createStore`. */
 export interface StoreBackend {
@@ -34,6 +34,7 @@ export interface StoreBackend {
   listMessages(query: MessageQuery): Promise<Page<MessageItem>> | Page<MessageItem>
   listEvents(query: EventQuery): Promise<Page<EventItem>> | Page<EventItem>
   stats(): Promise<Stats> | Stats
+  readBody(kind: 'event' | 'message', id: number, offset: number, length: number): Promise<BodyChunk | null> | BodyChunk | null
   ping(): Promise<void> | void
   close(): Promise<void> | void
 }
@@ -330,6 +331,7 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     listMessages: async (q) => backend.listMessages(q),
     listEvents: async (q) => backend.listEvents(q),
     stats: async () => backend.stats(),
+    readBody: async (kind, id, offset, length) => backend.readBody(kind, id, offset, length),
     ping: async () => backend.ping(),
     onCommit(listener) {
       listeners.push(listener)

@@ -144,6 +144,10 @@ export async function openPostgresBackend(url: string, options: PostgresOptions 
       const s = sql.eventSelect(q)
       return sql.eventPage(await read(numbered(s.text), s.params), q.limit)
     },
+    async readBody(kind, id, offset, length) {
+      const s = sql.bodyChunkSelect(kind, id, offset, length)
+      return sql.bodyChunk(await read(numbered(s.text), s.params))
+    },
     async stats() {
       return statsOf(await read(STATS))
     },
@@ -211,7 +215,8 @@ export function statsOf(rows: Array<Record<string, unknown>>): Stats {
  */
 export function messageSelect(q: MessageQuery): sql.SqlQuery {
   const where: string[] = ['m.body IS NOT NULL']
-  const params: unknown[] = []
+  // $1: at most this much of each body is read (sql.messagePage notes a longer one).
+  const params: unknown[] = [sql.INLINE_BODY_BYTES]
   const add = (clause: string, value: unknown) => {
     params.push(value)
     where.push(clause.replace('?', `$${params.length}`))
@@ -227,7 +232,8 @@ export function messageSelect(q: MessageQuery): sql.SqlQuery {
   if (q.cursor !== undefined) add('m.id < ?', decodeCursor(q.cursor))
   params.push(q.limit + 1)
   return {
-    text: `SELECT m.id, m.body, m.received_at, m.recalled_at, m.recalled_by, COALESCE(e.decision, eb.decision) AS decision
+    text: `SELECT m.id, substr(m.body, 1, $1) AS body, length(m.body) AS body_size, m.group_id, m.topic_id, m.msg_seq, m.msg_key, m.from_account, m.to_account,
+        m.received_at, m.recalled_at, m.recalled_by, COALESCE(e.decision, eb.decision) AS decision
       FROM messages m
       LEFT JOIN events e ON e.idem_key = m.decision_key AND e.verdict IS DISTINCT FROM 'deny'
       LEFT JOIN events eb ON eb.idem_key = m.decision_key_bare AND eb.verdict IS DISTINCT FROM 'deny'

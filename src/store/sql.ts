@@ -2,8 +2,17 @@
  * The SQL both backends run. SQLite and PostgreSQL share it (both speak `ON CONFLICT … DO`),
  * written with `?` placeholders; the PostgreSQL backend numbers them.
  */
+import { MAX_BODY_DEPTH, nestsDeeperThan } from '../protocol/parse-json.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
-import type { EventItem, EventQuery, MessageItem, MessageQuery, Page } from './store.js'
+import type { BodyNote, EventItem, EventQuery, MessageItem, MessageQuery, Page } from './store.js'
+
+/**
+ * The longest body a page holds inline (bytes of an event's raw body, characters of a message's
+ * JSON). A page reads at most this much of each body from the database, so a page of `limit` rows
+ * holds at most `limit × INLINE_BODY_BYTES` of bodies whatever was stored; a longer body is left
+ * out of the page (`bodyNote` TOO_LARGE) and read whole with `Store.readBody`.
+ */
+export const INLINE_BODY_BYTES = 64 * 1024
 
 export const INSERT_EVENT = `INSERT INTO events (idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -61,8 +70,9 @@ export function messageSelect(q: MessageQuery): SqlQuery {
   if (q.cursor !== undefined) add('id < ?', decodeCursor(q.cursor))
   params.push(q.limit + 1)
   return {
-    text: `SELECT id, body, received_at, recalled_at, recalled_by, decision FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
-    params,
+    text: `SELECT id, substr(body, 1, ?) AS body, length(body) AS body_size, group_id, topic_id, msg_seq, msg_key, from_account, to_account, received_at, recalled_at, recalled_by, decision
+  FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
+    params: [INLINE_BODY_BYTES, ...params],
   }
 }
 
@@ -87,15 +97,61 @@ export function eventSelect(q: EventQuery): SqlQuery {
   }
   params.push(q.limit + 1)
   return {
-    text: `SELECT id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, deliveries, decision FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
-    params,
+    text: `SELECT id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, substr(raw, 1, ?) AS raw, length(raw) AS raw_size, valid, deliveries, decision
+  FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
+    params: [INLINE_BODY_BYTES, ...params],
   }
+}
+
+/** A piece of a stored body: `length` units from `offset` (0-based; bytes of a raw body, characters of a message's JSON), and the whole size. */
+export function bodyChunkSelect(kind: 'event' | 'message', id: number, offset: number, length: number): SqlQuery {
+  return {
+    text: kind === 'event' ? 'SELECT length(raw) AS size, substr(raw, ?, ?) AS chunk FROM events WHERE id = ?' : 'SELECT length(body) AS size, substr(body, ?, ?) AS chunk FROM messages WHERE id = ?',
+    params: [offset + 1, length, id],
+  }
+}
+
+/** The answer to `bodyChunkSelect`: null when there is no such row. */
+export function bodyChunk(rows: Row[]): { size: number; chunk: Uint8Array | string } | null {
+  const row = rows[0]
+  if (row === undefined) return null
+  const chunk = row.chunk
+  return { size: Number(row.size), chunk: typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? chunk : '' }
 }
 
 type Row = Record<string, unknown>
 
 const iso = (ms: unknown) => new Date(Number(ms)).toISOString()
-const json = (text: unknown): Record<string, unknown> | null => (typeof text === 'string' ? (JSON.parse(text) as Record<string, unknown>) : null)
+
+/** A stored JSON column (a decision): null when absent or unreadable, so one odd row cannot fail its page. */
+function json(text: unknown): Record<string, unknown> | null {
+  if (typeof text !== 'string' || nestsDeeperThan(text, MAX_BODY_DEPTH)) return null
+  try {
+    const v = JSON.parse(text) as unknown
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * A stored body as a page shows it: parsed when it is JSON within `MAX_BODY_DEPTH` and inline
+ * size; otherwise its text (deeper than the limit, or not JSON: rows stored before the limit
+ * existed, or damaged) or nothing (too large), with a note saying which. Nothing here recurses
+ * over the body, so every item of a page can be serialized.
+ */
+function viewBody(text: string | null, size: number): { body: unknown; note?: BodyNote } {
+  if (text === null || size > INLINE_BODY_BYTES) return { body: null, note: { reason: 'TOO_LARGE', size } }
+  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) return { body: text, note: { reason: 'TOO_DEEP', size } }
+  try {
+    return { body: JSON.parse(text) as unknown }
+  } catch {
+    return { body: text, note: { reason: 'NOT_JSON', size } }
+  }
+}
+
+const textOf = (v: unknown): string | null => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8') : null)
+const orNull = (v: unknown) => (v === undefined ? null : v)
 
 function page<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
   const more = rows.length > limit
@@ -104,38 +160,51 @@ function page<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
 }
 
 export function messagePage(rows: Row[], limit: number): Page<MessageItem> {
-  return page(rows, limit, (row) => ({
-    ...json(row.body),
-    recalledAt: row.recalled_at == null ? null : iso(row.recalled_at),
-    recalledBy: (row.recalled_by as string | null) ?? null,
-    decision: json(row.decision),
-    receivedAt: iso(row.received_at),
-  }))
-}
-
-function parseRaw(raw: unknown): unknown {
-  try {
-    return JSON.parse(Buffer.from(raw as Uint8Array).toString('utf8'))
-  } catch {
-    return null
-  }
+  return page(rows, limit, (row) => {
+    const { body, note } = viewBody(textOf(row.body), Number(row.body_size ?? 0))
+    const state = {
+      id: String(row.id),
+      recalledAt: row.recalled_at == null ? null : iso(row.recalled_at),
+      recalledBy: (row.recalled_by as string | null) ?? null,
+      decision: json(row.decision),
+      receivedAt: iso(row.received_at),
+    }
+    if (note === undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) return { ...(body as Record<string, unknown>), ...state }
+    // The body cannot be shown as fields: the message's identity from its columns, the body as it is.
+    const identity: Record<string, unknown> = {}
+    const put = (field: string, v: unknown) => {
+      if (v !== null && v !== undefined) identity[field] = v
+    }
+    put('GroupId', row.group_id)
+    if (row.topic_id !== '') put('TopicId', row.topic_id)
+    put('MsgSeq', row.msg_seq == null ? null : Number(row.msg_seq)) // PostgreSQL's BIGINT arrives as text
+    put('MsgKey', row.msg_key)
+    put('From_Account', row.from_account)
+    put('To_Account', row.to_account)
+    return { ...identity, body, bodyNote: note ?? { reason: 'NOT_JSON', size: Number(row.body_size ?? 0) }, ...state }
+  })
 }
 
 export function eventPage(rows: Row[], limit: number): Page<EventItem> {
-  return page(rows, limit, (row) => ({
-    id: String(row.id),
-    command: row.command as string,
-    sdkAppId: row.sdk_app_id as string,
-    clientIp: (row.client_ip as string | null) ?? null,
-    optPlatform: (row.opt_platform as string | null) ?? null,
-    receivedAt: iso(row.received_at),
-    requestId: row.request_id as string,
-    idempotencyKey: row.idem_key as string,
-    deliveries: Number(row.deliveries),
-    valid: Number(row.valid) === 1,
-    decision: json(row.decision),
-    body: parseRaw(row.raw),
-  }))
+  return page(rows, limit, (row) => {
+    const { body, note } = viewBody(textOf(row.raw), Number(row.raw_size ?? 0))
+    const item: EventItem = {
+      id: String(row.id),
+      command: row.command as string,
+      sdkAppId: row.sdk_app_id as string,
+      clientIp: (orNull(row.client_ip) as string | null) ?? null,
+      optPlatform: (orNull(row.opt_platform) as string | null) ?? null,
+      receivedAt: iso(row.received_at),
+      requestId: row.request_id as string,
+      idempotencyKey: row.idem_key as string,
+      deliveries: Number(row.deliveries),
+      valid: Number(row.valid) === 1,
+      decision: json(row.decision),
+      body,
+    }
+    if (note !== undefined) item.bodyNote = note
+    return item
+  })
 }
 
 /** Turns `[{k, n}]` rows into `{ [k]: n }`. */

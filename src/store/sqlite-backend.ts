@@ -44,6 +44,7 @@ export function openSqliteBackend(path: string, options: SqliteOptions = {}): Sq
     commit: (batch) => writer.commit(batch),
     listMessages: (q) => sql.messagePage(all(sql.messageSelect(q)), q.limit),
     listEvents: (q) => sql.eventPage(all(sql.eventSelect(q)), q.limit),
+    readBody: (kind, id, offset, length) => sql.bodyChunk(all(sql.bodyChunkSelect(kind, id, offset, length))),
     stats() {
       const m = rows(sql.STATS_MESSAGES)[0]!
       return {

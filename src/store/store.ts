@@ -34,9 +34,27 @@ export interface EventQuery {
   cursor?: string
 }
 
-/** A message: its after-send callback fields as Tencent named them, plus what timhook knows about it. */
+/**
+ * Why a page shows a body other than parsed: `TOO_LARGE` (over the inline size: `body` is null),
+ * `TOO_DEEP` (nested deeper than the receive-time limit: a row stored before the limit existed;
+ * `body` is its text), `NOT_JSON` (`body` is its text). `size` is the whole body's size (bytes
+ * of a raw body, characters of a message's JSON); `Store.readBody` reads it whole.
+ */
+export interface BodyNote {
+  reason: 'TOO_LARGE' | 'TOO_DEEP' | 'NOT_JSON'
+  size: number
+}
+
+/**
+ * A message: its after-send callback fields as Tencent named them, plus what timhook knows about it.
+ * When its stored body cannot be shown as fields (`bodyNote`), the item has the message's identity
+ * (`GroupId`, `TopicId`, `MsgSeq`, `MsgKey`, `From_Account`, `To_Account`) and `body` instead.
+ */
 export interface MessageItem {
   [field: string]: unknown
+  /** The row id (what `readBody` takes). */
+  id: string
+  bodyNote?: BodyNote
   /** ISO 8601, or null until recalled. */
   recalledAt: string | null
   recalledBy: string | null
@@ -58,8 +76,17 @@ export interface EventItem {
   deliveries: number
   valid: boolean
   decision: Record<string, unknown> | null
-  /** The body as received, parsed (null when it is not JSON any more, which cannot happen for accepted callbacks). */
+  /** The body as received, parsed; or, with `bodyNote`, its text or null. */
   body: unknown
+  bodyNote?: BodyNote
+}
+
+/** A piece of a stored body (`Store.readBody`). */
+export interface BodyChunk {
+  /** The whole body's size: bytes of a raw body, characters of a message's JSON. */
+  size: number
+  /** Bytes of a raw body, text of a message's JSON. */
+  chunk: Uint8Array | string
 }
 
 export interface Stats {
@@ -109,6 +136,12 @@ export interface Store {
   listMessages(query: MessageQuery): Promise<Page<MessageItem>>
   listEvents(query: EventQuery): Promise<Page<EventItem>>
   stats(): Promise<Stats>
+  /**
+   * Reads a piece of a stored body — an event's raw body or a message's JSON — by row id: `length`
+   * units from `offset` (0-based), so a body of any size is served in bounded pieces. Null when
+   * there is no such row.
+   */
+  readBody(kind: 'event' | 'message', id: number, offset: number, length: number): Promise<BodyChunk | null>
   /** Resolves when the database answers. */
   ping(): Promise<void>
   /** Called after every commit attempt. */

@@ -21,6 +21,7 @@ function setup() {
     },
     listMessages: () => ({ items: [], nextCursor: null }),
     listEvents: () => ({ items: [], nextCursor: null }),
+    readBody: () => null,
     stats: () => ({ events: { total: 0, byCommand: {} }, decisions: { byVerdict: {}, byRule: {} }, rejections: { byCause: {} }, messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 } }),
     ping: () => {},
     close: () => {},

@@ -17,6 +17,7 @@ function fakeBackend() {
     },
     listMessages: () => ({ items: [], nextCursor: null }),
     listEvents: () => ({ items: [], nextCursor: null }),
+    readBody: () => null,
     stats: () => ({ events: { total: 0, byCommand: {} }, decisions: { byVerdict: {}, byRule: {} }, rejections: { byCause: {} }, messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 } }),
     ping: () => {},
     close: () => {},
