@@ -31,6 +31,8 @@ export function registerServe(program: Command): void {
     .option('--max-pending-bytes <bytes>', 'most bytes of callback bodies waiting for the store (default 67108864)')
     .option('--pg-commits-in-flight <n>', 'PostgreSQL commits run at once, each on its own connection (default 4)')
     .option('--shutdown-timeout-ms <ms>', 'how long shutdown waits for in-flight requests (default 10000)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); reloaded on SIGHUP; needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert; reloaded on SIGHUP')
     .action(async (opts: Record<string, unknown>) => {
       const { config: file, ...flags } = opts
       let config: ServerConfig

@@ -39,6 +39,8 @@ export const configSchema = z
     maxPendingBytes: int(1024 * 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
     pgCommitsInFlight: int(1, 64).default(4),
     shutdownTimeoutMs: int(0, 600_000).default(10_000),
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
   })
   .strict()
 
@@ -97,7 +99,14 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
     origin[field] = flagOf(field)
   }
   const result = configSchema.safeParse(merged)
-  if (result.success) return result.data
+  if (result.success) {
+    const { tlsCert, tlsKey } = result.data
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+      const [missing, given] = tlsCert === undefined ? ['tlsCert', 'tlsKey'] : ['tlsKey', 'tlsCert']
+      throw new ConfigError(`invalid configuration:\n  ${missing}: required with ${given} (from ${origin[given]}); set both ${flagOf('tlsCert')} and ${flagOf('tlsKey')}`)
+    }
+    return result.data
+  }
   const problems = result.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((k) => `${k} (in ${origin[k] ?? 'the config'}): unknown field; known fields: ${CONFIG_FIELDS.join(', ')}`).join('\n  ')

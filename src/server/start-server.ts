@@ -3,7 +3,7 @@
  * metrics and the admin API, and listens. The callback path goes straight to `receiver.node`
  * (no framework on it); everything else goes through a small router.
  */
-import http from 'node:http'
+import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createReceiver, type Logger, type Receiver } from '../receiver/index.js'
 import { isPostgresUrl, openStore } from '../store/open-store.js'
@@ -14,9 +14,10 @@ import type { ServerConfig } from './config.js'
 import { createLogger, type ServerLogger } from './logger.js'
 import { createMetrics, type ServerMetrics } from './metrics.js'
 import { attachPolicy, type PolicyHandle } from './attach-policy.js'
+import { createServer, readTls, watchTls } from './tls.js'
 
 export interface RunningServer {
-  /** `http://host:port`, with the port actually bound (useful with port 0). */
+  /** `http://host:port` (`https://` with TLS), with the port actually bound (useful with port 0). */
   readonly url: string
   readonly port: number
   readonly store: Store
@@ -27,6 +28,8 @@ export interface RunningServer {
   readonly storage: string
   /** Reloads the policy file now (what SIGHUP does); a bad file leaves the previous rules in force. */
   reloadPolicy(): void
+  /** Reads the TLS certificate and key again (what SIGHUP does); a failure keeps the current ones. */
+  reloadTls(): void
   /** Graceful stop: stop accepting, finish in-flight requests, flush, close. Idempotent. */
   close(): Promise<void>
 }
@@ -54,6 +57,7 @@ export function describeStorage(config: Pick<ServerConfig, 'db' | 'pgSchema'>): 
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel)
+  const tls = readTls(config)
   const storage = describeStorage(config)
   let countConflict = () => {}
   const store = await openStore(config.db, {
@@ -152,7 +156,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
   }
 
-  const server = http.createServer((req, res) => {
+  const server = createServer(tls, (req, res) => {
     inFlight.add(res)
     res.once('close', () => {
       inFlight.delete(res)
@@ -181,12 +185,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   })
   const port = (server.address() as AddressInfo).port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
-  const url = `http://${host}:${port}`
+  const url = `${tls === undefined ? 'http' : 'https'}://${host}:${port}`
+  const tlsWatch = tls === undefined ? undefined : watchTls(server, config, logger)
 
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
       stopping = true
+      tlsWatch?.close()
       logger.info({ inFlight: inFlight.size }, 'shutting down: no new connections; finishing in-flight requests')
       // Requests already in flight answer with `connection: close`, so their clients do not reuse the connection.
       for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close')
@@ -211,7 +217,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logger.info({}, 'stopped')
     })())
 
-  return { url, port, store, metrics, receiver, logger, storage, reloadPolicy: () => policy?.reload(), close }
+  return { url, port, store, metrics, receiver, logger, storage, reloadPolicy: () => policy?.reload(), reloadTls: () => tlsWatch?.reload(), close }
 }
 
 /** How often a store outage is summed up in the log. */
