@@ -5,6 +5,9 @@
  */
 export * from './protocol/index.js'
 export * from './receiver/index.js'
+// Adapters are functions of a receiver: the receiver itself knows no HTTP stack.
+export { toNodeHandler, type NodeListener } from './adapters/node.js'
+export { toFetchHandler, type FetchHandler } from './adapters/fetch.js'
 // The Fastify plugin is `timhook/fastify`: its types import fastify's, an optional peer that a
 // project without Fastify does not have.
 // The moderation policy is `timhook/policy` and the emulator `timhook/emulator`: importing them here

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Receiver } from '../receiver/create-receiver.js'
 import type { RawRequest } from '../receiver/handle-request.js'
+import { queryOf } from '../receiver/request-target.js'
 import { readNodeBody } from './read-node-body.js'
 
 export interface FastifyPluginOptions {
@@ -25,9 +26,7 @@ export const timhookFastify: FastifyPluginCallback<FastifyPluginOptions> = (inst
     method: ['POST', 'GET', 'PUT', 'DELETE', 'PATCH'],
     url: path,
     handler: async (request, reply) => {
-      const url = request.raw.url ?? '/'
-      const q = url.indexOf('?')
-      const raw: RawRequest = { method: request.method, query: q === -1 ? '' : url.slice(q + 1), headers: request.headers, body: undefined }
+      const raw: RawRequest = { method: request.method, query: queryOf(request.raw.url ?? '/'), headers: request.headers, body: undefined }
       const payload = request.body as Readable | undefined
       if (request.method === 'POST') {
         const read = await readNodeBody(request.raw as IncomingMessage, receiver.bodyLimit, payload ?? request.raw)

@@ -1,29 +1,26 @@
 import { TimhookError } from '../protocol/errors.js'
-import type { ReceiverResponse } from '../receiver/answer.js'
+import type { Receiver } from '../receiver/create-receiver.js'
 import type { RawRequest } from '../receiver/handle-request.js'
+import { queryOf } from '../receiver/request-target.js'
 
-type Handle = (request: RawRequest) => Promise<ReceiverResponse>
+/** A Fetch-API handler: `(Request) => Promise<Response>`. */
+export type FetchHandler = (request: Request) => Promise<Response>
 
 /**
- * Adapts the receiver to the Fetch API: `(Request) => Promise<Response>` for Hono, Next.js route
- * handlers, Bun, Deno and Cloudflare-style runtimes.
- * @example export const POST = receiver.fetch // Next.js app/api/tim/route.ts
- * @example app.post('/tim', (c) => receiver.fetch(c.req.raw)) // Hono
+ * Adapts a receiver to the Fetch API, for Hono, Next.js route handlers, Bun, Deno and
+ * Cloudflare-style runtimes. Build it once and reuse it.
+ * @example export const POST = toFetchHandler(receiver) // Next.js app/api/tim/route.ts
+ * @example const tim = toFetchHandler(receiver); app.post('/tim', (c) => tim(c.req.raw)) // Hono
  */
-export function createFetchHandler(handle: Handle, bodyLimit: number): (request: Request) => Promise<Response> {
+export function toFetchHandler(receiver: Receiver): FetchHandler {
   return async (request) => {
-    // A Request's url is serialised, so a '?' in the path is escaped: the query runs from the first
-    // '?' to the fragment, if any (Request keeps one; URL.search drops it). Read as a string directly.
-    const href = request.url
-    const hash = href.indexOf('#')
-    const q = href.indexOf('?')
-    const query = q === -1 || (hash !== -1 && hash < q) ? '' : href.slice(q + 1, hash === -1 ? undefined : hash)
-    const raw: RawRequest = { method: request.method, query, headers: request.headers, body: undefined }
+    // A Request's url is serialised, so a '?' in the path is escaped: the first '?' starts the query.
+    const raw: RawRequest = { method: request.method, query: queryOf(request.url), headers: request.headers, body: undefined }
     if (request.method === 'POST') {
       if (request.bodyUsed) raw.body = {} // read by a framework already: handle() explains what to do
-      else await readBody(request, bodyLimit, raw)
+      else await readBody(request, receiver.bodyLimit, raw)
     }
-    const response = await handle(raw)
+    const response = await receiver.handle(raw)
     // A copy: runtimes (e.g. @hono/node-server) may add to the headers they are given.
     return new Response(response.body, { status: response.status, headers: { ...response.headers } })
   }

@@ -1,54 +1,53 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ReceiverResponse } from '../receiver/answer.js'
+import type { Receiver } from '../receiver/create-receiver.js'
 import type { RawRequest } from '../receiver/handle-request.js'
+import { queryOf } from '../receiver/request-target.js'
 import { readNodeBodyInto } from './read-node-body.js'
 
 /** A node:http request listener; Express calls it with a third `next` argument, which it never needs. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void
 
-type Process = (request: RawRequest) => ReceiverResponse | Promise<ReceiverResponse>
-
 /**
- * Adapts the receiver to node:http (and Express, which passes node's objects through).
- * @example http.createServer(receiver.node).listen(8080)
- * @example app.post('/tim/callback', receiver.node) // Express: mount before express.json()
+ * Adapts a receiver to node:http (and Express, which passes node's objects through). Build it once
+ * and reuse it: it is the request listener.
+ * @example http.createServer(toNodeHandler(receiver)).listen(8080)
+ * @example app.post('/tim/callback', toNodeHandler(receiver)) // Express: mount before express.json()
  */
-export function createNodeListener(process: Process, bodyLimit: number): NodeListener {
+export function toNodeHandler(receiver: Receiver): NodeListener {
   return (req, res) => {
     try {
-      serve(process, bodyLimit, req, res)
+      serve(receiver, req, res)
     } catch {
       write(res, INTERNAL)
     }
   }
 }
 
-function serve(process: Process, bodyLimit: number, req: IncomingMessage, res: ServerResponse): void {
-  const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  const request: RawRequest = { method: req.method, query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body: undefined }
+function serve(receiver: Receiver, req: IncomingMessage, res: ServerResponse): void {
+  const request: RawRequest = { method: req.method, query: queryOf(req.url ?? '/'), headers: req.headers, body: undefined }
   if (req.readableEnded) {
     // Something already consumed the stream: a body parser (express.json(), express.raw(), …) or a
     // middleware that kept the bytes. Use raw bytes when it left them; otherwise handle() explains.
     const { body, rawBody } = req as { body?: unknown; rawBody?: unknown }
     request.body = isRaw(body) ? body : isRaw(rawBody) ? rawBody : (body ?? {})
   } else if (req.method === 'POST') {
-    readNodeBodyInto(req, bodyLimit, req, (read) => {
+    readNodeBodyInto(req, receiver.bodyLimit, req, (read) => {
       if (read.ok) request.body = read.body
       else request.bodyError = read.error
-      answer(res, process, request)
+      answer(res, receiver, request)
     })
     return
   }
-  answer(res, process, request)
+  answer(res, receiver, request)
 }
 
 const isRaw = (v: unknown): v is Buffer | string => Buffer.isBuffer(v) || typeof v === 'string'
 
-function answer(res: ServerResponse, process: Process, request: RawRequest): void {
+function answer(res: ServerResponse, receiver: Receiver, request: RawRequest): void {
   let response: ReceiverResponse | Promise<ReceiverResponse>
   try {
-    response = process(request)
+    response = receiver.handle(request)
   } catch {
     response = INTERNAL
   }
@@ -59,7 +58,7 @@ function answer(res: ServerResponse, process: Process, request: RawRequest): voi
   write(res, response)
 }
 
-// processRequest does not throw; this answer exists so that a bug can never leave a request hanging.
+// handle() does not throw; this answer exists so that a bug can never leave a request hanging.
 const INTERNAL: ReceiverResponse = {
   status: 500,
   headers: { 'content-type': 'application/json; charset=utf-8' },

@@ -6,6 +6,18 @@ export type CallbackOutcome =
   | { kind: 'answered'; status: 200; answer: Record<string, unknown>; latencyMs: number }
   | { kind: 'failed'; reason: 'timeout' | 'status' | 'not-json' | 'network'; status?: number; detail: string; latencyMs: number }
 
+/** One callback the emulator sent (or, with no callback URL, would have sent). */
+export interface CallbackRecord {
+  /** Milliseconds since the epoch, when it was sent. */
+  at: number
+  command: string
+  /** Path and query of the request (with `Sign`/`RequestTime` when a token is set). */
+  target: string
+  body: Record<string, unknown>
+  /** Absent while the answer is outstanding. */
+  outcome?: CallbackOutcome
+}
+
 export interface CallbackSenderOptions {
   /** The configured callback URL; its own path and query are kept, ours are appended. */
   url: URL

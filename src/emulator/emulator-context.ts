@@ -1,20 +1,8 @@
-import { createCallbackSender, type CallbackOutcome, type CallbackSender, type SendContext } from './callback-sender.js'
+import { createCallbackSender, type CallbackOutcome, type CallbackRecord, type CallbackSender, type SendContext } from './callback-sender.js'
 import type { ResolvedEmulatorOptions } from './options.js'
 import { C2CStore } from './state/c2c.js'
 import { DedupWindow } from './state/dedup-window.js'
 import { GroupStore } from './state/groups.js'
-
-/** One callback the emulator sent (or, with no callback URL, would have sent). */
-export interface CallbackRecord {
-  /** Milliseconds since the epoch, when it was sent. */
-  at: number
-  command: string
-  /** Path and query of the request (with `Sign`/`RequestTime` when a token is set). */
-  target: string
-  body: Record<string, unknown>
-  /** Absent while the answer is outstanding. */
-  outcome?: CallbackOutcome
-}
 
 /** What a send answered, and whether it stored a message (only stored sends stay in the de-dup window). */
 export interface SendAnswer<A> {

@@ -1,4 +1,4 @@
-import type { CallbackRecord } from './emulator-context.js'
+import type { CallbackRecord } from './callback-sender.js'
 
 /**
  * Options of the emulator, validated once at start so that a typo fails loudly instead of

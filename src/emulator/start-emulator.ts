@@ -1,6 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createEmulatorContext, type CallbackRecord, type EmulatorContext } from './emulator-context.js'
+import type { CallbackRecord } from './callback-sender.js'
+import { createEmulatorContext, type EmulatorContext } from './emulator-context.js'
 import { resolveEmulatorOptions, type EmulatorOptions } from './options.js'
 import { readApi } from './read-api.js'
 import { handleRest } from './rest/handle-rest.js'

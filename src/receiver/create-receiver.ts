@@ -2,11 +2,9 @@ import { commandInfo, isBeforeCommand } from '../protocol/commands.js'
 import { TimhookError } from '../protocol/errors.js'
 import type { BeforeCommand, CommandEventMap, KnownCommand } from '../protocol/generated/events.js'
 import type { Verdict } from '../protocol/verdict.js'
-import { createFetchHandler } from '../adapters/fetch.js'
-import { createNodeListener, type NodeListener } from '../adapters/node.js'
 import type { ReceiverResponse } from './answer.js'
 import type { CallbackContext } from './context.js'
-import { handleRequest, processRequest, type RawRequest } from './handle-request.js'
+import { handleRequest, type RawRequest } from './handle-request.js'
 import { resolveOptions, type ReceiverOptions } from './options.js'
 import { createRegistry, type AnswerListener, type AnyDecider, type AnyListener, type ErrorHandler } from './registry.js'
 
@@ -50,12 +48,13 @@ export interface Receiver {
   onError(handler: ErrorHandler): Receiver
   /** Called once per request with its outcome, after the answer is built; not waited for. For metrics and audit. */
   onAnswer(listener: AnswerListener): Receiver
-  /** The core: raw request parts in, `{ status, headers, body }` out. Never throws. */
-  handle(request: RawRequest): Promise<ReceiverResponse>
-  /** A node:http request listener; also mountable in Express (before any body parser). */
-  readonly node: NodeListener
-  /** A Fetch-API handler for Hono, Next.js route handlers, Bun, Deno. */
-  readonly fetch: (request: Request) => Promise<Response>
+  /**
+   * The core, and the one call path of every adapter (`toNodeHandler`, `toFetchHandler`,
+   * `timhook/fastify`): raw request parts in, `{ status, headers, body }` out. Never throws and
+   * never rejects. The answer is synchronous when every handler involved is synchronous (no promise
+   * on the common path); `await` it either way.
+   */
+  handle(request: RawRequest): ReceiverResponse | Promise<ReceiverResponse>
   /** The resolved body limit, in bytes (adapters enforce it while reading). */
   readonly bodyLimit: number
 }
@@ -64,16 +63,15 @@ export interface Receiver {
  * Creates a receiver for Tencent Cloud IM callbacks.
  * @example
  * import http from 'node:http'
- * import { createReceiver, verdict } from 'timhook'
+ * import { createReceiver, toNodeHandler, verdict } from 'timhook'
  * const receiver = createReceiver({ sdkAppId: 1400000000, token: process.env.TIM_CALLBACK_TOKEN })
  * receiver.on('Group.CallbackBeforeSendMsg', (e) => verdict.allow())
- * http.createServer(receiver.node).listen(8080)
+ * http.createServer(toNodeHandler(receiver)).listen(8080)
  */
 export function createReceiver(options: ReceiverOptions): Receiver {
   const resolved = resolveOptions(options)
   const registry = createRegistry()
   const state = { options: resolved, registry }
-  const handle = (request: RawRequest) => handleRequest(state, request)
 
   const receiver: Receiver = {
     on(command, handler) {
@@ -110,9 +108,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       registry.answerListeners.push(listener)
       return receiver
     },
-    handle,
-    node: createNodeListener((request) => processRequest(state, request), resolved.bodyLimit),
-    fetch: createFetchHandler(handle, resolved.bodyLimit),
+    handle: (request: RawRequest) => handleRequest(state, request),
     bodyLimit: resolved.bodyLimit,
   }
   return receiver

@@ -14,7 +14,7 @@ import { failResponse, okResponse, type ReceiverResponse } from './answer.js'
 import type { CallbackContext } from './context.js'
 import type { ResolvedOptions } from './options.js'
 import { pickQuery, scanQuery, type CallbackQuery } from './parse-query.js'
-import type { Registry } from './registry.js'
+import type { AnswerOutcome, Registry } from './registry.js'
 import { runWithDeadline } from './run-with-deadline.js'
 
 type HeaderValue = string | string[] | undefined
@@ -33,22 +33,6 @@ export interface RawRequest {
   body: Buffer | Uint8Array | string | null | undefined | object
   /** Set by adapters that refused the body while reading it (over the limit, incomplete); reported in order. */
   bodyError?: TimhookError | undefined
-}
-
-/** What `onAnswer` listeners learn about each request. */
-export interface AnswerOutcome {
-  requestId: string
-  command: string | undefined
-  status: number
-  /** The catalogue code of a rejection or of the failure that led to a fallback verdict. */
-  errorCode: ErrorCode | undefined
-  /** The verdict of a before-event (the fallback one when `fallback` is true). */
-  verdict: Verdict | undefined
-  /** True when the fallback verdict was sent (late, failed, invalid or missing decision on an invalid event). */
-  fallback: boolean
-  durationMs: number
-  event: Record<string, unknown> | undefined
-  ctx: CallbackContext | undefined
 }
 
 interface State {
@@ -82,16 +66,11 @@ function rawBytes(body: RawRequest['body']): Buffer {
 
 const SIGN_FAILURES = { missing: 'TIMHOOK_SIGN_MISSING', 'invalid-time': 'TIMHOOK_REQUEST_TIME_INVALID', skew: 'TIMHOOK_REQUEST_TIME_SKEW', mismatch: 'TIMHOOK_SIGN_MISMATCH' } as const
 
-/** Handles one request. Never throws and never rejects: every failure becomes an answer. */
-export async function handleRequest(state: State, req: RawRequest): Promise<ReceiverResponse> {
-  return processRequest(state, req)
-}
-
 /**
- * The same, answering synchronously when every handler involved is synchronous: the common case
- * costs no promise. Adapters use this; `handle()` wraps it in a promise.
+ * Handles one request. Never throws and never rejects: every failure becomes an answer. Answers
+ * synchronously when every handler involved is synchronous, so the common case costs no promise.
  */
-export function processRequest(state: State, req: RawRequest): ReceiverResponse | Promise<ReceiverResponse> {
+export function handleRequest(state: State, req: RawRequest): ReceiverResponse | Promise<ReceiverResponse> {
   const { options } = state
   const started = state.registry.answerListeners.length > 0 ? performance.now() : 0
   const requestId = header(req.headers, 'x-request-id') ?? nextRequestId()

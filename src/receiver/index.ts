@@ -2,6 +2,7 @@
 export { createReceiver, type Receiver, type Decider, type Listener, type HandlerFor, type OnAnyOptions } from './create-receiver.js'
 export type { ReceiverOptions } from './options.js'
 export type { CallbackContext } from './context.js'
-export type { RawRequest, AnswerOutcome } from './handle-request.js'
+export type { RawRequest } from './handle-request.js'
+export type { AnswerOutcome } from './registry.js'
 export type { ReceiverResponse } from './answer.js'
 export type { Logger } from './logger.js'

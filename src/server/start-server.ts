@@ -1,11 +1,13 @@
 /**
  * `timhook serve` as a function: opens the store, builds the receiver, wires recording, policy,
- * metrics and the admin API, and listens. The callback path goes straight to `receiver.node`
+ * metrics and the admin API, and listens. The callback path goes straight to the receiver's node:http handler
  * (no framework on it); everything else goes through a small router.
  */
 import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { toNodeHandler } from '../adapters/node.js'
 import { createReceiver, type Logger, type Receiver } from '../receiver/index.js'
+import { pathOf, queryOf } from '../receiver/request-target.js'
 import { isPostgresUrl, openStore } from '../store/open-store.js'
 import type { Store } from '../store/store.js'
 import { createAdminApi, internalError, sendJson } from './admin-api.js'
@@ -119,19 +121,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
   }
 
+  const onCallback = toNodeHandler(receiver)
   const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     // Once stopping, every answer tells the client to stop reusing the connection.
     if (stopping) res.setHeader('connection', 'close')
     const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    const path = q === -1 ? url : url.slice(0, q)
+    const path = pathOf(url)
     if (callbackPaths.has(path)) {
-      receiver.node(req, res)
+      onCallback(req, res)
       return
     }
-    const query = q === -1 ? '' : url.slice(q + 1)
     if (path.startsWith('/api/')) {
-      admin(req, res, path, query)
+      admin(req, res, path, queryOf(url))
       return
     }
     const fail = (err: unknown) => internalError(res, logger, err, path)

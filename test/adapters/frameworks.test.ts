@@ -7,6 +7,8 @@ import { Hono } from 'hono'
 import { serve } from '@hono/node-server'
 import { createReceiver } from '../../src/receiver/index.js'
 import { timhookFastify } from '../../src/adapters/fastify.js'
+import { toFetchHandler } from '../../src/adapters/fetch.js'
+import { toNodeHandler } from '../../src/adapters/node.js'
 import { verdict } from '../../src/protocol/verdict.js'
 import { APP, TOKEN, c2cWithdraw, groupBeforeSend, query } from '../helpers/callbacks.js'
 import { rawExchange } from '../helpers/http.js'
@@ -36,10 +38,10 @@ async function exercise(base: string, withdrawn: string[]) {
 }
 
 describe('Express', () => {
-  it('mounts receiver.node on a route and answers over a real socket', async () => {
+  it('mounts toNodeHandler(receiver) on a route and answers over a real socket', async () => {
     const { receiver, withdrawn } = makeReceiver()
     const app = express()
-    app.post('/tim/callback', receiver.node)
+    app.post('/tim/callback', toNodeHandler(receiver))
     app.use(express.json()) // other routes may parse JSON: the callback route is mounted first
     const server = app.listen(0, '127.0.0.1')
     await new Promise((resolve) => server.once('listening', resolve))
@@ -54,8 +56,8 @@ describe('Express', () => {
   it('explains a body that express.json() already parsed, and accepts one from express.raw()', async () => {
     const { receiver } = makeReceiver()
     const app = express()
-    app.post('/parsed', express.json(), receiver.node)
-    app.post('/raw', express.raw({ type: '*/*' }), receiver.node)
+    app.post('/parsed', express.json(), toNodeHandler(receiver))
+    app.post('/raw', express.raw({ type: '*/*' }), toNodeHandler(receiver))
     const server = app.listen(0, '127.0.0.1')
     await new Promise((resolve) => server.once('listening', resolve))
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -108,10 +110,10 @@ describe('Fastify plugin', () => {
 })
 
 describe('Fetch API (Hono on @hono/node-server)', () => {
-  it('answers through receiver.fetch over a real socket', async () => {
+  it('answers through toFetchHandler(receiver) over a real socket', async () => {
     const { receiver, withdrawn } = makeReceiver()
     const app = new Hono()
-    app.post('/tim', (c) => receiver.fetch(c.req.raw))
+    app.post('/tim', (c) => toFetchHandler(receiver)(c.req.raw))
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
     await new Promise((resolve) => server.once('listening', resolve))
     try {
@@ -124,7 +126,7 @@ describe('Fetch API (Hono on @hono/node-server)', () => {
   it('reads the query up to a fragment, and never from one (Request keeps #…, URL.search drops it)', async () => {
     const { receiver } = makeReceiver()
     const q = query('C2C.CallbackAfterMsgWithDraw', { token: TOKEN })
-    const post = (url: string) => receiver.fetch(new Request(url, { method: 'POST', body: JSON.stringify(c2cWithdraw()) }))
+    const post = (url: string) => toFetchHandler(receiver)(new Request(url, { method: 'POST', body: JSON.stringify(c2cWithdraw()) }))
     assert.equal((await post(`http://x/tim?${q}#frag`)).status, 200)
     const inFragment = await post(`http://x/tim#?${q}`)
     assert.equal(inFragment.status, 400)
@@ -142,12 +144,12 @@ describe('Fetch API (Hono on @hono/node-server)', () => {
         if (pulls > 1000) controller.close()
       },
     })
-    const big = await receiver.fetch(new Request(`http://x/?${q}`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit))
+    const big = await toFetchHandler(receiver)(new Request(`http://x/?${q}`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit))
     assert.equal(big.status, 413)
     assert.ok(pulls < 10, `stopped reading after ${pulls} chunks`)
     const used = new Request(`http://x/?${q}`, { method: 'POST', body: JSON.stringify(c2cWithdraw()) })
     await used.text()
-    const res = await receiver.fetch(used)
+    const res = await toFetchHandler(receiver)(used)
     assert.equal(res.status, 500)
     assert.match(await res.text(), /TIMHOOK_BODY_ALREADY_PARSED/)
   })

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { toNodeHandler } from '../../src/adapters/node.js'
 import { createReceiver } from '../../src/receiver/index.js'
 import { verdict } from '../../src/protocol/verdict.js'
 import { APP, TOKEN, groupBeforeSend, groupRecall, query } from '../helpers/callbacks.js'
@@ -12,7 +13,7 @@ describe('node:http adapter over a real socket', () => {
   receiver.on('Group.CallbackBeforeSendMsg', (e) => (JSON.stringify(e.MsgBody).includes('spam') ? verdict.deny() : verdict.allow()))
   receiver.on('Group.CallbackAfterRecallMsg', (e) => void recalled.push(e.MsgSeqList[0]!.MsgSeq))
   let server: Awaited<ReturnType<typeof listen>>
-  before(async () => (server = await listen(receiver.node)))
+  before(async () => (server = await listen(toNodeHandler(receiver))))
   after(() => server.close())
 
   const post = (command: string, body: string, init: RequestInit = {}) =>
@@ -72,11 +73,12 @@ describe('node:http adapter over a real socket', () => {
   })
 
   it('a stream already consumed by a middleware is explained, or used when the bytes were kept in req.rawBody — never a hang', async () => {
+    const onCallback = toNodeHandler(receiver)
     const drained = await listen(async (req, res) => {
       const chunks: Buffer[] = []
       for await (const chunk of req) chunks.push(chunk as Buffer)
       if (req.url?.startsWith('/kept')) (req as { rawBody?: Buffer }).rawBody = Buffer.concat(chunks)
-      receiver.node(req, res)
+      onCallback(req, res)
     })
     try {
       const q = query('Group.CallbackAfterRecallMsg', { token: TOKEN })

@@ -1,40 +1,110 @@
-/** The dependency rules of docs/architecture.md, enforced: each folder imports only what the table allows. */
+/**
+ * The dependency rules of docs/architecture.md, enforced: each folder imports only the folders below
+ * it, and no file reaches itself again through its imports (type-only imports included).
+ */
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join, normalize } from 'node:path'
 import { describe, it } from 'node:test'
 import { ERRORS } from '../../src/protocol/errors.js'
 
+/** Layers, lowest first: a folder may import its own layer's folder and lower layers only. */
+const LAYER: Record<string, number> = { protocol: 0, receiver: 1, policy: 1, store: 1, emulator: 1, load: 1, adapters: 2, server: 3, cli: 4 }
+/** Within those bounds, what each folder may import (docs/architecture.md's table). */
 const ALLOWED: Record<string, string[]> = {
-  protocol: ['protocol'],
-  receiver: ['receiver', 'protocol', 'adapters'],
-  adapters: ['adapters', 'protocol', 'receiver'],
-  policy: ['policy', 'protocol'],
-  store: ['store', 'protocol'],
-  server: ['server', 'protocol', 'receiver', 'adapters', 'policy', 'store'],
-  emulator: ['emulator', 'protocol'],
-  cli: ['cli', 'protocol', 'receiver', 'adapters', 'policy', 'store', 'server', 'emulator'],
+  protocol: [],
+  receiver: ['protocol'],
+  policy: ['protocol'],
+  store: ['protocol'],
+  emulator: ['protocol'],
+  load: ['protocol'],
+  adapters: ['protocol', 'receiver'],
+  server: ['protocol', 'receiver', 'adapters', 'policy', 'store'],
+  cli: ['protocol', 'receiver', 'adapters', 'policy', 'store', 'server', 'emulator', 'load'],
 }
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
 }
 
+/** Every relative import of a file, as a path under src: `import`, `import type`, `export … from`, `import()`. */
+function importsOf(file: string, text = readFileSync(file, 'utf8')): string[] {
+  return [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*'(\.[^']+)'/g)].map((m) => normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'))
+}
+
+const graph = new Map(files('src').map((f) => [f, importsOf(f)]))
+
+/** Strongly connected components with more than one file, or a file importing itself (Tarjan). */
+function cycles(g: Map<string, string[]>): string[][] {
+  let next = 0
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: string[] = []
+  const onStack = new Set<string>()
+  const found: string[][] = []
+  const visit = (v: string): void => {
+    index.set(v, next)
+    low.set(v, next++)
+    stack.push(v)
+    onStack.add(v)
+    for (const w of g.get(v) ?? []) {
+      if (!g.has(w)) continue
+      if (!index.has(w)) {
+        visit(w)
+        low.set(v, Math.min(low.get(v)!, low.get(w)!))
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
+    }
+    if (low.get(v) !== index.get(v)) return
+    const component: string[] = []
+    let w: string
+    do {
+      w = stack.pop()!
+      onStack.delete(w)
+      component.push(w)
+    } while (w !== v)
+    if (component.length > 1 || g.get(v)!.includes(v)) found.push(component.sort())
+  }
+  for (const v of g.keys()) if (!index.has(v)) visit(v)
+  return found
+}
+
 describe('architecture', () => {
-  it('every folder imports only the folders it may depend on', () => {
+  it('every folder imports only its own and the folders below it that it may depend on', () => {
     const violations: string[] = []
-    for (const file of files('src')) {
+    for (const [file, deps] of graph) {
       const parts = file.split('/')
       const area = parts[1]!
       if (parts.length === 2) continue // src/index.ts, the package barrel
-      const allowed = ALLOWED[area]
-      assert.ok(allowed, `docs/architecture.md has no rule for src/${area}`)
-      for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
-        const target = join(parts.slice(0, -1).join('/'), m[1]!).split('/')[1]!
-        if (!allowed.includes(target)) violations.push(`${file} imports ${m[1]} (src/${target})`)
+      assert.ok(ALLOWED[area] && LAYER[area] !== undefined, `docs/architecture.md has no rule for src/${area}`)
+      for (const dep of deps) {
+        const target = dep.split('/')[1]!
+        if (target === area) continue
+        if (!ALLOWED[area]!.includes(target)) violations.push(`${file} imports ${dep} (src/${target} is not allowed)`)
+        else if (!(LAYER[target]! < LAYER[area]!)) violations.push(`${file} imports ${dep} (src/${target} is not below src/${area})`)
       }
     }
     assert.deepEqual(violations, [])
+  })
+
+  it('the allowed imports point down only: no folder may import one at its own layer or above', () => {
+    for (const [area, allowed] of Object.entries(ALLOWED)) for (const target of allowed) assert.ok(LAYER[target]! < LAYER[area]!, `${area} → ${target}`)
+  })
+
+  it('no import cycle between files, type-only imports included', () => {
+    assert.deepEqual(cycles(graph), [])
+  })
+
+  it('the cycle check finds a cycle, type-only and through a barrel', () => {
+    const g = new Map([
+      ['src/a/x.ts', ['src/a/index.ts']],
+      ['src/a/index.ts', ['src/a/y.ts']],
+      ['src/a/y.ts', ['src/a/x.ts']],
+      ['src/a/z.ts', ['src/a/z.ts']],
+      ['src/a/w.ts', ['src/a/x.ts']],
+    ])
+    assert.deepEqual(cycles(g).sort(), [['src/a/index.ts', 'src/a/x.ts', 'src/a/y.ts'], ['src/a/z.ts']])
+    const text = "import type { A } from './a.js'\nexport { B } from '../docs/b.js'\nimport {\n  C,\n} from './c.js'\nconst d = await import('./d.js')\nimport './e.js'"
+    assert.deepEqual(importsOf('src/x/f.ts', text), ['src/x/a.ts', 'src/docs/b.ts', 'src/x/c.ts', 'src/x/d.ts', 'src/x/e.ts'])
   })
 
   it('docs/library.md lists every code of the error catalogue', () => {

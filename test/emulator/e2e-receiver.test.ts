@@ -8,6 +8,7 @@ import type { Emulator } from '../../src/emulator/index.js'
 import { verdict } from '../../src/protocol/verdict.js'
 import type { C2CAfterMsgWithDrawEvent, GroupAfterRecallMsgEvent, GroupAfterSendMsgEvent, C2CAfterSendMsgEvent } from '../../src/protocol/index.js'
 import type { TimhookError } from '../../src/protocol/errors.js'
+import { toNodeHandler } from '../../src/adapters/node.js'
 import { createReceiver } from '../../src/receiver/index.js'
 import { listen } from '../helpers/http.js'
 import { APP, createGroup, emulatorFor, read, rest, text } from './helpers.js'
@@ -47,7 +48,7 @@ async function startBackend(token: string | undefined) {
     if (!ctx.valid) seen.invalid.push(`${ctx.command}: ${ctx.problem}`)
   })
   receiver.onError((err) => void seen.errors.push(err))
-  const server = await listen(receiver.node)
+  const server = await listen(toNodeHandler(receiver))
   return { url: server.url, seen, close: server.close }
 }
 

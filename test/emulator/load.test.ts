@@ -5,6 +5,7 @@ import { LatencySample } from '../../src/emulator/load/latency-sample.js'
 import { parseDuration, parseMix } from '../../src/emulator/load/load-options.js'
 import { verdict } from '../../src/protocol/verdict.js'
 import type { TimhookError } from '../../src/protocol/errors.js'
+import { toNodeHandler } from '../../src/adapters/node.js'
 import { createReceiver } from '../../src/receiver/index.js'
 import { listen } from '../helpers/http.js'
 import { APP } from './helpers.js'
@@ -41,7 +42,7 @@ describe('load generator', () => {
     receiver.on('C2C.CallbackAfterMsgWithDraw', (e) => void withdrawn.push(e.MsgKey))
     receiver.onAny((_e, ctx) => void (ctx.valid || invalid.push(`${ctx.command}: ${ctx.problem}`)))
     receiver.onError((err) => void errors.push(err))
-    const server = await listen(receiver.node)
+    const server = await listen(toNodeHandler(receiver))
     try {
       const report = await runLoad({ target: `${server.url}/im`, sdkAppId: APP, token: 'load-token', rate: 600, durationMs: 1000, groups: 5, users: 10, timeoutMs: 10_000, mix: { group: 50, c2c: 30, recall: 10, withdraw: 10 } })
       // A generous callback timeout above: on a starved CI machine a late answer would count as "timeout", not "allow".
@@ -68,7 +69,7 @@ describe('load generator', () => {
 
   it('counts failures by kind: a rejecting target shows http-401 for every callback', async () => {
     const receiver = createReceiver({ sdkAppId: APP, token: 'right' })
-    const server = await listen(receiver.node)
+    const server = await listen(toNodeHandler(receiver))
     try {
       const report = await runLoad({ target: `${server.url}/im`, sdkAppId: APP, token: 'wrong', rate: 100, durationMs: 300 })
       assert.deepEqual(Object.keys(report.outcomes), ['http-401'])

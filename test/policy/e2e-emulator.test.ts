@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { runLoad } from '../../src/emulator/index.js'
 import type { TimhookError } from '../../src/protocol/errors.js'
+import { toNodeHandler } from '../../src/adapters/node.js'
 import { createReceiver } from '../../src/receiver/index.js'
 import { createPolicy, watchPolicy, type Decision, type Policy, type PolicyWatcher } from '../../src/policy/index.js'
 import { listen } from '../helpers/http.js'
@@ -29,7 +30,7 @@ async function backendWith(decider: Policy['decider'] | PolicyWatcher['decider']
     if (d !== undefined) decisions.push(d)
   })
   receiver.onError((e) => void errors.push(e))
-  const server = await listen(receiver.node)
+  const server = await listen(toNodeHandler(receiver))
   return { url: server.url, decisions, errors, close: server.close }
 }
 

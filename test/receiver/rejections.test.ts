@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createReceiver } from '../../src/receiver/index.js'
+import { createReceiver, type ReceiverResponse } from '../../src/receiver/index.js'
 import { sign } from '../../src/protocol/signature.js'
 import type { TimhookError } from '../../src/protocol/errors.js'
 import { APP, TOKEN, answerOf, groupBeforeSend, groupRecall, query } from '../helpers/callbacks.js'
@@ -21,7 +21,7 @@ function setup(options: Partial<Parameters<typeof createReceiver>[0]> = {}) {
 const recall = JSON.stringify(groupRecall())
 
 async function expectRejected(
-  res: Promise<{ status: number; body: string; headers: Record<string, string> }>,
+  res: ReceiverResponse | Promise<ReceiverResponse>,
   status: number,
   code: string,
   errors: TimhookError[],

@@ -10,11 +10,12 @@ import type { WriteRow } from '../../src/store/records.js'
 import { APP, groupAfterSend, groupBeforeSend } from './helpers.js'
 
 function setup() {
-  const state = { failing: false, gate: undefined as Promise<void> | undefined }
+  const state = { failing: false, gate: undefined as Promise<void> | undefined, entered: undefined as (() => void) | undefined }
   const committed: WriteRow[] = []
   const backend: StoreBackend = {
     kind: 'sqlite',
     async commit(rows) {
+      state.entered?.()
       await state.gate
       if (state.failing) throw new Error('disk on fire')
       committed.push(...rows)
@@ -29,7 +30,7 @@ function setup() {
   const store = createStore(backend, { retryDelayMs: 5 })
   const receiver = createReceiver({ sdkAppId: APP })
   attachRecorder(receiver, { store, metrics: createMetrics(store), logger: createLogger('silent') })
-  const send = (body: Record<string, unknown>) =>
+  const send = async (body: Record<string, unknown>) =>
     receiver.handle({ method: 'POST', query: { SdkAppid: APP, CallbackCommand: String(body.CallbackCommand) }, body: JSON.stringify(body) })
   return { state, committed, store, send }
 }
@@ -39,12 +40,15 @@ describe('recorder', () => {
     const { state, committed, send } = setup()
     let open!: () => void
     state.gate = new Promise((r) => (open = r))
+    const entered = new Promise<void>((r) => (state.entered = r))
     let answered = false
     const pending = send(groupAfterSend('g', 1)).then((res) => {
       answered = true
       return res
     })
-    await new Promise((r) => setTimeout(r, 20))
+    // The event: the commit has begun (and is held open). Then let every queued callback run.
+    await entered
+    await new Promise((r) => setImmediate(r))
     assert.equal(answered, false, 'answered before the commit finished')
     open()
     const res = await pending
