@@ -266,24 +266,29 @@ function watchStoreOutage(store: Store, logger: ServerLogger) {
       commits = callbacks = totalCommits = totalCallbacks = 0
     }
   })
-  // An after-callback answered FAIL because of the store: counted while commits fail, or when the
-  // store turned it away at once (backlog); logged alone otherwise.
-  const storeCaused = (obj: object, msg?: string) =>
-    (obj as { code?: unknown }).code === 'TIMHOOK_ACK_FAILED' && (failing || store.lastCommitError !== undefined || /TIMHOOK_STORE_BACKLOG/.test(msg ?? ''))
-  let backlogLogged = 0
+  // An after-callback answered FAIL (`TIMHOOK_ACK_FAILED`): in `timhook serve` the only
+  // acknowledging listener is the recorder, so it is the store's doing — a failed commit, a full
+  // backlog, a commit slower than the deadline. While commits fail those are in the outage
+  // summary; otherwise the first of each interval is logged and the rest summed up with it.
+  let loggedAt = 0
+  let unlogged = 0
   const receiverLogger: Logger = {
     debug: (obj, msg) => logger.debug(obj, msg),
     info: (obj, msg) => logger.info(obj, msg),
     warn: (obj, msg) => logger.warn(obj, msg),
     error: (obj, msg) => {
-      if (!storeCaused(obj, msg)) return void logger.error(obj, msg)
+      if ((obj as { code?: unknown }).code !== 'TIMHOOK_ACK_FAILED') return void logger.error(obj, msg)
       callbacks++
       totalCallbacks++
-      // A backlog without a failed commit (a slow database): at most one line per interval.
-      if (!failing && Date.now() - backlogLogged >= OUTAGE_SUMMARY_MS) {
-        backlogLogged = Date.now()
-        logger.error(obj, msg)
+      if (failing) return
+      const now = Date.now()
+      if (now - loggedAt < OUTAGE_SUMMARY_MS) {
+        unlogged++
+        return
       }
+      loggedAt = now
+      logger.error(unlogged > 0 ? { ...obj, alsoFailedSinceLastLine: unlogged } : obj, msg)
+      unlogged = 0
     },
   }
   return { receiverLogger, close: () => clearInterval(timer) }

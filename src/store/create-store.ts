@@ -42,9 +42,9 @@ export interface StoreBackend {
 export interface StoreOptions {
   /** Most records per transaction. Default 1000. */
   maxBatch?: number
-  /** Most records waiting for the store (queued or being committed, durable and fire-and-forget together). Default 10 000. */
+  /** Most records waiting for the store (queued or being committed, durable and fire-and-forget together). Default 2000. */
   maxPendingRecords?: number
-  /** Most bytes (raw callback bodies) waiting for the store. Default 64 MiB. */
+  /** Most bytes (raw callback bodies) waiting for the store. Default 16 MiB. */
   maxPendingBytes?: number
   /** Retry delay for kept records, and for readiness probes, after a failed commit, ms (doubles up to 5 s). Default 200. */
   retryDelayMs?: number
@@ -59,8 +59,8 @@ export function isSqliteDataError(err: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/.test(code)
 }
 
-export const DEFAULT_MAX_PENDING_RECORDS = 10_000
-export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
+export const DEFAULT_MAX_PENDING_RECORDS = 2000
+export const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024
 
 interface Item {
   /** The rows to apply; planned from `record` when the batch is built. */
@@ -295,6 +295,10 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     }
     waitingRecords++
     waitingBytes += bytes
+    // A body read in one piece is a slice of the socket's read buffer (64 KiB): kept as is while the
+    // record waits, it would hold that whole buffer. A copy holds what it needs.
+    const raw = record.rawBody
+    if (raw.buffer.byteLength > 2 * raw.length + 8192) record = { ...record, rawBody: Buffer.from(raw) }
     queue.push({ rows: undefined, record, counted: true, bytes, durable, resolve, reject })
     schedule()
     return true
