@@ -25,6 +25,15 @@ const ID_PREFIX = randomBytes(4).toString('hex')
 let idCounter = 0
 const nextRequestId = () => `${ID_PREFIX}-${(++idCounter).toString(36)}`
 
+/** The longest `x-request-id` kept from outside; it goes into logs and the store. */
+export const MAX_REQUEST_ID_LENGTH = 64
+const PLAIN_ID = /^[A-Za-z0-9._:-]+$/
+
+/** The caller's `x-request-id` when short and plain (≤ 64 of `A-Z a-z 0-9 . _ : -`), else a fresh one. */
+function requestIdOf(given: string | undefined): string {
+  return given !== undefined && given.length <= MAX_REQUEST_ID_LENGTH && PLAIN_ID.test(given) ? given : nextRequestId()
+}
+
 /** A request as any HTTP stack can describe it. `body` must be the raw bytes (or their UTF-8 text). */
 export interface RawRequest {
   method?: string | undefined
@@ -73,7 +82,7 @@ const SIGN_FAILURES = { missing: 'TIMHOOK_SIGN_MISSING', 'invalid-time': 'TIMHOO
 export function handleRequest(state: State, req: RawRequest): ReceiverResponse | Promise<ReceiverResponse> {
   const { options } = state
   const started = state.registry.answerListeners.length > 0 ? performance.now() : 0
-  const requestId = header(req.headers, 'x-request-id') ?? nextRequestId()
+  const requestId = requestIdOf(header(req.headers, 'x-request-id'))
   let command: string | undefined
   let ctx: CallbackContext | undefined
   let event: Record<string, unknown> | undefined

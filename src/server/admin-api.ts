@@ -80,6 +80,20 @@ function authorized(header: string | undefined, expected: Buffer | undefined): b
   return m !== null && timingSafeEqual(digest(m[1]!), expected)
 }
 
+/**
+ * Checks `Authorization: Bearer <admin token>` (the admin API, and `/metrics` on the callback
+ * port); answers 401 itself and returns false when it is missing or wrong.
+ */
+export function bearerGuard(adminToken: string | undefined): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const expected = adminToken === undefined ? undefined : digest(adminToken)
+  return (req, res) => {
+    if (authorized(req.headers.authorization, expected)) return true
+    const message = expected === undefined ? 'disabled: start the server with --admin-token' : 'send Authorization: Bearer <admin token>'
+    sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message } }, { 'www-authenticate': 'Bearer realm="timhook"' })
+    return false
+  }
+}
+
 function checkParams(params: Params, allowed: ReadonlyArray<string>): void {
   for (const key of params.keys()) {
     if (!allowed.includes(key)) throw new StoreQueryError(key, `unknown parameter; known: ${allowed.join(', ')}`)
@@ -129,7 +143,7 @@ const BODY_ROUTE = /^\/api\/(events|messages)\/([^/]*)\/(raw|body)$/
  * @example const admin = createAdminApi(store, 'a-long-random-secret', logger)
  */
 export function createAdminApi(store: Store, adminToken: string | undefined, logger: ServerLogger): AdminHandler {
-  const expected = adminToken === undefined ? undefined : digest(adminToken)
+  const guard = bearerGuard(adminToken)
 
   // Each route answers a JSON text (pages are built item by item, see pageJson).
   const routes: Record<string, (params: Params) => Promise<string>> = {
@@ -193,11 +207,7 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
   }
 
   const handle: AdminHandler = (req, res, path, query) => {
-    if (!authorized(req.headers.authorization, expected)) {
-      const message = expected === undefined ? 'the admin API is disabled: start the server with --admin-token' : 'send Authorization: Bearer <admin token>'
-      sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message } }, { 'www-authenticate': 'Bearer realm="timhook"' })
-      return
-    }
+    if (!guard(req, res)) return
     const body = BODY_ROUTE.exec(path)
     const route = routes[path]
     if (route === undefined && body === null) {

@@ -41,8 +41,17 @@ export const configSchema = z
     shutdownTimeoutMs: int(0, 600_000).default(10_000),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
+    // Connections: a server-to-server caller sends a request at once and whole (docs/server.md "Operating limits").
+    headersTimeoutMs: int(100, 600_000).default(10_000),
+    requestTimeoutMs: int(100, 600_000).default(10_000),
+    keepAliveTimeoutMs: int(100, 600_000).default(65_000),
+    maxConnections: int(1, 1_000_000).default(10_000),
+    // /metrics: behind the admin token on the callback port, unless given a port of its own.
+    metricsPort: int(0, 65535).optional(),
+    metricsHost: z.string().min(1).default('127.0.0.1'),
   })
   .strict()
+  .refine((c) => c.requestTimeoutMs >= c.headersTimeoutMs, { message: 'must be at least headersTimeoutMs (the headers are part of the request)', path: ['requestTimeoutMs'] })
 
 export type ServerConfig = z.infer<typeof configSchema>
 export type ConfigField = keyof ServerConfig
@@ -112,6 +121,7 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
       return issue.keys.map((k) => `${k} (in ${origin[k] ?? 'the config'}): unknown field; known fields: ${CONFIG_FIELDS.join(', ')}`).join('\n  ')
     }
     const field = String(issue.path[0] ?? '')
+    if (issue.code === 'custom') return `${field}${origin[field] === undefined ? '' : ` (from ${origin[field]})`}: ${issue.message}`
     if (origin[field] === undefined) return `${field}: required; set ${flagOf(field)}, ${envOf(field)} or "${field}" in the config file`
     return `${field} (from ${origin[field]}): ${issue.message}`
   })

@@ -18,6 +18,8 @@ export interface ServerMetrics {
   readonly policyReloads: Counter<'result'>
   /** Store commits aborted by a serialization failure or deadlock and retried (PostgreSQL). */
   readonly storeConflicts: Counter
+  /** Connections closed at once because `maxConnections` were open. */
+  readonly connectionsDropped: Counter
 }
 
 /** A bounded label: Tencent's commands by name, anything else (attacker-chosen text included) as `unknown`. */
@@ -76,6 +78,7 @@ export function createMetrics(store: Store): ServerMetrics {
       help: 'Store commits PostgreSQL aborted for a serialization failure or deadlock, retried inside the server',
       registers: [registry],
     }),
+    connectionsDropped: new Counter({ name: 'timhook_connections_dropped_total', help: 'Connections closed at once because maxConnections were open', registers: [registry] }),
   }
   const commitDuration = new Histogram({ name: 'timhook_store_commit_duration_seconds', help: 'Duration of one store commit (one transaction)', buckets: latency, registers: [registry] })
   const batchSize = new Histogram({ name: 'timhook_store_batch_size', help: 'Records per commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000], registers: [registry] })

@@ -10,7 +10,7 @@ import { createReceiver, type Logger, type Receiver } from '../receiver/index.js
 import { pathOf, queryOf } from '../receiver/request-target.js'
 import { isPostgresUrl, openStore } from '../store/open-store.js'
 import type { Store } from '../store/store.js'
-import { createAdminApi, internalError, sendJson } from './admin-api.js'
+import { bearerGuard, createAdminApi, internalError, sendJson } from './admin-api.js'
 import { attachRecorder } from './attach-recorder.js'
 import type { ServerConfig } from './config.js'
 import { createLogger, type ServerLogger } from './logger.js'
@@ -21,6 +21,8 @@ import { createServer, readTls, watchTls } from './tls.js'
 export interface RunningServer {
   /** `http://host:port` (`https://` with TLS), with the port actually bound (useful with port 0). */
   readonly url: string
+  /** Where `/metrics` is served without a token, when `metricsPort` is set: `http://host:port`. */
+  readonly metricsUrl: string | undefined
   readonly port: number
   readonly store: Store
   readonly metrics: ServerMetrics
@@ -40,6 +42,8 @@ export interface StartOptions {
   logger?: ServerLogger
 }
 
+const hostPart = (host: string) => (host.includes(':') ? `[${host}]` : host)
+
 /** A URL for people: no password. */
 export function describeStorage(config: Pick<ServerConfig, 'db' | 'pgSchema'>): string {
   if (!isPostgresUrl(config.db)) return `SQLite ${config.db}`
@@ -48,6 +52,22 @@ export function describeStorage(config: Pick<ServerConfig, 'db' | 'pgSchema'>): 
     return `PostgreSQL ${u.host}${u.pathname} (schema ${config.pgSchema})`
   } catch {
     return 'PostgreSQL'
+  }
+}
+
+/**
+ * How long a connection may take to send a request: a server-to-server caller (Tencent, a load
+ * balancer) sends one at once and whole, so the defaults are 10 s for the headers and for the whole
+ * request (Node's are 60 s and 300 s: a client trickling a byte now and then held a connection for
+ * minutes). Node checks these every `connectionsCheckingInterval` (30 s by default); checking
+ * every quarter of the headers timeout (at most every second) closes a slow connection close to
+ * its deadline.
+ */
+export function connectionLimits(config: Pick<ServerConfig, 'headersTimeoutMs' | 'requestTimeoutMs'>): http.ServerOptions {
+  return {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
   }
 }
 
@@ -99,7 +119,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     throw err
   }
 
+  if (config.token === undefined) {
+    logger.warn(
+      { risk: 'forged callbacks' },
+      'no callback token (--token): Sign is not checked, so anyone who can reach this port can send callbacks that are stored and answered as if Tencent sent them; set the callback authentication token from the IM console',
+    )
+  }
   const admin = createAdminApi(store, config.adminToken, logger)
+  const adminOnly = bearerGuard(config.adminToken)
+  const serveMetrics = (res: http.ServerResponse) =>
+    metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType })
+        res.end(text)
+      },
+      (err: unknown) => sendJson(res, 500, { error: { code: 'METRICS_FAILED', message: String(err) } }),
+    )
+  let metricsServer: http.Server | undefined
   const callbackPaths = new Set(['/', ...(config.callbackPath === undefined ? [] : [config.callbackPath])])
   let stopping = false
   const inFlight = new Set<http.ServerResponse>()
@@ -144,33 +180,36 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         readiness().then((r) => sendJson(res, r.ready ? 200 : 503, r), fail)
         return
       case '/metrics':
-        metrics.registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': metrics.registry.contentType })
-            res.end(text)
-          },
-          (err: unknown) => sendJson(res, 500, { error: { code: 'METRICS_FAILED', message: String(err) } }),
-        ).catch(fail)
+        // Metrics tell traffic, rule names and failure causes: not for whoever reaches the callback port.
+        if (metricsServer !== undefined) sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'metrics are served on the metrics port (--metrics-port)' } })
+        else if (adminOnly(req, res)) serveMetrics(res).catch(fail)
         return
       default:
         sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `nothing at ${path}; callbacks go to ${[...callbackPaths].join(' or ')}` } })
     }
   }
 
-  const server = createServer(tls, (req, res) => {
-    inFlight.add(res)
-    res.once('close', () => {
-      inFlight.delete(res)
-      if (inFlight.size === 0 && drained !== undefined) drained()
-    })
-    // No handler may throw past its request: whatever escapes is answered 500 and logged.
-    try {
-      route(req, res)
-    } catch (err) {
-      internalError(res, logger, err, req.url ?? '/')
-    }
-  })
-  server.keepAliveTimeout = 65_000 // longer than common load-balancer idle timeouts, so they close first
+  const server = createServer(
+    tls,
+    (req, res) => {
+      inFlight.add(res)
+      res.once('close', () => {
+        inFlight.delete(res)
+        if (inFlight.size === 0 && drained !== undefined) drained()
+      })
+      // No handler may throw past its request: whatever escapes is answered 500 and logged.
+      try {
+        route(req, res)
+      } catch (err) {
+        internalError(res, logger, err, req.url ?? '/')
+      }
+    },
+    connectionLimits(config),
+  )
+  server.keepAliveTimeout = config.keepAliveTimeoutMs
+  // Past the cap a new connection is closed at once (and counted), so the open ones keep being served.
+  server.maxConnections = config.maxConnections
+  server.on('drop', () => metrics.connectionsDropped.inc())
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -185,9 +224,40 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     throw err
   })
   const port = (server.address() as AddressInfo).port
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
-  const url = `${tls === undefined ? 'http' : 'https'}://${host}:${port}`
+  const url = `${tls === undefined ? 'http' : 'https'}://${hostPart(config.host)}:${port}`
   const tlsWatch = tls === undefined ? undefined : watchTls(server, config, logger)
+  let metricsUrl: string | undefined
+  if (config.metricsPort !== undefined) {
+    // Its own port, meant for an internal interface: /metrics without a token, nothing else.
+    const m = createServer(undefined, (req, res) => {
+      try {
+        const path = (req.url ?? '/').split('?')[0]!
+        if (path === '/metrics') serveMetrics(res).catch((err: unknown) => internalError(res, logger, err, path))
+        else sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'only /metrics is served on this port' } })
+      } catch (err) {
+        internalError(res, logger, err, req.url ?? '/')
+      }
+    }, connectionLimits(config))
+    m.maxConnections = 100
+    try {
+      await new Promise<void>((resolve, reject) => {
+        m.once('error', reject)
+        m.listen(config.metricsPort, config.metricsHost, () => {
+          m.off('error', reject)
+          resolve()
+        })
+      })
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      tlsWatch?.close()
+      policy?.close()
+      await store.close()
+      outage.close()
+      throw err
+    }
+    metricsServer = m
+    metricsUrl = `http://${hostPart(config.metricsHost)}:${(m.address() as AddressInfo).port}`
+  }
 
   let closing: Promise<void> | undefined
   const close = () =>
@@ -211,6 +281,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       }
       server.closeAllConnections()
       await stopped
+      if (metricsServer !== undefined) {
+        const m = metricsServer
+        await new Promise<void>((resolve) => (m.close(() => resolve()), m.closeAllConnections()))
+      }
       policy?.close()
       await store.close()
       outage.close()
@@ -218,7 +292,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logger.info({}, 'stopped')
     })())
 
-  return { url, port, store, metrics, receiver, logger, storage, reloadPolicy: () => policy?.reload(), reloadTls: () => tlsWatch?.reload(), close }
+  return { url, metricsUrl, port, store, metrics, receiver, logger, storage, reloadPolicy: () => policy?.reload(), reloadTls: () => tlsWatch?.reload(), close }
 }
 
 /** How often a store outage is summed up in the log. */

@@ -45,9 +45,9 @@ export function readTls(files: TlsFiles): TlsMaterial | undefined {
   return material
 }
 
-/** An HTTPS server with `tls`, else a plain HTTP one; the same listener either way. */
-export function createServer(tls: TlsMaterial | undefined, listener: http.RequestListener): http.Server {
-  return tls === undefined ? http.createServer(listener) : https.createServer({ ...tls }, listener)
+/** An HTTPS server with `tls`, else a plain HTTP one; the same listener and server options either way. */
+export function createServer(tls: TlsMaterial | undefined, listener: http.RequestListener, options: http.ServerOptions = {}): http.Server {
+  return tls === undefined ? http.createServer(options, listener) : https.createServer({ ...options, ...tls }, listener)
 }
 
 /** Reloads the certificate and key on SIGHUP until `close()`; `reload()` does it now. */

@@ -207,9 +207,13 @@ export function eventPage(rows: Row[], limit: number): Page<EventItem> {
   })
 }
 
-/** Turns `[{k, n}]` rows into `{ [k]: n }`. */
+/**
+ * Turns `[{k, n}]` rows into `{ [k]: n }`. Every key becomes an own property, whatever its name: a
+ * command named `__proto__` (any text can be a command) would otherwise set the object's prototype
+ * and vanish from `/api/stats`.
+ */
 export function tally(rows: Row[]): Record<string, number> {
   const out: Record<string, number> = {}
-  for (const row of rows) out[String(row.k)] = Number(row.n)
+  for (const row of rows) Object.defineProperty(out, String(row.k), { value: Number(row.n), enumerable: true, writable: true, configurable: true })
   return out
 }

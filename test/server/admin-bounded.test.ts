@@ -133,7 +133,7 @@ describe('admin API over any stored row', () => {
       throw new Error('metrics exploded')
     }
     try {
-      const res = await fetch(`${server.url}/metrics`)
+      const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })
       assert.equal(res.status, 500)
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'INTERNAL')
       assert.ok(logs.lines.some((l) => String(l.err).includes('metrics exploded')))

@@ -11,7 +11,7 @@ import pg from 'pg'
 import type { RunningServer } from '../../src/server/start-server.js'
 import { CONFLICT_ATTEMPTS } from '../../src/store/postgres-backend.js'
 import { PG_SKIP, PG_URL, dropSchema } from '../store/helpers.js'
-import { captureLogs, groupAfterSend, postCallback, startTestServer } from './helpers.js'
+import { ADMIN, captureLogs, groupAfterSend, postCallback, startTestServer } from './helpers.js'
 
 describe('conflicts retried inside the server (PostgreSQL)', { skip: PG_SKIP }, () => {
   const schema = `cfl_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
@@ -37,7 +37,7 @@ describe('conflicts retried inside the server (PostgreSQL)', { skip: PG_SKIP }, 
     await dropSchema(schema)
   })
 
-  const failures = async () => Number(/timhook_store_conflicts_retried_total (\d+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1])
+  const failures = async () => Number(/timhook_store_conflicts_retried_total (\d+)/.exec(await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text())?.[1])
 
   it('answers 200 after conflicts, logs them at warn and counts them; not an outage', async () => {
     await admin.query(`INSERT INTO budget VALUES (2); SELECT setval('attempts', 1, false)`)

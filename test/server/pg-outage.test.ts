@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import type { RunningServer } from '../../src/server/start-server.js'
-import { groupAfterSend, groupBeforeSend, postCallback, startTestServer } from './helpers.js'
+import { ADMIN, groupAfterSend, groupBeforeSend, postCallback, startTestServer } from './helpers.js'
 
 const CTL = process.env.TIMHOOK_TEST_PG_CTL
 const SKIP = process.env.TIMHOOK_TEST_PG_URL && CTL ? false : 'TIMHOOK_TEST_PG_URL / TIMHOOK_TEST_PG_CTL are not set (eval "$(scripts/pg-test-server.sh start)")'
@@ -81,7 +81,7 @@ describe('PostgreSQL outage', { skip: SKIP }, () => {
     const notReady = await fetch(`${server.url}/readyz`)
     assert.equal(notReady.status, 503)
     assert.equal(((await notReady.json()) as { ready: boolean }).ready, false)
-    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()
     assert.match(metrics, /timhook_callbacks_total\{command="Group.CallbackAfterSendMsg",outcome="failed"\} 5/)
 
     pgStart()

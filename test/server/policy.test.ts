@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/server/config.js'
 import { createLogger } from '../../src/server/logger.js'
 import type { ServerMetrics } from '../../src/server/metrics.js'
 import type { RunningServer } from '../../src/server/start-server.js'
-import { admin, APP, groupAfterSend, groupBeforeSend, postCallback, startTestServer, tempDir } from './helpers.js'
+import { ADMIN, admin, APP, groupAfterSend, groupBeforeSend, postCallback, startTestServer, tempDir } from './helpers.js'
 
 const RULES = `
 rules:
@@ -66,7 +66,7 @@ describe('timhook serve --policy', () => {
     assert.deepEqual(codes, [0, 0, 0, 0])
     const third = await postCallback(server.url, { ...groupBeforeSend('rate', 903), From_Account: 'fast' })
     assert.deepEqual([third.answer.ErrorCode, third.answer.ErrorInfo], [10101, 'slow down'])
-    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()
     assert.match(metrics, /timhook_decisions_total\{rule="flood",action="deny",verdict="deny"\} 1/)
     await server.store.flush()
     const stats = (await admin(server.url, '/api/stats')).body as { decisions: { byRule: Record<string, number> } }
@@ -82,7 +82,7 @@ describe('timhook serve --policy', () => {
     server.reloadPolicy()
     const still = await postCallback(server.url, { ...groupBeforeSend('reload', 2, 'hello again'), From_Account: 'r2' })
     assert.equal(still.answer.ErrorCode, 2)
-    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()
     assert.match(metrics, /timhook_policy_reloads_total\{result="error"\} [1-9]/)
   })
 

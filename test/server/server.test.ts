@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { RunningServer } from '../../src/server/start-server.js'
-import { admin, captureLogs, groupAfterSend, groupBeforeSend, groupRecall, postCallback, startTestServer, tempDir } from './helpers.js'
+import { ADMIN, admin, captureLogs, groupAfterSend, groupBeforeSend, groupRecall, postCallback, startTestServer, tempDir } from './helpers.js'
 
 describe('timhook serve (in-process, SQLite)', () => {
   const tmp = tempDir()
@@ -61,7 +61,7 @@ describe('timhook serve (in-process, SQLite)', () => {
     await server.store.flush()
     const stats = await admin(server.url, '/api/stats')
     assert.equal((stats.body.rejections as { byCause: Record<string, number> }).byCause.TIMHOOK_SIGN_MISMATCH, 1)
-    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()
     assert.match(metrics, /timhook_rejections_total\{cause="TIMHOOK_SIGN_MISMATCH"\} 1/)
   })
 
@@ -69,7 +69,7 @@ describe('timhook serve (in-process, SQLite)', () => {
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200)
     const ready = await fetch(`${server.url}/readyz`)
     assert.deepEqual([ready.status, await ready.json()], [200, { ready: true }])
-    const res = await fetch(`${server.url}/metrics`)
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/)
     const text = await res.text()
     for (const name of [
@@ -87,7 +87,7 @@ describe('timhook serve (in-process, SQLite)', () => {
   it('labels unknown commands as "unknown" in metrics (bounded labels) and still records them', async () => {
     const res = await postCallback(server.url, { CallbackCommand: 'Brand.NewCommand<script>', X: 1 }, { token: TOKEN })
     assert.equal(res.status, 200)
-    const text = await (await fetch(`${server.url}/metrics`)).text()
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()
     assert.match(text, /timhook_callbacks_total\{command="unknown",outcome="ok"\} 1/)
     assert.equal((await server.store.listEvents({ command: 'Brand.NewCommand<script>', limit: 1 })).items.length, 1)
   })
