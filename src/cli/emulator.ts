@@ -8,7 +8,7 @@ import {
   parseMix,
   runLoad,
   startEmulator,
-  type CallbackRecord,
+  type SentCallback,
 } from '../emulator/index.js'
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean)
@@ -23,7 +23,7 @@ const positive = (name: string) => (value: string) => {
   return n
 }
 
-function describeCallback(r: CallbackRecord): string {
+function describeCallback(r: SentCallback): string {
   const o = r.outcome
   const result =
     o === undefined ? 'pending'

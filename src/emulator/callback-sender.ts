@@ -7,7 +7,7 @@ export type CallbackOutcome =
   | { kind: 'failed'; reason: 'timeout' | 'status' | 'not-json' | 'network'; status?: number; detail: string; latencyMs: number }
 
 /** One callback the emulator sent (or, with no callback URL, would have sent). */
-export interface CallbackRecord {
+export interface SentCallback {
   /** Milliseconds since the epoch, when it was sent. */
   at: number
   command: string

@@ -1,4 +1,4 @@
-import { createCallbackSender, type CallbackOutcome, type CallbackRecord, type CallbackSender, type SendContext } from './callback-sender.js'
+import { createCallbackSender, type CallbackOutcome, type SentCallback, type CallbackSender, type SendContext } from './callback-sender.js'
 import type { ResolvedEmulatorOptions } from './options.js'
 import { C2CStore } from './state/c2c.js'
 import { DedupWindow } from './state/dedup-window.js'
@@ -29,7 +29,7 @@ export interface EmulatorContext {
   /** Resolves once no callback is in flight. */
   idle(): Promise<void>
   /** The most recent callbacks, oldest first. */
-  callbackLog(): CallbackRecord[]
+  callbackLog(): SentCallback[]
   close(): Promise<void>
 }
 
@@ -45,17 +45,17 @@ export function createEmulatorContext(options: ResolvedEmulatorOptions): Emulato
           connections: options.connections,
           now: options.now,
         })
-  const log: CallbackRecord[] = []
+  const log: SentCallback[] = []
   const inFlight = new Set<Promise<unknown>>()
 
-  function record(entry: CallbackRecord): void {
+  function record(entry: SentCallback): void {
     log.push(entry)
     if (log.length > options.callbackLogSize) log.splice(0, log.length - options.callbackLogSize)
   }
 
   async function callback(command: string, body: Record<string, unknown>, context: SendContext): Promise<CallbackOutcome | undefined> {
     if (sender === undefined || !options.commands.has(command)) return undefined
-    const entry: CallbackRecord = { at: options.now(), command, target: sender.target(command, context), body }
+    const entry: SentCallback = { at: options.now(), command, target: sender.target(command, context), body }
     record(entry)
     const pending = sender.send(command, body, context)
     inFlight.add(pending)

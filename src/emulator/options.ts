@@ -1,4 +1,4 @@
-import type { CallbackRecord } from './callback-sender.js'
+import type { SentCallback } from './callback-sender.js'
 
 /**
  * Options of the emulator, validated once at start so that a typo fails loudly instead of
@@ -48,7 +48,7 @@ export interface EmulatorOptions {
   /** How many callback records `callbacks()` and `GET /emulator/callbacks` keep. Default 1000. */
   callbackLogSize?: number | undefined
   /** Called once per callback when its outcome is known (the CLI logs them). */
-  onCallback?: ((record: CallbackRecord) => void) | undefined
+  onCallback?: ((record: SentCallback) => void) | undefined
   /** Clock in ms, injectable for tests. */
   now?: (() => number) | undefined
 }
@@ -69,7 +69,7 @@ export interface ResolvedEmulatorOptions {
   groupDedupMs: number
   c2cDedupMs: number
   callbackLogSize: number
-  onCallback: ((record: CallbackRecord) => void) | undefined
+  onCallback: ((record: SentCallback) => void) | undefined
   now: () => number
 }
 

@@ -1,6 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { CallbackRecord } from './callback-sender.js'
+import type { SentCallback } from './callback-sender.js'
 import { createEmulatorContext, type EmulatorContext } from './emulator-context.js'
 import { resolveEmulatorOptions, type EmulatorOptions } from './options.js'
 import { readApi } from './read-api.js'
@@ -15,7 +15,7 @@ export interface Emulator {
   /** Resolves once no callback is in flight (after-callbacks are sent in the background, as IM does). */
   idle(): Promise<void>
   /** The most recent callbacks sent, oldest first, with their outcomes. */
-  callbacks(): CallbackRecord[]
+  callbacks(): SentCallback[]
   /** Stops accepting calls, waits for callbacks in flight, closes the connection pool. */
   close(): Promise<void>
 }

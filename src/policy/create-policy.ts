@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { C2C_DENY_RANGE, GROUP_DENY_RANGE, verdict, type Verdict } from '../protocol/verdict.js'
 import type { MsgElement } from '../protocol/generated/events.js'
 import { canMask, compileCondition, type Condition, type Range } from './compile-condition.js'
-import type { Decision, FiredRule, PolicyAction } from './decision.js'
+import type { PolicyDecision, FiredRule, PolicyAction } from './decision.js'
 import { MessageView } from './message-view.js'
 import { PolicyError, formatPath, type PolicyIssue } from './policy-error.js'
 import { policySchema, type Family, type ParsedPolicy, type ParsedRule, type ParsedThen, type PolicyConfig } from './policy-schema.js'
@@ -38,19 +38,22 @@ export interface RuleInfo {
 /** The minimum of a receiver's handler context the decider uses (`ctx.meta.policy` gets the decision). */
 export interface DeciderContext {
   readonly command?: string | undefined
-  readonly meta?: Record<string, unknown> | undefined
+  readonly meta?: { policy?: PolicyDecision | undefined } | undefined
 }
 
 export interface Policy {
   /**
-   * Decides one before-send message. Synchronous. Allocates one small view of the message per call
-   * (its text fields listed on first use, folded text for rules that fold); when no rule fires it
-   * returns one shared decision rather than building one.
+   * Decides one before-send message (its command is `event.CallbackCommand`, as the receiver passes
+   * it). Synchronous. Allocates one small view of the message per call (its text fields listed on
+   * first use, folded text for rules that fold); when no rule fires it returns one shared decision
+   * rather than building one.
    * @param now ms since the epoch, for rate windows and mute expiry (default `Date.now()`).
    */
-  decide(event: { CallbackCommand?: unknown } & Record<string, unknown>, now?: number): Decision
-  decide(command: string, event: object, now?: number): Decision
-  /** A before-event handler for `receiver.on(...)`: answers the verdict, puts the decision in `ctx.meta.policy`. */
+  decide(event: object, now?: number): PolicyDecision
+  /**
+   * A before-event handler for `receiver.on(...)`: decides (the command from `ctx.command`), puts the
+   * decision in `ctx.meta.policy` and answers its verdict.
+   */
   readonly decider: (event: object, ctx?: DeciderContext) => Verdict
   readonly rules: readonly RuleInfo[]
   /** Policy-wide dry run. */
@@ -82,7 +85,7 @@ interface CompiledRule {
 }
 
 const NO_MATCH: readonly FiredRule[] = Object.freeze([])
-const ALLOW_NO_MATCH: Decision = Object.freeze({
+const ALLOW_NO_MATCH: PolicyDecision = Object.freeze({
   verdict: verdict.allow(),
   action: 'allow',
   rule: undefined,
@@ -253,10 +256,8 @@ function stampDataOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: Po
 }
 
 function buildPolicy(rules: readonly CompiledRule[], dryRun: boolean, source: string | undefined, files: readonly string[], rateStore: RateStore): Policy {
-  function decide(a: unknown, b?: unknown, c?: unknown): Decision {
-    const command = typeof a === 'string' ? a : (a as { CallbackCommand?: unknown } | null)?.CallbackCommand
-    const event = (typeof a === 'string' ? b : a) as Record<string, unknown> | null | undefined
-    const now = (typeof a === 'string' ? c : b) as number | undefined
+  function decide(command: unknown, value: object, now: number | undefined): PolicyDecision {
+    const event = value as Record<string, unknown> | null | undefined
     const family: Family | undefined = command === GROUP ? 'group' : command === C2C ? 'c2c' : undefined
     if (family === undefined || typeof event !== 'object' || event === null || !Array.isArray(event.MsgBody)) {
       return { ...ALLOW_NO_MATCH, reason: family === undefined ? `not a before-send message callback (${String(command)})` : 'the event has no MsgBody' }
@@ -272,7 +273,7 @@ function buildPolicy(rules: readonly CompiledRule[], dryRun: boolean, source: st
     return evaluate(view, now ?? Date.now())
   }
 
-  function evaluate(view: MessageView, now: number): Decision {
+  function evaluate(view: MessageView, now: number): PolicyDecision {
     let fired: FiredRule[] | null = null
     let final: { rule: CompiledRule; entry: FiredRule } | undefined
     let lastRewrite: FiredRule | undefined
@@ -346,10 +347,9 @@ function buildPolicy(rules: readonly CompiledRule[], dryRun: boolean, source: st
   }
 
   const policy: Policy = {
-    decide: decide as Policy['decide'],
+    decide: (event, now) => decide((event as { CallbackCommand?: unknown } | null)?.CallbackCommand, event, now),
     decider(event, ctx) {
-      const command = ctx?.command ?? (event as { CallbackCommand?: unknown }).CallbackCommand
-      const d = decide(command, event)
+      const d = decide(ctx?.command ?? (event as { CallbackCommand?: unknown } | null)?.CallbackCommand, event, undefined)
       if (ctx?.meta !== undefined) ctx.meta.policy = d
       return d.verdict
     },

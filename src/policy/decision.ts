@@ -20,7 +20,7 @@ export interface FiredRule {
  * The outcome of `policy.decide`. Answer with `verdict`; record `rule`, `action`, `reason`,
  * `dryRun` (the store's `DecisionRecord` fields) and count by `rule` and `action`.
  */
-export interface Decision {
+export interface PolicyDecision {
   /** What to answer: allow (possibly rewritten), deny (possibly with a custom code) or drop. Always allow in dry run. */
   readonly verdict: Verdict
   /** What the policy decided: the action of the rule that stopped evaluation, else of the last rewriting rule, else `allow`. */

@@ -3,7 +3,7 @@ export { createPolicy, type Policy, type PolicyOptions, type RuleInfo, type Deci
 export { loadPolicyFile, parsePolicyText } from './load-policy-file.js'
 export { watchPolicy, type PolicyWatcher, type WatchPolicyOptions } from './watch-policy.js'
 export { PolicyError, type PolicyIssue } from './policy-error.js'
-export type { Decision, FiredRule, PolicyAction } from './decision.js'
+export type { PolicyDecision, FiredRule, PolicyAction } from './decision.js'
 export type { PolicyConfig, RuleConfig, ConditionConfig, ThenConfig, ScopeConfig, KeywordsConfig, RegexConfig, LinksConfig, RateConfig, DenyConfig, StampConfig } from './policy-schema.js'
 export { SlidingWindowStore, type RateStore } from './sliding-window.js'
 export { KeywordAutomaton } from './keyword-automaton.js'

@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import type { Verdict } from '../protocol/verdict.js'
 import type { DeciderContext, Policy } from './create-policy.js'
-import type { Decision } from './decision.js'
+import type { PolicyDecision } from './decision.js'
 import { loadPolicyFile } from './load-policy-file.js'
 import { SlidingWindowStore } from './sliding-window.js'
 
@@ -25,12 +25,9 @@ export interface WatchPolicyOptions {
 export interface PolicyWatcher {
   /** The policy in force. */
   readonly policy: Policy
-  /**
-   * Decides with the policy in force (synchronous). The command comes from `ctx.command` when
-   * given (the receiver's context), else from `event.CallbackCommand`.
-   */
-  decide(event: object, ctx?: { command?: string }, now?: number): Decision
-  /** A decider for `receiver.on(...)` that always uses the policy in force. */
+  /** `policy.decide` with the policy in force (synchronous). */
+  decide(event: object, now?: number): PolicyDecision
+  /** `policy.decider` with the policy in force, for `receiver.on(...)`: `ctx.meta.policy` gets the decision. */
   readonly decider: (event: object, ctx?: DeciderContext) => Verdict
   /** Reloads now. Returns the new policy, or undefined when the file is bad (then onError was called). */
   reload(): Policy | undefined
@@ -111,7 +108,7 @@ export function watchPolicy(path: string, options: WatchPolicyOptions = {}): Pol
     get policy() {
       return current
     },
-    decide: (event, ctx, now) => current.decide(ctx?.command ?? String((event as { CallbackCommand?: unknown }).CallbackCommand), event, now),
+    decide: (event, now) => current.decide(event, now),
     decider: (event, ctx) => current.decider(event, ctx),
     reload,
     close() {

@@ -1,3 +1,14 @@
+/**
+ * The typed part of `ctx.meta`: what handlers leave for `onAnswer` listeners. Empty here; a module
+ * that writes a key declares it once by module augmentation (as Hono's `ContextVariableMap`):
+ * @example
+ * declare module 'timhook' {
+ *   interface CallbackMeta { policy?: PolicyDecision }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by module augmentation
+export interface CallbackMeta {}
+
 /** What a handler knows about the callback besides the event itself. */
 export interface CallbackContext {
   /** From the `x-request-id` header when present, else generated; appears in every log line. */
@@ -25,6 +36,9 @@ export interface CallbackContext {
   readonly valid: boolean
   /** What differed from the schema, naming the field (`MsgSeq must be …`); undefined when `valid`. */
   readonly problem: string | undefined
-  /** Free-form annotations: handlers may record what they decided (e.g. the policy rule) for `onAnswer` listeners. */
-  readonly meta: Record<string, unknown>
+  /**
+   * Annotations: handlers may record what they decided (e.g. the policy's decision, `meta.policy`)
+   * for `onAnswer` listeners. Keys declared in `CallbackMeta` are typed; others are `unknown`.
+   */
+  readonly meta: CallbackMeta & Record<string, unknown>
 }

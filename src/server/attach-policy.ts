@@ -2,7 +2,7 @@
  * The seam between the server and the moderation policy (src/policy): loads the rules file,
  * watches it (reload on change and on SIGHUP, without dropping requests: the swap is one
  * assignment), and registers the policy as the decider of `Group.CallbackBeforeSendMsg` and
- * `C2C.CallbackBeforeSendMsg`. The decision (rule, action, reason, …) goes to `ctx.meta.decision`,
+ * `C2C.CallbackBeforeSendMsg`. The decision (rule, action, reason, …) goes to `ctx.meta.policy`,
  * where the recorder takes it for the store, the metrics and the admin API.
  *
  * A before-send delivered twice is decided again: rate limits count an admitted message once (the
@@ -13,9 +13,8 @@
  * used to be remembered here by idempotency key; holding 10,000 decisions, with their rewritten
  * bodies, cost the server more in garbage collection than deciding again: docs/policy.md.)
  */
-import type { Verdict } from '../protocol/verdict.js'
-import type { CallbackContext, Receiver } from '../receiver/index.js'
-import { watchPolicy, type Decision, type PolicyWatcher } from '../policy/index.js'
+import type { Receiver } from '../receiver/index.js'
+import { watchPolicy, type PolicyWatcher } from '../policy/index.js'
 import { ConfigError } from './config.js'
 import type { ServerLogger } from './logger.js'
 import type { ServerMetrics } from './metrics.js'
@@ -55,12 +54,8 @@ export function attachPolicy(
   } catch (err) {
     throw new ConfigError(`policy (${path}): ${err instanceof Error ? err.message : String(err)}`)
   }
-  const decide = (event: Record<string, unknown>, ctx: CallbackContext): Verdict => {
-    const decision: Decision = watcher.decide(event, ctx)
-    ctx.meta.decision = decision // the Decision itself (a PolicyDecisionMeta): no copy on the hot path
-    return decision.verdict
-  }
-  receiver.on(BEFORE_SEND, decide)
+  // The watcher's decider puts the decision itself in ctx.meta.policy (no copy on the hot path).
+  receiver.on(BEFORE_SEND, watcher.decider)
   logger.info({ policy: path, rules: watcher.policy.rules.length }, 'policy loaded')
   return {
     reload: () => void watcher.reload(),

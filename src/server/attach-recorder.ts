@@ -8,19 +8,18 @@
  */
 import { isBeforeCommand } from '../protocol/commands.js'
 import type { Verdict } from '../protocol/verdict.js'
-import type { CallbackContext, Receiver } from '../receiver/index.js'
-import type { AnswerOutcome } from '../receiver/index.js'
+import type { PolicyDecision } from '../policy/index.js'
+import type { AnswerOutcome, CallbackContext, CallbackMeta, Receiver } from '../receiver/index.js'
 import type { CallbackRecord, DecisionRecord } from '../store/records.js'
 import type { Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 import { commandLabel, type ServerMetrics } from './metrics.js'
 
-/** What a policy decider leaves in `ctx.meta.decision` (see src/policy). */
-export interface PolicyDecisionMeta {
-  rule?: string | null
-  action?: string | null
-  reason?: string | null
-  dryRun?: boolean
+// The one key a decision is read from: the policy's decider writes `ctx.meta.policy` (src/policy).
+declare module '../receiver/context.js' {
+  interface CallbackMeta {
+    policy?: PolicyDecision | undefined
+  }
 }
 
 export function toRecord(event: Record<string, unknown>, ctx: CallbackContext, decision: DecisionRecord | null): CallbackRecord {
@@ -39,17 +38,17 @@ export function toRecord(event: Record<string, unknown>, ctx: CallbackContext, d
 }
 
 /** The decision as recorded: the verdict sent, plus what the policy said about it. */
-export function decisionOf(v: Verdict, fallback: boolean, meta: Record<string, unknown>): DecisionRecord {
-  const policy = (meta.decision ?? {}) as PolicyDecisionMeta
+export function decisionOf(v: Verdict, fallback: boolean, meta: CallbackMeta): DecisionRecord {
+  const policy = meta.policy
   return {
     verdict: v.kind,
     rewritten: v.kind === 'allow' && (v.msgBody !== undefined || v.cloudCustomData !== undefined),
     code: v.kind === 'deny' ? (v.code ?? null) : null,
     fallback,
-    rule: policy.rule ?? null,
-    action: policy.action ?? null,
-    reason: policy.reason ?? null,
-    dryRun: policy.dryRun === true,
+    rule: policy?.rule ?? null,
+    action: policy?.action ?? null,
+    reason: policy?.reason ?? null,
+    dryRun: policy?.dryRun === true,
   }
 }
 

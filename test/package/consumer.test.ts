@@ -37,9 +37,9 @@ describe('the packed package in a TypeScript project (module nodenext)', { skip 
     await withFastify(dir, () => compile(dir, 'nodenext', ['fastify.ts']))
   })
 
-  it('the Fetch example runs: signed, decided by the policy', () => {
+  it('the Fetch example runs: signed, decided by the policy, its decision typed in ctx.meta.policy', () => {
     const out = execFileSync(process.execPath, ['out-nodenext/fetch.js'], { cwd: dir, encoding: 'utf8', env: { ...process.env, TIM_CALLBACK_TOKEN: 'consumer-token' } })
-    assert.equal(out.trim(), '200 {"ActionStatus":"OK","ErrorCode":1,"ErrorInfo":""}')
+    assert.equal(out.trim(), 'rule spam\n200 {"ActionStatus":"OK","ErrorCode":1,"ErrorInfo":""}')
   })
 
   it('the Fastify example runs', async () => {

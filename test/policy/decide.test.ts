@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { answerFor } from '../../src/protocol/verdict.js'
-import { createPolicy, type RuleConfig } from '../../src/policy/index.js'
+import { createPolicy, type DeciderContext, type RuleConfig } from '../../src/policy/index.js'
 import { c2cEvent, groupEvent, text } from './helpers.js'
 
 const one = (rule: Omit<RuleConfig, 'name'>, extra: Record<string, unknown> = {}) => createPolicy({ rules: [{ name: 'r', ...rule }], ...extra })
@@ -136,7 +136,7 @@ describe('actions', () => {
     const p = createPolicy({ rules: [{ name: 'd', when: { keywords: ['bad'] }, then: { deny: { code: { group: 10150, c2c: 120150 }, info: 'no' } } }] })
     assert.deepEqual(answerFor(G, p.decide(groupEvent('bad')).verdict), { ActionStatus: 'OK', ErrorCode: 10150, ErrorInfo: 'no' })
     assert.deepEqual(answerFor('C2C.CallbackBeforeSendMsg', p.decide(c2cEvent('bad')).verdict), { ActionStatus: 'OK', ErrorCode: 120150, ErrorInfo: 'no' })
-    assert.equal(p.decide('C2C.CallbackBeforeSendMsg', c2cEvent('bad')).code, 120150)
+    assert.equal(p.decide(c2cEvent('bad')).code, 120150)
   })
 
   it('allow stops evaluation; first matching stop rule decides', () => {
@@ -228,14 +228,18 @@ describe('scope and dry run', () => {
     const p = one({ when: { keywords: ['zzz'] }, then: 'deny' })
     assert.equal(p.decide(groupEvent('a')), p.decide(groupEvent('b')))
     assert.equal(p.decide(groupEvent('a')).reason, 'no rule matched')
-    assert.match(p.decide('Group.CallbackAfterSendMsg', groupEvent('zzz')).reason, /not a before-send message callback/)
-    assert.equal(p.decide(G, { GroupId: 'x' }).reason, 'the event has no MsgBody')
+    assert.match(p.decide({ ...groupEvent('zzz'), CallbackCommand: 'Group.CallbackAfterSendMsg' }).reason, /not a before-send message callback/)
+    assert.equal(p.decide({ CallbackCommand: G, GroupId: 'x' }).reason, 'the event has no MsgBody')
   })
 
   it('decider(): answers the verdict and puts the decision in ctx.meta.policy', () => {
     const p = one({ when: { keywords: ['bad'] }, then: 'deny' })
-    const ctx = { command: G, meta: {} as Record<string, unknown> }
+    const ctx: DeciderContext = { command: G, meta: {} }
     assert.equal(p.decider(groupEvent('bad'), ctx).kind, 'deny')
-    assert.equal((ctx.meta.policy as { rule: string }).rule, 'r')
+    assert.equal(ctx.meta?.policy?.rule, 'r')
+    // The command comes from the context: an event body without CallbackCommand is decided as ctx says.
+    const { CallbackCommand: _, ...bare } = groupEvent('bad')
+    assert.equal(p.decider(bare, { command: G }).kind, 'deny')
+    assert.equal(p.decider(bare, { command: 'Group.CallbackAfterSendMsg' }).kind, 'allow')
   })
 })

@@ -13,7 +13,7 @@ import { runLoad } from '../../src/emulator/index.js'
 import type { TimhookError } from '../../src/protocol/errors.js'
 import { toNodeHandler } from '../../src/adapters/node.js'
 import { createReceiver } from '../../src/receiver/index.js'
-import { createPolicy, watchPolicy, type Decision, type Policy, type PolicyWatcher } from '../../src/policy/index.js'
+import { createPolicy, watchPolicy, type PolicyDecision, type Policy, type PolicyWatcher } from '../../src/policy/index.js'
 import { listen } from '../helpers/http.js'
 import { APP, createGroup, emulatorFor, read, rest, text } from '../emulator/helpers.js'
 
@@ -21,12 +21,12 @@ const TOKEN = 'policy-e2e-token'
 
 async function backendWith(decider: Policy['decider'] | PolicyWatcher['decider']) {
   const receiver = createReceiver({ sdkAppId: APP, token: TOKEN })
-  const decisions: Decision[] = []
+  const decisions: PolicyDecision[] = []
   const errors: TimhookError[] = []
   receiver.on('Group.CallbackBeforeSendMsg', decider)
   receiver.on('C2C.CallbackBeforeSendMsg', decider)
   receiver.onAnswer((o) => {
-    const d = o.ctx?.meta.policy as Decision | undefined
+    const d = o.ctx?.meta.policy as PolicyDecision | undefined
     if (d !== undefined) decisions.push(d)
   })
   receiver.onError((e) => void errors.push(e))

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { decodeEvent, isKnownCommand, normalizePlatform } from '../../src/protocol/decode.js'
 import { KNOWN_ELEMENT_TYPES } from '../../src/protocol/schemas/elements.js'
-import { isElement, textOf } from '../../src/protocol/elements.js'
+import { isElement, textOf } from '../../src/protocol/msg-body.js'
 
 describe('tolerant decoding', () => {
   it('accepts integers as numbers or numeric strings and exposes numbers', () => {

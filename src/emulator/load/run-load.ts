@@ -1,4 +1,4 @@
-import { decideBeforeSend } from '../before-send-decision.js'
+import { applyBeforeSendAnswer } from '../before-send-answer.js'
 import { createCallbackSender, type CallbackOutcome } from '../callback-sender.js'
 import { LatencySample, type LatencySummary } from './latency-sample.js'
 import { DEFAULT_MIX, type LoadOptions, type Mix } from './load-options.js'
@@ -35,7 +35,7 @@ const PLATFORMS = ['iOS', 'Android', 'Web', 'RESTAPI'] as const
 
 function label(command: string, outcome: CallbackOutcome): { label: string; delivered: boolean } {
   if (command.endsWith('BeforeSendMsg')) {
-    const d = decideBeforeSend(command.startsWith('Group.') ? 'group' : 'c2c', outcome, false)
+    const d = applyBeforeSendAnswer(command.startsWith('Group.') ? 'group' : 'c2c', outcome, false)
     if (d.kind === 'drop') return { label: 'drop', delivered: false }
     if (d.kind === 'deny') return { label: d.code === 10016 || d.code === 20006 ? 'deny' : 'deny-custom', delivered: false }
     if (d.failure !== undefined) return { label: failureLabel(outcome), delivered: true }

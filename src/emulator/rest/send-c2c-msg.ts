@@ -1,4 +1,4 @@
-import { decideBeforeSend, type Decision } from '../before-send-decision.js'
+import { applyBeforeSendAnswer, type DeliveryDecision } from '../before-send-answer.js'
 import type { EmulatorContext, SendAnswer } from '../emulator-context.js'
 import { c2cMsgKey, newMsgId, randomUint32 } from '../state/ids.js'
 import { forbidCallbackControl, messageBytes, optionalString, optionalStringList, optionalUint32, requiredMsgBody, requiredString, requiredUint32 } from './fields.js'
@@ -54,13 +54,13 @@ export async function sendC2CMsg(ctx: EmulatorContext, call: RestCall): Promise<
     const sendContext = restSendContext(call)
     const common = () => ({ From_Account: from, To_Account: to, MsgSeq: msgSeq, MsgRandom: msgRandom, MsgTime: msgTime, MsgKey: msgKey, MsgId: msgId, OnlineOnlyFlag: onlineOnlyFlag })
 
-    let decision: Decision = { kind: 'deliver' }
+    let decision: DeliveryDecision = { kind: 'deliver' }
     if (!forbid.before) {
       const before: Record<string, unknown> = { CallbackCommand: 'C2C.CallbackBeforeSendMsg', ...common(), MsgBody: msgBody }
       if (cloudCustomData !== undefined) before.CloudCustomData = cloudCustomData
       before.EventTime = now
       const outcome = await ctx.callback('C2C.CallbackBeforeSendMsg', before, sendContext)
-      if (outcome !== undefined) decision = decideBeforeSend('c2c', outcome, ctx.options.failClosed)
+      if (outcome !== undefined) decision = applyBeforeSendAnswer('c2c', outcome, ctx.options.failClosed)
     }
     if (decision.kind === 'deny') throw new RestError(decision.code, decision.info)
     if (decision.kind === 'drop') return { answer: { MsgTime: msgTime, MsgKey: msgKey }, stored: false }

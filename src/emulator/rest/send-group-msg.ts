@@ -1,5 +1,5 @@
 import type { GroupAtItem } from '../../protocol/generated/events.js'
-import { decideBeforeSend, type Decision } from '../before-send-decision.js'
+import { applyBeforeSendAnswer, type DeliveryDecision } from '../before-send-answer.js'
 import type { EmulatorContext, SendAnswer } from '../emulator-context.js'
 import { newMsgId } from '../state/ids.js'
 import { forbidCallbackControl, messageBytes, optionalFlag, optionalString, requiredMsgBody, requiredString, requiredUint32 } from './fields.js'
@@ -51,7 +51,7 @@ export async function sendGroupMsg(ctx: EmulatorContext, call: RestCall): Promis
     const msgId = newMsgId(from, msgTime, random)
     const sendContext = restSendContext(call)
 
-    let decision: Decision = { kind: 'deliver' }
+    let decision: DeliveryDecision = { kind: 'deliver' }
     if (!forbid.before) {
       const before: Record<string, unknown> = {
         CallbackCommand: 'Group.CallbackBeforeSendMsg',
@@ -68,7 +68,7 @@ export async function sendGroupMsg(ctx: EmulatorContext, call: RestCall): Promis
       if (topicId !== undefined) before.TopicId = topicId
       before.EventTime = now
       const outcome = await ctx.callback('Group.CallbackBeforeSendMsg', before, sendContext)
-      if (outcome !== undefined) decision = decideBeforeSend('group', outcome, ctx.options.failClosed)
+      if (outcome !== undefined) decision = applyBeforeSendAnswer('group', outcome, ctx.options.failClosed)
     }
     if (decision.kind === 'deny') throw new RestError(decision.code, decision.info)
     // A silent drop looks like success to the sender, but no message exists, so there is no MsgSeq to give.

@@ -3,7 +3,7 @@ import type { MsgElement } from '../protocol/generated/events.js'
 import type { CallbackOutcome } from './callback-sender.js'
 
 /** What the IM backend does with a message after its before-send callback. */
-export type Decision =
+export type DeliveryDecision =
   | { kind: 'deliver'; msgBody?: MsgElement[]; cloudCustomData?: string; failure?: string }
   | { kind: 'deny'; code: number; info: string }
   | { kind: 'drop' }
@@ -24,11 +24,11 @@ const isElementArray = (v: unknown): v is MsgElement[] =>
  * that code and `ErrorInfo`. Anything IM could not act on — timeout, non-200, not JSON, `ActionStatus`
  * other than `OK`, an unknown `ErrorCode`, a replacement `MsgBody` that is not a message body — is a
  * failed callback, and a failed callback delivers (Tencent's default) unless `failClosed`.
- * @example decideBeforeSend('group', outcome, false) // { kind: 'deny', code: 10016, … } for ErrorCode 1
+ * @example applyBeforeSendAnswer('group', outcome, false) // { kind: 'deny', code: 10016, … } for ErrorCode 1
  */
-export function decideBeforeSend(family: 'group' | 'c2c', outcome: CallbackOutcome, failClosed: boolean): Decision {
+export function applyBeforeSendAnswer(family: 'group' | 'c2c', outcome: CallbackOutcome, failClosed: boolean): DeliveryDecision {
   const f = FAMILY[family]
-  const failed = (why: string): Decision =>
+  const failed = (why: string): DeliveryDecision =>
     failClosed ? { kind: 'deny', code: f.denyCode, info: `callback failed (${why}); refused because fail-closed is set` } : { kind: 'deliver', failure: why }
   if (outcome.kind === 'failed') return failed(outcome.detail)
   const { answer } = outcome
@@ -37,7 +37,7 @@ export function decideBeforeSend(family: 'group' | 'c2c', outcome: CallbackOutco
   if (typeof code !== 'number' || !Number.isInteger(code)) return failed(`ErrorCode is ${JSON.stringify(code)}, not an integer`)
   const info = typeof answer.ErrorInfo === 'string' ? answer.ErrorInfo : ''
   if (code === 0) {
-    const decision: Decision = { kind: 'deliver' }
+    const decision: DeliveryDecision = { kind: 'deliver' }
     if (answer.MsgBody !== undefined) {
       if (!isElementArray(answer.MsgBody)) return failed('the replacement MsgBody is not a non-empty array of message elements')
       decision.msgBody = answer.MsgBody
