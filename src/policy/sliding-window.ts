@@ -266,12 +266,6 @@ export class SlidingWindowStore implements RateStore {
   private lastMessage: string | undefined
   private lastPrint = -1
 
-  /**
-   * @param _options `remember` is accepted and ignored: admitted messages are now remembered for as
-   * long as they are in their window (until 2026-11-28, the last `remember` of them).
-   */
-  constructor(_options: { /** @deprecated ignored */ remember?: number } = {}) {}
-
   hit(scope: string, id: string, now: number, windowMs: number, max: number, message?: string): number {
     if (!(max >= 0) || !(windowMs >= 0)) throw new RangeError(`rate limit: max and windowMs must be numbers ≥ 0, got max ${String(max)}, windowMs ${String(windowMs)}`)
     let print = -1
