@@ -39,10 +39,13 @@ export interface SendContext {
 }
 
 export interface CallbackSender {
-  /** POSTs one callback and classifies the answer. Never rejects. */
-  send(command: string, body: object, context?: SendContext): Promise<CallbackOutcome>
-  /** The request target (path + query) `send` would use now, for logs and tests. */
+  /**
+   * The request target (path + query) of one callback, signed for the current second. Build it once
+   * per callback and pass it to `send`, so that what is logged is what is sent.
+   */
   target(command: string, context?: SendContext): string
+  /** POSTs one callback to a target built by `target` and classifies the answer. Never rejects. */
+  send(target: string, body: object): Promise<CallbackOutcome>
   close(): Promise<void>
 }
 
@@ -56,7 +59,7 @@ const MAX_ANSWER_BYTES = 1024 * 1024
  * the whole exchange (2 s, as Tencent's).
  * @example
  * const sender = createCallbackSender({ url: new URL('http://127.0.0.1:8080/im'), sdkAppId: '1400000000', timeoutMs: 2000, connections: 32 })
- * const outcome = await sender.send('Group.CallbackAfterSendMsg', body, { clientIp: '127.0.0.1', optPlatform: 'RESTAPI' })
+ * const outcome = await sender.send(sender.target('Group.CallbackAfterSendMsg', { clientIp: '127.0.0.1', optPlatform: 'RESTAPI' }), body)
  */
 export function createCallbackSender(options: CallbackSenderOptions): CallbackSender {
   const { url, sdkAppId, token, timeoutMs } = options
@@ -89,7 +92,7 @@ export function createCallbackSender(options: CallbackSenderOptions): CallbackSe
     return `${basePath}?${q}`
   }
 
-  function send(command: string, body: object, context?: SendContext): Promise<CallbackOutcome> {
+  function send(path: string, body: object): Promise<CallbackOutcome> {
     const started = performance.now()
     const payload = Buffer.from(JSON.stringify(body), 'utf8')
     return new Promise<CallbackOutcome>((resolve) => {
@@ -120,7 +123,7 @@ export function createCallbackSender(options: CallbackSenderOptions): CallbackSe
       pool.dispatch(
         {
           method: 'POST',
-          path: target(command, context),
+          path,
           headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
           body: payload,
         },

@@ -55,9 +55,11 @@ export function createEmulatorContext(options: ResolvedEmulatorOptions): Emulato
 
   async function callback(command: string, body: Record<string, unknown>, context: SendContext): Promise<CallbackOutcome | undefined> {
     if (sender === undefined || !options.commands.has(command)) return undefined
-    const entry: SentCallback = { at: options.now(), command, target: sender.target(command, context), body }
+    // The target is built once: the logged Sign and RequestTime are the ones sent.
+    const target = sender.target(command, context)
+    const entry: SentCallback = { at: options.now(), command, target, body }
     record(entry)
-    const pending = sender.send(command, body, context)
+    const pending = sender.send(target, body)
     inFlight.add(pending)
     try {
       entry.outcome = await pending

@@ -88,7 +88,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     inFlight++
     const context = { clientIp: `10.0.${sent & 255}.${(sent >> 8) & 255}`, optPlatform: PLATFORMS[sent & 3]! }
     // send() never rejects: every failure is an outcome.
-    void sender.send(planned.command, planned.body, context).then((outcome) => {
+    void sender.send(sender.target(planned.command, context), planned.body).then((outcome) => {
       inFlight--
       completed++
       latency.record(outcome.latencyMs)
