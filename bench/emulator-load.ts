@@ -14,7 +14,7 @@
 import { fork } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
-import { runLoad } from '../src/emulator/load/run-load.js'
+import { runLoad } from '../src/load/run-load.js'
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '4' }, connections: { type: 'string', default: '64' }, 'max-in-flight': { type: 'string', default: '1024' }, child: { type: 'boolean', default: false } } })
 

@@ -1,15 +1,7 @@
 import type { Command } from 'commander'
 import { Option } from 'commander'
-import {
-  EMULATED_COMMANDS,
-  formatProgress,
-  formatReport,
-  parseDuration,
-  parseMix,
-  runLoad,
-  startEmulator,
-  type SentCallback,
-} from '../emulator/index.js'
+import { EMULATED_COMMANDS, startEmulator, type SentCallback } from '../emulator/index.js'
+import { formatProgress, formatReport, parseDuration, parseMix, runLoad } from '../load/index.js'
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean)
 const integer = (name: string) => (value: string) => {

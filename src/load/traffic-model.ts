@@ -1,4 +1,4 @@
-import type { MsgElement } from '../../protocol/generated/events.js'
+import type { MsgElement } from '../protocol/generated/events.js'
 import type { Mix, Operation } from './load-options.js'
 
 /** One callback to send; `then` sees its answer (or failure) and may queue follow-ups. */
