@@ -11,7 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { encodeCursor } from '../store/cursor.js'
-import { StoreQueryError, StoreTimeoutError } from '../store/store-query-error.js'
+import { StoreBusyError, StoreQueryError, StoreTimeoutError } from '../store/store-query-error.js'
 import type { Page, Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 
@@ -179,8 +179,9 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
       sendJson(res, 400, { error: { code: 'BAD_PARAMETER', parameter: err.parameter, message: err.message } })
       return
     }
-    if (err instanceof StoreTimeoutError) {
-      sendJson(res, 503, { error: { code: 'STORE_TIMEOUT', message: err.message } })
+    if (err instanceof StoreTimeoutError || err instanceof StoreBusyError) {
+      const code = err instanceof StoreTimeoutError ? 'STORE_TIMEOUT' : 'TOO_MANY_READS'
+      sendJson(res, 503, { error: { code, message: err.message } }, { 'retry-after': '1' })
       return
     }
     logger.error({ err: String(err), path }, 'admin API query failed')

@@ -1,6 +1,8 @@
 /**
- * The SQL both backends run. SQLite and PostgreSQL share it (both speak `ON CONFLICT … DO`),
- * written with `?` placeholders; the PostgreSQL backend numbers them.
+ * The listing queries both backends run (`?` placeholders; the PostgreSQL backend numbers them)
+ * and the mapping of their rows to pages. Statements only SQLite runs — its write path and its
+ * maintained counts — are in src/store/sqlite-sql.ts; PostgreSQL's own are in its files. The
+ * STATS_* scans below are what the PostgreSQL backend counts with.
  */
 import { MAX_BODY_DEPTH, nestsDeeperThan } from '../protocol/parse-json.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
@@ -14,31 +16,6 @@ import type { BodyNote, EventItem, EventQuery, MessageItem, MessageQuery, Page }
  */
 export const INLINE_BODY_BYTES = 64 * 1024
 
-export const INSERT_EVENT = `INSERT INTO events (idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (idem_key) DO UPDATE SET deliveries = events.deliveries + 1`
-
-// A message takes its recall and decision from what was recorded before it, if anything was: the
-// decision from its before-send's event row (found by the unique key index, with or without MsgId;
-// a refused send's is not taken), or from `decisions`, where versions before 2026-11-28 kept them.
-export const INSERT_MESSAGE = `INSERT INTO messages (key, send_key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, recalled_at, recalled_by, decision)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-    (SELECT recalled_at FROM recalls WHERE key = ?), (SELECT recalled_by FROM recalls WHERE key = ?), COALESCE(
-      (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny'),
-      (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny'),
-      (SELECT decision FROM decisions WHERE send_key = ?)))
-  ON CONFLICT (key) DO NOTHING`
-
-export const INSERT_RECALL = `INSERT INTO recalls (key, recalled_at, recalled_by) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`
-export const MARK_RECALLED = `UPDATE messages SET recalled_at = ?, recalled_by = ? WHERE key = ? AND recalled_at IS NULL`
-// A before-send's decision (as stored: the first delivery's), onto its message stored before it.
-export const ATTACH_DECISION = `UPDATE messages SET decision = (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny')
-  WHERE send_key = ? AND decision IS NULL`
-// Which of a batch's send keys (a JSON array) have a message stored without a decision: nearly
-// always none, and one look-up statement per batch costs far less than an UPDATE per before-send.
-export const FIND_WAITING = `SELECT j.key FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM messages m WHERE m.send_key = j.value AND m.decision IS NULL)`
-export const COUNT_REJECTIONS = `INSERT INTO rejections (cause, count) VALUES (?, ?) ON CONFLICT (cause) DO UPDATE SET count = rejections.count + excluded.count`
-
 export const STATS_BY_COMMAND = `SELECT command AS k, COUNT(*) AS n FROM events GROUP BY command`
 export const STATS_BY_VERDICT = `SELECT verdict AS k, COUNT(*) AS n FROM events WHERE verdict IS NOT NULL GROUP BY verdict`
 export const STATS_BY_RULE = `SELECT rule AS k, COUNT(*) AS n FROM events WHERE rule IS NOT NULL GROUP BY rule`
@@ -46,13 +23,24 @@ export const STATS_REJECTIONS = `SELECT cause AS k, count AS n FROM rejections`
 export const STATS_MESSAGES = `SELECT COUNT(*) AS total, COUNT(recalled_at) AS recalled FROM messages`
 export const STATS_ORPHAN_RECALLS = `SELECT COUNT(*) AS n FROM recalls r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.key = r.key)`
 
+/**
+ * A time filter as a range bounded on both sides (an open side written out): so bounded, SQLite's
+ * planner takes the `received_at` index; with one side it walks the whole table newest first,
+ * which reads every row when fewer than a page match.
+ */
+const timeRange = (q: { since?: number | undefined; until?: number | undefined }): [number, number] => [q.since ?? Number.MIN_SAFE_INTEGER, q.until ?? Number.MAX_SAFE_INTEGER]
+
 export interface SqlQuery {
   text: string
   params: unknown[]
 }
 
-/** `SELECT … FROM messages` for a query: filters, keyset pagination on id, newest first, one extra row to know if there is more. */
-export function messageSelect(q: MessageQuery): SqlQuery {
+/**
+ * `SELECT … FROM messages` for a query: filters, keyset pagination on id, newest first, one extra
+ * row to know if there is more. `guard`, when given, is one more condition evaluated on every row
+ * visited (SQLite's readers pass a function that stops the statement past its time budget).
+ */
+export function messageSelect(q: MessageQuery, guard?: string): SqlQuery {
   const where: string[] = []
   const params: unknown[] = []
   const add = (clause: string, ...values: unknown[]) => {
@@ -65,9 +53,9 @@ export function messageSelect(q: MessageQuery): SqlQuery {
   if (q.to !== undefined) add('to_account = ?', q.to)
   if (q.recalled === true) where.push('recalled_at IS NOT NULL')
   if (q.recalled === false) where.push('recalled_at IS NULL')
-  if (q.since !== undefined) add('received_at >= ?', q.since)
-  if (q.until !== undefined) add('received_at < ?', q.until)
+  if (q.since !== undefined || q.until !== undefined) add('received_at >= ? AND received_at < ?', ...timeRange(q))
   if (q.cursor !== undefined) add('id < ?', decodeCursor(q.cursor))
+  if (guard !== undefined) where.push(guard)
   params.push(q.limit + 1)
   return {
     text: `SELECT id, substr(body, 1, ?) AS body, length(body) AS body_size, group_id, topic_id, msg_seq, msg_key, from_account, to_account, received_at, recalled_at, recalled_by, decision
@@ -76,25 +64,22 @@ export function messageSelect(q: MessageQuery): SqlQuery {
   }
 }
 
-export function eventSelect(q: EventQuery): SqlQuery {
+export function eventSelect(q: EventQuery, guard?: string): SqlQuery {
   const where: string[] = []
   const params: unknown[] = []
   if (q.command !== undefined) {
     where.push('command = ?')
     params.push(q.command)
   }
-  if (q.since !== undefined) {
-    where.push('received_at >= ?')
-    params.push(q.since)
-  }
-  if (q.until !== undefined) {
-    where.push('received_at < ?')
-    params.push(q.until)
+  if (q.since !== undefined || q.until !== undefined) {
+    where.push('received_at >= ? AND received_at < ?')
+    params.push(...timeRange(q))
   }
   if (q.cursor !== undefined) {
     where.push('id < ?')
     params.push(decodeCursor(q.cursor))
   }
+  if (guard !== undefined) where.push(guard)
   params.push(q.limit + 1)
   return {
     text: `SELECT id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, substr(raw, 1, ?) AS raw, length(raw) AS raw_size, valid, deliveries, decision

@@ -1,70 +1,81 @@
 /**
- * SQLite through Node's built-in `node:sqlite` (src/store/sqlite-driver.ts): WAL with `synchronous = FULL`, so a committed transaction
- * survives a power cut, and one transaction per batch so one fsync serves the whole batch.
+ * SQLite through Node's built-in `node:sqlite` (src/store/sqlite-driver.ts): WAL with
+ * `synchronous = FULL`, so a committed transaction survives a power cut, and one transaction per
+ * batch so one fsync serves the whole batch.
  *
- * Writes run in a writer thread (src/store/sqlite-writer.ts): the fsync blocks that thread, not
- * the event loop that answers callbacks. Reads (admin API, stats, readiness) use a connection of
- * their own on the main thread; WAL lets them run while the writer commits.
+ * Three kinds of connection, none of them on the event loop's critical path:
+ * - writes run in the writer thread (src/store/sqlite-writer.ts): the fsync blocks that thread,
+ *   not the event loop that answers callbacks;
+ * - the admin API's reads (listings, stats) run in reader threads (src/store/sqlite-reader.ts),
+ *   with a time budget each and a limit on how many run at once;
+ * - the main thread keeps one read-only connection for readiness (`SELECT 1`, microseconds).
+ * WAL lets the readers run while the writer commits.
  */
 import type { StoreBackend } from './create-store.js'
 import type { WriteRow } from './records.js'
 import * as sql from './sql.js'
 import { immediate, openDatabase, pragma, type DatabaseSync } from './sqlite-driver.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
+import { BUDGET_GUARD } from './sqlite-sql.js'
+import { startSqliteReaders, type SqliteReaderOptions, type SqliteReaders } from './sqlite-reader.js'
 import { startSqliteWriter, type SqliteWriter, type SqliteWriterOptions } from './sqlite-writer.js'
+import type { BodyChunk, EventItem, MessageItem, Page, Stats } from './store.js'
 
-export type SqliteOptions = SqliteWriterOptions
+export type SqliteOptions = SqliteWriterOptions & SqliteReaderOptions
 
-/** The SQLite backend: its commits are asynchronous (they run in the writer thread). */
+/** The SQLite backend: its commits and admin reads are asynchronous (they run in threads). */
 export interface SqliteBackend extends StoreBackend {
   readonly writer: SqliteWriter
+  readonly readers: SqliteReaders
   commit(rows: WriteRow[]): Promise<void>
   close(): Promise<void>
 }
 
+type Params = Array<string | number | null>
+
 /**
- * Opens (and creates or migrates) a SQLite database file, and starts its writer thread.
+ * Opens (and creates or migrates) a SQLite database file, and starts its writer and reader threads.
  * @example const store = createStore(openSqliteBackend('./timhook.db'))
  */
 export function openSqliteBackend(path: string, options: SqliteOptions = {}): SqliteBackend {
   const db = openDatabase(path, { busyTimeoutMs: 5000 }, (db) => {
     db.exec('PRAGMA journal_mode = WAL')
-    // Migrations run here, before the writer starts, so a file newer than this timhook is refused at open.
+    // Migrations run here, before the threads start, so a file newer than this timhook is refused at open.
     migrate(db)
     db.exec('PRAGMA query_only = ON')
   })
   const writer = startSqliteWriter(path, options)
-
-  const all = (q: sql.SqlQuery) => db.prepare(q.text).all(...(q.params as Array<string | number | null>)) as Array<Record<string, unknown>>
-  const rows = (text: string) => db.prepare(text).all() as Array<Record<string, unknown>>
+  const readers = startSqliteReaders(path, options)
+  const ping = db.prepare('SELECT 1')
 
   return {
     kind: 'sqlite',
     writer,
+    readers,
     commit: (batch) => writer.commit(batch),
-    listMessages: (q) => sql.messagePage(all(sql.messageSelect(q)), q.limit),
-    listEvents: (q) => sql.eventPage(all(sql.eventSelect(q)), q.limit),
-    readBody: (kind, id, offset, length) => sql.bodyChunk(all(sql.bodyChunkSelect(kind, id, offset, length))),
-    stats() {
-      const m = rows(sql.STATS_MESSAGES)[0]!
-      return {
-        events: { total: sum(rows(sql.STATS_BY_COMMAND)), byCommand: sql.tally(rows(sql.STATS_BY_COMMAND)) },
-        decisions: { byVerdict: sql.tally(rows(sql.STATS_BY_VERDICT)), byRule: sql.tally(rows(sql.STATS_BY_RULE)) },
-        rejections: { byCause: sql.tally(rows(sql.STATS_REJECTIONS)) },
-        messages: { total: Number(m.total), recalled: Number(m.recalled), recallsAwaitingMessage: Number(rows(sql.STATS_ORPHAN_RECALLS)[0]!.n) },
-      }
+    // The SQL is built here (a malformed cursor is a StoreQueryError at once); the thread runs it and builds the page.
+    listMessages(q) {
+      const s = sql.messageSelect(q, BUDGET_GUARD)
+      return readers.read({ op: 'messages', text: s.text, params: s.params as Params, limit: q.limit }) as Promise<Page<MessageItem>>
     },
+    listEvents(q) {
+      const s = sql.eventSelect(q, BUDGET_GUARD)
+      return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit }) as Promise<Page<EventItem>>
+    },
+    readBody(kind, id, offset, length) {
+      const s = sql.bodyChunkSelect(kind, id, offset, length)
+      return readers.read({ op: 'body', text: s.text, params: s.params as Params }) as Promise<BodyChunk | null>
+    },
+    stats: () => readers.read({ op: 'stats' }) as Promise<Stats>,
     ping() {
-      db.prepare('SELECT 1').get()
+      ping.get()
     },
     async close() {
-      await writer.close()
+      await Promise.all([writer.close(), readers.close()])
       if (db.isOpen) db.close()
     },
   }
 }
-
-const sum = (rows: Array<Record<string, unknown>>) => rows.reduce((n, r) => n + Number(r.n), 0)
 
 /** Applies the pending migrations in one transaction; the version is read inside it, so two processes opening a new file at once migrate it once. */
 function migrate(db: DatabaseSync): void {

@@ -3,12 +3,25 @@
  * the writer thread (src/store/sqlite-writer-thread.ts), the only connection that writes.
  */
 import type { WriteRow } from './records.js'
-import * as sql from './sql.js'
 import { asStored, immediate, type DatabaseSync } from './sqlite-driver.js'
+import * as sql from './sqlite-sql.js'
+
+/** What `/api/stats` counts, by kind then name; added to the `counts` table by each commit. */
+class Counts {
+  readonly byKind = new Map<string, Map<string, number>>()
+
+  add(kind: string, name: string, n = 1): void {
+    let names = this.byKind.get(kind)
+    if (names === undefined) this.byKind.set(kind, (names = new Map()))
+    names.set(name, (names.get(name) ?? 0) + n)
+  }
+}
 
 /**
  * Prepares the statements and returns the batch commit: all rows in one `BEGIN IMMEDIATE`
  * transaction, all or nothing; it returns once the commit is durable (WAL, `synchronous = FULL`).
+ * The counts `/api/stats` reports change in the same transaction, by what the rows changed: a
+ * redelivered event or message, or a second recall of one message, counts nothing.
  * @example const commit = prepareCommit(db); commit(planWrites(record))
  */
 export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
@@ -18,10 +31,13 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
   const markRecalled = db.prepare(sql.MARK_RECALLED)
   const attachDecision = db.prepare(sql.ATTACH_DECISION)
   const findWaiting = db.prepare(sql.FIND_WAITING)
-  const countRejections = db.prepare(sql.COUNT_REJECTIONS)
+  const addCount = db.prepare(sql.ADD_COUNT)
 
   const apply = (rows: WriteRow[]) => {
-    const rejections = new Map<string, number>()
+    const counts = new Counts()
+    let messages = 0
+    let recalled = 0
+    let awaiting = 0
     // Send keys with a message waiting for its decision: stored by an earlier batch (one look-up)
     // or earlier in this one. A before-send attaches only to those, in place, as a per-row UPDATE did.
     let keys: string[] | undefined
@@ -29,24 +45,48 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
     const waiting = new Set<string>(keys === undefined ? [] : (findWaiting.all(JSON.stringify(keys.map(asStored))) as Array<{ key: number }>).map((r) => keys![r.key]!))
     for (const r of rows) {
       switch (r.kind) {
-        case 'event':
-          insertEvent.run(r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision)
+        case 'event': {
+          const stored = insertEvent.get(r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision) as { deliveries: number }
+          if (stored.deliveries === 1) {
+            counts.add('command', r.command)
+            if (r.verdict !== null) counts.add('verdict', r.verdict)
+            if (r.rule !== null) counts.add('rule', r.rule)
+          }
           if (r.sendKey !== null && waiting.has(r.sendKey)) attachDecision.run(r.idempotencyKey, r.sendKey)
           break
-        case 'message':
-          insertMessage.run(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.decisionKey, r.decisionKeyBare, r.sendKey)
+        }
+        case 'message': {
+          const stored = insertMessage.get(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.decisionKey, r.decisionKeyBare) as
+            | { recalled_at: number | null }
+            | undefined
+          if (stored !== undefined) {
+            messages++
+            // Its recall came first: the message is recalled, and the recall no longer awaits it.
+            if (stored.recalled_at !== null) {
+              recalled++
+              awaiting--
+            }
+          }
           if (keys !== undefined) waiting.add(r.sendKey) // may be waiting (attach's UPDATE checks decision IS NULL)
           break
+        }
         case 'recall':
-          insertRecall.run(r.key, r.recalledAt, r.recalledBy)
-          markRecalled.run(r.recalledAt, r.recalledBy, r.key)
+          // Only the first recall of a message counts; it marks the message if stored (not recalled
+          // yet: only a recall marks one), else it awaits it.
+          if (Number(insertRecall.run(r.key, r.recalledAt, r.recalledBy).changes) === 1) {
+            if (Number(markRecalled.run(r.recalledAt, r.recalledBy, r.key).changes) === 1) recalled++
+            else awaiting++
+          }
           break
         case 'rejection':
-          rejections.set(r.cause, (rejections.get(r.cause) ?? 0) + 1)
+          counts.add('rejection', r.cause)
           break
       }
     }
-    for (const [cause, n] of rejections) countRejections.run(cause, n)
+    if (messages !== 0) counts.add('messages', 'total', messages)
+    if (recalled !== 0) counts.add('messages', 'recalled', recalled)
+    if (awaiting !== 0) counts.add('messages', 'recallsAwaitingMessage', awaiting)
+    for (const [kind, names] of counts.byKind) for (const [name, n] of names) addCount.run(kind, name, n)
   }
   return (rows) => immediate(db, () => apply(rows))
 }

@@ -1,6 +1,18 @@
 /**
  * SQLite schema, versioned with `PRAGMA user_version`: migration N runs once, when the file is
- * older than N. Append; never edit a migration that has shipped.
+ * older than N; a file newer than this timhook is refused. Append; never edit a migration that has
+ * shipped.
+ *
+ * Indexes: each one costs every insert, so they are chosen to serve the admin API's filters
+ * (test/store/sqlite-query-plans.test.ts checks that no filter combination scans a table) and the
+ * write path, and are partial where a column is NULL for a whole family of rows (C2C messages have
+ * no group or topic, group messages no `To_Account`; a message with its decision needs no send-key
+ * entry). Listings are newest first by id, so most indexes end with `id`.
+ *
+ * `counts` holds what `/api/stats` reports, updated in the same transaction as the rows it counts
+ * (src/store/sqlite-commit.ts): reading the stats costs one row per counted name, whatever the
+ * size of the tables. Kinds: `command`, `verdict`, `rule`, `rejection` (by name), and `messages`
+ * (`total`, `recalled`, `recallsAwaitingMessage`).
  */
 export const SQLITE_MIGRATIONS: ReadonlyArray<string> = [
   `CREATE TABLE events (
@@ -20,6 +32,7 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<string> = [
     decision TEXT
   );
   CREATE INDEX events_command ON events (command, id);
+  CREATE INDEX events_command_received ON events (command, received_at);
   CREATE INDEX events_received ON events (received_at);
   CREATE TABLE messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,12 +52,13 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<string> = [
     recalled_by TEXT,
     decision TEXT
   );
-  CREATE INDEX messages_group ON messages (group_id, topic_id, id);
+  CREATE INDEX messages_group ON messages (group_id, id) WHERE group_id IS NOT NULL;
+  CREATE INDEX messages_topic ON messages (topic_id, id) WHERE topic_id IS NOT NULL;
   CREATE INDEX messages_from ON messages (from_account, id);
-  CREATE INDEX messages_to ON messages (to_account, id);
-  CREATE INDEX messages_send_key ON messages (send_key);
+  CREATE INDEX messages_to ON messages (to_account, id) WHERE to_account IS NOT NULL;
   CREATE INDEX messages_received ON messages (received_at);
-  CREATE TABLE recalls (key TEXT PRIMARY KEY, recalled_at INTEGER NOT NULL, recalled_by TEXT);
-  CREATE TABLE decisions (send_key TEXT PRIMARY KEY, decision TEXT NOT NULL);
-  CREATE TABLE rejections (cause TEXT PRIMARY KEY, count INTEGER NOT NULL);`,
+  CREATE INDEX messages_recalled ON messages (id) WHERE recalled_at IS NOT NULL;
+  CREATE INDEX messages_waiting ON messages (send_key) WHERE decision IS NULL;
+  CREATE TABLE recalls (key TEXT PRIMARY KEY, recalled_at INTEGER NOT NULL, recalled_by TEXT) WITHOUT ROWID;
+  CREATE TABLE counts (kind TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, name)) WITHOUT ROWID;`,
 ]

@@ -52,16 +52,17 @@ export class SqliteWriteError extends Error {
 }
 
 /**
- * The thread, from the compiled file next to this one; under tsx (tests run the TypeScript
- * sources) through tsx's loader, which a worker does not inherit from its parent.
+ * A store thread (`sqlite-writer-thread`, `sqlite-reader-thread`), from the compiled file next to
+ * this one; under tsx (tests run the TypeScript sources) through tsx's loader, which a worker does
+ * not inherit from its parent.
  */
-function spawnThread(workerData: WriterData): Worker {
+export function spawnThread(name: string, workerData: unknown): Worker {
   if (import.meta.url.endsWith('.ts')) {
-    const url = new URL('./sqlite-writer-thread.ts', import.meta.url).href
+    const url = new URL(`./${name}.ts`, import.meta.url).href
     const boot = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(url)}, ${JSON.stringify(import.meta.url)}))`
     return new Worker(boot, { eval: true, workerData })
   }
-  return new Worker(new URL('./sqlite-writer-thread.js', import.meta.url), { workerData })
+  return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData })
 }
 
 /**
@@ -78,7 +79,7 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
   let closed = false
 
   const start = (): Worker => {
-    const w = spawnThread(data)
+    const w = spawnThread('sqlite-writer-thread', data)
     starts++
     let cause: Error | undefined
     let onExit!: () => void

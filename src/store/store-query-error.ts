@@ -19,3 +19,14 @@ export class StoreTimeoutError extends Error {
     this.budgetMs = budgetMs
   }
 }
+
+/** A read refused at once because as many admin reads as allowed are running already; the admin API answers it with 503. */
+export class StoreBusyError extends Error {
+  readonly limit: number
+
+  constructor(limit: number) {
+    super(`${limit} admin reads are running already (the limit); retry shortly`)
+    this.name = 'StoreBusyError'
+    this.limit = limit
+  }
+}

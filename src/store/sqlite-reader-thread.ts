@@ -1,0 +1,75 @@
+/**
+ * A SQLite reader thread (started by `startSqliteReaders`): it runs the admin API's reads on a
+ * read-only connection of its own, so a long listing or a large page never holds the event loop
+ * that answers callbacks. One read at a time. The read gives up (answering `late`) once its
+ * deadline passes: checked on every row the statement visits, by `timhook_in_budget()` in its
+ * WHERE clause, and on every row returned. node:sqlite cannot interrupt a running statement, and a
+ * terminated worker runs on until the statement returns to JavaScript; the guard is that return,
+ * so terminating this thread (the main side does when it stops answering) takes effect at once.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import * as sql from './sql.js'
+import { openDatabase } from './sqlite-driver.js'
+import type { FromReader, ReaderData, ToReader } from './sqlite-reader.js'
+import * as sqliteSql from './sqlite-sql.js'
+import type { Stats } from './store.js'
+
+const { path, busyTimeoutMs } = workerData as ReaderData
+const port = parentPort!
+const db = openDatabase(path, { busyTimeoutMs }, (db) => db.exec('PRAGMA query_only = ON'))
+
+class Late extends Error {}
+
+let deadline = Infinity
+db.function('timhook_in_budget', () => {
+  if (performance.now() > deadline) throw new Late()
+  return 1
+})
+
+function rows(text: string, params: Array<string | number | null>): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = []
+  for (const row of db.prepare(text).iterate(...params)) {
+    if (performance.now() > deadline) throw new Late()
+    out.push(row as Record<string, unknown>)
+  }
+  return out
+}
+
+/** The stats from the maintained counts: one row per counted name. Objects built with fromEntries keep any name, `__proto__` included. */
+function stats(): Stats {
+  const counts = rows(sqliteSql.READ_COUNTS, [])
+  const of = (kind: string) => Object.fromEntries(counts.filter((r) => r.kind === kind).map((r) => [String(r.name), Number(r.n)])) as Record<string, number>
+  const byCommand = of('command')
+  const messages = of('messages')
+  return {
+    events: { total: Object.values(byCommand).reduce((a, b) => a + b, 0), byCommand },
+    decisions: { byVerdict: of('verdict'), byRule: of('rule') },
+    rejections: { byCause: of('rejection') },
+    messages: { total: messages.total ?? 0, recalled: messages.recalled ?? 0, recallsAwaitingMessage: messages.recallsAwaitingMessage ?? 0 },
+  }
+}
+
+port.on('message', (m: ToReader) => {
+  if (m.type === 'close') {
+    db.close()
+    port.close()
+    return
+  }
+  deadline = performance.now() + m.budgetMs
+  try {
+    const value =
+      m.op === 'stats'
+        ? stats()
+        : m.op === 'body'
+          ? sql.bodyChunk(rows(m.text, m.params))
+          : m.op === 'messages'
+            ? sql.messagePage(rows(m.text, m.params), m.limit)
+            : sql.eventPage(rows(m.text, m.params), m.limit)
+    port.postMessage({ type: 'done', id: m.id, value } satisfies FromReader)
+  } catch (err) {
+    deadline = Infinity
+    if (err instanceof Late) port.postMessage({ type: 'late', id: m.id } satisfies FromReader)
+    else port.postMessage({ type: 'failed', id: m.id, message: err instanceof Error ? err.message : String(err) } satisfies FromReader)
+  }
+})
+port.postMessage({ type: 'ready' } satisfies FromReader)

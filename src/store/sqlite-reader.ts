@@ -1,0 +1,256 @@
+/**
+ * The admin API's reads on SQLite, off the event loop: a small pool of reader threads
+ * (src/store/sqlite-reader-thread.ts), each with a read-only connection of its own (WAL lets them
+ * read while the writer thread commits). The event loop only hands a query over and takes the
+ * finished page back.
+ *
+ * Two limits keep a busy operator from costing callbacks anything:
+ * - a time budget per read (`readBudgetMs`, counted from its arrival): past it the read is answered
+ *   `StoreTimeoutError` (503) at once. The thread checks the same deadline on every row its
+ *   statement visits and stops by itself (node:sqlite has no way to interrupt a statement from
+ *   outside); one that has not stopped after a grace (`readGraceMs`) is terminated — the call
+ *   returns at once, it ends at its next check — and a new thread takes its place.
+ * - a limit on admin reads at once (`maxConcurrentReads`), waiting ones included, and threads
+ *   still finishing an abandoned read: past it a read is refused at once with `StoreBusyError` (503).
+ */
+import type { Worker } from 'node:worker_threads'
+import { StoreBusyError, StoreTimeoutError } from './store-query-error.js'
+import type { BodyChunk, EventItem, MessageItem, Page, Stats } from './store.js'
+import { spawnThread } from './sqlite-writer.js'
+
+export interface ReaderData {
+  path: string
+  busyTimeoutMs: number
+}
+
+export type ReadOp =
+  | { op: 'messages' | 'events'; text: string; params: Array<string | number | null>; limit: number }
+  | { op: 'body'; text: string; params: Array<string | number | null> }
+  | { op: 'stats' }
+export type ToReader = ({ type: 'read'; id: number; budgetMs: number } & ReadOp) | { type: 'close' }
+export type FromReader =
+  | { type: 'ready' }
+  | { type: 'done'; id: number; value: Page<MessageItem> | Page<EventItem> | BodyChunk | null | Stats }
+  | { type: 'late'; id: number }
+  | { type: 'failed'; id: number; message: string }
+
+export interface SqliteReaderOptions {
+  /** Reader threads, each with its own connection. Default 2. */
+  readers?: number
+  /** Longest admin read, ms (from its arrival, waiting included); past it the admin API answers 503. Default 5000. */
+  readBudgetMs?: number
+  /** Most admin reads at once, waiting ones included; past it the admin API answers 503 at once. Default 4. */
+  maxConcurrentReads?: number
+  /** How long a thread past a read's budget has to stop the statement itself before it is terminated and replaced, ms. Default 1000. */
+  readGraceMs?: number
+}
+
+export interface SqliteReaders {
+  read(op: ReadOp): Promise<unknown>
+  /** Reads admitted and not answered yet, plus threads still finishing an abandoned read. */
+  readonly active: number
+  /** Threads started so far (tests and the benchmark watch replacements). */
+  readonly starts: number
+  /** Threads with their connection open and no read. */
+  readonly idle: number
+  close(): Promise<void>
+}
+
+interface Job {
+  id: number
+  op: ReadOp
+  budgetMs: number
+  /** performance.now() when it arrived: the budget counts from there, waiting included. */
+  arrivedAt: number
+  resolve: (value: unknown) => void
+  reject: (err: Error) => void
+  /** Fires at the budget; then, if the thread is still on the read, at the end of the grace. */
+  timer: NodeJS.Timeout | undefined
+  /** True once its caller has its answer (a read past its budget is answered before its thread stops). */
+  settled: boolean
+  slot?: Slot
+}
+
+interface Slot {
+  worker: Worker
+  job: Job | undefined
+  /** True once the thread has opened its connection. */
+  ready: boolean
+  exited: Promise<void>
+}
+
+
+/**
+ * Starts the reader threads for a SQLite file (already created and migrated).
+ * @example const readers = startSqliteReaders('./timhook.db'); await readers.read({ op: 'stats' })
+ */
+export function startSqliteReaders(path: string, options: SqliteReaderOptions & { busyTimeoutMs?: number } = {}): SqliteReaders {
+  const data: ReaderData = { path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }
+  const size = Math.max(1, options.readers ?? 2)
+  const budgetMs = options.readBudgetMs ?? 5000
+  const limit = Math.max(1, options.maxConcurrentReads ?? 4)
+  const graceMs = options.readGraceMs ?? 1000
+  const slots: Array<Slot | undefined> = new Array<Slot | undefined>(size).fill(undefined)
+  const waiting: Job[] = []
+  /** Threads terminated on a read past its budget, until they exit. */
+  const abandoned = new Map<Worker, Promise<void>>()
+  /** Reads waiting or on a thread (answered or not). */
+  let admitted = 0
+  let nextId = 1
+  let starts = 0
+  let closed = false
+
+  const settle = (job: Job, err: Error | undefined, value?: unknown) => {
+    if (job.settled) return
+    job.settled = true
+    if (err === undefined) job.resolve(value)
+    else job.reject(err)
+  }
+
+  /** The read leaves its thread (answered, failed, or the thread stopped): the thread is free. */
+  const release = (job: Job) => {
+    clearTimeout(job.timer)
+    admitted--
+    const slot = job.slot
+    job.slot = undefined
+    if (slot !== undefined && slot.job === job) {
+      slot.job = undefined
+      slot.worker.unref()
+    }
+  }
+
+  const start = (index: number): Slot => {
+    const worker = spawnThread('sqlite-reader-thread', data)
+    starts++
+    worker.unref()
+    let cause: Error | undefined
+    let onExit!: () => void
+    const slot: Slot = { worker, job: undefined, ready: false, exited: new Promise<void>((resolve) => (onExit = resolve)) }
+    worker.on('message', (m: FromReader) => {
+      if (m.type === 'ready') {
+        slot.ready = true
+        return
+      }
+      const job = slot.job
+      if (job === undefined || job.id !== m.id) return
+      release(job)
+      if (m.type === 'done') settle(job, undefined, m.value)
+      else if (m.type === 'late') settle(job, new StoreTimeoutError(job.budgetMs, 'stopped by its reader thread'))
+      else settle(job, new Error(m.message))
+      dispatch()
+    })
+    worker.on('error', (err) => {
+      cause = err
+    })
+    worker.on('exit', (code) => {
+      abandoned.delete(worker)
+      if (slots[index] === slot) slots[index] = undefined
+      const err = new Error(`the SQLite reader thread stopped (${cause?.message ?? `exit code ${code}`})`, { cause })
+      // A thread that could not even open the file: the waiting reads fail with it too, rather
+      // than starting thread after thread until their budget runs out.
+      const failed = slot.job === undefined ? [] : [slot.job]
+      if (!slot.ready) failed.push(...waiting.splice(0))
+      for (const job of failed) {
+        job.slot = slot
+        release(job)
+        settle(job, err)
+      }
+      onExit()
+      dispatch()
+    })
+    slots[index] = slot
+    return slot
+  }
+
+  /** Hands waiting reads to idle threads, starting threads where none runs. */
+  function dispatch(): void {
+    if (closed) return
+    for (let i = 0; i < size && waiting.length > 0; i++) {
+      const slot = slots[i] ?? start(i)
+      if (slot.job !== undefined) continue
+      const job = waiting.shift()!
+      slot.job = job
+      job.slot = slot
+      slot.worker.ref()
+      const left = job.budgetMs - (performance.now() - job.arrivedAt)
+      slot.worker.postMessage({ type: 'read', id: job.id, budgetMs: Math.max(1, left), ...job.op } satisfies ToReader)
+    }
+  }
+
+  /**
+   * At the budget the caller gets its answer (503) at once. A read still waiting leaves the queue;
+   * a thread still on it gets a grace to stop the statement itself (it checks the same deadline),
+   * after which it is terminated — that returns at once, the thread ends at its next check — and
+   * a new thread takes its place.
+   */
+  const expire = (job: Job) => {
+    const waitingAt = waiting.indexOf(job)
+    if (waitingAt >= 0) {
+      waiting.splice(waitingAt, 1)
+      admitted--
+      settle(job, new StoreTimeoutError(job.budgetMs, 'it waited for a free reader thread'))
+      return
+    }
+    settle(job, new StoreTimeoutError(job.budgetMs, 'its reader thread was still on it'))
+    job.timer = setTimeout(() => {
+      const slot = job.slot
+      if (slot === undefined || slot.job !== job) return
+      const index = slots.indexOf(slot)
+      slot.job = undefined
+      job.slot = undefined
+      admitted--
+      abandoned.set(slot.worker, slot.exited)
+      void slot.worker.terminate()
+      if (index >= 0 && !closed) start(index)
+      dispatch()
+    }, graceMs)
+    job.timer.unref()
+  }
+
+  for (let i = 0; i < size; i++) start(i)
+
+  return {
+    read(op) {
+      if (closed) return Promise.reject(new Error('the SQLite store is closed'))
+      if (admitted + abandoned.size >= limit) return Promise.reject(new StoreBusyError(limit))
+      admitted++
+      return new Promise((resolve, reject) => {
+        const job: Job = { id: nextId++, op, budgetMs, arrivedAt: performance.now(), resolve, reject, timer: undefined, settled: false }
+        job.timer = setTimeout(() => expire(job), budgetMs)
+        job.timer.unref()
+        waiting.push(job)
+        dispatch()
+      })
+    },
+    get active() {
+      return admitted + abandoned.size
+    },
+    get starts() {
+      return starts
+    },
+    get idle() {
+      return slots.filter((s) => s !== undefined && s.ready && s.job === undefined).length
+    },
+    async close() {
+      closed = true
+      for (const job of waiting.splice(0)) {
+        clearTimeout(job.timer)
+        admitted--
+        settle(job, new Error('the SQLite store is closed'))
+      }
+      const exits: Array<Promise<void>> = []
+      for (const slot of slots) {
+        if (slot === undefined) continue
+        exits.push(slot.exited)
+        slot.worker.ref()
+        if (slot.job === undefined) slot.worker.postMessage({ type: 'close' } satisfies ToReader)
+        else void slot.worker.terminate()
+      }
+      for (const [w, exited] of abandoned) {
+        w.ref()
+        exits.push(exited)
+      }
+      await Promise.all(exits)
+    },
+  }
+}
