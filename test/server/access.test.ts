@@ -47,6 +47,34 @@ describe('/metrics access', () => {
   })
 })
 
+describe('x-request-id in the store', () => {
+  it('keeps a plain id and replaces any other before it reaches the request_id column', async () => {
+    const t = tempDir()
+    const server = await startTestServer({ db: `${t.dir}/r.db` })
+    try {
+      const ids = ['trace-42', 'x'.repeat(65), 'a\tb', '<img src=x>']
+      for (const [i, id] of ids.entries()) {
+        const res = await fetch(`${server.url}/?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterSendMsg`, {
+          method: 'POST',
+          headers: { 'x-request-id': id },
+          body: JSON.stringify(groupAfterSend('rid', i + 1)),
+        })
+        assert.equal(res.status, 200)
+        await res.arrayBuffer()
+      }
+      const stored = ((await admin(server.url, '/api/events?limit=10')).body.items as Array<{ requestId: string }>).map((e) => e.requestId).reverse()
+      assert.equal(stored[0], 'trace-42')
+      for (const [i, id] of stored.slice(1).entries()) {
+        assert.notEqual(id, ids[i + 1])
+        assert.match(id, /^[0-9a-f]{8}-[0-9a-z]+$/)
+      }
+    } finally {
+      await server.close()
+      t.cleanup()
+    }
+  })
+})
+
 describe('callback token', () => {
   it('warns at start, naming the risk, when no token is set; not when one is', async () => {
     for (const token of [undefined, ['a-callback-token']]) {

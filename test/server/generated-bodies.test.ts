@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import { MAX_BODY_DEPTH } from '../../src/protocol/parse-json.js'
 import { sign } from '../../src/protocol/signature.js'
 import type { RunningServer } from '../../src/server/start-server.js'
+import { PG_SKIP, PG_URL, dropSchema } from '../store/helpers.js'
 import { ADMIN, APP, startTestServer, tempDir } from './helpers.js'
 
 const TOKEN = 'generated-bodies-token'
@@ -50,14 +51,16 @@ function depthOf(t: string): number {
   return max
 }
 
-describe('generated bodies through serve, store and admin API', () => {
+for (const kind of ['sqlite', 'postgres'] as const) describe(`generated bodies through serve, store and admin API (${kind})`, { skip: kind === 'postgres' && PG_SKIP }, () => {
   const tmp = tempDir()
+  const schema = `t_${process.pid}_generated`
   let server: RunningServer
   before(async () => {
-    server = await startTestServer({ db: `${tmp.dir}/generated.db`, token: [TOKEN] })
+    server = await startTestServer({ db: kind === 'sqlite' ? `${tmp.dir}/generated.db` : PG_URL, pgSchema: schema, token: [TOKEN] })
   })
   after(async () => {
     await server?.close()
+    if (kind === 'postgres') await dropSchema(schema)
     tmp.cleanup()
   })
 
@@ -99,7 +102,7 @@ describe('generated bodies through serve, store and admin API', () => {
         assert.equal(messages.status, 200)
         await messages.arrayBuffer()
       }),
-      { numRuns: 80 },
+      { numRuns: kind === 'sqlite' ? 80 : 40 },
     )
     assert.ok(seen.accepted > 0 && seen.tooDeep > 0 && seen.large > 0, `every kind was generated: ${JSON.stringify(seen)}`)
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200)
