@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test'
 import type { RunningServer } from '../../src/server/start-server.js'
 import { ADMIN, APP, groupAfterSend, postCallback, startTestServer, tempDir } from './helpers.js'
 
-const HEADERS_MS = 2000
-const REQUEST_MS = 3000
+const HEADERS_MS = 3000
+const REQUEST_MS = 4000
 const SLOW = 2000
 
 /** Opens a connection; resolves once connected, with a promise of its close (ms after connecting). */
