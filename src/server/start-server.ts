@@ -304,7 +304,7 @@ export const OUTAGE_SUMMARY_MS = 10_000
  * failed callback. Also gives the receiver a logger that counts, instead of logging one by one,
  * the after-callbacks answered FAIL because of the store.
  */
-function watchStoreOutage(store: Store, logger: ServerLogger) {
+export function watchStoreOutage(store: Pick<Store, 'onCommit' | 'pending' | 'lastCommitError'>, logger: Logger) {
   let failing = false
   let since = 0
   let commits = 0
@@ -344,7 +344,7 @@ function watchStoreOutage(store: Store, logger: ServerLogger) {
   // acknowledging listener is the recorder, so it is the store's doing — a failed commit, a full
   // backlog, a commit slower than the deadline. While commits fail those are in the outage
   // summary; otherwise the first of each interval is logged and the rest summed up with it.
-  let loggedAt = 0
+  let loggedAt = -Infinity
   let unlogged = 0
   const receiverLogger: Logger = {
     debug: (obj, msg) => logger.debug(obj, msg),
