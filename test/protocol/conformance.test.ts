@@ -17,9 +17,10 @@ const requests = fixtures.filter((f) => f.name.includes('request'))
 const byName = (prefix: string) => fixtures.find((f) => f.name.startsWith(prefix))!.json
 
 describe('conformance with the documentation examples', () => {
-  it('has every example: four request bodies and nine answers', () => {
+  it('has every example: five request bodies and eight answers', () => {
     assert.equal(requests.length, 5)
-    assert.equal(fixtures.length, 13)
+    assert.equal(fixtures.filter((f) => f.name.includes('response')).length, 8)
+    assert.equal(fixtures.length, 5 + 8, 'every fixture is a request or an answer')
   })
 
   it('keeps the fixtures verbatim: each one appears in its source page', () => {

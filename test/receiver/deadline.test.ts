@@ -13,47 +13,80 @@ function setup(options: { deadlineMs?: number; onDeadline?: ReturnType<typeof ve
   r.onAnswer((o) => fallbacks.push(o.fallback))
   return { r, errors, fallbacks }
 }
-const post = (r: ReturnType<typeof createReceiver>, body: Record<string, unknown>) =>
+const post = async (r: ReturnType<typeof createReceiver>, body: Record<string, unknown>) =>
   r.handle({ query: query(String(body.CallbackCommand)), body: JSON.stringify(body) })
 
+/** Lets every queued promise callback run (mock timers do not fire without tick()). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Starts a request and reports whether it has been answered yet. */
+function track<T>(pending: Promise<T>) {
+  const state = { answered: false, value: undefined as T | undefined }
+  void pending.then((v) => {
+    state.answered = true
+    state.value = v
+  })
+  return state
+}
+
 describe('deadline and fallback', () => {
-  it('a hanging decision yields the fallback verdict within deadlineMs + 100 ms', async () => {
+  it('a hanging decision yields the fallback verdict exactly at deadlineMs, not before', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const { r, errors, fallbacks } = setup({ deadlineMs: 200 })
     r.on('Group.CallbackBeforeSendMsg', () => new Promise(() => {}))
-    const started = performance.now()
-    const res = await post(r, groupBeforeSend())
-    const elapsed = performance.now() - started
-    assert.ok(elapsed >= 190 && elapsed < 300, `answered after ${elapsed.toFixed(0)} ms`)
-    assert.deepEqual(answerOf(res), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+    const res = track(post(r, groupBeforeSend()))
+    await settle()
+    t.mock.timers.tick(199)
+    await settle()
+    assert.equal(res.answered, false, 'answered before the deadline')
+    t.mock.timers.tick(1)
+    await settle()
+    assert.equal(res.answered, true, 'not answered at the deadline')
+    assert.deepEqual(answerOf(res.value!), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
     assert.equal(errors[0]?.code, 'TIMHOOK_DEADLINE_EXCEEDED')
     assert.deepEqual(fallbacks, [true])
   })
 
-  it('the default budget is 1500 ms', async () => {
+  it('the default budget is 1500 ms', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const { r } = setup()
     r.on('C2C.CallbackBeforeSendMsg', () => new Promise(() => {}))
-    const started = performance.now()
-    await post(r, c2cBeforeSend())
-    const elapsed = performance.now() - started
-    assert.ok(elapsed >= 1490 && elapsed < 1600, `answered after ${elapsed.toFixed(0)} ms`)
+    const res = track(post(r, c2cBeforeSend()))
+    await settle()
+    t.mock.timers.tick(1499)
+    await settle()
+    assert.equal(res.answered, false, 'answered before 1500 ms')
+    t.mock.timers.tick(1)
+    await settle()
+    assert.equal(res.answered, true, 'not answered at 1500 ms')
   })
 
-  it('a configured fallback verdict is sent when late', async () => {
+  it('a configured fallback verdict is sent when late', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const { r } = setup({ deadlineMs: 50, onDeadline: verdict.deny() })
     r.on('Group.CallbackBeforeSendMsg', async () => {
       await new Promise((resolve) => setTimeout(resolve, 500))
       return verdict.allow()
     })
-    assert.equal(answerOf(await post(r, groupBeforeSend())).ErrorCode, 1)
+    const res = track(post(r, groupBeforeSend()))
+    await settle()
+    t.mock.timers.tick(50)
+    await settle()
+    assert.equal(res.answered, true)
+    assert.equal(answerOf(res.value!).ErrorCode, 1)
+    t.mock.timers.tick(450) // the late decision finishes; the answer stays the fallback
   })
 
-  it('a decision that throws, synchronously or not, yields the fallback verdict at once', async () => {
+  it('a decision that throws, synchronously or not, yields the fallback verdict at once', async (t) => {
+    // With the clock stopped, an answer that waited for the 1000 ms budget would never come.
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     for (const fail of [() => { throw new Error('boom') }, async () => { throw new Error('boom') }]) {
       const { r, errors, fallbacks } = setup({ deadlineMs: 1000, onDeadline: verdict.drop() })
       r.on('Group.CallbackBeforeSendMsg', fail as () => never)
-      const started = performance.now()
-      const res = await post(r, groupBeforeSend())
-      assert.ok(performance.now() - started < 1000, 'did not wait for the 1000 ms budget')
+      const tracked = track(post(r, groupBeforeSend()))
+      await settle()
+      assert.equal(tracked.answered, true, 'did not wait for the 1000 ms budget')
+      const res = tracked.value!
       assert.equal(answerOf(res).ErrorCode, 2)
       assert.equal(errors[0]?.code, 'TIMHOOK_HANDLER_FAILED')
       assert.match(errors[0]!.message, /boom/)
@@ -72,14 +105,24 @@ describe('deadline and fallback', () => {
     assert.match(errors[1]!.message, /120001–130000/)
   })
 
-  it('a late decision that rejects afterwards causes no unhandled rejection', async () => {
+  it('a late decision that rejects afterwards causes no unhandled rejection', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const { r } = setup({ deadlineMs: 20 })
     let unhandled = 0
     const onUnhandled = () => void unhandled++
     process.on('unhandledRejection', onUnhandled)
-    r.on('Group.CallbackBeforeSendMsg', () => new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 60)))
-    await post(r, groupBeforeSend())
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    let rejected = false
+    r.on('Group.CallbackBeforeSendMsg', () => new Promise((_, reject) => setTimeout(() => ((rejected = true), reject(new Error('late'))), 60)))
+    const res = track(post(r, groupBeforeSend()))
+    await settle()
+    t.mock.timers.tick(20)
+    await settle()
+    assert.equal(res.answered, true, 'answered at the deadline')
+    t.mock.timers.tick(40)
+    assert.equal(rejected, true, 'the late decision rejected')
+    // An unhandled rejection is reported after the microtask queue drains: give it two turns.
+    await settle()
+    await settle()
     process.off('unhandledRejection', onUnhandled)
     assert.equal(unhandled, 0)
   })
