@@ -76,39 +76,12 @@ export function registerEmulator(program: Command): void {
     .option('--accounts <list>', 'only these UserIDs exist (default: every account exists, no import needed)', list)
     .option('--admins <list>', 'only these identifiers may call the REST API (default: any)', list)
     .option('--quiet', 'do not log each callback')
-    .action(async (flags: EmulatorFlags) => {
-      if (flags.sdkAppId === undefined) throw new Error('--sdk-app-id is required, e.g. --sdk-app-id 1400000000')
-      const token = flags.token ?? process.env.TIM_CALLBACK_TOKEN
-      const running = await startEmulator({
-        sdkAppId: flags.sdkAppId,
-        callbackUrl: flags.callbackUrl,
-        token: token === '' ? undefined : token,
-        commands: flags.commands,
-        timeoutMs: flags.timeoutMs,
-        failClosed: flags.failClosed,
-        port: flags.port,
-        host: flags.host,
-        accounts: flags.accounts,
-        admins: flags.admins,
-        onCallback: flags.quiet ? undefined : (r) => console.log(describeCallback(r)),
-      })
-      // Registered before anything is printed: a supervisor that waits for the banner may signal at once.
-      const stop = () => {
-        running.close().then(() => process.exit(0), () => process.exit(1))
-      }
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
-      const q = `sdkappid=${flags.sdkAppId}&identifier=admin&usersig=x&random=1&contenttype=json`
-      console.log(`timhook emulator listening on ${running.url}`)
-      console.log(`  REST API   ${running.url}/v4/group_open_http_svc/send_group_msg?${q} (and create_group, group_msg_recall, openim/sendmsg, openim/admin_msgwithdraw, million_group_open_http_svc/create_topic)`)
-      console.log(
-        flags.callbackUrl === undefined
-          ? '  callbacks  none (no --callback-url)'
-          : `  callbacks  → ${flags.callbackUrl} ${token ? 'signed' : 'unsigned'}, timeout ${flags.timeoutMs} ms, ${flags.failClosed ? 'fail-closed' : 'fail-open'}`,
-      )
-      console.log(`  read API   ${running.url}/emulator/groups (emulator only: what members would receive)`)
-    })
+    .action(serveEmulator)
+  registerLoad(emulator)
+}
 
+/** `timhook emulator load`: the load generator (src/load) as a subcommand. */
+function registerLoad(emulator: Command): void {
   emulator
     .command('load')
     .description('drive a realistic callback mix (group and one-to-one sends, recalls, withdraws) at a target rate against a running callback backend')
@@ -124,27 +97,64 @@ export function registerEmulator(program: Command): void {
     .option('--timeout-ms <ms>', 'per-callback timeout', integer('--timeout-ms'), 2000)
     .option('--max-in-flight <n>', 'at most this many callbacks outstanding (raise it for a slow target at a high rate)', integer('--max-in-flight'), 1024)
     .addOption(new Option('--json', 'print the report as JSON'))
-    .action(async (flags: LoadFlags) => {
-      const token = flags.token ?? process.env.TIM_CALLBACK_TOKEN
-      const tty = process.stderr.isTTY === true && !flags.json
-      const controller = new AbortController()
-      process.once('SIGINT', () => controller.abort())
-      const report = await runLoad({
-        target: flags.target,
-        rate: flags.rate,
-        durationMs: flags.duration,
-        mix: flags.mix,
-        sdkAppId: flags.sdkAppId,
-        token: token === '' ? undefined : token,
-        groups: flags.groups,
-        users: flags.users,
-        connections: flags.connections,
-        timeoutMs: flags.timeoutMs,
-        maxInFlight: flags.maxInFlight,
-        signal: controller.signal,
-        onProgress: tty ? (p) => process.stderr.write(`\r${formatProgress(p)}\x1b[K`) : undefined,
-      })
-      if (tty) process.stderr.write('\n')
-      console.log(flags.json ? JSON.stringify(report, null, 2) : formatReport(report))
-    })
+    .action(load)
+}
+
+/** `timhook emulator`: starts the emulator and prints where everything is. */
+async function serveEmulator(flags: EmulatorFlags): Promise<void> {
+  if (flags.sdkAppId === undefined) throw new Error('--sdk-app-id is required, e.g. --sdk-app-id 1400000000')
+  const token = flags.token ?? process.env.TIM_CALLBACK_TOKEN
+  const running = await startEmulator({
+    sdkAppId: flags.sdkAppId,
+    callbackUrl: flags.callbackUrl,
+    token: token === '' ? undefined : token,
+    commands: flags.commands,
+    timeoutMs: flags.timeoutMs,
+    failClosed: flags.failClosed,
+    port: flags.port,
+    host: flags.host,
+    accounts: flags.accounts,
+    admins: flags.admins,
+    onCallback: flags.quiet ? undefined : (r) => console.log(describeCallback(r)),
+  })
+  // Registered before anything is printed: a supervisor that waits for the banner may signal at once.
+  const stop = () => {
+    running.close().then(() => process.exit(0), () => process.exit(1))
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const q = `sdkappid=${flags.sdkAppId}&identifier=admin&usersig=x&random=1&contenttype=json`
+  console.log(`timhook emulator listening on ${running.url}`)
+  console.log(`  REST API   ${running.url}/v4/group_open_http_svc/send_group_msg?${q} (and create_group, group_msg_recall, openim/sendmsg, openim/admin_msgwithdraw, million_group_open_http_svc/create_topic)`)
+  console.log(
+    flags.callbackUrl === undefined
+      ? '  callbacks  none (no --callback-url)'
+      : `  callbacks  → ${flags.callbackUrl} ${token ? 'signed' : 'unsigned'}, timeout ${flags.timeoutMs} ms, ${flags.failClosed ? 'fail-closed' : 'fail-open'}`,
+  )
+  console.log(`  read API   ${running.url}/emulator/groups (emulator only: what members would receive)`)
+}
+
+/** `timhook emulator load`: runs the load and prints the report (progress on a terminal). */
+async function load(flags: LoadFlags): Promise<void> {
+  const token = flags.token ?? process.env.TIM_CALLBACK_TOKEN
+  const tty = process.stderr.isTTY === true && !flags.json
+  const controller = new AbortController()
+  process.once('SIGINT', () => controller.abort())
+  const report = await runLoad({
+    target: flags.target,
+    rate: flags.rate,
+    durationMs: flags.duration,
+    mix: flags.mix,
+    sdkAppId: flags.sdkAppId,
+    token: token === '' ? undefined : token,
+    groups: flags.groups,
+    users: flags.users,
+    connections: flags.connections,
+    timeoutMs: flags.timeoutMs,
+    maxInFlight: flags.maxInFlight,
+    signal: controller.signal,
+    onProgress: tty ? (p) => process.stderr.write(`\r${formatProgress(p)}\x1b[K`) : undefined,
+  })
+  if (tty) process.stderr.write('\n')
+  console.log(flags.json ? JSON.stringify(report, null, 2) : formatReport(report))
 }

@@ -92,41 +92,41 @@ export function createCallbackSender(options: CallbackSenderOptions): CallbackSe
     return `${basePath}?${q}`
   }
 
-  function send(path: string, body: object): Promise<CallbackOutcome> {
-    const started = performance.now()
-    const payload = Buffer.from(JSON.stringify(body), 'utf8')
-    return new Promise<CallbackOutcome>((resolve) => {
-      let settled = false
-      let status = 0
-      let size = 0
-      const chunks: Buffer[] = []
-      let abort: ((err: Error) => void) | undefined
-      const finish = (outcome: CallbackOutcome) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resolve(outcome)
-      }
-      const failed = (reason: 'timeout' | 'status' | 'not-json' | 'network', detail: string, withStatus = status !== 0) =>
-        finish({ kind: 'failed', reason, ...(withStatus && { status }), detail, latencyMs: performance.now() - started })
-      // A plain timer and undici's abort callback: cheaper than an AbortController per callback, and exact.
-      const timer = setTimeout(() => {
-        failed('timeout', `no answer within ${timeoutMs} ms`, false)
-        abort?.(new Error('callback timeout'))
-      }, timeoutMs)
-      try {
-        dispatch()
-      } catch (err) {
-        failed('network', (err as Error).message)
-      }
-      function dispatch() {
+  const send = (path: string, body: object): Promise<CallbackOutcome> => exchange(pool, path, Buffer.from(JSON.stringify(body), 'utf8'), timeoutMs)
+
+  return { send, target, close: () => pool.close() }
+}
+
+type Failure = Extract<CallbackOutcome, { kind: 'failed' }>['reason']
+
+/**
+ * One POST over the pool, classified: answered (200 and a JSON object) or failed (timeout, status,
+ * not JSON, network). One timer bounds the whole exchange. Never rejects.
+ */
+function exchange(pool: Pool, path: string, payload: Buffer, timeoutMs: number): Promise<CallbackOutcome> {
+  const started = performance.now()
+  return new Promise<CallbackOutcome>((resolve) => {
+    let settled = false
+    let status = 0
+    let size = 0
+    const chunks: Buffer[] = []
+    let abort: ((err: Error) => void) | undefined
+    const finish = (outcome: CallbackOutcome) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve(outcome)
+    }
+    const failed = (reason: Failure, detail: string, withStatus = status !== 0) =>
+      finish({ kind: 'failed', reason, ...(withStatus && { status }), detail, latencyMs: performance.now() - started })
+    // A plain timer and undici's abort callback: cheaper than an AbortController per callback, and exact.
+    const timer = setTimeout(() => {
+      failed('timeout', `no answer within ${timeoutMs} ms`, false)
+      abort?.(new Error('callback timeout'))
+    }, timeoutMs)
+    try {
       pool.dispatch(
-        {
-          method: 'POST',
-          path,
-          headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
-          body: payload,
-        },
+        { method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': String(payload.length) }, body: payload },
         {
           onConnect(abortRequest) {
             abort = abortRequest
@@ -148,26 +148,30 @@ export function createCallbackSender(options: CallbackSenderOptions): CallbackSe
           },
           onComplete() {
             const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
-            if (status !== 200) return failed('status', `HTTP ${status}: ${text.slice(0, 200)}`)
-            let answer: unknown
-            try {
-              answer = JSON.parse(text)
-            } catch {
-              return failed('not-json', `answer is not JSON: ${JSON.stringify(text.slice(0, 100))}`)
-            }
-            if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
-              return failed('not-json', `answer is JSON but not an object: ${text.slice(0, 100)}`)
-            }
-            finish({ kind: 'answered', status: 200, answer: answer as Record<string, unknown>, latencyMs: performance.now() - started })
+            const answer = classify(status, text)
+            if (typeof answer === 'string') return failed(status !== 200 ? 'status' : 'not-json', answer)
+            finish({ kind: 'answered', status: 200, answer, latencyMs: performance.now() - started })
           },
           onError(err) {
             failed('network', err.message)
           },
         },
       )
-      }
-    })
-  }
+    } catch (err) {
+      failed('network', (err as Error).message)
+    }
+  })
+}
 
-  return { send, target, close: () => pool.close() }
+/** The answer object of a complete exchange, or why it is not one. */
+function classify(status: number, text: string): Record<string, unknown> | string {
+  if (status !== 200) return `HTTP ${status}: ${text.slice(0, 200)}`
+  let answer: unknown
+  try {
+    answer = JSON.parse(text)
+  } catch {
+    return `answer is not JSON: ${JSON.stringify(text.slice(0, 100))}`
+  }
+  if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) return `answer is JSON but not an object: ${text.slice(0, 100)}`
+  return answer as Record<string, unknown>
 }

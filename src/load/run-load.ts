@@ -59,93 +59,119 @@ function failureLabel(outcome: CallbackOutcome): string {
  * console.log(report.achievedRate, report.latencyMs.p99, report.outcomes)
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
-  const rate = options.rate
-  if (!(rate > 0 && Number.isFinite(rate))) throw new Error(`invalid rate ${rate}: callbacks per second, > 0`)
-  if (!(options.durationMs > 0)) throw new Error(`invalid duration ${options.durationMs} ms`)
-  let url: URL
-  try {
-    url = new URL(options.target)
-  } catch {
-    throw new Error(`invalid target ${JSON.stringify(options.target)}: the backend's callback URL, e.g. http://127.0.0.1:8080/im`)
-  }
+  const { rate, durationMs } = options
+  const url = checkOptions(options)
   const mix: Mix = { ...DEFAULT_MIX, ...options.mix }
   const sdkAppId = String(options.sdkAppId ?? '1400000000')
   const timeoutMs = options.timeoutMs ?? 2000
-  const maxInFlight = options.maxInFlight ?? 1024
   const sender = createCallbackSender({ url, sdkAppId, token: options.token, timeoutMs, connections: options.connections ?? 64 })
   const model = new TrafficModel(mix, options.groups ?? 200, options.users ?? 1000)
-  const latency = new LatencySample()
-  const outcomes: Record<string, number> = {}
-  const byCommand: Record<string, Record<string, number>> = {}
-  let sent = 0
-  let completed = 0
-  let inFlight = 0
-  let due = 0
+  const tally = new Tally()
+  const counts: Counts = { sent: 0, completed: 0, inFlight: 0, due: 0 }
 
   const fire = () => {
     const planned = model.next()
-    sent++
-    inFlight++
-    const context = { clientIp: `10.0.${sent & 255}.${(sent >> 8) & 255}`, optPlatform: PLATFORMS[sent & 3]! }
+    const n = ++counts.sent
+    counts.inFlight++
+    const context = { clientIp: `10.0.${n & 255}.${(n >> 8) & 255}`, optPlatform: PLATFORMS[n & 3]! }
     // send() never rejects: every failure is an outcome.
     void sender.send(sender.target(planned.command, context), planned.body).then((outcome) => {
-      inFlight--
-      completed++
-      latency.record(outcome.latencyMs)
+      counts.inFlight--
+      counts.completed++
       const { label: l, delivered } = label(planned.command, outcome)
-      outcomes[l] = (outcomes[l] ?? 0) + 1
-      const perCommand = (byCommand[planned.command] ??= {})
-      perCommand[l] = (perCommand[l] ?? 0) + 1
+      tally.record(planned.command, l, outcome.latencyMs)
       planned.then?.(delivered, outcome.kind === 'answered' && l === 'rewrite' ? outcome.answer : undefined)
     })
   }
 
   const cpuAtStart = process.cpuUsage()
   const started = performance.now()
-  let sendingMs = 0
-  await new Promise<void>((resolve) => {
-    let lastProgress = 0
-    const tick = () => {
-      const elapsed = performance.now() - started
-      if (elapsed >= options.durationMs || options.signal?.aborted) {
-        sendingMs = Math.min(elapsed, options.durationMs)
-        resolve()
-        return
-      }
-      due = Math.floor((elapsed / 1000) * rate)
-      while (sent < due && inFlight < maxInFlight) fire()
-      if (options.onProgress !== undefined && elapsed - lastProgress >= 250) {
-        lastProgress = elapsed
-        options.onProgress({ elapsedMs: elapsed, durationMs: options.durationMs, sent, completed, inFlight })
-      }
-      // Behind schedule with room in flight: come back right after pending I/O. On schedule, or
-      // waiting for answers at the in-flight cap: the next millisecond (spinning would only burn the
-      // CPU the answers need).
-      if (sent < due && inFlight < maxInFlight) setImmediate(tick)
-      else setTimeout(tick, 1)
-    }
-    tick()
-  })
-  while (inFlight > 0) await new Promise((r) => setTimeout(r, 5))
+  const sendingMs = await pace(options, counts, fire, started)
+  while (counts.inFlight > 0) await new Promise((r) => setTimeout(r, 5))
   const elapsedMs = performance.now() - started
   const cpu = process.cpuUsage(cpuAtStart)
   const cpuMs = (cpu.user + cpu.system) / 1000
-  options.onProgress?.({ elapsedMs, durationMs: options.durationMs, sent, completed, inFlight })
+  options.onProgress?.({ elapsedMs, durationMs, sent: counts.sent, completed: counts.completed, inFlight: counts.inFlight })
   await sender.close()
   return {
     target: options.target,
     rate,
-    durationMs: options.durationMs,
+    durationMs,
     elapsedMs,
-    sent,
-    completed,
-    achievedRate: completed / (Math.max(sendingMs, 1) / 1000),
-    behind: Math.max(0, due - sent),
+    sent: counts.sent,
+    completed: counts.completed,
+    achievedRate: counts.completed / (Math.max(sendingMs, 1) / 1000),
+    behind: Math.max(0, counts.due - counts.sent),
     mix,
-    outcomes,
-    byCommand,
-    latencyMs: latency.summary(),
+    outcomes: tally.outcomes,
+    byCommand: tally.byCommand,
+    latencyMs: tally.latency.summary(),
     cpuMs,
-    callbacksPerCpuSecond: completed / (Math.max(cpuMs, 1) / 1000),
+    callbacksPerCpuSecond: counts.completed / (Math.max(cpuMs, 1) / 1000),
   }
+}
+
+interface Counts {
+  sent: number
+  completed: number
+  inFlight: number
+  /** Callbacks due by now at the requested rate. */
+  due: number
+}
+
+/** The rate, duration and target, checked; a clear error names the one that is wrong. */
+function checkOptions(options: LoadOptions): URL {
+  const rate = options.rate
+  if (!(rate > 0 && Number.isFinite(rate))) throw new Error(`invalid rate ${rate}: callbacks per second, > 0`)
+  if (!(options.durationMs > 0)) throw new Error(`invalid duration ${options.durationMs} ms`)
+  try {
+    return new URL(options.target)
+  } catch {
+    throw new Error(`invalid target ${JSON.stringify(options.target)}: the backend's callback URL, e.g. http://127.0.0.1:8080/im`)
+  }
+}
+
+/** Outcomes by label and by command, and the latency sample. */
+class Tally {
+  readonly outcomes: Record<string, number> = {}
+  readonly byCommand: Record<string, Record<string, number>> = {}
+  readonly latency = new LatencySample()
+
+  record(command: string, label: string, latencyMs: number): void {
+    this.latency.record(latencyMs)
+    this.outcomes[label] = (this.outcomes[label] ?? 0) + 1
+    const perCommand = (this.byCommand[command] ??= {})
+    perCommand[label] = (perCommand[label] ?? 0) + 1
+  }
+}
+
+/**
+ * Open-loop pacing: fires every callback that is due, up to `maxInFlight` outstanding, until the
+ * duration is over (or the signal aborts). Resolves with the time spent sending, ms.
+ */
+function pace(options: LoadOptions, counts: Counts, fire: () => void, started: number): Promise<number> {
+  const { rate, durationMs } = options
+  const maxInFlight = options.maxInFlight ?? 1024
+  return new Promise<number>((resolve) => {
+    let lastProgress = 0
+    const tick = () => {
+      const elapsed = performance.now() - started
+      if (elapsed >= durationMs || options.signal?.aborted) {
+        resolve(Math.min(elapsed, durationMs))
+        return
+      }
+      counts.due = Math.floor((elapsed / 1000) * rate)
+      while (counts.sent < counts.due && counts.inFlight < maxInFlight) fire()
+      if (options.onProgress !== undefined && elapsed - lastProgress >= 250) {
+        lastProgress = elapsed
+        options.onProgress({ elapsedMs: elapsed, durationMs, sent: counts.sent, completed: counts.completed, inFlight: counts.inFlight })
+      }
+      // Behind schedule with room in flight: come back right after pending I/O. On schedule, or
+      // waiting for answers at the in-flight cap: the next millisecond (spinning would only burn the
+      // CPU the answers need).
+      if (counts.sent < counts.due && counts.inFlight < maxInFlight) setImmediate(tick)
+      else setTimeout(tick, 1)
+    }
+    tick()
+  })
 }

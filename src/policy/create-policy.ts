@@ -270,80 +270,7 @@ function buildPolicy(rules: readonly CompiledRule[], dryRun: boolean, source: st
       event.MsgBody as MsgElement[],
       event,
     )
-    return evaluate(view, now ?? Date.now())
-  }
-
-  function evaluate(view: MessageView, now: number): PolicyDecision {
-    let fired: FiredRule[] | null = null
-    let final: { rule: CompiledRule; entry: FiredRule } | undefined
-    let lastRewrite: FiredRule | undefined
-    let firstDryStop: FiredRule | undefined
-    let firstDryRewrite: FiredRule | undefined
-    let rewritten = false
-    for (const rule of rules) {
-      if (!rule.inScope(view)) continue
-      const ranges: Range[] | null = rule.then.kind === 'mask' ? [] : null
-      let reason = rule.when(view, now, ranges)
-      if (reason === null) continue
-      const kind = rule.then.kind
-      if (!rule.dryRun && kind === 'mask') {
-        const body = maskBody(view.body, view.fields(), ranges!, rule.then.with)
-        if (body !== null) {
-          view.replaceBody(body)
-          rewritten = true
-        }
-      } else if (!rule.dryRun && kind === 'stamp') {
-        const data = rule.stampData(view.sender)
-        if (data === undefined) reason += '; not stamped: no data for this sender'
-        else if (view.body.some((el) => el?.MsgType === 'TIMCustomElem')) reason += '; not stamped: the message already has a TIMCustomElem (at most one per message)'
-        else {
-          const then = rule.then as Extract<ParsedThen, { kind: 'stamp' }>
-          view.replaceBody([...view.body, stampElement(data, then.desc, then.ext)])
-          rewritten = true
-        }
-      }
-      const entry: FiredRule = { rule: rule.name, index: rule.index, action: kind, reason, dryRun: rule.dryRun || dryRun }
-      ;(fired ??= []).push(entry)
-      const stops = kind === 'allow' || kind === 'deny' || kind === 'drop'
-      if (rule.dryRun) {
-        if (stops) firstDryStop ??= entry
-        else firstDryRewrite ??= entry
-        continue
-      }
-      if (stops) {
-        final = { rule, entry }
-        break
-      }
-      lastRewrite = entry
-    }
-    if (fired === null) return ALLOW_NO_MATCH
-    const decided = final?.entry ?? firstDryStop ?? lastRewrite ?? firstDryRewrite
-    let answer: Verdict
-    let code: number | undefined
-    if (final !== undefined && final.rule.then.kind === 'deny') {
-      const d = final.rule.denial[view.family]!
-      answer = d.verdict
-      code = d.code
-      rewritten = false // a refused message is not delivered, rewritten or not
-    } else if (final !== undefined && final.rule.then.kind === 'drop') {
-      answer = verdict.drop()
-      rewritten = false
-    } else answer = rewritten ? verdict.allow({ msgBody: view.body as MsgElement[] }) : verdict.allow()
-    if (dryRun) {
-      answer = verdict.allow()
-      code = undefined
-      rewritten = false
-    }
-    return {
-      verdict: answer,
-      action: decided?.action ?? 'allow',
-      rule: decided?.rule,
-      reason: decided?.reason ?? 'no rule matched',
-      dryRun: dryRun || (decided?.dryRun ?? false),
-      rewritten,
-      code,
-      matched: fired,
-    }
+    return evaluate(rules, dryRun, view, now ?? Date.now())
   }
 
   const policy: Policy = {
@@ -360,4 +287,96 @@ function buildPolicy(rules: readonly CompiledRule[], dryRun: boolean, source: st
     rateStore,
   }
   return Object.freeze(policy)
+}
+
+/**
+ * Runs the rules in order over one message: mask and stamp rewrite the view and go on, the first
+ * allow/deny/drop stops; dry-run rules are recorded, not applied.
+ */
+function evaluate(rules: readonly CompiledRule[], dryRun: boolean, view: MessageView, now: number): PolicyDecision {
+  let fired: FiredRule[] | null = null
+  let final: { rule: CompiledRule; entry: FiredRule } | undefined
+  let lastRewrite: FiredRule | undefined
+  let firstDryStop: FiredRule | undefined
+  let firstDryRewrite: FiredRule | undefined
+  let rewritten = false
+  for (const rule of rules) {
+    if (!rule.inScope(view)) continue
+    const ranges: Range[] | null = rule.then.kind === 'mask' ? [] : null
+    let reason = rule.when(view, now, ranges)
+    if (reason === null) continue
+    const kind = rule.then.kind
+    if (!rule.dryRun && (kind === 'mask' || kind === 'stamp')) {
+      const body = view.body
+      reason += rewrite(rule, view, ranges)
+      if (view.body !== body) rewritten = true
+    }
+    const entry: FiredRule = { rule: rule.name, index: rule.index, action: kind, reason, dryRun: rule.dryRun || dryRun }
+    ;(fired ??= []).push(entry)
+    const stops = kind === 'allow' || kind === 'deny' || kind === 'drop'
+    if (rule.dryRun) {
+      if (stops) firstDryStop ??= entry
+      else firstDryRewrite ??= entry
+      continue
+    }
+    if (stops) {
+      final = { rule, entry }
+      break
+    }
+    lastRewrite = entry
+  }
+  if (fired === null) return ALLOW_NO_MATCH
+  return conclude(final?.rule, final?.entry ?? firstDryStop ?? lastRewrite ?? firstDryRewrite, fired, view, rewritten, dryRun)
+}
+
+/** Applies a mask or stamp rule to the view; returns what to add to its reason when it could not. */
+function rewrite(rule: CompiledRule, view: MessageView, ranges: Range[] | null): string {
+  if (rule.then.kind === 'mask') {
+    const body = maskBody(view.body, view.fields(), ranges!, rule.then.with)
+    if (body !== null) view.replaceBody(body)
+    return ''
+  }
+  const then = rule.then as Extract<ParsedThen, { kind: 'stamp' }>
+  const data = rule.stampData(view.sender)
+  if (data === undefined) return '; not stamped: no data for this sender'
+  if (view.body.some((el) => el?.MsgType === 'TIMCustomElem')) return '; not stamped: the message already has a TIMCustomElem (at most one per message)'
+  view.replaceBody([...view.body, stampElement(data, then.desc, then.ext)])
+  return ''
+}
+
+/** The decision: the verdict of the rule that stopped (or allow, rewritten or not), unless the policy is a dry run. */
+function conclude(
+  stopper: CompiledRule | undefined,
+  decided: FiredRule | undefined,
+  fired: readonly FiredRule[],
+  view: MessageView,
+  rewritten: boolean,
+  dryRun: boolean,
+): PolicyDecision {
+  let answer: Verdict
+  let code: number | undefined
+  if (stopper !== undefined && stopper.then.kind === 'deny') {
+    const d = stopper.denial[view.family]!
+    answer = d.verdict
+    code = d.code
+    rewritten = false // a refused message is not delivered, rewritten or not
+  } else if (stopper !== undefined && stopper.then.kind === 'drop') {
+    answer = verdict.drop()
+    rewritten = false
+  } else answer = rewritten ? verdict.allow({ msgBody: view.body as MsgElement[] }) : verdict.allow()
+  if (dryRun) {
+    answer = verdict.allow()
+    code = undefined
+    rewritten = false
+  }
+  return {
+    verdict: answer,
+    action: decided?.action ?? 'allow',
+    rule: decided?.rule,
+    reason: decided?.reason ?? 'no rule matched',
+    dryRun: dryRun || (decided?.dryRun ?? false),
+    rewritten,
+    code,
+    matched: fired,
+  }
 }
