@@ -3,7 +3,6 @@
  * that can be prepared at load (automata, regexes, sets) is; evaluation allocates only when a
  * condition holds (its reason) or when a mask rule collects what to replace.
  */
-import { jsonString } from '../protocol/json-string.js'
 import { compileSafeRegex } from './compile-safe-regex.js'
 import { FOLD_MULTI, FOLD_SAME, expansionOf, foldTable, foldWord, originalRange, type Folded } from './fold.js'
 import { findLinks, hostAllowed } from './find-links.js'
@@ -40,7 +39,7 @@ export interface CompileContext {
 
 const NEVER: Condition = () => null
 /** A value in a reason, as a JSON string (long values cut). */
-const quote = (s: string) => jsonString(s.length > 60 ? `${s.slice(0, 57)}…` : s)
+const quote = (s: string) => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}…` : s)
 
 /** True when the condition can say what to mask (keywords, regex or links, outside a `not`). */
 export function canMask(c: ParsedCondition): boolean {

@@ -1,5 +1,4 @@
 import type { TimhookError } from '../protocol/errors.js'
-import { jsonValue } from '../protocol/json-value.js'
 import { OK_ANSWER, type Answer } from '../protocol/verdict.js'
 
 /** What the receiver answers: an HTTP status, headers and the JSON body as a string. Treat it as read-only. */
@@ -16,7 +15,7 @@ const OK_RESPONSE: ReceiverResponse = Object.freeze({ status: 200, headers: JSON
 
 /** HTTP 200 with Tencent's envelope. */
 export function okResponse(answer: Answer = OK_ANSWER): ReceiverResponse {
-  return answer === OK_ANSWER ? OK_RESPONSE : { status: 200, headers: JSON_HEADERS, body: jsonValue(answer)! }
+  return answer === OK_ANSWER ? OK_RESPONSE : { status: 200, headers: JSON_HEADERS, body: JSON.stringify(answer) }
 }
 
 /** A 4xx/5xx with the FAIL envelope; `ErrorInfo` names the cause as "<CODE>: <message>". */
