@@ -10,17 +10,17 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { encodeCursor } from '../store/cursor.js'
+import { pageJson, PAGE_BYTES } from '../store/page-json.js'
 import { StoreBusyError, StoreQueryError, StoreTimeoutError } from '../store/store-query-error.js'
-import type { Page, Store } from '../store/store.js'
+import type { Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 
 export const MAX_LIMIT = 500
 export const DEFAULT_LIMIT = 50
-/** The most JSON one page answers: items past it wait for the next page. */
-export const PAGE_BYTES = 1024 * 1024
 /** A whole body is read from the store and written in pieces of this size. */
 export const BODY_CHUNK = 256 * 1024
+
+export { PAGE_BYTES }
 
 type Params = URLSearchParams
 
@@ -43,32 +43,6 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   }
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) })
   res.end(body)
-}
-
-/**
- * A page as JSON, item by item, stopping before the item that would take it past `budget` bytes
- * (a page holds at least one item): then `nextCursor` continues right after the last item sent.
- * An item that cannot be serialized is sent as its id and a note instead of failing the page.
- */
-export function pageJson(page: Page<{ id: string }>, budget = PAGE_BYTES): string {
-  let out = ''
-  let bytes = 0
-  let sent = 0
-  for (const item of page.items) {
-    let text: string
-    try {
-      text = JSON.stringify(item)
-    } catch (err) {
-      text = JSON.stringify({ id: item.id, body: null, bodyNote: { reason: 'NOT_SERIALIZABLE', message: String(err) } })
-    }
-    const size = Buffer.byteLength(text) + 1
-    if (sent > 0 && bytes + size > budget) break
-    out += sent === 0 ? text : `,${text}`
-    bytes += size
-    sent++
-  }
-  const nextCursor = sent < page.items.length ? encodeCursor(page.items[sent - 1]!.id) : page.nextCursor
-  return `{"items":[${out}],"nextCursor":${JSON.stringify(nextCursor)}}`
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest()

@@ -6,9 +6,17 @@
  * WHERE clause, and on every row returned. node:sqlite cannot interrupt a running statement, and a
  * terminated worker runs on until the statement returns to JavaScript; the guard is that return,
  * so terminating this thread (the main side does when it stops answering) takes effect at once.
+ *
+ * A page is cut here to what the admin API answers (`fitPage`, 1 MiB of JSON), so the event loop
+ * receives one page's worth of items, never `limit` large bodies. On Linux the thread lowers its
+ * own scheduling priority (nice 10): on a busy machine the event loop that answers callbacks
+ * comes first.
  */
+import { readlinkSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import * as sql from './sql.js'
+import { fitPage } from './page-json.js'
 import { openDatabase } from './sqlite-driver.js'
 import type { FromReader, ReaderData, ToReader } from './sqlite-reader.js'
 import * as sqliteSql from './sqlite-sql.js'
@@ -16,6 +24,13 @@ import type { Stats } from './store.js'
 
 const { path, busyTimeoutMs } = workerData as ReaderData
 const port = parentPort!
+try {
+  // Linux: /proc/thread-self names this thread's id, and setpriority on a thread id affects that thread alone.
+  const tid = Number(/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1])
+  if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, 10)
+} catch {
+  // elsewhere (or not permitted): the thread keeps the process's priority
+}
 const db = openDatabase(path, { busyTimeoutMs }, (db) => db.exec('PRAGMA query_only = ON'))
 
 class Late extends Error {}
@@ -63,8 +78,8 @@ port.on('message', (m: ToReader) => {
         : m.op === 'body'
           ? sql.bodyChunk(rows(m.text, m.params))
           : m.op === 'messages'
-            ? sql.messagePage(rows(m.text, m.params), m.limit)
-            : sql.eventPage(rows(m.text, m.params), m.limit)
+            ? fitPage(sql.messagePage(rows(m.text, m.params), m.limit))
+            : fitPage(sql.eventPage(rows(m.text, m.params), m.limit))
     port.postMessage({ type: 'done', id: m.id, value } satisfies FromReader)
   } catch (err) {
     deadline = Infinity

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createStore } from '../../src/store/create-store.js'
+import { PAGE_BYTES } from '../../src/store/page-json.js'
 import { openSqliteBackend } from '../../src/store/sqlite-backend.js'
 import { startSqliteReaders, type ReadOp } from '../../src/store/sqlite-reader.js'
 import { BUDGET_GUARD } from '../../src/store/sqlite-sql.js'
 import { StoreBusyError, StoreTimeoutError } from '../../src/store/store-query-error.js'
-import { groupSend, record } from './helpers.js'
+import { allPages, groupSend, record } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'timhook-reader-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -41,6 +42,20 @@ describe('SQLite reader threads', () => {
     assert.equal(page.items.length, 1)
     assert.equal((await store.stats()).messages.total, 1)
     assert.equal(backend.readers.starts, 2) // the default pool, started with the store
+    await store.close()
+  })
+
+  it('cut a page to the admin API’s byte budget in the thread; following nextCursor gives every item once', async () => {
+    const backend = openSqliteBackend(fresh())
+    const store = createStore(backend)
+    const text = 'x'.repeat(60_000) // under the inline limit: each message is ~60 KB of JSON
+    await Promise.all(Array.from({ length: 30 }, (_, i) => store.write(record(groupSend('@big', i + 1, { MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] })))))
+    const first = await store.listMessages({ groupId: '@big', limit: 30 })
+    assert.ok(first.items.length < 30 && first.items.length > 1, `${first.items.length} items`)
+    assert.ok(Buffer.byteLength(JSON.stringify(first.items)) <= PAGE_BYTES + 1000)
+    assert.notEqual(first.nextCursor, null)
+    const seqs = (await allPages((cursor) => store.listMessages({ groupId: '@big', limit: 30, ...(cursor === undefined ? {} : { cursor }) }))).map((m) => m.MsgSeq)
+    assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => 30 - i))
     await store.close()
   })
 
