@@ -30,6 +30,8 @@ export function registerServe(program: Command): void {
     .option('--max-pending-records <n>', 'most records waiting for the store; past it after-callbacks get FAIL at once (default 2000)')
     .option('--max-pending-bytes <bytes>', 'most bytes of callback bodies waiting for the store (default 16777216)')
     .option('--pg-commits-in-flight <n>', 'PostgreSQL commits run at once, each on its own connection (default 4)')
+    .option('--admin-read-timeout-ms <ms>', 'time budget of one admin read; past it 503 STORE_TIMEOUT (default 5000)')
+    .option('--max-admin-reads <n>', 'SQLite: admin reads running or waiting at once; past it 503 TOO_MANY_READS (default 4)')
     .option('--shutdown-timeout-ms <ms>', 'how long shutdown waits for in-flight requests (default 10000)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); reloaded on SIGHUP; needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert; reloaded on SIGHUP')

@@ -38,6 +38,9 @@ export const configSchema = z
     maxPendingRecords: int(1, 10_000_000).default(2000),
     maxPendingBytes: int(1024 * 1024, 16 * 1024 * 1024 * 1024).default(16 * 1024 * 1024),
     pgCommitsInFlight: int(1, 64).default(4),
+    // Admin reads: a time budget each (both backends) and, on SQLite, how many run or wait at once.
+    adminReadTimeoutMs: int(10, 600_000).default(5000),
+    maxAdminReads: int(1, 1000).default(4),
     shutdownTimeoutMs: int(0, 600_000).default(10_000),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),

@@ -61,3 +61,20 @@ describe('admin API past the store’s read limits', () => {
     assert.equal(r.retryAfter, null)
   })
 })
+
+describe('admin read limits from the configuration', () => {
+  it('maxAdminReads reaches the SQLite store: reads past it at once get 503 TOO_MANY_READS, the others 200', async () => {
+    const { startTestServer, tempDir } = await import('./helpers.js')
+    const t = tempDir()
+    const server = await startTestServer({ db: `${t.dir}/limits.db`, maxAdminReads: 1, adminReadTimeoutMs: 60_000 })
+    try {
+      const answers = await Promise.all(Array.from({ length: 3 }, () => fetch(`${server.url}/api/events?limit=500`, { headers: { authorization: `Bearer ${ADMIN}` } }).then(async (r) => [r.status, ((await r.json()) as { error?: { code: string } }).error?.code ?? ''] as const)))
+      assert.ok(answers.some(([s]) => s === 200), JSON.stringify(answers))
+      assert.ok(answers.some(([s, code]) => s === 503 && code === 'TOO_MANY_READS'), JSON.stringify(answers))
+      assert.ok(answers.every(([s, code]) => s === 200 || code === 'TOO_MANY_READS'), JSON.stringify(answers))
+    } finally {
+      await server.close()
+      t.cleanup()
+    }
+  })
+})
