@@ -82,7 +82,7 @@ export interface MessageRow {
   /**
    * The idempotency key of its before-send event, whose decision it takes when already stored
    * ('' when none can exist); `decisionKeyBare` is the same without `MsgId`, for a before-send that
-   * had none. (Decisions recorded before 2026-11-28 are found in the `decisions` table by `sendKey`.)
+   * had none.
    */
   decisionKey: string
   decisionKeyBare: string
