@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { sinksSchema } from '../sinks/config.js'
 
 const splitList = (v: unknown) => {
   if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter((s) => s !== '')
@@ -15,6 +16,14 @@ const splitList = (v: unknown) => {
 }
 const toNumber = (v: unknown) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v)
 const toBoolean = (v: unknown) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v)
+const jsonText = (v: unknown) => {
+  if (typeof v !== 'string') return v
+  try {
+    return JSON.parse(v) as unknown
+  } catch {
+    return v // the schema then says what was expected
+  }
+}
 const int = (min: number, max: number) => z.preprocess(toNumber, z.number().int().min(min).max(max))
 
 export const configSchema = z
@@ -52,6 +61,8 @@ export const configSchema = z
     // /metrics: behind the admin token on the callback port, unless given a port of its own.
     metricsPort: int(0, 65535).optional(),
     metricsHost: z.string().min(1).default('127.0.0.1'),
+    /** Where recorded callbacks are delivered (docs/sinks.md); `TIMHOOK_SINKS` takes the same list as JSON. */
+    sinks: z.preprocess(jsonText, sinksSchema).default([]),
   })
   .strict()
   .refine((c) => c.requestTimeoutMs >= c.headersTimeoutMs, { message: 'must be at least headersTimeoutMs (the headers are part of the request)', path: ['requestTimeoutMs'] })
@@ -126,7 +137,9 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
     const field = String(issue.path[0] ?? '')
     if (issue.code === 'custom') return `${field}${origin[field] === undefined ? '' : ` (from ${origin[field]})`}: ${issue.message}`
     if (origin[field] === undefined) return `${field}: required; set ${flagOf(field)}, ${envOf(field)} or "${field}" in the config file`
-    return `${field} (from ${origin[field]}): ${issue.message}`
+    // Inside a list of objects (sinks): which one, and which field of it.
+    const inner = issue.path.slice(1).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
+    return `${field}${inner} (from ${origin[field]}): ${issue.message}`
   })
   throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
 }

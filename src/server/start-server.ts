@@ -17,6 +17,8 @@ import { createLogger, type ServerLogger } from './logger.js'
 import { createMetrics, type ServerMetrics } from './metrics.js'
 import { attachPolicy, type PolicyHandle } from './attach-policy.js'
 import { createServer, readTls, watchTls } from './tls.js'
+import { attachSinks, type SinksHandle, type SinkTuning } from './attach-sinks.js'
+import { handleSinksApi } from './sinks-api.js'
 
 export interface RunningServer {
   /** `http://host:port` (`https://` with TLS), with the port actually bound (useful with port 0). */
@@ -28,6 +30,8 @@ export interface RunningServer {
   readonly metrics: ServerMetrics
   readonly receiver: Receiver
   readonly logger: ServerLogger
+  /** The sinks, their outbox and delivery loops (empty without `sinks`). */
+  readonly sinks: SinksHandle
   /** Where records go, for people: `SQLite ./timhook.db` or `PostgreSQL 127.0.0.1:5432/timhook (schema public)`. */
   readonly storage: string
   /** Reloads the policy file now (what SIGHUP does); a bad file leaves the previous rules in force. */
@@ -40,6 +44,8 @@ export interface RunningServer {
 
 export interface StartOptions {
   logger?: ServerLogger
+  /** Sink loop timings (tests shorten the lease). */
+  sinks?: SinkTuning
 }
 
 const hostPart = (host: string) => (host.includes(':') ? `[${host}]` : host)
@@ -122,6 +128,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     throw err
   }
 
+  let sinks: SinksHandle
+  try {
+    sinks = await attachSinks(config.sinks, config.db, config.pgSchema, store, metrics, logger, options.sinks)
+  } catch (err) {
+    policy?.close()
+    await store.close()
+    outage.close()
+    throw err
+  }
   if (config.token === undefined) {
     logger.warn(
       { risk: 'forged callbacks' },
@@ -168,6 +183,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const path = pathOf(url)
     if (callbackPaths.has(path)) {
       onCallback(req, res)
+      return
+    }
+    if (path === '/api/sinks' || path.startsWith('/api/sinks/')) {
+      if (adminOnly(req, res)) handleSinksApi({ ...sinks, logger }, req, res, path, queryOf(url))
       return
     }
     if (path.startsWith('/api/')) {
@@ -222,6 +241,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     })
   }).catch(async (err: unknown) => {
     policy?.close()
+    await sinks.close()
     await store.close()
     outage.close()
     throw err
@@ -254,6 +274,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await new Promise<void>((resolve) => server.close(() => resolve()))
       tlsWatch?.close()
       policy?.close()
+      await sinks.close()
       await store.close()
       outage.close()
       throw err
@@ -291,11 +312,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       policy?.close()
       await store.close()
       outage.close()
+      // After the last commit, so what was acknowledged is in the outbox; undelivered events wait there for the next start.
+      await sinks.close()
       if (store.pending > 0) logger.error({ records: store.pending }, 'closed with records that could not be committed')
       logger.info({}, 'stopped')
     })())
 
-  return { url, metricsUrl, port, store, metrics, receiver, logger, storage, reloadPolicy: () => policy?.reload(), reloadTls: () => tlsWatch?.reload(), close }
+  return { url, metricsUrl, port, store, metrics, receiver, logger, sinks, storage, reloadPolicy: () => policy?.reload(), reloadTls: () => tlsWatch?.reload(), close }
 }
 
 /** How often a store outage is summed up in the log. */

@@ -66,4 +66,28 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<string> = [
     n BIGINT NOT NULL,
     PRIMARY KEY (kind, name, slot)
   );`,
+  // Sinks (src/store/postgres-outbox.ts): the writing transaction of each event, so that delivery
+  // never passes a row a slower transaction may still commit; each sink's cursor and lease; dead letters.
+  `ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+  CREATE INDEX events_delivery ON events (xid, id);
+  CREATE TABLE sinks (
+    name TEXT PRIMARY KEY,
+    cursor_xid xid8 NOT NULL,
+    cursor_id BIGINT NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    holder TEXT,
+    lease_until TIMESTAMPTZ,
+    updated_at TIMESTAMPTZ
+  );
+  CREATE TABLE sink_dead_letters (
+    sink TEXT NOT NULL,
+    event_id BIGINT NOT NULL,
+    idem_key TEXT NOT NULL,
+    command TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    at BIGINT NOT NULL,
+    redrive BOOLEAN NOT NULL DEFAULT false,
+    PRIMARY KEY (sink, event_id)
+  );`,
 ]

@@ -61,4 +61,24 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<string> = [
   CREATE INDEX messages_waiting ON messages (send_key) WHERE decision IS NULL;
   CREATE TABLE recalls (key TEXT PRIMARY KEY, recalled_at INTEGER NOT NULL, recalled_by TEXT) WITHOUT ROWID;
   CREATE TABLE counts (kind TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, name)) WITHOUT ROWID;`,
+  // Sinks (src/store/sqlite-outbox-ops.ts): each sink's cursor and lease; dead letters.
+  `CREATE TABLE sinks (
+    name TEXT PRIMARY KEY,
+    cursor_id INTEGER NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    holder TEXT,
+    lease_until INTEGER,
+    updated_at INTEGER
+  );
+  CREATE TABLE sink_dead_letters (
+    sink TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    idem_key TEXT NOT NULL,
+    command TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    redrive INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (sink, event_id)
+  );`,
 ]
