@@ -3,6 +3,7 @@
  * (src/sinks/run-sinks.ts). Commits wake the loops (on this instance; other instances' commits are
  * seen at the next poll).
  */
+import type { BackoffOptions } from '../sinks/backoff.js'
 import { createSink, type SinkConfig } from '../sinks/config.js'
 import type { Outbox } from '../sinks/outbox.js'
 import { startSinkRunner, type SinkRunner } from '../sinks/run-sinks.js'
@@ -25,6 +26,8 @@ export interface SinkTuning {
   leaseTtlMs?: number
   pollMs?: number
   batchSize?: number
+  backoff?: BackoffOptions
+  behindAfterMs?: number
 }
 
 export async function attachSinks(

@@ -65,6 +65,7 @@ export const sinkSchema = z.discriminatedUnion('type', [
         }, 'a Standard Webhooks secret: whsec_ followed by base64')
         .optional(),
       headers: z.record(z.string(), z.string()).optional(),
+      deadLetterAfter: z.number().int().min(1).max(1000).optional(),
       commands,
       start,
       timeoutMs,

@@ -155,7 +155,7 @@ class SinkLoop {
     this.pollMs = options.pollMs ?? 500
     this.ttl = options.leaseTtlMs ?? 6000
     this.renewMs = Math.max(50, Math.floor(this.ttl / 4))
-    this.deadAfter = options.deadLetterAfter ?? 5
+    this.deadAfter = sink.deadLetterAfter ?? options.deadLetterAfter ?? 5
     this.behindMs = options.behindAfterMs ?? 10_000
     this.start = options.startAt?.[sink.name] ?? options.start ?? 'end'
   }

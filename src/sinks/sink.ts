@@ -33,6 +33,8 @@ export interface Sink {
   readonly type: string
   /** Commands this sink receives; undefined: every command. */
   readonly commands: ReadonlySet<string> | undefined
+  /** Permanent refusals of one event in a row before it is dead-lettered (default: the runner's). */
+  readonly deadLetterAfter?: number
   /**
    * Sends the events in order. Resolves (never rejects) with how many of them, from the first, the
    * destination confirmed. Events past the first failure may or may not have arrived: they are sent

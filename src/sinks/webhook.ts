@@ -21,6 +21,8 @@ export interface WebhookSinkOptions {
   /** Extra request headers (e.g. an Authorization). */
   headers?: Readonly<Record<string, string>>
   commands?: readonly string[]
+  /** 4xx answers (other than 408/429) to one event in a row before it is dead-lettered. Default 5. */
+  deadLetterAfter?: number
 }
 
 /** Seconds or an HTTP date → ms, or undefined. */
@@ -63,6 +65,7 @@ export function webhookSink(options: WebhookSinkOptions): Sink {
     name: options.name,
     type: 'webhook',
     commands: options.commands === undefined ? undefined : new Set(options.commands),
+    deadLetterAfter: options.deadLetterAfter ?? 5,
     async send(events: OutboxEvent[]): Promise<SendResult> {
       for (let i = 0; i < events.length; i++) {
         try {
