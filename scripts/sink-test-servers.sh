@@ -3,8 +3,13 @@
 # their URLs (and how to stop and start each one again, for the outage tests).
 #   eval "$(scripts/sink-test-servers.sh start)"   → exports TIMHOOK_TEST_REDIS_URL, TIMHOOK_TEST_NATS_URL
 #   scripts/sink-test-servers.sh stop
-# Installs Debian's redis-server and nats-server when the machine lacks them (as root, with apt).
-# Data lives under /tmp; Redis keeps nothing on disk, JetStream its stream files.
+#   scripts/sink-test-servers.sh stop-redis | start-redis | stop-nats | start-nats   (outage tests)
+# TIMHOOK_SINK_DATA, TIMHOOK_REDIS_PORT and TIMHOOK_NATS_PORT choose another data directory and
+# ports (the outage tests run servers of their own that way, so that stopping them disturbs no
+# other test). Installs Debian's redis-server and nats-server when the machine lacks them (as
+# root, with apt). Both keep their data on disk under the data directory (Redis in an
+# append-only file synced at every write, JetStream in its stream files), so a stop and start
+# loses nothing they had acknowledged.
 set -euo pipefail
 DIR=${TIMHOOK_SINK_DATA:-/tmp/timhook-sinks}
 REDIS_PORT=${TIMHOOK_REDIS_PORT:-56379}
@@ -16,7 +21,7 @@ bin() { command -v "$1" 2>/dev/null || { [ -x "/usr/bin/$1" ] && echo "/usr/bin/
 
 start_redis() {
   "$(bin redis-cli)" -p "$REDIS_PORT" ping >/dev/null 2>&1 && return
-  "$(bin redis-server)" --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --daemonize yes \
+  "$(bin redis-server)" --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly yes --appendfsync always --daemonize yes \
     --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" --dir "$DIR" >/dev/null
   for _ in $(seq 50); do "$(bin redis-cli)" -p "$REDIS_PORT" ping >/dev/null 2>&1 && return; sleep 0.1; done
   echo "redis-server did not start (see $DIR/redis.log)" >&2

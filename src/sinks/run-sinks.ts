@@ -274,6 +274,8 @@ class SinkLoop {
       return
     }
     const event = wanted[result.confirmed]!
+    // Progress before this failure: the back-off starts over (it grows with failures in a row at one event).
+    if (result.confirmed > 0) this.failures = 0
     this.failed(failure)
     if (failure.permanent) {
       this.refused = this.refused?.id === event.id ? { id: event.id, count: this.refused.count + 1 } : { id: event.id, count: 1 }

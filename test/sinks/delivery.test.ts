@@ -7,18 +7,15 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { callbackKeys } from '../../src/protocol/idempotency-key.js'
 import type { SinkEnvelope } from '../../src/sinks/envelope.js'
 import { configSchema } from '../../src/server/config.js'
 import { createLogger } from '../../src/server/logger.js'
 import { startServer, type RunningServer } from '../../src/server/start-server.js'
 import { PG_SKIP, PG_URL, dropSchema } from '../store/helpers.js'
-import { ADMIN, APP, captureLogs, groupAfterSend, groupBeforeSend, groupRecall, postCallback, tempDir } from '../server/helpers.js'
-import { NATS_SKIP, NATS_URL, REDIS_SKIP, REDIS_URL, SECRET, deleteNatsStream, deleteRedisKey, deliveryRanks, readNatsStream, readRedisStream, tally, unique, waitUntil, webhookEndpoint } from './helpers.js'
+import { ADMIN, APP, captureLogs, groupAfterSend, groupBeforeSend, groupRecall, tempDir } from '../server/helpers.js'
+import { NATS_SKIP, NATS_URL, REDIS_SKIP, REDIS_URL, SECRET, api, keyOf, metric, postAll, deleteNatsStream, deleteRedisKey, deliveryRanks, readNatsStream, readRedisStream, tally, unique, waitUntil, webhookEndpoint } from './helpers.js'
 
 const SKIP = REDIS_SKIP || NATS_SKIP
-const keyOf = (body: Record<string, unknown>) => callbackKeys(String(body.CallbackCommand), body, Buffer.from(JSON.stringify(body))).event
-
 interface Setup {
   db: string
   policy: string
@@ -33,33 +30,6 @@ async function setup(kind: 'sqlite' | 'postgres'): Promise<Setup> {
   if (kind === 'sqlite') return { db: `${t.dir}/timhook.db`, policy, cleanup: async () => t.cleanup() }
   const schema = unique('sinks_')
   return { db: PG_URL!, schema, policy, cleanup: () => dropSchema(schema).finally(t.cleanup) }
-}
-
-/** Posts the bodies with `workers` at a time; resolves to the keys answered 200 OK. */
-async function postAll(url: string, bodies: Array<Record<string, unknown>>, workers = 8): Promise<string[]> {
-  const acked: string[] = []
-  let next = 0
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++]!
-        const res = await postCallback(url, body)
-        if (res.status === 200) acked.push(keyOf(body))
-      }
-    }),
-  )
-  return acked
-}
-
-const metric = async (url: string, name: string, labels: string): Promise<number> => {
-  const text = await (await fetch(`${url}/metrics`)).text()
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
-}
-
-const api = async (url: string, path: string, method = 'GET', token: string | null = ADMIN) => {
-  const res = await fetch(`${url}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } })
-  return { status: res.status, body: (await res.json()) as Record<string, any> }
 }
 
 for (const kind of ['sqlite', 'postgres'] as const) {

@@ -4,16 +4,22 @@
  * what each server holds; `tally` counts acknowledged, delivered, duplicates, out of order, lost.
  */
 import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { jetstreamManager } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { createClient } from '@redis/client'
 import pg from 'pg'
 import type { SinkEnvelope } from '../../src/sinks/envelope.js'
 import { verifyWebhook } from '../../src/sinks/signature.js'
 import { openDatabase } from '../../src/store/sqlite-driver.js'
+import { freePort } from '../helpers/process.js'
+import { callbackKeys } from '../../src/protocol/idempotency-key.js'
+import { ADMIN, postCallback } from '../server/helpers.js'
 
 export const REDIS_URL = process.env.TIMHOOK_TEST_REDIS_URL
 export const NATS_URL = process.env.TIMHOOK_TEST_NATS_URL
@@ -29,9 +35,28 @@ export const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 
 export const unique = (prefix: string) => `${prefix}${randomBytes(4).toString('hex')}`
 
-/** Stops or starts one of the test servers (`stop-redis`, `start-nats`, …). */
-export function sinkServer(action: 'stop-redis' | 'start-redis' | 'stop-nats' | 'start-nats'): void {
-  execFileSync(SINK_CTL!, [action], { stdio: 'ignore' })
+/**
+ * A Redis and a NATS server of the test's own (own ports and data directory, started by the same
+ * script), for tests that stop them: the shared ones other tests use are never disturbed.
+ */
+export async function privateSinkServers() {
+  const dir = mkdtempSync(join(tmpdir(), 'timhook-sinks-'))
+  const env = { ...process.env, TIMHOOK_SINK_DATA: dir, TIMHOOK_REDIS_PORT: String(await freePort()), TIMHOOK_NATS_PORT: String(await freePort()) }
+  const ctl = (action: string) => execFileSync(SINK_CTL!, [action], { env, encoding: 'utf8' })
+  const out = ctl('start')
+  const url = (name: string) => new RegExp(`${name}=(\\S+)`).exec(out)?.[1]
+  const redis = url('TIMHOOK_TEST_REDIS_URL')
+  const nats = url('TIMHOOK_TEST_NATS_URL')
+  if (redis === undefined || nats === undefined) throw new Error(`the sink test servers did not start:\n${out}`)
+  return {
+    redis,
+    nats,
+    ctl: (action: 'stop-redis' | 'start-redis' | 'stop-nats' | 'start-nats') => void ctl(action),
+    close: () => {
+      ctl('stop')
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }
 
 /** Polls `check` until it returns true (what it waits for is a state the test cannot be told about), failing after `timeoutMs`. */
@@ -40,7 +65,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
   for (;;) {
     if (await check()) return
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 
@@ -57,22 +82,26 @@ export async function readRedisStream(url: string, stream: string): Promise<Arra
   }
 }
 
-/** Every message of a JetStream stream, in stream order, with its subject and Nats-Msg-Id. */
+/** Every message of a JetStream stream, in stream order, with its subject and Nats-Msg-Id (read with an ordered consumer). */
 export async function readNatsStream(url: string, stream: string): Promise<Array<SinkEnvelope & { subject: string; msgId: string | undefined }>> {
   const nc = await connect({ servers: url })
   try {
     const jsm = await jetstreamManager(nc)
-    let info
+    let total: number
     try {
-      info = await jsm.streams.info(stream)
+      total = (await jsm.streams.info(stream)).state.messages
     } catch {
       return []
     }
     const out: Array<SinkEnvelope & { subject: string; msgId: string | undefined }> = []
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq })
-      if (m === null) continue
-      out.push({ ...(m.json<SinkEnvelope>()), subject: m.subject, msgId: m.header.get('Nats-Msg-Id') || undefined })
+    if (total === 0) return out
+    const consumer = await jetstream(nc).consumers.get(stream)
+    while (out.length < total) {
+      const before = out.length
+      for await (const m of await consumer.fetch({ max_messages: total - out.length, expires: 2000 })) {
+        out.push({ ...m.json<SinkEnvelope>(), subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') || undefined })
+      }
+      if (out.length === before) break
     }
     return out
   } finally {
@@ -200,4 +229,41 @@ export function tally(acked: Iterable<string>, received: readonly SinkEnvelope[]
   let lost = 0
   for (const k of ackedSet) if (!seen.has(k)) lost++
   return { acknowledged: ackedSet.size, delivered: received.length, duplicates: received.length - seen.size, outOfOrder, lost }
+}
+
+export const keyOf = (body: Record<string, unknown>) => callbackKeys(String(body.CallbackCommand), body, Buffer.from(JSON.stringify(body))).event
+
+/** Posts the bodies, `workers` at a time; resolves to the keys answered 200 (acknowledged). Requests that fail (server gone) are not. */
+export async function postAll(url: string, bodies: ReadonlyArray<Record<string, unknown>>, workers = 8, onAck?: (key: string) => void): Promise<string[]> {
+  const acked: string[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!
+        try {
+          const res = await postCallback(url, body)
+          if (res.status === 200) {
+            acked.push(keyOf(body))
+            onAck?.(keyOf(body))
+          }
+        } catch {
+          // the server went away mid-request: not acknowledged
+        }
+      }
+    }),
+  )
+  return acked
+}
+
+/** One sample of a metric from /metrics (0 when absent). */
+export async function metric(url: string, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
+export async function api(url: string, path: string, method = 'GET', token: string | null = ADMIN) {
+  const res = await fetch(`${url}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } })
+  return { status: res.status, body: (await res.json()) as Record<string, any> }
 }
