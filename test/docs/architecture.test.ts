@@ -9,18 +9,19 @@ import { describe, it } from 'node:test'
 import { ERRORS } from '../../src/protocol/errors.js'
 
 /** Layers, lowest first: a folder may import its own layer's folder and lower layers only. */
-const LAYER: Record<string, number> = { protocol: 0, receiver: 1, policy: 1, store: 1, emulator: 1, adapters: 2, load: 2, server: 3, cli: 4 }
+const LAYER: Record<string, number> = { protocol: 0, sinks: 0, receiver: 1, policy: 1, store: 1, emulator: 1, adapters: 2, load: 2, server: 3, cli: 4 }
 /** Within those bounds, what each folder may import (docs/architecture.md's table). */
 const ALLOWED: Record<string, string[]> = {
   protocol: [],
+  sinks: [],
   receiver: ['protocol'],
   policy: ['protocol'],
-  store: ['protocol'],
+  store: ['protocol', 'sinks'],
   emulator: ['protocol'],
   load: ['protocol', 'emulator'],
   adapters: ['protocol', 'receiver'],
-  server: ['protocol', 'receiver', 'adapters', 'policy', 'store'],
-  cli: ['protocol', 'receiver', 'adapters', 'policy', 'store', 'server', 'emulator', 'load'],
+  server: ['protocol', 'receiver', 'adapters', 'policy', 'store', 'sinks'],
+  cli: ['protocol', 'receiver', 'adapters', 'policy', 'store', 'server', 'emulator', 'load', 'sinks'],
 }
 
 function files(dir: string): string[] {

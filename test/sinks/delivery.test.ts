@@ -132,7 +132,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       })
       const { status, body } = await api(server.url, '/api/sinks')
       assert.equal(status, 200)
-      const sinks = body.sinks as Array<Record<string, any>>
+      const sinks = body.sinks as Array<{ name: string; type: string; cursor: { lastId: number }; deliveredByThisInstance: boolean; deadLetters: number }>
       assert.deepEqual(sinks.map((x) => [x.name, x.type]), [['archive', 'redis-stream'], ['bus', 'nats-jetstream'], ['billing', 'webhook']])
       const maxId = Math.max(...(await readRedisStream(REDIS_URL!, stream)).map((e) => e.id))
       for (const x of sinks) {

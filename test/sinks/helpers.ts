@@ -265,5 +265,6 @@ export async function metric(url: string, name: string, labels: string): Promise
 
 export async function api(url: string, path: string, method = 'GET', token: string | null = ADMIN) {
   const res = await fetch(`${url}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } })
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of several shapes, checked by each test
   return { status: res.status, body: (await res.json()) as Record<string, any> }
 }
