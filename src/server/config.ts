@@ -16,12 +16,13 @@ const splitList = (v: unknown) => {
 }
 const toNumber = (v: unknown) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v)
 const toBoolean = (v: unknown) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v)
-const jsonText = (v: unknown) => {
+const jsonText = (v: unknown, ctx: { addIssue(issue: { code: 'custom'; message: string }): void }) => {
   if (typeof v !== 'string') return v
   try {
     return JSON.parse(v) as unknown
-  } catch {
-    return v // the schema then says what was expected
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not valid JSON: ${(err as Error).message}` })
+    return z.NEVER
   }
 }
 const int = (min: number, max: number) => z.preprocess(toNumber, z.number().int().min(min).max(max))
@@ -131,20 +132,26 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
     return result.data
   }
   const problems = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys' && issue.path.length > 0) {
+      // Inside a field's value (a sink definition): which one, and the fields it does not know.
+      const field = String(issue.path[0])
+      const inner = issue.path.slice(1).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
+      return `${field}${inner} (from ${origin[field] ?? 'the config'}): unknown field ${issue.keys.join(', ')}`
+    }
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((k) => `${k} (in ${origin[k] ?? 'the config'}): unknown field; known fields: ${CONFIG_FIELDS.join(', ')}`).join('\n  ')
     }
     const field = String(issue.path[0] ?? '')
     if (issue.code === 'custom') return `${field}${origin[field] === undefined ? '' : ` (from ${origin[field]})`}: ${issue.message}`
     if (origin[field] === undefined) return `${field}: required; set ${flagOf(field)}, ${envOf(field)} or "${field}" in the config file`
-    // Inside a list of objects (sinks): which one, and which field of it.
-    const inner = issue.path.slice(1).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
+    // Inside the list of sink definitions: which one, and which field of it.
+    const inner = field !== 'sinks' ? '' : issue.path.slice(1).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
     return `${field}${inner} (from ${origin[field]}): ${issue.message}`
   })
   throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+export function readConfigFile(path: string): Record<string, unknown> {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
