@@ -2,9 +2,9 @@
 
 export interface BackoffOptions {
   /** First delay, ms. Default 200. */
-  baseMs?: number
+  baseMs?: number | undefined
   /** Longest delay, ms. Default 30 000. */
-  maxMs?: number
+  maxMs?: number | undefined
 }
 
 /**

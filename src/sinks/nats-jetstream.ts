@@ -19,12 +19,12 @@ export interface NatsJetStreamSinkOptions {
   /** The stream, created when missing. */
   stream: string
   /** Subject per event; `{command}` becomes e.g. `Group.CallbackAfterSendMsg`. Default `tim.{command}`. */
-  subject?: string
+  subject?: string | undefined
   /** The subjects of the stream when it is created. Default: the subject up to `{command}`, then `>` (`tim.>`). */
-  streamSubjects?: readonly string[]
-  commands?: readonly string[]
+  streamSubjects?: readonly string[] | undefined
+  commands?: readonly string[] | undefined
   /** PubAck and connect limit, ms. Default 5000. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
 }
 
 /** The stream subjects for a subject template: `tim.{command}` → `tim.>`. */

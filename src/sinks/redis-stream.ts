@@ -16,10 +16,10 @@ export interface RedisStreamSinkOptions {
   /** The stream key. */
   stream: string
   /** Approximate length limit (`MAXLEN ~`); unset: no trimming. */
-  maxLen?: number
-  commands?: readonly string[]
+  maxLen?: number | undefined
+  commands?: readonly string[] | undefined
   /** Connect and command limit, ms. Default 5000. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
 }
 
 /**

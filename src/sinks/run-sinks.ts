@@ -30,29 +30,29 @@ export interface SinkRunnerOptions {
   outbox: Outbox
   sinks: readonly Sink[]
   /** This instance's name in the leases. Default `<hostname>:<pid>:<random>`. */
-  holder?: string
+  holder?: string | undefined
   /** Events read and sent per round. Default 200. */
-  batchSize?: number
+  batchSize?: number | undefined
   /** How often an idle loop looks for new events, ms (`wake()` looks at once). Default 500. */
-  pollMs?: number
+  pollMs?: number | undefined
   /** Lease duration, ms: a dead holder's sinks are taken over this long after its last renewal. Default 6000. */
-  leaseTtlMs?: number
+  leaseTtlMs?: number | undefined
   /** Retry back-off of failed deliveries. Default 200 ms doubling to 30 s, with jitter. */
-  backoff?: BackoffOptions
+  backoff?: BackoffOptions | undefined
   /** Permanent refusals of one event in a row before it is dead-lettered. Default 5. */
-  deadLetterAfter?: number
+  deadLetterAfter?: number | undefined
   /** Where a sink seen for the first time starts: `end` (events recorded from now on) or `beginning`. Default `end`; per sink in `startAt`. */
-  start?: 'beginning' | 'end'
-  startAt?: Readonly<Record<string, 'beginning' | 'end'>>
+  start?: 'beginning' | 'end' | undefined
+  startAt?: Readonly<Record<string, 'beginning' | 'end'>> | undefined
   /** A sink whose oldest undelivered event is older than this is "falling behind" (logged once, until it catches up). Default 10 000 ms. */
-  behindAfterMs?: number
-  logger?: SinkLogger
+  behindAfterMs?: number | undefined
+  logger?: SinkLogger | undefined
   /** Events confirmed by a sink. */
-  onDelivered?: (sink: string, count: number) => void
+  onDelivered?: ((sink: string, count: number) => void) | undefined
   /** A failed delivery attempt. */
-  onFailure?: (sink: string, reason: SinkFailureReason) => void
+  onFailure?: ((sink: string, reason: SinkFailureReason) => void) | undefined
   /** An event put in the dead-letter list. */
-  onDeadLetter?: (sink: string, event: OutboxEvent, reason: string) => void
+  onDeadLetter?: ((sink: string, event: OutboxEvent, reason: string) => void) | undefined
 }
 
 /** What this instance knows about one sink right now. */

@@ -44,9 +44,9 @@ export function signWebhook(secret: string | Buffer, id: string, timestampSecond
 
 export interface VerifyOptions {
   /** Largest accepted distance between `webhook-timestamp` and now, seconds. Default 300. */
-  toleranceSeconds?: number
+  toleranceSeconds?: number | undefined
   /** Now, ms since the epoch (tests). Default Date.now(). */
-  now?: number
+  now?: number | undefined
 }
 
 type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null }

@@ -15,14 +15,14 @@ export interface WebhookSinkOptions {
   name: string
   url: string
   /** Standard Webhooks signing secret, `whsec_<base64>`; without it requests are not signed. */
-  secret?: string
+  secret?: string | undefined
   /** Per-request limit (connect, headers and body), ms. Default 5000. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** Extra request headers (e.g. an Authorization). */
-  headers?: Readonly<Record<string, string>>
-  commands?: readonly string[]
+  headers?: Readonly<Record<string, string>> | undefined
+  commands?: readonly string[] | undefined
   /** 4xx answers (other than 408/429) to one event in a row before it is dead-lettered. Default 5. */
-  deadLetterAfter?: number
+  deadLetterAfter?: number | undefined
 }
 
 /** Seconds or an HTTP date → ms, or undefined. */
