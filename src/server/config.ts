@@ -142,10 +142,10 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
       return issue.keys.map((k) => `${k} (in ${origin[k] ?? 'the config'}): unknown field; known fields: ${CONFIG_FIELDS.join(', ')}`).join('\n  ')
     }
     const field = String(issue.path[0] ?? '')
-    if (issue.code === 'custom') return `${field}${origin[field] === undefined ? '' : ` (from ${origin[field]})`}: ${issue.message}`
-    if (origin[field] === undefined) return `${field}: required; set ${flagOf(field)}, ${envOf(field)} or "${field}" in the config file`
     // Inside the list of sink definitions: which one, and which field of it.
     const inner = field !== 'sinks' ? '' : issue.path.slice(1).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
+    if (issue.code === 'custom') return `${field}${inner}${origin[field] === undefined ? '' : ` (from ${origin[field]})`}: ${issue.message}`
+    if (origin[field] === undefined) return `${field}: required; set ${flagOf(field)}, ${envOf(field)} or "${field}" in the config file`
     return `${field}${inner} (from ${origin[field]}): ${issue.message}`
   })
   throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)

@@ -258,7 +258,7 @@ export async function postAll(url: string, bodies: ReadonlyArray<Record<string, 
 
 /** One sample of a metric from /metrics (0 when absent). */
 export async function metric(url: string, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text()
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()
   const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))
 }
