@@ -2,7 +2,7 @@
  * Generates `src/protocol/generated/` from the schema source in `src/protocol/schemas/`:
  *   - events.ts      TypeScript types of every event and element, and the command → event map
  *   - validators.ts  Ajv standalone validators, compiled ahead of time (no schema compile at start-up)
- * Run `npm run generate` after changing a schema; `test/protocol/generated.test.ts` fails when the
+ * Run `npm run generate` after changing a schema; `test/protocol/catalogue.test.ts` fails when the
  * committed files differ from what this script produces.
  */
 import { writeFileSync } from 'node:fs'

@@ -1,7 +1,7 @@
 /**
  * The rules file, as a zod schema: the shape and the per-field problems. Checks that need more
- * than one field (deny code against the rule's commands, regex safety, table names, files) are in
- * validate-policy.ts. Shorthands (`then: deny`, `keywords: [..]`, `regex: "…"`, `mask: "*"`) are
+ * than one field (deny code against the rule's commands, regex safety, table names, files) are
+ * made while compiling (create-policy.ts, compile-condition.ts). Shorthands (`then: deny`, `keywords: [..]`, `regex: "…"`, `mask: "*"`) are
  * expanded here so the rest of the code sees one form.
  */
 import { z } from 'zod'
