@@ -141,21 +141,6 @@ export type ParsedThen =
   | { kind: 'mask'; with: string }
   | { kind: 'stamp'; desc?: string; data?: string; dataFrom?: string; default?: string; ext?: string }
 
-export interface ParsedRule {
-  name?: string
-  scope?: ScopeConfig
-  when: ParsedCondition
-  then: ParsedThen
-  dryRun?: boolean
-}
-
-export interface ParsedPolicy {
-  dryRun?: boolean
-  rules: ParsedRule[]
-  levels?: Record<string, string>
-  tables?: Record<string, Record<string, string>>
-  muted?: { senders?: Record<string, string | boolean | null>; groups?: Record<string, string | boolean | null> }
-}
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
@@ -268,10 +253,14 @@ const rule = z.strictObject({
 const expiry = z.union([z.boolean(), z.null(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not a date (use ISO 8601, e.g. 2027-01-01T00:00:00Z)')])
 const table = z.record(z.string(), z.string())
 
-export const policySchema: z.ZodType<ParsedPolicy> = z.strictObject({
+export const policySchema = z.strictObject({
   dryRun: z.boolean().optional(),
   rules: z.array(rule),
   levels: table.optional(),
   tables: z.record(z.string(), table).optional(),
   muted: z.strictObject({ senders: z.record(z.string(), expiry).optional(), groups: z.record(z.string(), expiry).optional() }).optional(),
 })
+
+/** A rules file as parsed: shorthands expanded. Derived from the schema, not declared again. */
+export type ParsedPolicy = z.output<typeof policySchema>
+export type ParsedRule = ParsedPolicy['rules'][number]
