@@ -10,7 +10,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pageJson, PAGE_BYTES } from '../store/page-json.js'
+import { PAGE_BYTES } from '../store/page-json.js'
 import { StoreBusyError, StoreQueryError, StoreTimeoutError } from '../store/store-query-error.js'
 import type { Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
@@ -119,12 +119,11 @@ const BODY_ROUTE = /^\/api\/(events|messages)\/([^/]*)\/(raw|body)$/
 export function createAdminApi(store: Store, adminToken: string | undefined, logger: ServerLogger): AdminHandler {
   const guard = bearerGuard(adminToken)
 
-  // Each route answers a JSON text (pages are built item by item, see pageJson).
+  // Each route answers a JSON text (pages are built item by item, see pageJson, by the store).
   const routes: Record<string, (params: Params) => Promise<string>> = {
     '/api/messages': async (params) => {
       checkParams(params, ['groupId', 'topicId', 'from', 'to', 'recalled', 'since', 'until', 'limit', 'cursor'])
-      return pageJson(
-        await store.listMessages({
+      return store.listMessagesJson({
           groupId: text(params, 'groupId'),
           // An empty topicId is meaningful: messages outside any topic.
           topicId: params.has('topicId') ? (params.get('topicId') ?? '') : undefined,
@@ -135,12 +134,11 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
           until: timeOf(params, 'until'),
           limit: limitOf(params),
           cursor: text(params, 'cursor'),
-        }),
-      )
+        })
     },
     '/api/events': async (params) => {
       checkParams(params, ['command', 'since', 'until', 'limit', 'cursor'])
-      return pageJson(await store.listEvents({ command: text(params, 'command'), since: timeOf(params, 'since'), until: timeOf(params, 'until'), limit: limitOf(params), cursor: text(params, 'cursor') }))
+      return store.listEventsJson({ command: text(params, 'command'), since: timeOf(params, 'since'), until: timeOf(params, 'until'), limit: limitOf(params), cursor: text(params, 'cursor') })
     },
     '/api/stats': async (params) => {
       checkParams(params, [])

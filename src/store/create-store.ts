@@ -15,6 +15,7 @@
  * it refuses is alone: that record fails (`TIMHOOK_STORE_REFUSED`, counted in the stats'
  * rejections), the others are committed.
  */
+import { pageJson } from './page-json.js'
 import type { WriteRow } from './records.js'
 import { planWrites, type CallbackRecord } from './records.js'
 import { REFUSED_CAUSE, StoreBacklogError, StoreRefusedError } from './store-errors.js'
@@ -33,6 +34,9 @@ export interface StoreBackend {
   probe?(): Promise<void> | void
   listMessages(query: MessageQuery): Promise<Page<MessageItem>> | Page<MessageItem>
   listEvents(query: EventQuery): Promise<Page<EventItem>> | Page<EventItem>
+  /** A listing rendered as the admin API answers it (`pageJson`); without it, the page is rendered from `listMessages`/`listEvents`. */
+  listMessagesJson?(query: MessageQuery): Promise<string>
+  listEventsJson?(query: EventQuery): Promise<string>
   stats(): Promise<Stats> | Stats
   readBody(kind: 'event' | 'message', id: number, offset: number, length: number): Promise<BodyChunk | null> | BodyChunk | null
   ping(): Promise<void> | void
@@ -334,6 +338,8 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     },
     listMessages: async (q) => backend.listMessages(q),
     listEvents: async (q) => backend.listEvents(q),
+    listMessagesJson: async (q) => (backend.listMessagesJson === undefined ? pageJson(await backend.listMessages(q)) : backend.listMessagesJson(q)),
+    listEventsJson: async (q) => (backend.listEventsJson === undefined ? pageJson(await backend.listEvents(q)) : backend.listEventsJson(q)),
     stats: async () => backend.stats(),
     readBody: async (kind, id, offset, length) => backend.readBody(kind, id, offset, length),
     ping: async () => backend.ping(),

@@ -62,6 +62,14 @@ export function openSqliteBackend(path: string, options: SqliteOptions = {}): Sq
       const s = sql.eventSelect(q, BUDGET_GUARD)
       return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit }) as Promise<Page<EventItem>>
     },
+    listMessagesJson(q) {
+      const s = sql.messageSelect(q, BUDGET_GUARD)
+      return readers.read({ op: 'messages', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<string>
+    },
+    listEventsJson(q) {
+      const s = sql.eventSelect(q, BUDGET_GUARD)
+      return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<string>
+    },
     readBody(kind, id, offset, length) {
       const s = sql.bodyChunkSelect(kind, id, offset, length)
       return readers.read({ op: 'body', text: s.text, params: s.params as Params }) as Promise<BodyChunk | null>

@@ -8,7 +8,8 @@
  * so terminating this thread (the main side does when it stops answering) takes effect at once.
  *
  * A page is cut here to what the admin API answers (`fitPage`, 1 MiB of JSON), so the event loop
- * receives one page's worth of items, never `limit` large bodies. On Linux the thread lowers its
+ * receives one page's worth of items, never `limit` large bodies; for the admin API it is rendered
+ * here too (`pageJson`), so the event loop receives one string and only writes it. On Linux the thread lowers its
  * own scheduling priority (nice 10): on a busy machine the event loop that answers callbacks
  * comes first.
  */
@@ -16,11 +17,11 @@ import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import * as sql from './sql.js'
-import { fitPage } from './page-json.js'
+import { fitPage, pageJson } from './page-json.js'
 import { openDatabase } from './sqlite-driver.js'
 import type { FromReader, ReaderData, ToReader } from './sqlite-reader.js'
 import * as sqliteSql from './sqlite-sql.js'
-import type { Stats } from './store.js'
+import type { Page, Stats } from './store.js'
 
 const { path, busyTimeoutMs } = workerData as ReaderData
 const port = parentPort!
@@ -64,6 +65,9 @@ function stats(): Stats {
   }
 }
 
+/** A page for the main thread: the admin API's JSON text (only a string crosses), or the items that fit in it. */
+const listing = <T extends { id: string }>(page: Page<T>, json: boolean): Page<T> | string => (json ? pageJson(page) : fitPage(page))
+
 port.on('message', (m: ToReader) => {
   if (m.type === 'close') {
     db.close()
@@ -78,8 +82,8 @@ port.on('message', (m: ToReader) => {
         : m.op === 'body'
           ? sql.bodyChunk(rows(m.text, m.params))
           : m.op === 'messages'
-            ? fitPage(sql.messagePage(rows(m.text, m.params), m.limit))
-            : fitPage(sql.eventPage(rows(m.text, m.params), m.limit))
+            ? listing(sql.messagePage(rows(m.text, m.params), m.limit), m.json === true)
+            : listing(sql.eventPage(rows(m.text, m.params), m.limit), m.json === true)
     port.postMessage({ type: 'done', id: m.id, value } satisfies FromReader)
   } catch (err) {
     deadline = Infinity

@@ -24,13 +24,13 @@ export interface ReaderData {
 }
 
 export type ReadOp =
-  | { op: 'messages' | 'events'; text: string; params: Array<string | number | null>; limit: number }
+  | { op: 'messages' | 'events'; text: string; params: Array<string | number | null>; limit: number; json?: boolean }
   | { op: 'body'; text: string; params: Array<string | number | null> }
   | { op: 'stats' }
 export type ToReader = ({ type: 'read'; id: number; budgetMs: number } & ReadOp) | { type: 'close' }
 export type FromReader =
   | { type: 'ready' }
-  | { type: 'done'; id: number; value: Page<MessageItem> | Page<EventItem> | BodyChunk | null | Stats }
+  | { type: 'done'; id: number; value: Page<MessageItem> | Page<EventItem> | string | BodyChunk | null | Stats }
   | { type: 'late'; id: number }
   | { type: 'failed'; id: number; message: string }
 

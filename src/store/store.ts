@@ -135,6 +135,12 @@ export interface Store {
   flush(): Promise<void>
   listMessages(query: MessageQuery): Promise<Page<MessageItem>>
   listEvents(query: EventQuery): Promise<Page<EventItem>>
+  /**
+   * The admin API's answer for a listing: `pageJson` of the page (1 MiB at most), rendered where
+   * the backend reads it — SQLite renders it in its reader thread, so the event loop only writes it.
+   */
+  listMessagesJson(query: MessageQuery): Promise<string>
+  listEventsJson(query: EventQuery): Promise<string>
   stats(): Promise<Stats>
   /**
    * Reads a piece of a stored body — an event's raw body or a message's JSON — by row id: `length`

@@ -20,9 +20,9 @@ describe('admin API past the store’s read limits', () => {
   before(async () => {
     // The store's reads fail as the SQLite readers fail them (test/store/sqlite-reader.test.ts shows when).
     const store = {
-      listMessages: () => Promise.reject(new StoreTimeoutError(5000, 'its reader thread was still on it')),
+      listMessagesJson: () => Promise.reject(new StoreTimeoutError(5000, 'its reader thread was still on it')),
       stats: () => Promise.reject(new StoreBusyError(4)),
-      listEvents: () => Promise.reject(new Error('disk I/O error')),
+      listEventsJson: () => Promise.reject(new Error('disk I/O error')),
     } as unknown as Store
     const handler = createAdminApi(store, ADMIN, createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() })))
     server = createServer((req, res) => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createStore } from '../../src/store/create-store.js'
-import { PAGE_BYTES } from '../../src/store/page-json.js'
+import { PAGE_BYTES, pageJson } from '../../src/store/page-json.js'
 import { openSqliteBackend } from '../../src/store/sqlite-backend.js'
 import { startSqliteReaders, type ReadOp } from '../../src/store/sqlite-reader.js'
 import { BUDGET_GUARD } from '../../src/store/sqlite-sql.js'
@@ -56,6 +56,9 @@ describe('SQLite reader threads', () => {
     assert.notEqual(first.nextCursor, null)
     const seqs = (await allPages((cursor) => store.listMessages({ groupId: '@big', limit: 30, ...(cursor === undefined ? {} : { cursor }) }))).map((m) => m.MsgSeq)
     assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => 30 - i))
+    // The admin API's answer, rendered in the thread, is the same page as JSON.
+    for (const q of [{ groupId: '@big', limit: 30 }, { limit: 5 }]) assert.equal(await store.listMessagesJson(q), pageJson(await store.listMessages(q)))
+    assert.equal(await store.listEventsJson({ limit: 40 }), pageJson(await store.listEvents({ limit: 40 })))
     await store.close()
   })
 
