@@ -1,23 +1,43 @@
 /**
- * `timhook serve`'s sinks: the configured sinks, the store's outbox and one delivery loop per sink
- * (src/sinks/run-sinks.ts). Commits wake the loops (on this instance; other instances' commits are
- * seen at the next poll).
+ * `timhook serve`'s sinks: the delivery loops run in a thread of their own (sinks-thread.ts, at a
+ * lower priority), so their work never takes the callbacks' event loop; this side forwards their
+ * logs and metrics, keeps their latest status for the admin API and /metrics, and wakes them after
+ * each commit (other instances' commits are seen at the next poll). The admin API reads and
+ * changes the stored sink state through an outbox of its own.
  */
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { Worker } from 'node:worker_threads'
 import type { BackoffOptions } from '../sinks/backoff.js'
-import { createSink, type SinkConfig } from '../sinks/config.js'
+import type { SinkConfig } from '../sinks/config.js'
 import type { Outbox } from '../sinks/outbox.js'
-import { startSinkRunner, type SinkRunner } from '../sinks/run-sinks.js'
-import type { Sink } from '../sinks/sink.js'
+import type { SinkLiveStatus } from '../sinks/run-sinks.js'
 import { openOutbox } from '../store/open-outbox.js'
 import type { Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 import type { ServerMetrics } from './metrics.js'
 import { createSinkMetrics } from './sink-metrics.js'
+import type { FromSinksThread, SinksThreadData, ToSinksThread } from './sinks-thread.js'
+
+/** A configured sink, as the admin API describes it. */
+export interface SinkInfo {
+  readonly name: string
+  readonly type: string
+  readonly commands: ReadonlySet<string> | undefined
+}
+
+/** The delivery loops, as seen from the server's thread. */
+export interface SinksView {
+  readonly holder: string
+  wake(): void
+  /** The latest status the loops reported (every 250 ms). */
+  status(): SinkLiveStatus[]
+}
 
 export interface SinksHandle {
-  readonly sinks: readonly Sink[]
+  readonly sinks: readonly SinkInfo[]
   readonly outbox: Outbox | undefined
-  readonly runner: SinkRunner | undefined
+  readonly runner: SinksView | undefined
   close(): Promise<void>
 }
 
@@ -30,6 +50,15 @@ export interface SinkTuning {
   behindAfterMs?: number
 }
 
+function spawnThread(workerData: SinksThreadData): Worker {
+  if (import.meta.url.endsWith('.ts')) {
+    const url = new URL('./sinks-thread.ts', import.meta.url).href
+    const boot = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(url)}, ${JSON.stringify(import.meta.url)}))`
+    return new Worker(boot, { eval: true, workerData })
+  }
+  return new Worker(new URL('./sinks-thread.js', import.meta.url), { workerData })
+}
+
 export async function attachSinks(
   configs: readonly SinkConfig[],
   db: string,
@@ -40,28 +69,110 @@ export async function attachSinks(
   tuning: SinkTuning = {},
 ): Promise<SinksHandle> {
   if (configs.length === 0) return { sinks: [], outbox: undefined, runner: undefined, close: async () => {} }
-  const sinks = configs.map(createSink)
-  const outbox = await openOutbox(db, { schema, onIdleError: (err) => logger.warn({ err: err.message }, 'a sinks PostgreSQL connection was lost; it will be replaced') })
+  const infos: SinkInfo[] = configs.map((c) => ({ name: c.name, type: c.type, commands: c.commands === undefined ? undefined : new Set(c.commands) }))
+  // The admin API's outbox; opening it first also checks that the store is reachable.
+  const outbox = await openOutbox(db, { schema, poolSize: 1, onIdleError: (err) => logger.warn({ err: err.message }, 'a sinks PostgreSQL connection was lost; it will be replaced') })
   const m = createSinkMetrics(metrics.registry)
-  const runner = startSinkRunner({
-    outbox,
-    sinks,
-    logger,
-    startAt: Object.fromEntries(configs.map((c) => [c.name, c.start ?? 'end'])),
-    ...tuning,
-    ...m,
-  })
+  const holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
+  const data: SinksThreadData = { configs: [...configs], db, schema, holder, tuning }
+  let latest: SinkLiveStatus[] = infos.map((s) => ({ ...s, holding: false, position: null, lagEvents: 0, lagSeconds: 0, delivered: 0, failing: false, consecutiveFailures: 0, lastError: null }))
+  let thread: Worker | undefined
+  let closing = false
+  let closed: Promise<void> = Promise.resolve()
+  let restarts = 0
+
+  const start = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const w = spawnThread(data)
+      thread = w
+      let ready = false
+      let onExit!: () => void
+      closed = new Promise<void>((r) => (onExit = r))
+      w.on('message', (msg: FromSinksThread) => {
+        switch (msg.type) {
+          case 'ready':
+            ready = true
+            resolve()
+            return
+          case 'failed':
+            if (!ready) reject(new Error(`the sinks could not start: ${msg.message}`))
+            else logger.error({ err: msg.message }, 'sink delivery thread failed')
+            return
+          case 'status':
+            latest = msg.status
+            return
+          case 'log':
+            logger[msg.level](msg.obj, msg.msg)
+            return
+          case 'delivered':
+            m.onDelivered?.(msg.sink, msg.count)
+            return
+          case 'failure':
+            m.onFailure?.(msg.sink, msg.reason)
+            return
+          case 'deadLetter':
+            m.onDeadLetter?.(msg.sink, undefined as never, '')
+            return
+          case 'closed':
+            return
+        }
+      })
+      w.on('error', (err) => {
+        if (!ready) reject(err)
+        else logger.error({ err: err.message }, 'sink delivery thread failed')
+      })
+      w.on('exit', (code) => {
+        onExit()
+        if (thread === w) thread = undefined
+        if (closing || !ready) return
+        // Delivery resumes from the stored cursors: a new thread, after a pause growing with restarts.
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts++, 6))
+        logger.error({ code, restartInMs: delay }, 'sink delivery thread stopped; starting it again')
+        latest = latest.map((s) => ({ ...s, holding: false }))
+        setTimeout(() => {
+          if (!closing) start().catch((err: unknown) => logger.error({ err: String(err) }, 'sink delivery thread did not start'))
+        }, delay).unref()
+      })
+    })
+
+  try {
+    await start()
+  } catch (err) {
+    await outbox.close()
+    throw err
+  }
+  let wakePending = false
+  const runner: SinksView = {
+    holder,
+    wake() {
+      // One message per turn of the event loop at most, however many commits ended in it.
+      if (wakePending || thread === undefined) return
+      wakePending = true
+      setImmediate(() => {
+        wakePending = false
+        thread?.postMessage({ type: 'wake' } satisfies ToSinksThread)
+      })
+    },
+    status: () => latest,
+  }
   m.attach(runner)
   store.onCommit((r) => {
     if (r.error === undefined) runner.wake()
   })
-  logger.info({ sinks: configs.map((c) => ({ name: c.name, type: c.type })), holder: runner.holder }, 'sinks configured')
+  logger.info({ sinks: configs.map((c) => ({ name: c.name, type: c.type })), holder }, 'sinks configured')
   return {
-    sinks,
+    sinks: infos,
     outbox,
     runner,
     async close() {
-      await runner.close()
+      closing = true
+      const w = thread
+      if (w !== undefined) {
+        w.postMessage({ type: 'close' } satisfies ToSinksThread)
+        const t = setTimeout(() => void w.terminate(), 15_000)
+        await closed
+        clearTimeout(t)
+      }
       await outbox.close()
     },
   }

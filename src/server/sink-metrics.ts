@@ -1,10 +1,10 @@
 /** The sinks' Prometheus metrics, in the server's registry. */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { SinkRunner, SinkRunnerOptions } from '../sinks/run-sinks.js'
+import type { SinkLiveStatus, SinkRunnerOptions } from '../sinks/run-sinks.js'
 
 /** Hooks for the runner's options, and `attach(runner)` once it runs (gauges read its status when scraped). */
-export function createSinkMetrics(registry: Registry): Pick<SinkRunnerOptions, 'onDelivered' | 'onFailure' | 'onDeadLetter'> & { attach(runner: SinkRunner): void } {
-  let runner: SinkRunner | undefined
+export function createSinkMetrics(registry: Registry): Pick<SinkRunnerOptions, 'onDelivered' | 'onFailure' | 'onDeadLetter'> & { attach(runner: { status(): SinkLiveStatus[] }): void } {
+  let runner: { status(): SinkLiveStatus[] } | undefined
   const delivered = new Counter({ name: 'timhook_sink_delivered_total', help: 'Events a sink confirmed (redeliveries included), by sink', labelNames: ['sink'], registers: [registry] })
   const failures = new Counter({
     name: 'timhook_sink_failures_total',

@@ -7,15 +7,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ReplayError, type Outbox, type ReplayFrom } from '../sinks/outbox.js'
-import type { SinkRunner } from '../sinks/run-sinks.js'
-import type { Sink } from '../sinks/sink.js'
+import type { SinkInfo, SinksView } from './attach-sinks.js'
 import { sendJson } from './admin-api.js'
 import type { ServerLogger } from './logger.js'
 
 export interface SinksApiContext {
   outbox: Outbox | undefined
-  runner: SinkRunner | undefined
-  sinks: readonly Sink[]
+  runner: SinksView | undefined
+  sinks: readonly SinkInfo[]
   logger: ServerLogger
 }
 

@@ -2,8 +2,8 @@
  * The one envelope every sink sends (the Redis entry's `event` field, the NATS message data, the
  * webhook body): `{ id, key, command, sdkAppId, receivedAt, event, decision }`, JSON.
  *
- * `event` is the callback body as received: its bytes are spliced in (after a check that they are
- * one JSON value), so numbers keep every digit they had — `JSON.parse` would round integers past
+ * `event` is the callback body as received: its bytes are spliced in (it was parsed as JSON when
+ * it was received), so numbers keep every digit they had — `JSON.parse` would round integers past
  * 2^53, and a consumer de-duplicating or joining by such a number would then miss.
  */
 import type { OutboxEvent } from './outbox.js'
@@ -26,17 +26,16 @@ export interface SinkEnvelope {
 
 const BOM = 0xfeff
 
-/** The body's text as one JSON value, or the body as a JSON string when it is not JSON (never the case for a recorded callback). */
+/**
+ * The body's text as one JSON value. A recorded body was parsed as JSON when it was received, so
+ * its bytes are spliced in as they are (without a BOM or surrounding white space); only an empty
+ * body, which no accepted callback has, becomes `null`.
+ */
 function bodyJson(raw: Uint8Array): string {
   let text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
   if (text.charCodeAt(0) === BOM) text = text.slice(1)
   text = text.trim()
-  try {
-    JSON.parse(text)
-    return text
-  } catch {
-    return JSON.stringify(text)
-  }
+  return text === '' ? 'null' : text
 }
 
 /**
@@ -44,14 +43,7 @@ function bodyJson(raw: Uint8Array): string {
  * @example envelopeJson(event) // '{"id":42,"key":"…","command":"Group.CallbackAfterSendMsg",…}'
  */
 export function envelopeJson(e: OutboxEvent): string {
-  let decision = 'null'
-  if (e.decision !== null && e.decision !== '') {
-    try {
-      JSON.parse(e.decision)
-      decision = e.decision
-    } catch {
-      decision = 'null'
-    }
-  }
+  // The decision is JSON timhook wrote itself.
+  const decision = e.decision === null || e.decision === '' ? 'null' : e.decision
   return `{"id":${e.id},"key":${JSON.stringify(e.key)},"command":${JSON.stringify(e.command)},"sdkAppId":${JSON.stringify(e.sdkAppId)},"receivedAt":${e.receivedAt},"event":${bodyJson(e.raw)},"decision":${decision}}`
 }

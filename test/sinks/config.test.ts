@@ -50,17 +50,11 @@ describe('the envelope', () => {
     assert.deepEqual(JSON.parse(json).decision, { verdict: 'deny', rule: 'r' })
   })
 
-  it('is JSON for any body bytes (a body that is not JSON becomes a string)', () => {
+  it('is JSON for any JSON body, with a BOM or white space around it', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.json(), fc.string()), (text) => {
-        const parsed = JSON.parse(envelopeJson(event('\ufeff ' + text))) as { event: unknown }
-        let expected: unknown
-        try {
-          expected = JSON.parse(text)
-        } catch {
-          expected = ('\ufeff ' + text).replace(/^\ufeff/, '').trim()
-        }
-        assert.deepEqual(parsed.event, expected)
+      fc.property(fc.json(), (text) => {
+        const parsed = JSON.parse(envelopeJson(event('\ufeff ' + text + '\n'))) as { event: unknown }
+        assert.deepEqual(parsed.event, JSON.parse(text))
       }),
     )
   })
