@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import type { BackoffOptions } from '../sinks/backoff.js'
 import type { SinkConfig } from '../sinks/config.js'
 import type { Outbox } from '../sinks/outbox.js'
 import type { SinkLiveStatus } from '../sinks/run-sinks.js'
@@ -17,7 +16,7 @@ import type { Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 import type { ServerMetrics } from './metrics.js'
 import { createSinkMetrics } from './sink-metrics.js'
-import type { FromSinksThread, SinksThreadData, ToSinksThread } from './sinks-thread.js'
+import type { FromSinksThread, SinkTuning, SinksThreadData, ToSinksThread } from './sinks-thread.js'
 
 /** A configured sink, as the admin API describes it. */
 export interface SinkInfo {
@@ -41,14 +40,7 @@ export interface SinksHandle {
   close(): Promise<void>
 }
 
-export interface SinkTuning {
-  /** Lease duration, ms (how soon another instance takes over a dead one's sinks). */
-  leaseTtlMs?: number
-  pollMs?: number
-  batchSize?: number
-  backoff?: BackoffOptions
-  behindAfterMs?: number
-}
+export type { SinkTuning } from './sinks-thread.js'
 
 function spawnThread(workerData: SinksThreadData): Worker {
   if (import.meta.url.endsWith('.ts')) {

@@ -11,7 +11,17 @@ import { createSink, type SinkConfig } from '../sinks/config.js'
 import { startSinkRunner, type SinkLiveStatus } from '../sinks/run-sinks.js'
 import type { SinkFailureReason } from '../sinks/sink.js'
 import { openOutbox } from '../store/open-outbox.js'
-import type { SinkTuning } from './attach-sinks.js'
+import type { BackoffOptions } from '../sinks/backoff.js'
+
+/** Delivery loop timings (tests shorten them). */
+export interface SinkTuning {
+  /** Lease duration, ms (how soon another instance takes over a dead one's sinks). */
+  leaseTtlMs?: number
+  pollMs?: number
+  batchSize?: number
+  backoff?: BackoffOptions
+  behindAfterMs?: number
+}
 
 export interface SinksThreadData {
   configs: SinkConfig[]

@@ -256,7 +256,8 @@ class SinkLoop {
     this.oldestAt = events[0]!.receivedAt
     await this.refreshLag()
     const result = wanted.length === 0 ? { confirmed: 0 } : await this.sink.send(wanted)
-    const failure = result.failure
+    // A sink that reports a failure after confirming everything has delivered everything.
+    const failure = result.confirmed >= wanted.length ? undefined : result.failure
     // Up to where the cursor may move: everything read when all was confirmed, else up to the event before the first unconfirmed one.
     let upTo: number
     if (failure === undefined) upTo = events.length
