@@ -48,7 +48,18 @@ const file = values.db ?? join(work!, 'admin.db')
 // ── the database ─────────────────────────────────────────────────────────────────────────────
 function record(body: Record<string, unknown>, receivedAt: number): CallbackRecord {
   const rawBody = Buffer.from(JSON.stringify(body))
-  return { command: String(body.CallbackCommand), sdkAppId: APP, clientIp: '10.0.0.1', optPlatform: 'RESTAPI', receivedAt, requestId: `r${receivedAt}`, rawBody, body, valid: true, decision: null }
+  return {
+    command: String(body.CallbackCommand),
+    sdkAppId: APP,
+    clientIp: '10.0.0.1',
+    optPlatform: 'RESTAPI',
+    receivedAt,
+    requestId: `r${receivedAt}`,
+    rawBody,
+    body,
+    valid: true,
+    decision: null,
+  }
 }
 
 if (!existsSync(file) || values.db === undefined) {
@@ -57,22 +68,84 @@ if (!existsSync(file) || values.db === undefined) {
   const t0 = Date.now() - MESSAGES * 10
   for (let i = 1; i <= MESSAGES; i++) {
     const group = `@TGS#bench${i % GROUPS}`
-    store.enqueue(record({ CallbackCommand: 'Group.CallbackAfterSendMsg', GroupId: group, Type: 'Public', From_Account: `u${i % 1000}`, Operator_Account: `u${i % 1000}`, Random: i, MsgSeq: i, MsgTime: 1670574414, OnlineOnlyFlag: 0, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `message ${i} — 今晚八点开会` } }], EventTime: t0 + i * 10 }, t0 + i * 10))
+    store.enqueue(
+      record(
+        {
+          CallbackCommand: 'Group.CallbackAfterSendMsg',
+          GroupId: group,
+          Type: 'Public',
+          From_Account: `u${i % 1000}`,
+          Operator_Account: `u${i % 1000}`,
+          Random: i,
+          MsgSeq: i,
+          MsgTime: 1670574414,
+          OnlineOnlyFlag: 0,
+          MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `message ${i} — 今晚八点开会` } }],
+          EventTime: t0 + i * 10,
+        },
+        t0 + i * 10,
+      ),
+    )
     if (i % 5000 === 0) await store.flush()
-    if (i % 50 === 0) store.enqueue(record({ CallbackCommand: 'Group.CallbackAfterRecallMsg', GroupId: group, Type: 'Public', Operator_Account: 'admin', MsgSeqList: [{ MsgSeq: i }], EventTime: t0 + i * 10 + 5 }, t0 + i * 10 + 5))
+    if (i % 50 === 0)
+      store.enqueue(
+        record(
+          {
+            CallbackCommand: 'Group.CallbackAfterRecallMsg',
+            GroupId: group,
+            Type: 'Public',
+            Operator_Account: 'admin',
+            MsgSeqList: [{ MsgSeq: i }],
+            EventTime: t0 + i * 10 + 5,
+          },
+          t0 + i * 10 + 5,
+        ),
+      )
   }
   const filler = 'x'.repeat(60_000)
   for (let i = 1; i <= LARGE; i++) {
-    store.enqueue(record({ CallbackCommand: 'Group.CallbackAfterGroupInfoChanged', GroupId: `@TGS#large${i}`, Operator_Account: 'admin', Notification: filler, EventTime: Date.now() + i }, Date.now() + i))
+    store.enqueue(
+      record(
+        {
+          CallbackCommand: 'Group.CallbackAfterGroupInfoChanged',
+          GroupId: `@TGS#large${i}`,
+          Operator_Account: 'admin',
+          Notification: filler,
+          EventTime: Date.now() + i,
+        },
+        Date.now() + i,
+      ),
+    )
     if (i % 100 === 0) await store.flush()
   }
   await store.flush()
   await store.close()
-  console.log(`filled ${file}: ${MESSAGES} messages (every 50th recalled), ${LARGE} events of ~60 KB, in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  console.log(
+    `filled ${file}: ${MESSAGES} messages (every 50th recalled), ${LARGE} events of ~60 KB, in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  )
 }
 
 // ── the server ───────────────────────────────────────────────────────────────────────────────
-const proc = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', '0', '--sdk-app-id', APP, '--db', file, '--admin-token', ADMIN, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] })
+const proc = spawn(
+  process.execPath,
+  [
+    'dist/cli/main.js',
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--sdk-app-id',
+    APP,
+    '--db',
+    file,
+    '--admin-token',
+    ADMIN,
+    '--log-level',
+    'info',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+)
 const url = await new Promise<string>((resolve, reject) => {
   let buf = ''
   proc.once('exit', (code) => reject(new Error(`serve exited (${code})`)))
@@ -97,7 +170,17 @@ async function probe(seconds: number): Promise<{ latencies: number[]; failed: nu
   let next = performance.now()
   while (performance.now() < end) {
     const n = ++seq
-    const body = JSON.stringify({ CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: `@TGS#bench${n % GROUPS}`, Type: 'Public', From_Account: `p${n % 100}`, Operator_Account: `p${n % 100}`, Random: 900_000_000 + n, OnlineOnlyFlag: 0, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `probe ${n}` } }], EventTime: Date.now() })
+    const body = JSON.stringify({
+      CallbackCommand: 'Group.CallbackBeforeSendMsg',
+      GroupId: `@TGS#bench${n % GROUPS}`,
+      Type: 'Public',
+      From_Account: `p${n % 100}`,
+      Operator_Account: `p${n % 100}`,
+      Random: 900_000_000 + n,
+      OnlineOnlyFlag: 0,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `probe ${n}` } }],
+      EventTime: Date.now(),
+    })
     const sent = performance.now()
     pending.push(
       pool.request({ method: 'POST', path, body, headers: { 'content-type': 'application/json' } }).then(
@@ -154,9 +237,13 @@ async function loop(i) {
 }
 Promise.all(Array.from({ length: loops }, (_, i) => loop(i))).then(() => parentPort.postMessage(results))
 `
-async function withAdminReads<T>(fn: () => Promise<T>): Promise<{ value: T; reads: Array<{ path: string; status: number; code: string; ms: number; bytes: number }> }> {
+async function withAdminReads<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; reads: Array<{ path: string; status: number; code: string; ms: number; bytes: number }> }> {
   const worker = new Worker(readerCode, { eval: true, workerData: { url, admin: ADMIN, paths: ADMIN_PATHS, loops: READERS } })
-  const done = new Promise<Array<{ path: string; status: number; code: string; ms: number; bytes: number }>>((resolve) => worker.once('message', resolve))
+  const done = new Promise<Array<{ path: string; status: number; code: string; ms: number; bytes: number }>>((resolve) =>
+    worker.once('message', resolve),
+  )
   const value = await fn()
   worker.postMessage('stop')
   const reads = await done
@@ -169,7 +256,8 @@ const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!
 }
-const summary = (xs: number[]) => `p50 ${quantile(xs, 0.5).toFixed(2)} ms, p99 ${quantile(xs, 0.99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(1)} ms (${xs.length} answers)`
+const summary = (xs: number[]) =>
+  `p50 ${quantile(xs, 0.5).toFixed(2)} ms, p99 ${quantile(xs, 0.99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(1)} ms (${xs.length} answers)`
 
 await probe(3) // warm-up
 const idle: number[] = []
@@ -193,14 +281,24 @@ proc.kill('SIGTERM')
 await new Promise((resolve) => proc.once('exit', resolve))
 if (work !== undefined) rmSync(work, { recursive: true, force: true })
 
-console.log(`\nSQLite, ${MESSAGES} messages + ${LARGE} events of ~60 KB; before-sends at ${RATE}/s, ${ROUNDS} × ${DURATION} s per phase, alternating`)
+console.log(
+  `\nSQLite, ${MESSAGES} messages + ${LARGE} events of ~60 KB; before-sends at ${RATE}/s, ${ROUNDS} × ${DURATION} s per phase, alternating`,
+)
 console.log(`before-send, idle:                       ${summary(idle)}; failed ${failedIdle}`)
 console.log(`before-send, ${READERS} admin reads at once:      ${summary(loaded)}; failed ${failedLoaded}`)
 console.log(`p99 difference: ${(quantile(loaded, 0.99) - quantile(idle, 0.99)).toFixed(2)} ms`)
 const byPath = new Map<string, typeof reads>()
-for (const r of reads) byPath.set(`${r.path} ${r.status}${r.code ? ' ' + r.code : ''}`, [...(byPath.get(`${r.path} ${r.status}${r.code ? ' ' + r.code : ''}`) ?? []), r])
+for (const r of reads)
+  byPath.set(`${r.path} ${r.status}${r.code ? ' ' + r.code : ''}`, [
+    ...(byPath.get(`${r.path} ${r.status}${r.code ? ' ' + r.code : ''}`) ?? []),
+    r,
+  ])
 console.log('\nadmin reads: path, answer, count, p50 / max ms, mean bytes')
 for (const [k, rs] of [...byPath].sort()) {
   const ms = rs.map((r) => r.ms)
-  console.log(`  ${k.padEnd(40)} ${String(rs.length).padStart(5)}   ${quantile(ms, 0.5).toFixed(0).padStart(6)} / ${Math.max(...ms).toFixed(0).padStart(6)}   ${Math.round(rs.reduce((a, r) => a + r.bytes, 0) / rs.length)}`)
+  console.log(
+    `  ${k.padEnd(40)} ${String(rs.length).padStart(5)}   ${quantile(ms, 0.5).toFixed(0).padStart(6)} / ${Math.max(...ms)
+      .toFixed(0)
+      .padStart(6)}   ${Math.round(rs.reduce((a, r) => a + r.bytes, 0) / rs.length)}`,
+  )
 }

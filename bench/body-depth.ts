@@ -17,17 +17,41 @@ const bodies: Array<[string, string]> = [
   [
     'group before-send, Chinese text, 1.3 KB',
     JSON.stringify({
-      CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: '@TGS#2J4SZEAEL', Type: 'Public', From_Account: 'leckie', Operator_Account: 'leckie', Random: 123456, OnlineOnlyFlag: 0,
-      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会 — see you at 8pm! '.repeat(20) } }, { MsgType: 'TIMCustomElem', MsgContent: { Data: 'message', Desc: 'notification', Ext: 'url', Sound: 'dingdong.aiff' } }],
-      CloudCustomData: 'your cloud custom data', EventTime: 1670574414123, TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#cTO1', AtMsg: { GroupAtInfo: [{ GroupAt_Account: 'a' }, { GroupAt_Account: 'b' }] },
+      CallbackCommand: 'Group.CallbackBeforeSendMsg',
+      GroupId: '@TGS#2J4SZEAEL',
+      Type: 'Public',
+      From_Account: 'leckie',
+      Operator_Account: 'leckie',
+      Random: 123456,
+      OnlineOnlyFlag: 0,
+      MsgBody: [
+        { MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会 — see you at 8pm! '.repeat(20) } },
+        { MsgType: 'TIMCustomElem', MsgContent: { Data: 'message', Desc: 'notification', Ext: 'url', Sound: 'dingdong.aiff' } },
+      ],
+      CloudCustomData: 'your cloud custom data',
+      EventTime: 1670574414123,
+      TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#cTO1',
+      AtMsg: { GroupAtInfo: [{ GroupAt_Account: 'a' }, { GroupAt_Account: 'b' }] },
     }),
   ],
   [
     'group after-send, ASCII, 1.8 KB',
     JSON.stringify({
-      CallbackCommand: 'Group.CallbackAfterSendMsg', GroupId: '@TGS#2J4SZEAEL', Type: 'Public', From_Account: 'leckie', Operator_Account: 'leckie', Random: 123456, MsgSeq: 123, MsgTime: 1490686222, OnlineOnlyFlag: 0,
-      MsgBody: Array.from({ length: 6 }, (_, i) => ({ MsgType: 'TIMTextElem', MsgContent: { Text: `see you at ${i} pm, bring the slides and the numbers for the quarterly review `.repeat(3) } })),
-      CloudCustomData: 'your cloud custom data', EventTime: 1670574414123,
+      CallbackCommand: 'Group.CallbackAfterSendMsg',
+      GroupId: '@TGS#2J4SZEAEL',
+      Type: 'Public',
+      From_Account: 'leckie',
+      Operator_Account: 'leckie',
+      Random: 123456,
+      MsgSeq: 123,
+      MsgTime: 1490686222,
+      OnlineOnlyFlag: 0,
+      MsgBody: Array.from({ length: 6 }, (_, i) => ({
+        MsgType: 'TIMTextElem',
+        MsgContent: { Text: `see you at ${i} pm, bring the slides and the numbers for the quarterly review `.repeat(3) },
+      })),
+      CloudCustomData: 'your cloud custom data',
+      EventTime: 1670574414123,
     }),
   ],
 ]
@@ -55,6 +79,8 @@ for (const [name, text] of bodies) {
   }
   const c = median(checks)
   const p = median(parses)
-  console.log(`${name.padEnd(42)}  ${String(Buffer.byteLength(text)).padStart(5)}   ${c.toFixed(0).padStart(5)}   ${p.toFixed(0).padStart(6)}   ${((100 * c) / p).toFixed(1).padStart(6)} %`)
+  console.log(
+    `${name.padEnd(42)}  ${String(Buffer.byteLength(text)).padStart(5)}   ${c.toFixed(0).padStart(5)}   ${p.toFixed(0).padStart(6)}   ${((100 * c) / p).toFixed(1).padStart(6)} %`,
+  )
 }
 if (sink < 0) console.log(sink)

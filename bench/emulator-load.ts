@@ -16,7 +16,15 @@ import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { runLoad } from '../src/load/run-load.js'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '4' }, connections: { type: 'string', default: '64' }, 'max-in-flight': { type: 'string', default: '1024' }, child: { type: 'boolean', default: false } } })
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '4' },
+    connections: { type: 'string', default: '64' },
+    'max-in-flight': { type: 'string', default: '1024' },
+    child: { type: 'boolean', default: false },
+  },
+})
 
 if (values.child) {
   const http = await import('node:http')
@@ -38,10 +46,21 @@ if (values.child) {
   const seconds = Number(values.seconds)
   const connections = Number(values.connections)
 
-  const body = Buffer.from(JSON.stringify({
-    CallbackCommand: 'Group.CallbackAfterSendMsg', GroupId: '@TGS#2J4SZEAEL', Type: 'Public', From_Account: 'jared', Operator_Account: 'jared', Random: 123456,
-    MsgSeq: 1, MsgTime: 1670574414, OnlineOnlyFlag: 0, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hello' } }], EventTime: 1670574414123,
-  }))
+  const body = Buffer.from(
+    JSON.stringify({
+      CallbackCommand: 'Group.CallbackAfterSendMsg',
+      GroupId: '@TGS#2J4SZEAEL',
+      Type: 'Public',
+      From_Account: 'jared',
+      Operator_Account: 'jared',
+      Random: 123456,
+      MsgSeq: 1,
+      MsgTime: 1670574414,
+      OnlineOnlyFlag: 0,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hello' } }],
+      EventTime: 1670574414123,
+    }),
+  )
   async function baseline(): Promise<{ done: number; cpuS: number }> {
     const pool = new Pool(`http://127.0.0.1:${port}`, { connections })
     const path = `/im?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterSendMsg&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI`
@@ -65,17 +84,31 @@ if (values.child) {
   for (let round = 0; round < Number(values.rounds); round++) {
     const b = await baseline()
     rows.push({ name: 'baseline', perCpuS: b.done / b.cpuS, perS: b.done / seconds })
-    const r = await runLoad({ target, token: 'bench-token', rate: 1_000_000, durationMs: seconds * 1000, connections, maxInFlight: Number(values['max-in-flight']) })
+    const r = await runLoad({
+      target,
+      token: 'bench-token',
+      rate: 1_000_000,
+      durationMs: seconds * 1000,
+      connections,
+      maxInFlight: Number(values['max-in-flight']),
+    })
     rows.push({ name: 'generator', perCpuS: r.callbacksPerCpuSecond, perS: r.achievedRate })
   }
   child.disconnect()
   const median = (name: string, key: 'perCpuS' | 'perS') => {
-    const v = rows.filter((r) => r.name === name).map((r) => r[key]).sort((a, b) => a - b)
+    const v = rows
+      .filter((r) => r.name === name)
+      .map((r) => r[key])
+      .sort((a, b) => a - b)
     return v[Math.floor(v.length / 2)]!
   }
-  console.log(`target: minimal node:http OK server (child process); ${connections} keep-alive connections; ${values.rounds} rounds × ${seconds} s; medians`)
+  console.log(
+    `target: minimal node:http OK server (child process); ${connections} keep-alive connections; ${values.rounds} rounds × ${seconds} s; medians`,
+  )
   for (const name of ['baseline', 'generator']) {
-    console.log(`${name.padEnd(10)} ${Math.round(median(name, 'perCpuS')).toString().padStart(7)} callbacks per CPU second   ${Math.round(median(name, 'perS')).toString().padStart(7)} callbacks/s achieved`)
+    console.log(
+      `${name.padEnd(10)} ${Math.round(median(name, 'perCpuS')).toString().padStart(7)} callbacks per CPU second   ${Math.round(median(name, 'perS')).toString().padStart(7)} callbacks/s achieved`,
+    )
   }
   console.log(`generator / baseline (per CPU second): ${(median('generator', 'perCpuS') / median('baseline', 'perCpuS')).toFixed(2)}`)
 }

@@ -29,7 +29,8 @@ function oldGroupSendKey(body: Body): string | undefined {
 function oldIdempotencyKey(command: string, body: Body, rawBody: Uint8Array | string): string {
   switch (command) {
     case 'Group.CallbackAfterSendMsg':
-      if (body.GroupId !== undefined && body.MsgSeq !== undefined) return `${command}|${oldGroupMessageKey(s(body.GroupId), oldTopic(body), Number(body.MsgSeq))}`
+      if (body.GroupId !== undefined && body.MsgSeq !== undefined)
+        return `${command}|${oldGroupMessageKey(s(body.GroupId), oldTopic(body), Number(body.MsgSeq))}`
       break
     case 'Group.CallbackBeforeSendMsg': {
       const key = oldGroupSendKey(body)
@@ -49,10 +50,38 @@ const oldMsgIdKey = (body: Body) => {
 
 // ── the cases ───────────────────────────────────────────────────────────────────────────
 const cases: Array<[string, string, (i: number) => Body]> = [
-  ['group after-send', 'Group.CallbackAfterSendMsg', (i) => ({ GroupId: `@TGS#2J4SZEAEL${i % 64}`, From_Account: `user${i % 1000}`, Random: 1000 + i, MsgSeq: i, MsgId: `144115213033478435-1739361321-${i}` })],
-  ['group before-send', 'Group.CallbackBeforeSendMsg', (i) => ({ GroupId: `@TGS#2J4SZEAEL${i % 64}`, TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#cTO1', From_Account: `user${i % 1000}`, Random: 1000 + i, MsgId: `144115213033478435-1739361321-${i}` })],
-  ['c2c after-send', 'C2C.CallbackAfterSendMsg', (i) => ({ From_Account: 'alice', To_Account: 'bob', MsgKey: `${i}_${2000 + i}_1670574414` })],
-  ['group after-send, id with | and a lone surrogate', 'Group.CallbackAfterSendMsg', (i) => ({ GroupId: `odd|group\uD800${i % 64}`, From_Account: 'u|v', Random: i, MsgSeq: i })],
+  [
+    'group after-send',
+    'Group.CallbackAfterSendMsg',
+    (i) => ({
+      GroupId: `@TGS#2J4SZEAEL${i % 64}`,
+      From_Account: `user${i % 1000}`,
+      Random: 1000 + i,
+      MsgSeq: i,
+      MsgId: `144115213033478435-1739361321-${i}`,
+    }),
+  ],
+  [
+    'group before-send',
+    'Group.CallbackBeforeSendMsg',
+    (i) => ({
+      GroupId: `@TGS#2J4SZEAEL${i % 64}`,
+      TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#cTO1',
+      From_Account: `user${i % 1000}`,
+      Random: 1000 + i,
+      MsgId: `144115213033478435-1739361321-${i}`,
+    }),
+  ],
+  [
+    'c2c after-send',
+    'C2C.CallbackAfterSendMsg',
+    (i) => ({ From_Account: 'alice', To_Account: 'bob', MsgKey: `${i}_${2000 + i}_1670574414` }),
+  ],
+  [
+    'group after-send, id with | and a lone surrogate',
+    'Group.CallbackAfterSendMsg',
+    (i) => ({ GroupId: `odd|group\uD800${i % 64}`, From_Account: 'u|v', Random: i, MsgSeq: i }),
+  ],
 ]
 const bodies = cases.map(([, , make]) => Array.from({ length: 1024 }, (_, i) => make(i)))
 
@@ -70,7 +99,10 @@ function measure(fn: (command: string, body: Body) => void, c: number): number {
 const before = (command: string, body: Body) => {
   sink += oldIdempotencyKey(command, body, '').length
   if (command === 'Group.CallbackAfterSendMsg') {
-    sink += oldGroupMessageKey(s(body.GroupId), oldTopic(body), Number(body.MsgSeq)).length + (oldGroupSendKey(body)?.length ?? 0) + (oldMsgIdKey(body)?.length ?? 0)
+    sink +=
+      oldGroupMessageKey(s(body.GroupId), oldTopic(body), Number(body.MsgSeq)).length +
+      (oldGroupSendKey(body)?.length ?? 0) +
+      (oldMsgIdKey(body)?.length ?? 0)
   } else if (command === 'Group.CallbackBeforeSendMsg') sink += oldGroupSendKey(body)?.length ?? 0
   else sink += `c|${body.MsgKey as string}`.length * 2 + `C2C.CallbackBeforeSendMsg|c|${body.MsgKey as string}`.length
 }

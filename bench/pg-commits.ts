@@ -11,7 +11,13 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { createStore, openPostgresBackend, type CallbackRecord } from '../src/store/index.js'
 
-const { values } = parseArgs({ options: { writers: { type: 'string', default: '256' }, seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } } })
+const { values } = parseArgs({
+  options: {
+    writers: { type: 'string', default: '256' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+  },
+})
 const PG_URL = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
 if (PG_URL === undefined) throw new Error('set TIMHOOK_TEST_PG_URL (or TIMHOOK_BENCH_PG_URL)')
 const IN_FLIGHT = [1, 2, 4]
@@ -20,10 +26,28 @@ let seq = 0
 function record(): CallbackRecord {
   const n = ++seq
   const body = {
-    CallbackCommand: 'Group.CallbackAfterSendMsg', GroupId: `@TGS#bench${n % 97}`, Type: 'Public', From_Account: `u${n % 500}`, MsgSeq: n, Random: n,
-    MsgTime: 1670574414, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会 — see you at 8pm' } }], EventTime: 1670574414123,
+    CallbackCommand: 'Group.CallbackAfterSendMsg',
+    GroupId: `@TGS#bench${n % 97}`,
+    Type: 'Public',
+    From_Account: `u${n % 500}`,
+    MsgSeq: n,
+    Random: n,
+    MsgTime: 1670574414,
+    MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会 — see you at 8pm' } }],
+    EventTime: 1670574414123,
   }
-  return { command: body.CallbackCommand, sdkAppId: '1400000000', clientIp: '10.0.0.1', optPlatform: 'RESTAPI', receivedAt: Date.now(), requestId: `r${n}`, rawBody: Buffer.from(JSON.stringify(body)), body, valid: true, decision: null }
+  return {
+    command: body.CallbackCommand,
+    sdkAppId: '1400000000',
+    clientIp: '10.0.0.1',
+    optPlatform: 'RESTAPI',
+    receivedAt: Date.now(),
+    requestId: `r${n}`,
+    rawBody: Buffer.from(JSON.stringify(body)),
+    body,
+    valid: true,
+    decision: null,
+  }
 }
 
 async function run(inFlight: number): Promise<{ perSecond: number; meanBatch: number }> {
@@ -71,5 +95,9 @@ console.log('commits in flight   durable writes/s   mean batch   × 1 in flight'
 for (const n of IN_FLIGHT) {
   const rs = results.get(n)!
   const ps = median(rs.map((r) => r.perSecond))
-  console.log(`${String(n).padStart(17)}   ${Math.round(ps).toLocaleString('en').padStart(16)}   ${median(rs.map((r) => r.meanBatch)).toFixed(1).padStart(10)}   ${(ps / base).toFixed(2).padStart(13)}`)
+  console.log(
+    `${String(n).padStart(17)}   ${Math.round(ps).toLocaleString('en').padStart(16)}   ${median(rs.map((r) => r.meanBatch))
+      .toFixed(1)
+      .padStart(10)}   ${(ps / base).toFixed(2).padStart(13)}`,
+  )
 }

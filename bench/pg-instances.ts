@@ -16,7 +16,13 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { Pool } from 'undici'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '96' } } })
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '96' },
+  },
+})
 const PG_URL = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
 if (PG_URL === undefined) throw new Error('set TIMHOOK_TEST_PG_URL (or TIMHOOK_BENCH_PG_URL)')
 if (!existsSync('dist/cli/main.js')) throw new Error('run `npm run build` first (the instances run dist/)')
@@ -37,9 +43,28 @@ const CASES: Case[] = [
 ]
 
 async function start(schema: string, inFlight: number): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', '0', '--sdk-app-id', APP, '--db', PG_URL!, '--pg-schema', schema, '--pg-commits-in-flight', String(inFlight), '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const proc = spawn(
+    process.execPath,
+    [
+      'dist/cli/main.js',
+      'serve',
+      '--port',
+      '0',
+      '--sdk-app-id',
+      APP,
+      '--db',
+      PG_URL!,
+      '--pg-schema',
+      schema,
+      '--pg-commits-in-flight',
+      String(inFlight),
+      '--log-level',
+      'info',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   const url = await new Promise<string>((resolve, reject) => {
     let buf = ''
     proc.stdout!.on('data', (c: Buffer) => {
@@ -58,11 +83,35 @@ const query = (command: string) => `/?SdkAppid=${APP}&CallbackCommand=${command}
 function bodies(): Array<[string, string]> {
   const n = ++messageSeq
   const g = `@TGS#bench${n % 97}`
-  const base = { GroupId: g, Type: 'Public', From_Account: `user${n % 500}`, Operator_Account: `user${n % 500}`, Random: n, OnlineOnlyFlag: 0, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `今晚八点开会 #${n}` } }] }
+  const base = {
+    GroupId: g,
+    Type: 'Public',
+    From_Account: `user${n % 500}`,
+    Operator_Account: `user${n % 500}`,
+    Random: n,
+    OnlineOnlyFlag: 0,
+    MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `今晚八点开会 #${n}` } }],
+  }
   return [
-    [query('Group.CallbackBeforeSendMsg'), JSON.stringify({ CallbackCommand: 'Group.CallbackBeforeSendMsg', ...base, EventTime: 1670574414123 })],
-    [query('Group.CallbackAfterSendMsg'), JSON.stringify({ CallbackCommand: 'Group.CallbackAfterSendMsg', ...base, MsgSeq: n, MsgTime: 1670574414, EventTime: 1670574414123 })],
-    [query('Group.CallbackAfterRecallMsg'), JSON.stringify({ CallbackCommand: 'Group.CallbackAfterRecallMsg', GroupId: g, Type: 'Public', Operator_Account: 'admin', MsgSeqList: [{ MsgSeq: n }], EventTime: 1670574415123 })],
+    [
+      query('Group.CallbackBeforeSendMsg'),
+      JSON.stringify({ CallbackCommand: 'Group.CallbackBeforeSendMsg', ...base, EventTime: 1670574414123 }),
+    ],
+    [
+      query('Group.CallbackAfterSendMsg'),
+      JSON.stringify({ CallbackCommand: 'Group.CallbackAfterSendMsg', ...base, MsgSeq: n, MsgTime: 1670574414, EventTime: 1670574414123 }),
+    ],
+    [
+      query('Group.CallbackAfterRecallMsg'),
+      JSON.stringify({
+        CallbackCommand: 'Group.CallbackAfterRecallMsg',
+        GroupId: g,
+        Type: 'Public',
+        Operator_Account: 'admin',
+        MsgSeqList: [{ MsgSeq: n }],
+        EventTime: 1670574415123,
+      }),
+    ],
   ]
 }
 
@@ -124,10 +173,14 @@ for (let round = 0; round < Number(values.rounds); round++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const base = median(results.get('1 instance')!.map((r) => r.perSecond))
-console.log(`\n${CONNECTIONS} keep-alive connections, ${SECONDS} s per run, ${values.rounds} alternating rounds, median; before-send + after-send + recall per message\n`)
+console.log(
+  `\n${CONNECTIONS} keep-alive connections, ${SECONDS} s per run, ${values.rounds} alternating rounds, median; before-send + after-send + recall per message\n`,
+)
 console.log('case                              req/s (all instances)   × 1 instance   answered other than 200')
 for (const c of CASES) {
   const rs = results.get(c.name)!
   const ps = median(rs.map((r) => r.perSecond))
-  console.log(`${c.name.padEnd(33)} ${Math.round(ps).toLocaleString('en').padStart(21)}   ${(ps / base).toFixed(2).padStart(12)}   ${String(rs.reduce((n, r) => n + r.failed, 0)).padStart(10)}`)
+  console.log(
+    `${c.name.padEnd(33)} ${Math.round(ps).toLocaleString('en').padStart(21)}   ${(ps / base).toFixed(2).padStart(12)}   ${String(rs.reduce((n, r) => n + r.failed, 0)).padStart(10)}`,
+  )
 }

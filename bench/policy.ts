@@ -15,15 +15,23 @@ import { createReceiver } from '../src/receiver/index.js'
 import { sign } from '../src/protocol/signature.js'
 import { verdict } from '../src/protocol/verdict.js'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, iterations: { type: 'string', default: '20000' }, server: { type: 'boolean', default: false } } })
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    iterations: { type: 'string', default: '20000' },
+    server: { type: 'boolean', default: false },
+  },
+})
 const ROUNDS = Number(values.rounds)
 const N = Number(values.iterations)
 
 // A deterministic generator, so every run measures the same words and messages.
 let seed = 42
-const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 0x1_0000_0000)
+const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 0x1_0000_0000
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
-const CJK = [...'的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严']
+const CJK = [
+  ...'的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严',
+]
 const LATIN = [...'abcdefghijklmnopqrstuvwxyz']
 function word(i: number): string {
   const n = 2 + Math.floor(rnd() * 4)
@@ -48,19 +56,39 @@ const DIRTY = ['call me at 13812345678 for the deal', 'ＢＵＹ ＮＯＷ at ht
 // 90 % clean, 10 % with something to find: roughly what a chat app's moderation sees.
 const MESSAGES = Array.from({ length: 100 }, (_, i) => (i % 10 === 9 ? DIRTY[i % DIRTY.length]! : CLEAN[i % CLEAN.length]!))
 const events = MESSAGES.map((t, i) => ({
-  CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: `@TGS#g${i % 7}`, Type: 'Public', From_Account: `user${i}`,
+  CallbackCommand: 'Group.CallbackBeforeSendMsg',
+  GroupId: `@TGS#g${i % 7}`,
+  Type: 'Public',
+  From_Account: `user${i}`,
   MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: t } }],
 }))
 
 // 20 regex rules, all accepted by the load-time check (linear), typical of moderation lists.
 const REGEXES = [
-  '1[3-9]\\d{9}', '\\b\\d{3}[- ]?\\d{3}[- ]?\\d{4}\\b', '@[a-z0-9-]+\\.(?:com|cn|net|org)\\b', 'wx(?:id|号)?[:：_]?[a-z][-_a-z0-9]{5,19}', 'qq[:：]?\\d{5,11}',
-  '\\bv[i1]agra\\b', '\\bcasino\\b', '\\bfree\\s{1,3}money\\b', '\\bclick\\s{1,3}here\\b', '\\bbit\\.ly/\\w{4,10}',
-  '[\\u4e00-\\u9fff]{40}', '\\$\\d{3,}', '¥\\d{3,}', '\\b(?:btc|eth|usdt)\\b', '\\btelegram\\b',
-  '\\bt\\.me/\\w{4,32}', '加[我微]信', '代[开办]发票', '\\b(?:whatsapp|wechat)\\b', '[!！]{5}',
+  '1[3-9]\\d{9}',
+  '\\b\\d{3}[- ]?\\d{3}[- ]?\\d{4}\\b',
+  '@[a-z0-9-]+\\.(?:com|cn|net|org)\\b',
+  'wx(?:id|号)?[:：_]?[a-z][-_a-z0-9]{5,19}',
+  'qq[:：]?\\d{5,11}',
+  '\\bv[i1]agra\\b',
+  '\\bcasino\\b',
+  '\\bfree\\s{1,3}money\\b',
+  '\\bclick\\s{1,3}here\\b',
+  '\\bbit\\.ly/\\w{4,10}',
+  '[\\u4e00-\\u9fff]{40}',
+  '\\$\\d{3,}',
+  '¥\\d{3,}',
+  '\\b(?:btc|eth|usdt)\\b',
+  '\\btelegram\\b',
+  '\\bt\\.me/\\w{4,32}',
+  '加[我微]信',
+  '代[开办]发票',
+  '\\b(?:whatsapp|wechat)\\b',
+  '[!！]{5}',
 ].map((pattern, i) => ({ name: `re${i}`, when: { regex: { pattern, flags: 'i' } }, then: i === 0 ? { mask: '*' } : 'deny' }))
 
-const policyWith = (k: number): Policy => createPolicy({ rules: [{ name: 'words', when: { keywords: ALL_WORDS.slice(0, k) }, then: 'deny' }, ...REGEXES] } as never)
+const policyWith = (k: number): Policy =>
+  createPolicy({ rules: [{ name: 'words', when: { keywords: ALL_WORDS.slice(0, k) }, then: 'deny' }, ...REGEXES] } as never)
 
 type Case = { name: string; run: (i: number) => unknown }
 const cases: Case[] = []
@@ -78,14 +106,28 @@ cases.push({ name: 'decide  examples/policy.yaml', run: (i) => example.decide(ev
 const APP = '1400000000'
 const TOKEN = 'bench-token'
 const time = Math.floor(Date.now() / 1000)
-const query = new URLSearchParams({ SdkAppid: APP, CallbackCommand: 'Group.CallbackBeforeSendMsg', contenttype: 'json', ClientIP: '10.0.0.1', OptPlatform: 'iOS', Sign: sign(TOKEN, time), RequestTime: String(time) })
+const query = new URLSearchParams({
+  SdkAppid: APP,
+  CallbackCommand: 'Group.CallbackBeforeSendMsg',
+  contenttype: 'json',
+  ClientIP: '10.0.0.1',
+  OptPlatform: 'iOS',
+  Sign: sign(TOKEN, time),
+  RequestTime: String(time),
+})
 const bodies = events.map((e) => Buffer.from(JSON.stringify(e)))
 const plain = createReceiver({ sdkAppId: APP, token: TOKEN })
 plain.on('Group.CallbackBeforeSendMsg', () => verdict.allow())
 const moderated = createReceiver({ sdkAppId: APP, token: TOKEN })
 moderated.on('Group.CallbackBeforeSendMsg', example.decider)
-cases.push({ name: 'receiver.handle() without a policy', run: (i) => plain.handle({ method: 'POST', query, body: bodies[i % bodies.length]! }) })
-cases.push({ name: 'receiver.handle() with examples/policy.yaml', run: (i) => moderated.handle({ method: 'POST', query, body: bodies[i % bodies.length]! }) })
+cases.push({
+  name: 'receiver.handle() without a policy',
+  run: (i) => plain.handle({ method: 'POST', query, body: bodies[i % bodies.length]! }),
+})
+cases.push({
+  name: 'receiver.handle() with examples/policy.yaml',
+  run: (i) => moderated.handle({ method: 'POST', query, body: bodies[i % bodies.length]! }),
+})
 
 async function measure(c: Case, n: number): Promise<number> {
   const start = process.hrtime.bigint()
@@ -109,13 +151,19 @@ console.log('case                                               ns/message   × 
 const base = ns(cases[0]!.name)
 for (const [i, k] of [1_000, 10_000, 100_000].entries()) {
   const c = cases[i]!
-  console.log(`${c.name.padEnd(50)} ${ns(c.name).toFixed(0).padStart(10)}   ${(ns(c.name) / base).toFixed(2).padStart(12)}   ${buildMs[k]!.toFixed(0).padStart(8)}`)
+  console.log(
+    `${c.name.padEnd(50)} ${ns(c.name).toFixed(0).padStart(10)}   ${(ns(c.name) / base).toFixed(2).padStart(12)}   ${buildMs[k]!.toFixed(0).padStart(8)}`,
+  )
 }
 console.log(`${cases[3]!.name.padEnd(50)} ${ns(cases[3]!.name).toFixed(0).padStart(10)}`)
 const without = ns('receiver.handle() without a policy')
 const withPolicy = ns('receiver.handle() with examples/policy.yaml')
-console.log(`\nreceiver before-send, without a policy:   ${(without / 1000).toFixed(2)} µs/callback  (${Math.round(1e9 / without).toLocaleString('en')}/s)`)
-console.log(`receiver before-send, with the example:   ${(withPolicy / 1000).toFixed(2)} µs/callback  (${Math.round(1e9 / withPolicy).toLocaleString('en')}/s)`)
+console.log(
+  `\nreceiver before-send, without a policy:   ${(without / 1000).toFixed(2)} µs/callback  (${Math.round(1e9 / without).toLocaleString('en')}/s)`,
+)
+console.log(
+  `receiver before-send, with the example:   ${(withPolicy / 1000).toFixed(2)} µs/callback  (${Math.round(1e9 / withPolicy).toLocaleString('en')}/s)`,
+)
 console.log(`throughput with / without policy:         ${(without / withPolicy).toFixed(3)}`)
 
 // ── --server: `timhook serve` (SQLite store) over HTTP, with and without examples/policy.yaml ──
@@ -130,10 +178,24 @@ if (values.server) {
   const { startServer } = await import('../src/server/start-server.js')
   const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-'))
   const start = (name: string, policy?: string) =>
-    startServer(configSchema.parse({ sdkAppId: APP, token: TOKEN, port: 0, logLevel: 'silent', db: join(dir, `${name}.db`), callbackPath: '/im', ...(policy === undefined ? {} : { policy }) }))
+    startServer(
+      configSchema.parse({
+        sdkAppId: APP,
+        token: TOKEN,
+        port: 0,
+        logLevel: 'silent',
+        db: join(dir, `${name}.db`),
+        callbackPath: '/im',
+        ...(policy === undefined ? {} : { policy }),
+      }),
+    )
   const { writeFileSync } = await import('node:fs')
   writeFileSync(join(dir, 'empty.yaml'), 'rules: []\n')
-  const servers = { without: await start('without'), empty: await start('empty', join(dir, 'empty.yaml')), with: await start('with', 'examples/policy.yaml') }
+  const servers = {
+    without: await start('without'),
+    empty: await start('empty', join(dir, 'empty.yaml')),
+    with: await start('with', 'examples/policy.yaml'),
+  }
   let seq = 0
   const requests = () => ({
     method: 'POST' as const,
@@ -146,7 +208,13 @@ if (values.server) {
     },
   })
   const run = async (url: string) => {
-    const r = await autocannon({ url, connections: 32, duration: 3, requests: [requests()], headers: { 'content-type': 'application/json' } })
+    const r = await autocannon({
+      url,
+      connections: 32,
+      duration: 3,
+      requests: [requests()],
+      headers: { 'content-type': 'application/json' },
+    })
     return { rps: r.requests.average, errors: r.errors + r.non2xx }
   }
   const rps: Record<string, number[]> = { without: [], empty: [], with: [] }
@@ -161,7 +229,9 @@ if (values.server) {
   const p = median(rps.with!)
   console.log(`\ntimhook serve (SQLite), Group.CallbackBeforeSendMsg over HTTP, 32 connections, 4 alternating 3 s rounds (median):`)
   console.log(`  without a policy:            ${Math.round(w).toLocaleString('en')} callbacks/s`)
-  console.log(`  with an empty policy:        ${Math.round(median(rps.empty!)).toLocaleString('en')} callbacks/s  (the server's policy plumbing alone: ${(median(rps.empty!) / w).toFixed(3)})`)
+  console.log(
+    `  with an empty policy:        ${Math.round(median(rps.empty!)).toLocaleString('en')} callbacks/s  (the server's policy plumbing alone: ${(median(rps.empty!) / w).toFixed(3)})`,
+  )
   console.log(`  with examples/policy.yaml:   ${Math.round(p).toLocaleString('en')} callbacks/s`)
   console.log(`  with / without:              ${(p / w).toFixed(3)}`)
   for (const server of Object.values(servers)) await server.close()

@@ -20,19 +20,45 @@ const TOKEN = 'bench-token'
 const time = Math.floor(Date.now() / 1000)
 // The query as the node:http, Fastify and Fetch adapters pass it: the raw string after '?'.
 const query = (command: string) =>
-  new URLSearchParams({ SdkAppid: APP, CallbackCommand: command, contenttype: 'json', ClientIP: '10.0.0.1', OptPlatform: 'iOS', Sign: sign(TOKEN, time), RequestTime: String(time) }).toString()
+  new URLSearchParams({
+    SdkAppid: APP,
+    CallbackCommand: command,
+    contenttype: 'json',
+    ClientIP: '10.0.0.1',
+    OptPlatform: 'iOS',
+    Sign: sign(TOKEN, time),
+    RequestTime: String(time),
+  }).toString()
 
 const bodies = {
   'Group.CallbackBeforeSendMsg': {
-    CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: '@TGS#2J4SZEAEL', Type: 'Public', From_Account: 'jared', Operator_Account: 'jared',
-    Random: 123456, OnlineOnlyFlag: 0, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会，别迟到 — see you at 8pm!' } }],
-    CloudCustomData: '', EventTime: '1670574414123',
+    CallbackCommand: 'Group.CallbackBeforeSendMsg',
+    GroupId: '@TGS#2J4SZEAEL',
+    Type: 'Public',
+    From_Account: 'jared',
+    Operator_Account: 'jared',
+    Random: 123456,
+    OnlineOnlyFlag: 0,
+    MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会，别迟到 — see you at 8pm!' } }],
+    CloudCustomData: '',
+    EventTime: '1670574414123',
   },
   'Group.CallbackAfterRecallMsg': {
-    CallbackCommand: 'Group.CallbackAfterRecallMsg', Operator_Account: 'admin', Type: 'Community', GroupId: '@TGS#_@TGS#cQVLVHIM62CJ', MsgSeqList: [{ MsgSeq: 130 }],
-    TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic', EventTime: '1670574414123',
+    CallbackCommand: 'Group.CallbackAfterRecallMsg',
+    Operator_Account: 'admin',
+    Type: 'Community',
+    GroupId: '@TGS#_@TGS#cQVLVHIM62CJ',
+    MsgSeqList: [{ MsgSeq: 130 }],
+    TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_TestTopic',
+    EventTime: '1670574414123',
   },
-  'C2C.CallbackAfterMsgWithDraw': { CallbackCommand: 'C2C.CallbackAfterMsgWithDraw', From_Account: 'jared', To_Account: 'Jonh', MsgKey: '48374_2837546_1557481126', UnreadMsgNum: 7 },
+  'C2C.CallbackAfterMsgWithDraw': {
+    CallbackCommand: 'C2C.CallbackAfterMsgWithDraw',
+    From_Account: 'jared',
+    To_Account: 'Jonh',
+    MsgKey: '48374_2837546_1557481126',
+    UnreadMsgNum: 7,
+  },
 } as const
 
 const receiver = createReceiver({ sdkAppId: APP, token: TOKEN })
@@ -74,7 +100,11 @@ for (const command of Object.keys(bodies)) {
   const base = median(samples.get(`baseline JSON.parse   ${command}`)!)
   for (const c of cases.filter((x) => x.name.endsWith(command))) {
     const ns = median(samples.get(c.name)!)
-    console.log(`${c.name.padEnd(56)} ${(ns / 1000).toFixed(3).padStart(7)} ${Math.round(1e9 / ns).toLocaleString('en').padStart(10)}   ${(ns / base).toFixed(2).padStart(6)}`)
+    console.log(
+      `${c.name.padEnd(56)} ${(ns / 1000).toFixed(3).padStart(7)} ${Math.round(1e9 / ns)
+        .toLocaleString('en')
+        .padStart(10)}   ${(ns / base).toFixed(2).padStart(6)}`,
+    )
   }
   console.log('')
 }

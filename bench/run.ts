@@ -46,8 +46,22 @@ interface Target {
 const node = process.execPath
 const pgUrl = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
 const serveArgs = (port: number, db: string, extra: string[] = []) => [
-  node, 'dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', String(port), '--sdk-app-id', SDK_APP_ID,
-  '--token', TOKEN, '--admin-token', ADMIN, '--db', db, ...extra,
+  node,
+  'dist/cli/main.js',
+  'serve',
+  '--host',
+  '127.0.0.1',
+  '--port',
+  String(port),
+  '--sdk-app-id',
+  SDK_APP_ID,
+  '--token',
+  TOKEN,
+  '--admin-token',
+  ADMIN,
+  '--db',
+  db,
+  ...extra,
 ]
 let dbCounter = 0
 const TARGETS: Target[] = [
@@ -162,18 +176,47 @@ function queries(): Record<string, string> {
   const t = Math.floor(Date.now() / 1000)
   const q = (command: string) =>
     `SdkAppid=${SDK_APP_ID}&CallbackCommand=${command}&contenttype=json&ClientIP=10.0.0.1&OptPlatform=RESTAPI&Sign=${sign(TOKEN, t)}&RequestTime=${t}`
-  return { Q_BEFORE: q('Group.CallbackBeforeSendMsg'), Q_RECALL: q('Group.CallbackAfterRecallMsg'), Q_WITHDRAW: q('C2C.CallbackAfterMsgWithDraw') }
+  return {
+    Q_BEFORE: q('Group.CallbackBeforeSendMsg'),
+    Q_RECALL: q('Group.CallbackAfterRecallMsg'),
+    Q_WITHDRAW: q('C2C.CallbackAfterMsgWithDraw'),
+  }
 }
 
-async function runWrk(port: number, seconds: number, connections: number, pid: number, env: Record<string, string> = {}): Promise<WrkResult & { peakRssMiB: number; rssSamples: number[]; cpuUsPerRequest: number }> {
+async function runWrk(
+  port: number,
+  seconds: number,
+  connections: number,
+  pid: number,
+  env: Record<string, string> = {},
+): Promise<WrkResult & { peakRssMiB: number; rssSamples: number[]; cpuUsPerRequest: number }> {
   const samples: number[] = []
   const cpuBefore = cpuMicros(pid)
   const sampler = setInterval(() => samples.push(rssMiB(pid)), 250)
   const threads = Math.min(connections, 2)
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('taskset', ['-c', '1', 'wrk', '-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '5s', '-s', 'bench/lib/mix.lua', `http://127.0.0.1:${port}/`], {
-      env: { ...process.env, ...queries(), ...env },
-    })
+    const child = spawn(
+      'taskset',
+      [
+        '-c',
+        '1',
+        'wrk',
+        '-t',
+        String(threads),
+        '-c',
+        String(connections),
+        '-d',
+        `${seconds}s`,
+        '--timeout',
+        '5s',
+        '-s',
+        'bench/lib/mix.lua',
+        `http://127.0.0.1:${port}/`,
+      ],
+      {
+        env: { ...process.env, ...queries(), ...env },
+      },
+    )
     let text = ''
     child.stdout.on('data', (d: Buffer) => (text += d.toString()))
     child.stderr.on('data', (d: Buffer) => (text += d.toString()))
@@ -197,7 +240,9 @@ async function main() {
   ensureWrk()
   if (!existsSync('dist/index.js')) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' })
   if (args['policy-only']) {
-    console.log(`timhook bench --policy-only — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; 100 connections, wrk on CPU 1, server on CPU 0`)
+    console.log(
+      `timhook bench --policy-only — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; 100 connections, wrk on CPU 1, server on CPU 0`,
+    )
     await beforeSendOnly(TARGETS.filter((t) => t.name === 'server-sqlite' || t.name === 'server-policy'))
     return
   }
@@ -209,7 +254,9 @@ async function main() {
     if (ok !== true) skipped.push(`${t.name}: ${ok}`)
     return ok === true
   })
-  console.log(`timhook bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; ${ROUNDS} rounds × ${DURATION} s, 100 connections, wrk on CPU 1, target on CPU 0`)
+  console.log(
+    `timhook bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}; ${ROUNDS} rounds × ${DURATION} s, 100 connections, wrk on CPU 1, target on CPU 0`,
+  )
   for (const s of skipped) console.log(`  skipped ${s}`)
 
   const results = new Map<string, Array<WrkResult & { peakRssMiB: number; cpuUsPerRequest: number }>>(runnable.map((t) => [t.name, []]))
@@ -220,7 +267,9 @@ async function main() {
         await runWrk(target.port, 1, 100, target.child.pid!) // warm-up: JIT, connection pools
         const r = await runWrk(target.port, DURATION, 100, target.child.pid!)
         results.get(t.name)!.push(r)
-        process.stdout.write(`  round ${round + 1} ${t.name.padEnd(14)} ${Math.round(rps(r)).toLocaleString('en').padStart(8)} req/s  p99 ${(r.p99_us / 1000).toFixed(2)} ms  CPU ${r.cpuUsPerRequest.toFixed(1)} µs/req  non-2xx ${r.non2xx}  errors ${r.socket_errors}\n`)
+        process.stdout.write(
+          `  round ${round + 1} ${t.name.padEnd(14)} ${Math.round(rps(r)).toLocaleString('en').padStart(8)} req/s  p99 ${(r.p99_us / 1000).toFixed(2)} ms  CPU ${r.cpuUsPerRequest.toFixed(1)} µs/req  non-2xx ${r.non2xx}  errors ${r.socket_errors}\n`,
+        )
       } finally {
         await target.stop()
       }
@@ -247,7 +296,9 @@ async function main() {
   console.log('\ncase            req/s      p50 ms   p99 ms   peak RSS MiB   × limit   CPU µs/req   limit CPU ÷ case CPU   non-2xx  errors')
   for (const s of summary) {
     const cpuRatio = limit ? (limit.cpuUsPerRequest / s.cpuUsPerRequest).toFixed(2) : 'n/a'
-    console.log(`${s.name.padEnd(14)} ${Math.round(s.rps).toLocaleString('en').padStart(8)}   ${s.p50ms.toFixed(2).padStart(6)}   ${s.p99ms.toFixed(2).padStart(6)}   ${s.peakRssMiB.toFixed(0).padStart(12)}   ${limit ? (s.rps / limit.rps).toFixed(2).padStart(7) : '    n/a'}   ${s.cpuUsPerRequest.toFixed(1).padStart(10)}   ${cpuRatio.padStart(20)}   ${String(s.non2xx).padStart(7)}  ${String(s.errors).padStart(6)}`)
+    console.log(
+      `${s.name.padEnd(14)} ${Math.round(s.rps).toLocaleString('en').padStart(8)}   ${s.p50ms.toFixed(2).padStart(6)}   ${s.p99ms.toFixed(2).padStart(6)}   ${s.peakRssMiB.toFixed(0).padStart(12)}   ${limit ? (s.rps / limit.rps).toFixed(2).padStart(7) : '    n/a'}   ${s.cpuUsPerRequest.toFixed(1).padStart(10)}   ${cpuRatio.padStart(20)}   ${String(s.non2xx).padStart(7)}  ${String(s.errors).padStart(6)}`,
+    )
   }
   const ratios: Record<string, number> = {}
   const ratio = (a: string, b: string, label: string) => {
@@ -268,19 +319,40 @@ async function main() {
   const extras: Record<string, unknown> = {}
   if (!args['skip-extras'] && library !== undefined) {
     extras.concurrency = await concurrencySweep(runnable.filter((t) => ['limit', 'library', 'server-sqlite'].includes(t.name)))
-    extras.beforeSendAt80 = await beforeSendAtRate(TARGETS.find((t) => t.name === 'library')!, TARGETS.find((t) => t.name === 'limit')!)
+    extras.beforeSendAt80 = await beforeSendAtRate(
+      TARGETS.find((t) => t.name === 'library')!,
+      TARGETS.find((t) => t.name === 'limit')!,
+    )
     const servers = runnable.filter((t) => t.name === 'server-sqlite' || t.name === 'server-policy')
     if (servers.length === 2) extras.policyBeforeSendOnly = await beforeSendOnly(servers)
-    extras.soak = await soak(runnable.filter((t) => ['library', 'server-sqlite'].includes(t.name)), QUICK ? 10 : 60)
+    extras.soak = await soak(
+      runnable.filter((t) => ['library', 'server-sqlite'].includes(t.name)),
+      QUICK ? 10 : 60,
+    )
   }
   if (!args['skip-extras']) {
     console.log('\nSQLite commit throughput against batch size (bench/store.ts)')
-    const out = execFileSync(node, ['--import', 'tsx', 'bench/store.ts', '--records', QUICK ? '1000' : '4000', '--rounds', QUICK ? '1' : '3'], { encoding: 'utf8' })
+    const out = execFileSync(
+      node,
+      ['--import', 'tsx', 'bench/store.ts', '--records', QUICK ? '1000' : '4000', '--rounds', QUICK ? '1' : '3'],
+      { encoding: 'utf8' },
+    )
     console.log(out.trimEnd())
     extras.sqliteBatches = out
   }
 
-  const report = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, rounds: ROUNDS, durationSeconds: DURATION, summary, ratios, extras, skipped }
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    rounds: ROUNDS,
+    durationSeconds: DURATION,
+    summary,
+    ratios,
+    extras,
+    skipped,
+  }
   mkdirSync('bench/results', { recursive: true })
   writeFileSync('bench/results/latest.json', JSON.stringify(report, null, 2) + '\n')
   writeFileSync('docs/bench-chart.svg', renderChart(summary))
@@ -299,7 +371,9 @@ async function concurrencySweep(targets: Target[]) {
       for (const c of [1, 10, 100, 1000]) {
         const r = await runWrk(target.port, QUICK ? 2 : 5, c, target.child.pid!)
         out[t.name]!.push({ connections: c, rps: rps(r), p99ms: r.p99_us / 1000, errors: r.socket_errors + r.timeouts })
-        console.log(`  ${t.name.padEnd(14)} c=${String(c).padEnd(5)} ${Math.round(rps(r)).toLocaleString('en').padStart(8)} req/s  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.socket_errors + r.timeouts}`)
+        console.log(
+          `  ${t.name.padEnd(14)} c=${String(c).padEnd(5)} ${Math.round(rps(r)).toLocaleString('en').padStart(8)} req/s  p99 ${(r.p99_us / 1000).toFixed(2)} ms  errors ${r.socket_errors + r.timeouts}`,
+        )
       }
     } finally {
       await target.stop()
@@ -341,7 +415,14 @@ async function beforeSendAtRate(library: Target, limit: Target) {
   }
   const lib = await paced(library, connections)
   const base = await paced(limit, connections)
-  const view = (r: WrkResult) => ({ rate: rps(r), p50ms: r.p50_us / 1000, p99ms: r.p99_us / 1000, maxms: r.max_us / 1000, non2xx: r.non2xx, errors: r.socket_errors + r.timeouts })
+  const view = (r: WrkResult) => ({
+    rate: rps(r),
+    p50ms: r.p50_us / 1000,
+    p99ms: r.p99_us / 1000,
+    maxms: r.max_us / 1000,
+    non2xx: r.non2xx,
+    errors: r.socket_errors + r.timeouts,
+  })
   const result = { libraryMaxBeforeSend: max, targetRate: max * 0.8, connections, delayMs: DELAY_MS, library: view(lib), limit: view(base) }
   console.log(
     `\nbefore-send only, paced at 80 % of the library's before-send maximum (${Math.round(max).toLocaleString('en')} req/s → ${Math.round(max * 0.8).toLocaleString('en')}; ${connections} connections, ${DELAY_MS} ms pause):` +
@@ -361,7 +442,10 @@ async function beforeSendAtRate(library: Target, limit: Target) {
 async function beforeSendOnly(servers: Target[]) {
   const seconds = QUICK ? 2 : 5
   const out: Record<string, { serverRps: number; policyRps: number; ratio: number; rounds: Record<string, number[]> }> = {}
-  for (const [traffic, senders] of [['typical', '100003'], ['flood', '97']] as const) {
+  for (const [traffic, senders] of [
+    ['typical', '100003'],
+    ['flood', '97'],
+  ] as const) {
     const by = new Map<string, number[]>(servers.map((t) => [t.name, []]))
     for (let round = 0; round < (QUICK ? 1 : 3); round++) {
       for (const t of round % 2 === 0 ? servers : [...servers].reverse()) {
@@ -376,7 +460,9 @@ async function beforeSendOnly(servers: Target[]) {
     }
     const plain = median(by.get('server-sqlite')!)
     const policy = median(by.get('server-policy')!)
-    console.log(`\nbefore-send only, ${traffic} traffic (${senders} senders; ${seconds} s rounds, median): server ${Math.round(plain).toLocaleString('en')} req/s, with the example policy ${Math.round(policy).toLocaleString('en')} req/s → ${(policy / plain).toFixed(2)}× (target ≥ 0.90)`)
+    console.log(
+      `\nbefore-send only, ${traffic} traffic (${senders} senders; ${seconds} s rounds, median): server ${Math.round(plain).toLocaleString('en')} req/s, with the example policy ${Math.round(policy).toLocaleString('en')} req/s → ${(policy / plain).toFixed(2)}× (target ≥ 0.90)`,
+    )
     out[traffic] = { serverRps: plain, policyRps: policy, ratio: policy / plain, rounds: Object.fromEntries(by) }
   }
   return out
@@ -394,7 +480,9 @@ async function soak(targets: Target[], seconds: number) {
       const firstHalf = median(r.rssSamples.slice(0, r.rssSamples.length / 2))
       const secondHalf = median(r.rssSamples.slice(r.rssSamples.length / 2))
       out[t.name] = { rssMiB: every, rps: rps(r), growthMiB: secondHalf - firstHalf }
-      console.log(`soak ${t.name.padEnd(14)} ${seconds} s at ${Math.round(rps(r)).toLocaleString('en')} req/s — RSS every 5 s: ${every.join(', ')} MiB (median 2nd half − 1st half: ${(secondHalf - firstHalf).toFixed(1)} MiB)`)
+      console.log(
+        `soak ${t.name.padEnd(14)} ${seconds} s at ${Math.round(rps(r)).toLocaleString('en')} req/s — RSS every 5 s: ${every.join(', ')} MiB (median 2nd half − 1st half: ${(secondHalf - firstHalf).toFixed(1)} MiB)`,
+      )
     } finally {
       await target.stop()
     }

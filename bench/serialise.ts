@@ -66,7 +66,8 @@ function write(v: unknown, depth: number, key: string | number): string | undefi
     return out + ']'
   }
   const proto = Object.getPrototypeOf(v) as unknown
-  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return viaStringify(v, key)
+  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    return viaStringify(v, key)
   let out = '{'
   let first = true
   for (const k of Object.keys(v)) {
@@ -91,7 +92,6 @@ function viaStringify(v: unknown, key: string | number): string | undefined {
   return s === '{}' ? undefined : s.slice(jsonString(name).length + 2, -1)
 }
 
-
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, iterations: { type: 'string', default: '300000' } } })
 const ROUNDS = Number(values.rounds)
 const N = Number(values.iterations)
@@ -107,11 +107,33 @@ const stamped = answerFor(
   }),
 )
 const decisions: DecisionRecord[] = [
-  { verdict: 'allow', rewritten: true, code: null, fallback: false, rule: 'member-level', action: 'stamp', reason: 'stamped "LV3" for sender "user42"', dryRun: false },
-  { verdict: 'deny', rewritten: false, code: 10101, fallback: false, rule: 'spam-words', action: 'deny', reason: 'keyword "buy now" in MsgBody[0].MsgContent.Text', dryRun: false },
+  {
+    verdict: 'allow',
+    rewritten: true,
+    code: null,
+    fallback: false,
+    rule: 'member-level',
+    action: 'stamp',
+    reason: 'stamped "LV3" for sender "user42"',
+    dryRun: false,
+  },
+  {
+    verdict: 'deny',
+    rewritten: false,
+    code: 10101,
+    fallback: false,
+    rule: 'spam-words',
+    action: 'deny',
+    reason: 'keyword "buy now" in MsgBody[0].MsgContent.Text',
+    dryRun: false,
+  },
   { verdict: 'allow', rewritten: false, code: null, fallback: false, rule: null, action: null, reason: null, dryRun: false },
 ]
-const reasons = ['sender "alice" is muted until 2030-01-01', 'keyword "buy now" in MsgBody[0].MsgContent.Text', 'link to "evil.example.com"']
+const reasons = [
+  'sender "alice" is muted until 2030-01-01',
+  'keyword "buy now" in MsgBody[0].MsgContent.Text',
+  'link to "evil.example.com"',
+]
 
 let sink = 0
 type Case = { group: string; name: string; run: (i: number) => string | undefined }
@@ -127,7 +149,8 @@ const cases: Case[] = [
 // Same output first: a writer that differs is not a candidate.
 for (let i = 0; i < 3; i++) {
   if (jsonValue(stamped) !== JSON.stringify(stamped)) throw new Error('jsonValue differs from JSON.stringify')
-  if (decisionJson(decisions[i]!) !== decisionViaStringify(decisions[i]!)) throw new Error(`decisionJson differs: ${decisionJson(decisions[i]!)}`)
+  if (decisionJson(decisions[i]!) !== decisionViaStringify(decisions[i]!))
+    throw new Error(`decisionJson differs: ${decisionJson(decisions[i]!)}`)
   if (jsonString(reasons[i]!) !== JSON.stringify(reasons[i]!)) throw new Error('jsonString differs')
 }
 
@@ -152,7 +175,9 @@ for (const group of new Set(cases.map((c) => c.group))) {
   const ratios = samples.get(hand)!.map((h, i) => (h / samples.get(std)![i]!).toFixed(2))
   for (const c of [hand, std]) {
     const xs = samples.get(c)!
-    console.log(`${`${group} / ${c.name}`.padEnd(38)} ${median(xs).toFixed(0).padStart(9)}   ${`${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`.padStart(10)}${c === hand ? `     ${ratios.join(' ')}` : ''}`)
+    console.log(
+      `${`${group} / ${c.name}`.padEnd(38)} ${median(xs).toFixed(0).padStart(9)}   ${`${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`.padStart(10)}${c === hand ? `     ${ratios.join(' ')}` : ''}`,
+    )
   }
 }
 if (sink === 0) console.log('')

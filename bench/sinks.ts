@@ -25,7 +25,9 @@ import type { Sink } from '../src/sinks/sink.js'
 import { openOutbox } from '../src/store/open-outbox.js'
 import { openStore } from '../src/store/open-store.js'
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, duration: { type: 'string' }, events: { type: 'string' }, only: { type: 'string' } } })
+const { values: args } = parseArgs({
+  options: { rounds: { type: 'string' }, duration: { type: 'string' }, events: { type: 'string' }, only: { type: 'string' } },
+})
 const ROUNDS = Number(args.rounds ?? 3)
 const DURATION = Number(args.duration ?? 8)
 const EVENTS = Number(args.events ?? 20_000)
@@ -63,17 +65,39 @@ function reniceSinkServers(): string {
 function receiver(): Promise<{ url: string; child: ChildProcess }> {
   const code = `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{s.writeHead(204);s.end()})}).listen(0,'127.0.0.1',function(){console.log(this.address().port)})`
   const child = spawn('nice', ['-n', '10', process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve) => child.stdout!.once('data', (d: Buffer) => resolve({ url: `http://127.0.0.1:${String(d).trim()}/hook`, child })))
+  return new Promise((resolve) =>
+    child.stdout!.once('data', (d: Buffer) => resolve({ url: `http://127.0.0.1:${String(d).trim()}/hook`, child })),
+  )
 }
 
 let port = 23000 + (process.pid % 400) * 5
 async function serve(sinks: unknown[] | undefined): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
   const p = port++
   const db = join(work, `serve-${p}.db`)
-  const child = spawn('taskset', ['-c', '0', process.execPath, 'dist/cli/main.js', 'serve', '--port', String(p), '--sdk-app-id', APP, '--token', TOKEN, '--db', db, '--log-level', 'warn'], {
-    env: { ...process.env, ...(sinks === undefined ? {} : { TIMHOOK_SINKS: JSON.stringify(sinks) }) },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  })
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      '0',
+      process.execPath,
+      'dist/cli/main.js',
+      'serve',
+      '--port',
+      String(p),
+      '--sdk-app-id',
+      APP,
+      '--token',
+      TOKEN,
+      '--db',
+      db,
+      '--log-level',
+      'warn',
+    ],
+    {
+      env: { ...process.env, ...(sinks === undefined ? {} : { TIMHOOK_SINKS: JSON.stringify(sinks) }) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  )
   for (let i = 0; ; i++) {
     try {
       await fetch(`http://127.0.0.1:${p}/healthz`)
@@ -95,10 +119,36 @@ async function serve(sinks: unknown[] | undefined): Promise<{ child: ChildProces
 
 function wrk(p: number, seconds: number, only?: 'before'): Promise<{ rps: number; p99ms: number; non2xx: number }> {
   const t = Math.floor(Date.now() / 1000)
-  const q = (command: string) => `SdkAppid=${APP}&CallbackCommand=${command}&contenttype=json&ClientIP=10.0.0.1&OptPlatform=RESTAPI&Sign=${sign(TOKEN, t)}&RequestTime=${t}`
-  const env = { ...process.env, Q_BEFORE: q('Group.CallbackBeforeSendMsg'), Q_RECALL: q('Group.CallbackAfterRecallMsg'), Q_WITHDRAW: q('C2C.CallbackAfterMsgWithDraw'), ...(only ? { ONLY: only } : {}) }
+  const q = (command: string) =>
+    `SdkAppid=${APP}&CallbackCommand=${command}&contenttype=json&ClientIP=10.0.0.1&OptPlatform=RESTAPI&Sign=${sign(TOKEN, t)}&RequestTime=${t}`
+  const env = {
+    ...process.env,
+    Q_BEFORE: q('Group.CallbackBeforeSendMsg'),
+    Q_RECALL: q('Group.CallbackAfterRecallMsg'),
+    Q_WITHDRAW: q('C2C.CallbackAfterMsgWithDraw'),
+    ...(only ? { ONLY: only } : {}),
+  }
   return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', '1', 'wrk', '-t', '2', '-c', '100', '-d', `${seconds}s`, '--timeout', '5s', '-s', 'bench/lib/mix.lua', `http://127.0.0.1:${p}/`], { env })
+    const child = spawn(
+      'taskset',
+      [
+        '-c',
+        '1',
+        'wrk',
+        '-t',
+        '2',
+        '-c',
+        '100',
+        '-d',
+        `${seconds}s`,
+        '--timeout',
+        '5s',
+        '-s',
+        'bench/lib/mix.lua',
+        `http://127.0.0.1:${p}/`,
+      ],
+      { env },
+    )
     let text = ''
     child.stdout.on('data', (d: Buffer) => (text += d.toString()))
     child.stderr.on('data', (d: Buffer) => (text += d.toString()))
@@ -117,7 +167,10 @@ async function sideBySide(hookUrl: string) {
     { name: 'bus', type: 'nats-jetstream', url: NATS, stream: `BENCH${tag}`, subject: `bench${tag}.{command}` },
     { name: 'billing', type: 'webhook', url: hookUrl, secret: SECRET },
   ]
-  const results: Record<string, { mix: number[]; p99: number[]; non2xx: number }> = { 'no sinks': { mix: [], p99: [], non2xx: 0 }, 'three sinks': { mix: [], p99: [], non2xx: 0 } }
+  const results: Record<string, { mix: number[]; p99: number[]; non2xx: number }> = {
+    'no sinks': { mix: [], p99: [], non2xx: 0 },
+    'three sinks': { mix: [], p99: [], non2xx: 0 },
+  }
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? ['no sinks', 'three sinks'] : ['three sinks', 'no sinks']
     for (const name of order) {
@@ -129,7 +182,9 @@ async function sideBySide(hookUrl: string) {
         results[name]!.mix.push(mix.rps)
         results[name]!.p99.push(before.p99ms)
         results[name]!.non2xx += mix.non2xx + before.non2xx
-        console.log(`  round ${round + 1} ${name.padEnd(11)} mix ${Math.round(mix.rps).toLocaleString('en').padStart(7)} req/s   before-send p99 ${before.p99ms.toFixed(2)} ms   (load ${loadavg()[0]!.toFixed(2)})`)
+        console.log(
+          `  round ${round + 1} ${name.padEnd(11)} mix ${Math.round(mix.rps).toLocaleString('en').padStart(7)} req/s   before-send p99 ${before.p99ms.toFixed(2)} ms   (load ${loadavg()[0]!.toFixed(2)})`,
+        )
       } finally {
         await s.stop()
       }
@@ -137,8 +192,12 @@ async function sideBySide(hookUrl: string) {
   }
   const a = results['no sinks']!
   const b = results['three sinks']!
-  console.log(`\n  median mix throughput: ${Math.round(median(a.mix))} → ${Math.round(median(b.mix))} req/s (× ${(median(b.mix) / median(a.mix)).toFixed(3)})`)
-  console.log(`  median before-send p99: ${median(a.p99).toFixed(2)} → ${median(b.p99).toFixed(2)} ms (× ${(median(b.p99) / median(a.p99)).toFixed(3)})`)
+  console.log(
+    `\n  median mix throughput: ${Math.round(median(a.mix))} → ${Math.round(median(b.mix))} req/s (× ${(median(b.mix) / median(a.mix)).toFixed(3)})`,
+  )
+  console.log(
+    `  median before-send p99: ${median(a.p99).toFixed(2)} → ${median(b.p99).toFixed(2)} ms (× ${(median(b.p99) / median(a.p99)).toFixed(3)})`,
+  )
   console.log(`  non-2xx: ${a.non2xx} / ${b.non2xx}`)
 }
 
@@ -146,18 +205,46 @@ async function deliveryRate(hookUrl: string) {
   console.log(`\ndelivery throughput, ${EVENTS} stored events, one sink from the beginning (SQLite store)`)
   const db = join(work, 'delivery.db')
   const store = await openStore(db)
-  const body = (i: number) => ({ CallbackCommand: 'Group.CallbackAfterSendMsg', GroupId: '@TGS#bench', Type: 'Public', From_Account: 'u', Operator_Account: 'u', Random: i, MsgSeq: i, MsgTime: 1_700_000_000, OnlineOnlyFlag: 0, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `message ${i} — 今晚八点开会` } }], EventTime: 1_700_000_000_000 })
+  const body = (i: number) => ({
+    CallbackCommand: 'Group.CallbackAfterSendMsg',
+    GroupId: '@TGS#bench',
+    Type: 'Public',
+    From_Account: 'u',
+    Operator_Account: 'u',
+    Random: i,
+    MsgSeq: i,
+    MsgTime: 1_700_000_000,
+    OnlineOnlyFlag: 0,
+    MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `message ${i} — 今晚八点开会` } }],
+    EventTime: 1_700_000_000_000,
+  })
   for (let i = 1; i <= EVENTS; i += 500) {
     const writes: Array<Promise<void>> = []
     for (let j = i; j < i + 500 && j <= EVENTS; j++) {
       const b = body(j)
-      writes.push(store.write({ command: b.CallbackCommand, sdkAppId: APP, clientIp: null, optPlatform: null, receivedAt: Date.now(), requestId: `r${j}`, rawBody: Buffer.from(JSON.stringify(b)), body: b, valid: true, decision: null }))
+      writes.push(
+        store.write({
+          command: b.CallbackCommand,
+          sdkAppId: APP,
+          clientIp: null,
+          optPlatform: null,
+          receivedAt: Date.now(),
+          requestId: `r${j}`,
+          rawBody: Buffer.from(JSON.stringify(b)),
+          body: b,
+          valid: true,
+          decision: null,
+        }),
+      )
     }
     await Promise.all(writes)
   }
   const kinds: Array<[string, () => Sink]> = [
     ['redis-stream', () => redisStreamSink({ name: 'r', url: REDIS!, stream: `bench:rate:${process.pid}` })],
-    ['nats-jetstream', () => natsJetStreamSink({ name: 'n', url: NATS!, stream: `BENCHRATE${process.pid}`, subject: `benchrate${process.pid}.{command}` })],
+    [
+      'nats-jetstream',
+      () => natsJetStreamSink({ name: 'n', url: NATS!, stream: `BENCHRATE${process.pid}`, subject: `benchrate${process.pid}.{command}` }),
+    ],
     ['webhook', () => webhookSink({ name: 'w', url: hookUrl, secret: SECRET })],
   ]
   for (const [kind, make] of kinds) {
@@ -168,13 +255,21 @@ async function deliveryRate(hookUrl: string) {
     const s = (performance.now() - started) / 1000
     await runner.close()
     await outbox.close()
-    console.log(`  ${kind.padEnd(15)} ${Math.round(EVENTS / s).toLocaleString('en').padStart(7)} events/s  (${EVENTS} in ${s.toFixed(2)} s, batches of 200)`)
+    console.log(
+      `  ${kind.padEnd(15)} ${Math.round(EVENTS / s)
+        .toLocaleString('en')
+        .padStart(7)} events/s  (${EVENTS} in ${s.toFixed(2)} s, batches of 200)`,
+    )
   }
   await store.close()
 }
 
 async function main() {
-  console.log(`bench/sinks.ts — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  console.log(
+    `bench/sinks.ts — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  )
   console.log(`destinations: webhook receiver at nice 10, ${reniceSinkServers()}; the sink loops run in serve's sinks thread at nice 10`)
   const hook = await receiver()
   try {
@@ -187,7 +282,11 @@ async function main() {
     hook.child.kill()
     rmSync(work, { recursive: true, force: true })
   }
-  console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  console.log(
+    `\nload average after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  )
 }
 
 void main()

@@ -18,7 +18,13 @@ import pg from 'pg'
 import { Pool } from 'undici'
 
 const { values } = parseArgs({
-  options: { rate: { type: 'string', default: '1500' }, before: { type: 'string', default: '10' }, hang: { type: 'string', default: '60' }, after: { type: 'string', default: '20' }, serve: { type: 'string', default: '' } },
+  options: {
+    rate: { type: 'string', default: '1500' },
+    before: { type: 'string', default: '10' },
+    hang: { type: 'string', default: '60' },
+    after: { type: 'string', default: '20' },
+    serve: { type: 'string', default: '' },
+  },
 })
 const PG_URL = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
 if (PG_URL === undefined) throw new Error('set TIMHOOK_TEST_PG_URL (or TIMHOOK_BENCH_PG_URL)')
@@ -63,7 +69,25 @@ proxied.port = String((proxy.address() as net.AddressInfo).port)
 
 // ── the server ───────────────────────────────────────────────────────────────────────────────
 const schema = `bench_hang_${process.pid}`
-const proc = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--port', '0', '--sdk-app-id', APP, '--db', proxied.href, '--pg-schema', schema, '--log-level', 'info', ...values.serve.split(' ').filter(Boolean)], { stdio: ['ignore', 'pipe', 'inherit'] })
+const proc = spawn(
+  process.execPath,
+  [
+    'dist/cli/main.js',
+    'serve',
+    '--port',
+    '0',
+    '--sdk-app-id',
+    APP,
+    '--db',
+    proxied.href,
+    '--pg-schema',
+    schema,
+    '--log-level',
+    'info',
+    ...values.serve.split(' ').filter(Boolean),
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+)
 const logLines: string[] = []
 const url = await new Promise<string>((resolve) => {
   let buf = ''
@@ -93,19 +117,36 @@ function send(): void {
   const n = ++seq
   const p = phase
   const isBefore = n % 3 === 0
-  const base = { GroupId: `@TGS#hang${n % 97}`, Type: 'Public', From_Account: `u${n % 500}`, Random: n, OnlineOnlyFlag: 0, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `message ${n} `.repeat(8) } }] }
+  const base = {
+    GroupId: `@TGS#hang${n % 97}`,
+    Type: 'Public',
+    From_Account: `u${n % 500}`,
+    Random: n,
+    OnlineOnlyFlag: 0,
+    MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `message ${n} `.repeat(8) } }],
+  }
   const body = isBefore
     ? JSON.stringify({ CallbackCommand: 'Group.CallbackBeforeSendMsg', ...base, EventTime: 1670574414123 })
     : JSON.stringify({ CallbackCommand: 'Group.CallbackAfterSendMsg', ...base, MsgSeq: n, MsgTime: 1670574414, EventTime: 1670574414123 })
-  pool.request({ method: 'POST', path: query(isBefore ? 'Group.CallbackBeforeSendMsg' : 'Group.CallbackAfterSendMsg'), body, headers: { 'content-type': 'application/json' } }).then(
-    async (res) => {
-      const text = await res.body.text()
-      const key = res.statusCode === 200 ? '200' : `${res.statusCode} ${/TIMHOOK_STORE_BACKLOG/.test(text) ? 'backlog' : /did not finish/.test(text) ? 'deadline' : 'failed commit'}`
-      answers[p][key] = (answers[p][key] ?? 0) + 1
-      if (!isBefore && res.statusCode === 200) acked.push(n)
-    },
-    () => (answers[p].error = (answers[p].error ?? 0) + 1),
-  )
+  pool
+    .request({
+      method: 'POST',
+      path: query(isBefore ? 'Group.CallbackBeforeSendMsg' : 'Group.CallbackAfterSendMsg'),
+      body,
+      headers: { 'content-type': 'application/json' },
+    })
+    .then(
+      async (res) => {
+        const text = await res.body.text()
+        const key =
+          res.statusCode === 200
+            ? '200'
+            : `${res.statusCode} ${/TIMHOOK_STORE_BACKLOG/.test(text) ? 'backlog' : /did not finish/.test(text) ? 'deadline' : 'failed commit'}`
+        answers[p][key] = (answers[p][key] ?? 0) + 1
+        if (!isBefore && res.statusCode === 200) acked.push(n)
+      },
+      () => (answers[p].error = (answers[p].error ?? 0) + 1),
+    )
 }
 const samples: Record<Phase, number[]> = { before: [], hang: [], after: [] }
 const tick = setInterval(() => {
@@ -148,8 +189,12 @@ const peak = Math.max(peakHang, ...samples.after)
 const errorLines = logLines.filter((l) => /"level":50/.test(l)).length
 console.log(`rate ${RATE}/s (2 after-sends : 1 before-send), PostgreSQL hung ${values.hang} s through a TCP proxy that stops forwarding`)
 console.log(`server flags: ${values.serve || '(defaults)'}`)
-console.log(`RSS: ${baseline.toFixed(0)} MB before the hang; peak ${peakHang.toFixed(0)} MB during it (+${(peakHang - baseline).toFixed(0)} MB), ${peak.toFixed(0)} MB during or after it (+${(peak - baseline).toFixed(0)} MB)`)
+console.log(
+  `RSS: ${baseline.toFixed(0)} MB before the hang; peak ${peakHang.toFixed(0)} MB during it (+${(peakHang - baseline).toFixed(0)} MB), ${peak.toFixed(0)} MB during or after it (+${(peak - baseline).toFixed(0)} MB)`,
+)
 console.log(`RSS each second of the hang (MB): ${samples.hang.map((x) => x.toFixed(0)).join(' ')}`)
 console.log(`RSS each second after it (MB): ${samples.after.map((x) => x.toFixed(0)).join(' ')}`)
 for (const p of ['before', 'hang', 'after'] as const) console.log(`answers ${p}: ${JSON.stringify(answers[p])}`)
-console.log(`after-sends answered 200: ${acked.length}; stored: ${stored.size}; 200 but not stored: ${lost}; stored twice: ${twice}; error log lines: ${errorLines}`)
+console.log(
+  `after-sends answered 200: ${acked.length}; stored: ${stored.size}; 200 but not stored: ${lost}; stored twice: ${twice}; error log lines: ${errorLines}`,
+)

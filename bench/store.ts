@@ -21,11 +21,29 @@ const dir = mkdtempSync(join(tmpdir(), 'timhook-store-bench-'))
 let seq = 0
 function record(): CallbackRecord {
   const body = {
-    CallbackCommand: 'Group.CallbackAfterSendMsg', GroupId: `@TGS#bench${seq % 50}`, Type: 'Public', From_Account: 'u', MsgSeq: ++seq, Random: seq,
-    MsgTime: 1670574414, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会 — see you at 8pm' } }], EventTime: 1670574414123,
+    CallbackCommand: 'Group.CallbackAfterSendMsg',
+    GroupId: `@TGS#bench${seq % 50}`,
+    Type: 'Public',
+    From_Account: 'u',
+    MsgSeq: ++seq,
+    Random: seq,
+    MsgTime: 1670574414,
+    MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '今晚八点开会 — see you at 8pm' } }],
+    EventTime: 1670574414123,
   }
   const rawBody = Buffer.from(JSON.stringify(body))
-  return { command: body.CallbackCommand, sdkAppId: '1400000000', clientIp: '10.0.0.1', optPlatform: 'RESTAPI', receivedAt: Date.now(), requestId: `r${seq}`, rawBody, body, valid: true, decision: null }
+  return {
+    command: body.CallbackCommand,
+    sdkAppId: '1400000000',
+    clientIp: '10.0.0.1',
+    optPlatform: 'RESTAPI',
+    receivedAt: Date.now(),
+    requestId: `r${seq}`,
+    rawBody,
+    body,
+    valid: true,
+    decision: null,
+  }
 }
 
 async function run(maxBatch: number): Promise<{ perSecond: number; commits: number; meanBatch: number }> {
@@ -54,5 +72,11 @@ console.log('max batch   durable writes/s   commits   mean batch   × batch 1')
 for (const size of SIZES) {
   const rs = results.get(size)!
   const ps = median(rs.map((r) => r.perSecond))
-  console.log(`${String(size).padStart(9)}   ${Math.round(ps).toLocaleString('en').padStart(16)}   ${String(median(rs.map((r) => r.commits))).padStart(7)}   ${median(rs.map((r) => r.meanBatch)).toFixed(1).padStart(10)}   ${(ps / base).toFixed(1).padStart(9)}`)
+  console.log(
+    `${String(size).padStart(9)}   ${Math.round(ps).toLocaleString('en').padStart(16)}   ${String(median(rs.map((r) => r.commits))).padStart(7)}   ${median(
+      rs.map((r) => r.meanBatch),
+    )
+      .toFixed(1)
+      .padStart(10)}   ${(ps / base).toFixed(1).padStart(9)}`,
+  )
 }

@@ -34,7 +34,14 @@ const result = spawnSync(
     `--test-reporter=${reporter}`,
     '--test-concurrency=2',
     '--test-timeout=120000',
-    ...(coverage ? ['--enable-source-maps', '--experimental-test-coverage', '--test-coverage-include=src/**', '--test-coverage-exclude=src/protocol/generated/**'] : []),
+    ...(coverage
+      ? [
+          '--enable-source-maps',
+          '--experimental-test-coverage',
+          '--test-coverage-include=src/**',
+          '--test-coverage-exclude=src/protocol/generated/**',
+        ]
+      : []),
     ...files,
   ],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },

@@ -17,7 +17,8 @@ export function toFetchHandler(receiver: Receiver): FetchHandler {
     // A Request's url is serialised, so a '?' in the path is escaped: the first '?' starts the query.
     const raw: RawRequest = { method: request.method, query: queryOf(request.url), headers: request.headers, body: undefined }
     if (request.method === 'POST') {
-      if (request.bodyUsed) raw.body = {} // read by a framework already: handle() explains what to do
+      if (request.bodyUsed)
+        raw.body = {} // read by a framework already: handle() explains what to do
       else await readBody(request, receiver.bodyLimit, raw)
     }
     const response = await receiver.handle(raw)

@@ -52,7 +52,10 @@ function answer(res: ServerResponse, receiver: Receiver, request: RawRequest): v
     response = INTERNAL
   }
   if (response instanceof Promise) {
-    response.then((r) => write(res, r), () => write(res, INTERNAL))
+    response.then(
+      (r) => write(res, r),
+      () => write(res, INTERNAL),
+    )
     return
   }
   write(res, response)

@@ -3,7 +3,11 @@ import { Option } from 'commander'
 import { EMULATED_COMMANDS, startEmulator, type SentCallback } from '../emulator/index.js'
 import { formatProgress, formatReport, parseDuration, parseMix, runLoad } from '../load/index.js'
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean)
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 const integer = (name: string) => (value: string) => {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`)
@@ -18,9 +22,11 @@ const positive = (name: string) => (value: string) => {
 function describeCallback(r: SentCallback): string {
   const o = r.outcome
   const result =
-    o === undefined ? 'pending'
-    : o.kind === 'answered' ? `${String(o.answer.ActionStatus)} ErrorCode ${String(o.answer.ErrorCode)}${o.answer.MsgBody !== undefined || o.answer.CloudCustomData !== undefined ? ' (rewrite)' : ''}`
-    : `FAILED ${o.detail}`
+    o === undefined
+      ? 'pending'
+      : o.kind === 'answered'
+        ? `${String(o.answer.ActionStatus)} ErrorCode ${String(o.answer.ErrorCode)}${o.answer.MsgBody !== undefined || o.answer.CloudCustomData !== undefined ? ' (rewrite)' : ''}`
+        : `FAILED ${o.detail}`
   return `→ ${r.command.padEnd(28)} ${result}  ${o === undefined ? '' : `${o.latencyMs.toFixed(1)} ms`}`
 }
 
@@ -64,7 +70,7 @@ export function registerEmulator(program: Command): void {
   const emulator = program
     .command('emulator')
     .enablePositionalOptions()
-    .description("run a local stand-in for Tencent Cloud IM: its REST API, and callbacks to your backend exactly as Tencent sends them")
+    .description('run a local stand-in for Tencent Cloud IM: its REST API, and callbacks to your backend exactly as Tencent sends them')
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port'), 9080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--callback-url <url>', 'your callback backend, e.g. http://127.0.0.1:8080/im (without it, no callbacks are sent)')
@@ -84,7 +90,9 @@ export function registerEmulator(program: Command): void {
 function registerLoad(emulator: Command): void {
   emulator
     .command('load')
-    .description('drive a realistic callback mix (group and one-to-one sends, recalls, withdraws) at a target rate against a running callback backend')
+    .description(
+      'drive a realistic callback mix (group and one-to-one sends, recalls, withdraws) at a target rate against a running callback backend',
+    )
     .requiredOption('--target <url>', 'the callback URL of the backend under test')
     .requiredOption('--rate <n>', 'callbacks per second', positive('--rate'))
     .requiredOption('--duration <d>', 'how long, e.g. 30s, 2m, 500ms', parseDuration)
@@ -95,7 +103,12 @@ function registerLoad(emulator: Command): void {
     .option('--users <n>', 'accounts', integer('--users'), 1000)
     .option('--connections <n>', 'keep-alive connections to the target', integer('--connections'), 64)
     .option('--timeout-ms <ms>', 'per-callback timeout', integer('--timeout-ms'), 2000)
-    .option('--max-in-flight <n>', 'at most this many callbacks outstanding (raise it for a slow target at a high rate)', integer('--max-in-flight'), 1024)
+    .option(
+      '--max-in-flight <n>',
+      'at most this many callbacks outstanding (raise it for a slow target at a high rate)',
+      integer('--max-in-flight'),
+      1024,
+    )
     .addOption(new Option('--json', 'print the report as JSON'))
     .action(load)
 }
@@ -119,13 +132,18 @@ async function serveEmulator(flags: EmulatorFlags): Promise<void> {
   })
   // Registered before anything is printed: a supervisor that waits for the banner may signal at once.
   const stop = () => {
-    running.close().then(() => process.exit(0), () => process.exit(1))
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
   const q = `sdkappid=${flags.sdkAppId}&identifier=admin&usersig=x&random=1&contenttype=json`
   console.log(`timhook emulator listening on ${running.url}`)
-  console.log(`  REST API   ${running.url}/v4/group_open_http_svc/send_group_msg?${q} (and create_group, group_msg_recall, openim/sendmsg, openim/admin_msgwithdraw, million_group_open_http_svc/create_topic)`)
+  console.log(
+    `  REST API   ${running.url}/v4/group_open_http_svc/send_group_msg?${q} (and create_group, group_msg_recall, openim/sendmsg, openim/admin_msgwithdraw, million_group_open_http_svc/create_topic)`,
+  )
   console.log(
     flags.callbackUrl === undefined
       ? '  callbacks  none (no --callback-url)'

@@ -35,10 +35,13 @@ export function registerServe(program: Command): void {
     .option('--shutdown-timeout-ms <ms>', 'how long shutdown waits for in-flight requests (default 10000)')
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); reloaded on SIGHUP; needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert; reloaded on SIGHUP')
-    .option('--headers-timeout-ms <ms>', 'most time for a request\'s headers to arrive (default 10000)')
+    .option('--headers-timeout-ms <ms>', "most time for a request's headers to arrive (default 10000)")
     .option('--request-timeout-ms <ms>', 'most time for a whole request to arrive (default 10000)')
     .option('--keep-alive-timeout-ms <ms>', 'how long an idle keep-alive connection stays open (default 65000)')
-    .option('--metrics-port <port>', 'serve /metrics on this port instead, without a token (default: on the main port, behind the admin token)')
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics on this port instead, without a token (default: on the main port, behind the admin token)',
+    )
     .option('--metrics-host <host>', 'address of the metrics port (default 127.0.0.1)')
     .option('--max-connections <n>', 'most open connections; past it new ones are closed at once (default 10000)')
     .action(async (opts: Record<string, unknown>) => {
@@ -76,7 +79,13 @@ export function registerServe(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'))
       process.on('SIGINT', () => stop('SIGINT'))
       logger.info(
-        { url: server.url, storage: server.storage, callbackPaths: ['/', config.callbackPath].filter(Boolean), policy: config.policy ?? null, adminApi: config.adminToken !== undefined },
+        {
+          url: server.url,
+          storage: server.storage,
+          callbackPaths: ['/', config.callbackPath].filter(Boolean),
+          policy: config.policy ?? null,
+          adminApi: config.adminToken !== undefined,
+        },
         `timhook listening on ${server.url} (callbacks: POST ${server.url}/${config.callbackPath ? ` or ${config.callbackPath}` : ''}); storing in ${server.storage}`,
       )
     })

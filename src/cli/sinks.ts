@@ -23,11 +23,18 @@ function target(opts: DbOptions): { db: string; schema: string; configured: stri
   const fromFile = file === undefined || file === '' ? {} : readConfigFile(file)
   const db = opts.db ?? (process.env.TIMHOOK_DB || undefined) ?? (fromFile.db as string | undefined) ?? './timhook.db'
   const schema = opts.pgSchema ?? (process.env.TIMHOOK_PG_SCHEMA || undefined) ?? (fromFile.pgSchema as string | undefined) ?? 'public'
-  const list = process.env.TIMHOOK_SINKS ? parseSinks(process.env.TIMHOOK_SINKS, 'TIMHOOK_SINKS') : fromFile.sinks === undefined ? [] : parseSinks(fromFile.sinks, `sinks in ${file}`)
+  const list = process.env.TIMHOOK_SINKS
+    ? parseSinks(process.env.TIMHOOK_SINKS, 'TIMHOOK_SINKS')
+    : fromFile.sinks === undefined
+      ? []
+      : parseSinks(fromFile.sinks, `sinks in ${file}`)
   return { db, schema, configured: list.map((s) => s.name) }
 }
 
-async function withOutbox<T>(opts: DbOptions, fn: (outbox: Awaited<ReturnType<typeof openOutbox>>, configured: string[]) => Promise<T>): Promise<T> {
+async function withOutbox<T>(
+  opts: DbOptions,
+  fn: (outbox: Awaited<ReturnType<typeof openOutbox>>, configured: string[]) => Promise<T>,
+): Promise<T> {
   const t = target(opts)
   // The store first: it creates or migrates the tables.
   const store = await openStore(t.db, { schema: t.schema })
@@ -97,7 +104,13 @@ export function registerSinks(program: Command): void {
         ])
       }
       const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-      for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())
+      for (const row of table)
+        console.log(
+          row
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd(),
+        )
     })
 
   db(sinks.command('replay <name>'))
@@ -113,10 +126,13 @@ export function registerSinks(program: Command): void {
       }
       try {
         const cursor = await withOutbox(opts, (outbox, configured) => {
-          if (configured.length > 0 && !configured.includes(name)) throw new ReplayError(`no sink named ${JSON.stringify(name)} is configured (${configured.join(', ')})`)
+          if (configured.length > 0 && !configured.includes(name))
+            throw new ReplayError(`no sink named ${JSON.stringify(name)} is configured (${configured.join(', ')})`)
           return outbox.replay(name, from)
         })
-        console.log(`sink ${name}: delivering again from ${'id' in from ? `event ${from.id}` : new Date(from.time).toISOString()} (cursor ${cursor.position}); a running serve picks it up within seconds`)
+        console.log(
+          `sink ${name}: delivering again from ${'id' in from ? `event ${from.id}` : new Date(from.time).toISOString()} (cursor ${cursor.position}); a running serve picks it up within seconds`,
+        )
       } catch (err) {
         if (err instanceof ReplayError) {
           console.error(`timhook sinks replay: ${err.message}`)

@@ -16,7 +16,9 @@ const FAMILY = {
 } as const
 
 const isElementArray = (v: unknown): v is MsgElement[] =>
-  Array.isArray(v) && v.length > 0 && v.every((e) => e !== null && typeof e === 'object' && typeof (e as { MsgType?: unknown }).MsgType === 'string')
+  Array.isArray(v) &&
+  v.length > 0 &&
+  v.every((e) => e !== null && typeof e === 'object' && typeof (e as { MsgType?: unknown }).MsgType === 'string')
 
 /**
  * Applies an answer as IM does: `0` delivers (with `MsgBody`/`CloudCustomData` replaced when given),
@@ -29,7 +31,9 @@ const isElementArray = (v: unknown): v is MsgElement[] =>
 export function applyBeforeSendAnswer(family: 'group' | 'c2c', outcome: CallbackOutcome, failClosed: boolean): DeliveryDecision {
   const f = FAMILY[family]
   const failed = (why: string): DeliveryDecision =>
-    failClosed ? { kind: 'deny', code: f.denyCode, info: `callback failed (${why}); refused because fail-closed is set` } : { kind: 'deliver', failure: why }
+    failClosed
+      ? { kind: 'deny', code: f.denyCode, info: `callback failed (${why}); refused because fail-closed is set` }
+      : { kind: 'deliver', failure: why }
   if (outcome.kind === 'failed') return failed(outcome.detail)
   const { answer } = outcome
   if (answer.ActionStatus !== 'OK') return failed(`ActionStatus is ${JSON.stringify(answer.ActionStatus)}, not "OK"`)

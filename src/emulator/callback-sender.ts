@@ -92,7 +92,8 @@ export function createCallbackSender(options: CallbackSenderOptions): CallbackSe
     return `${basePath}?${q}`
   }
 
-  const send = (path: string, body: object): Promise<CallbackOutcome> => exchange(pool, path, Buffer.from(JSON.stringify(body), 'utf8'), timeoutMs)
+  const send = (path: string, body: object): Promise<CallbackOutcome> =>
+    exchange(pool, path, Buffer.from(JSON.stringify(body), 'utf8'), timeoutMs)
 
   return { send, target, close: () => pool.close() }
 }
@@ -172,6 +173,7 @@ function classify(status: number, text: string): Record<string, unknown> | strin
   } catch {
     return `answer is not JSON: ${JSON.stringify(text.slice(0, 100))}`
   }
-  if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) return `answer is JSON but not an object: ${text.slice(0, 100)}`
+  if (answer === null || typeof answer !== 'object' || Array.isArray(answer))
+    return `answer is JSON but not an object: ${text.slice(0, 100)}`
   return answer as Record<string, unknown>
 }

@@ -89,7 +89,8 @@ const positiveInt = (name: string, value: number | undefined, fallback: number):
 
 /** Validates and fills in defaults. */
 export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulatorOptions {
-  if (options === null || typeof options !== 'object') throw new EmulatorOptionError('options', 'pass an object, e.g. { sdkAppId: 1400000000 }')
+  if (options === null || typeof options !== 'object')
+    throw new EmulatorOptionError('options', 'pass an object, e.g. { sdkAppId: 1400000000 }')
   const sdkAppId = String(options.sdkAppId)
   if (!/^\d{1,20}$/.test(sdkAppId)) throw new EmulatorOptionError('sdkAppId', `must be numeric, got ${JSON.stringify(options.sdkAppId)}`)
   let callbackUrl: URL | undefined
@@ -100,7 +101,10 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
       throw new EmulatorOptionError('callbackUrl', `not a URL: ${options.callbackUrl}`)
     }
     if (callbackUrl.protocol !== 'http:' && callbackUrl.protocol !== 'https:') {
-      throw new EmulatorOptionError('callbackUrl', `must start with http:// or https:// (as the console requires), got ${options.callbackUrl}`)
+      throw new EmulatorOptionError(
+        'callbackUrl',
+        `must start with http:// or https:// (as the console requires), got ${options.callbackUrl}`,
+      )
     }
   }
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length === 0 || options.token.length > 128)) {
@@ -112,10 +116,12 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
     throw new EmulatorOptionError('commands', `the emulator does not fire ${unknown.join(', ')}; it fires ${EMULATED_COMMANDS.join(', ')}`)
   }
   const port = options.port ?? 0
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EmulatorOptionError('port', `must be 0–65535, got ${String(options.port)}`)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new EmulatorOptionError('port', `must be 0–65535, got ${String(options.port)}`)
   const list = (name: string, v: ReadonlyArray<string> | undefined) => {
     if (v === undefined) return undefined
-    if (!Array.isArray(v) || v.some((a) => typeof a !== 'string' || a === '')) throw new EmulatorOptionError(name, 'must be a list of non-empty strings')
+    if (!Array.isArray(v) || v.some((a) => typeof a !== 'string' || a === ''))
+      throw new EmulatorOptionError(name, 'must be a list of non-empty strings')
     return new Set(v)
   }
   return {

@@ -11,7 +11,11 @@ export interface ReadAnswer {
 const notFound = (error: string): ReadAnswer => ({ status: 404, body: { error } })
 const badRequest = (error: string): ReadAnswer => ({ status: 400, body: { error } })
 
-const groupView = ({ Recall, ...m }: StoredGroupMessage) => ({ ...m, Recalled: Recall !== undefined, ...(Recall !== undefined && { Recall }) })
+const groupView = ({ Recall, ...m }: StoredGroupMessage) => ({
+  ...m,
+  Recalled: Recall !== undefined,
+  ...(Recall !== undefined && { Recall }),
+})
 const c2cView = ({ Withdraw, CountsUnread, ...m }: StoredC2CMessage) => ({
   ...m,
   Unread: CountsUnread,
@@ -56,7 +60,14 @@ export function readApi(ctx: EmulatorContext, method: string, path: string, quer
     if (group === undefined) return notFound(`group ${groupId} does not exist`)
     const conversation = ctx.groups.conversation(group, topicId)
     if (conversation === undefined) return notFound(`topic ${topicId} does not exist in group ${groupId}`)
-    return { status: 200, body: { GroupId: groupId, ...(topicId !== undefined && { TopicId: topicId }), Messages: [...conversation.messages.values()].map(groupView) } }
+    return {
+      status: 200,
+      body: {
+        GroupId: groupId,
+        ...(topicId !== undefined && { TopicId: topicId }),
+        Messages: [...conversation.messages.values()].map(groupView),
+      },
+    }
   }
   if (path === '/emulator/c2c/messages') {
     const a = query.get('a')

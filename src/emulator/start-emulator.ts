@@ -57,7 +57,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return
     }
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
-    const text = JSON.stringify(fail(BAD_HTTP, `HTTP parse error: ${tooLarge ? 'the request headers are too large' : `the request is not valid HTTP/1.1 (${err.code ?? err.message})`}`))
+    const text = JSON.stringify(
+      fail(
+        BAD_HTTP,
+        `HTTP parse error: ${tooLarge ? 'the request headers are too large' : `the request is not valid HTTP/1.1 (${err.code ?? err.message})`}`,
+      ),
+    )
     socket.end(
       `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
         `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,

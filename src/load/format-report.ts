@@ -7,7 +7,9 @@ const ms = (v: number) => `${v.toFixed(2)} ms`
 export function formatReport(r: LoadReport): string {
   const lines = [
     `target        ${r.target}`,
-    `requested     ${r.rate} callbacks/s for ${(r.durationMs / 1000).toFixed(1)} s (mix ${Object.entries(r.mix).map(([k, v]) => `${k}=${v}`).join(',')})`,
+    `requested     ${r.rate} callbacks/s for ${(r.durationMs / 1000).toFixed(1)} s (mix ${Object.entries(r.mix)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')})`,
     `achieved      ${Math.round(r.achievedRate)} callbacks/s — ${r.completed} of ${r.sent} sent${r.behind > 0 ? `, ${r.behind} behind schedule (in-flight cap)` : ''}`,
     `latency       p50 ${ms(r.latencyMs.p50)}  p90 ${ms(r.latencyMs.p90)}  p99 ${ms(r.latencyMs.p99)}  max ${ms(r.latencyMs.max)}  (mean ${ms(r.latencyMs.mean)})`,
     `generator     ${(r.cpuMs / 1000).toFixed(2)} CPU s — ${Math.round(r.callbacksPerCpuSecond)} callbacks per CPU second`,
@@ -15,10 +17,17 @@ export function formatReport(r: LoadReport): string {
   ]
   const width = Math.max(0, ...Object.keys(r.byCommand).map((c) => c.length))
   for (const [command, counts] of Object.entries(r.byCommand).sort()) {
-    const parts = Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`)
+    const parts = Object.entries(counts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
     lines.push(`  ${command.padEnd(width)}  ${parts.join(', ')}`)
   }
-  lines.push(`  ${'total'.padEnd(width)}  ${Object.entries(r.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  lines.push(
+    `  ${'total'.padEnd(width)}  ${Object.entries(r.outcomes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  )
   return lines.join('\n')
 }
 

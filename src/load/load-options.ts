@@ -56,9 +56,13 @@ export function parseDuration(text: string): number {
 /** Parses `group=60,c2c=30,recall=5,withdraw=5`; operations not named get weight 0. */
 export function parseMix(text: string): Mix {
   const mix: Mix = { group: 0, c2c: 0, recall: 0, withdraw: 0 }
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, weight] = part.split('=')
-    if (!(OPERATIONS as ReadonlyArray<string>).includes(name ?? '')) throw new Error(`invalid --mix entry ${JSON.stringify(part)}: operations are ${OPERATIONS.join(', ')}`)
+    if (!(OPERATIONS as ReadonlyArray<string>).includes(name ?? ''))
+      throw new Error(`invalid --mix entry ${JSON.stringify(part)}: operations are ${OPERATIONS.join(', ')}`)
     const w = Number(weight)
     if (!(Number.isFinite(w) && w >= 0)) throw new Error(`invalid --mix weight in ${JSON.stringify(part)}: use name=number`)
     mix[name as Operation] = w

@@ -41,7 +41,8 @@ function label(command: string, outcome: CallbackOutcome): { label: string; deli
     if (d.failure !== undefined) return { label: failureLabel(outcome), delivered: true }
     return { label: d.msgBody !== undefined || d.cloudCustomData !== undefined ? 'rewrite' : 'allow', delivered: true }
   }
-  if (outcome.kind === 'answered') return { label: outcome.answer.ActionStatus === 'OK' && outcome.answer.ErrorCode === 0 ? 'ok' : 'answer-fail', delivered: true }
+  if (outcome.kind === 'answered')
+    return { label: outcome.answer.ActionStatus === 'OK' && outcome.answer.ErrorCode === 0 ? 'ok' : 'answer-fail', delivered: true }
   return { label: failureLabel(outcome), delivered: true }
 }
 

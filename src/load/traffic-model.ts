@@ -23,7 +23,15 @@ interface SentC2C {
   MsgKey: string
 }
 
-const TEXTS = ['hello', '今晚八点开会，别迟到 — see you at 8pm!', 'ok 👍', 'see https://example.com/x', 'call me at 138 0013 8000', 'lol', 'where are you?']
+const TEXTS = [
+  'hello',
+  '今晚八点开会，别迟到 — see you at 8pm!',
+  'ok 👍',
+  'see https://example.com/x',
+  'call me at 138 0013 8000',
+  'lol',
+  'where are you?',
+]
 const TYPES = ['Public', 'Work', 'Meeting', 'AVChatRoom']
 const MAX_RECENT = 64
 const MAX_C2C_POOL = 4096
@@ -82,10 +90,14 @@ export class TrafficModel {
     const r = Math.random() * this.#total
     const op = this.#ops[this.#cumulative.findIndex((c) => r < c)] ?? this.#ops[0]!
     switch (op) {
-      case 'recall': return this.#recall() ?? this.#groupSend()
-      case 'withdraw': return this.#withdraw() ?? this.#c2cSend()
-      case 'c2c': return this.#c2cSend()
-      default: return this.#groupSend()
+      case 'recall':
+        return this.#recall() ?? this.#groupSend()
+      case 'withdraw':
+        return this.#withdraw() ?? this.#c2cSend()
+      case 'c2c':
+        return this.#c2cSend()
+      default:
+        return this.#groupSend()
     }
   }
 
@@ -97,9 +109,18 @@ export class TrafficModel {
     const msgTime = Math.floor(eventTime / 1000)
     const msgId = `144115${String(random).padStart(12, '0')}-${msgTime}-${random}`
     const before: Record<string, unknown> = {
-      CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: g.GroupId, Type: g.Type, From_Account: from, Operator_Account: from,
-      Random: random, MsgId: msgId, OnlineOnlyFlag: 0, MsgBody: body(), CloudCustomData: '',
-      ...(g.TopicId !== undefined && { TopicId: g.TopicId }), EventTime: eventTime,
+      CallbackCommand: 'Group.CallbackBeforeSendMsg',
+      GroupId: g.GroupId,
+      Type: g.Type,
+      From_Account: from,
+      Operator_Account: from,
+      Random: random,
+      MsgId: msgId,
+      OnlineOnlyFlag: 0,
+      MsgBody: body(),
+      CloudCustomData: '',
+      ...(g.TopicId !== undefined && { TopicId: g.TopicId }),
+      EventTime: eventTime,
     }
     return {
       command: 'Group.CallbackBeforeSendMsg',
@@ -112,8 +133,13 @@ export class TrafficModel {
         this.#followUps.push({
           command: 'Group.CallbackAfterSendMsg',
           body: {
-            ...before, CallbackCommand: 'Group.CallbackAfterSendMsg', MsgSeq: seq, MsgTime: msgTime,
-            MsgBody: answer?.MsgBody ?? before.MsgBody, CloudCustomData: answer?.CloudCustomData ?? before.CloudCustomData, EventTime: this.now(),
+            ...before,
+            CallbackCommand: 'Group.CallbackAfterSendMsg',
+            MsgSeq: seq,
+            MsgTime: msgTime,
+            MsgBody: answer?.MsgBody ?? before.MsgBody,
+            CloudCustomData: answer?.CloudCustomData ?? before.CloudCustomData,
+            EventTime: this.now(),
           },
         })
       },
@@ -129,8 +155,13 @@ export class TrafficModel {
       return {
         command: 'Group.CallbackAfterRecallMsg',
         body: {
-          CallbackCommand: 'Group.CallbackAfterRecallMsg', Operator_Account: 'admin', Type: g.Type, GroupId: g.GroupId,
-          MsgSeqList: seqs.map((MsgSeq) => ({ MsgSeq })), ...(g.TopicId !== undefined && { TopicId: g.TopicId }), EventTime: this.now(),
+          CallbackCommand: 'Group.CallbackAfterRecallMsg',
+          Operator_Account: 'admin',
+          Type: g.Type,
+          GroupId: g.GroupId,
+          MsgSeqList: seqs.map((MsgSeq) => ({ MsgSeq })),
+          ...(g.TopicId !== undefined && { TopicId: g.TopicId }),
+          EventTime: this.now(),
         },
       }
     }
@@ -148,8 +179,17 @@ export class TrafficModel {
     const msgTime = Math.floor(eventTime / 1000)
     const msgKey = `${seq}_${msgRandom}_${msgTime}`
     const before: Record<string, unknown> = {
-      CallbackCommand: 'C2C.CallbackBeforeSendMsg', From_Account: from, To_Account: to, MsgSeq: seq, MsgRandom: msgRandom, MsgTime: msgTime,
-      MsgKey: msgKey, MsgId: `144115${String(msgRandom).padStart(12, '0')}-${msgTime}-${msgRandom}`, OnlineOnlyFlag: 0, MsgBody: body(), EventTime: eventTime,
+      CallbackCommand: 'C2C.CallbackBeforeSendMsg',
+      From_Account: from,
+      To_Account: to,
+      MsgSeq: seq,
+      MsgRandom: msgRandom,
+      MsgTime: msgTime,
+      MsgKey: msgKey,
+      MsgId: `144115${String(msgRandom).padStart(12, '0')}-${msgTime}-${msgRandom}`,
+      OnlineOnlyFlag: 0,
+      MsgBody: body(),
+      EventTime: eventTime,
     }
     return {
       command: 'C2C.CallbackBeforeSendMsg',
@@ -161,8 +201,13 @@ export class TrafficModel {
         if (this.#c2cSent.length >= MAX_C2C_POOL) this.#c2cSent.shift()
         this.#c2cSent.push({ From_Account: from, To_Account: to, MsgKey: msgKey })
         const after: Record<string, unknown> = {
-          ...before, CallbackCommand: 'C2C.CallbackAfterSendMsg', MsgBody: answer?.MsgBody ?? before.MsgBody,
-          SendMsgResult: 0, ErrorInfo: 'send msg succeed', UnreadMsgNum: unread, EventTime: this.now(),
+          ...before,
+          CallbackCommand: 'C2C.CallbackAfterSendMsg',
+          MsgBody: answer?.MsgBody ?? before.MsgBody,
+          SendMsgResult: 0,
+          ErrorInfo: 'send msg succeed',
+          UnreadMsgNum: unread,
+          EventTime: this.now(),
         }
         if (answer?.CloudCustomData !== undefined) after.CloudCustomData = answer.CloudCustomData
         this.#followUps.push({ command: 'C2C.CallbackAfterSendMsg', body: after })

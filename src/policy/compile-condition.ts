@@ -43,7 +43,13 @@ const quote = (s: string) => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}â€
 
 /** True when the condition can say what to mask (keywords, regex or links, outside a `not`). */
 export function canMask(c: ParsedCondition): boolean {
-  return c.keywords !== undefined || c.regex !== undefined || (c.links !== undefined && c.links !== false) || (c.all ?? []).some(canMask) || (c.any ?? []).some(canMask)
+  return (
+    c.keywords !== undefined ||
+    c.regex !== undefined ||
+    (c.links !== undefined && c.links !== false) ||
+    (c.all ?? []).some(canMask) ||
+    (c.any ?? []).some(canMask)
+  )
 }
 
 export function compileCondition(c: ParsedCondition, path: string, ctx: CompileContext): Condition {
@@ -273,7 +279,11 @@ function compileLength({ max, min }: { max?: number; min?: number }): Condition 
   }
 }
 
-function compileRate({ per, max, windowMs }: { per: 'sender' | 'group'; max: number; windowMs: number }, path: string, ctx: CompileContext): Condition {
+function compileRate(
+  { per, max, windowMs }: { per: 'sender' | 'group'; max: number; windowMs: number },
+  path: string,
+  ctx: CompileContext,
+): Condition {
   // One window per rate condition: by rule name (so that windows survive a reload that moves the
   // rule) and, when the rule has several, by where the condition sits in its `when`.
   const within = path.replace(/^rules\[\d+\]\.when\.?/, '')

@@ -73,7 +73,8 @@ function riskyLookaround(literal: AST.RegExpLiteral): string | undefined {
 }
 
 function check(pattern: string, flags: string): SafeRegex | string {
-  for (const f of flags) if (!ALLOWED_REGEX_FLAGS.includes(f)) return `flag "${f}" is not allowed (allowed: ${ALLOWED_REGEX_FLAGS.split('').join(', ')})`
+  for (const f of flags)
+    if (!ALLOWED_REGEX_FLAGS.includes(f)) return `flag "${f}" is not allowed (allowed: ${ALLOWED_REGEX_FLAGS.split('').join(', ')})`
   const unique = [...new Set(flags)].join('')
   let re: RegExp
   try {
@@ -88,7 +89,8 @@ function check(pattern: string, flags: string): SafeRegex | string {
       backreference ??= node.raw
     },
   })
-  if (backreference !== undefined) return `uses the backreference ${backreference}, which can take exponential time; backreferences are not allowed`
+  if (backreference !== undefined)
+    return `uses the backreference ${backreference}, which can take exponential time; backreferences are not allowed`
   const lookaround = riskyLookaround(literal)
   if (lookaround !== undefined) return lookaround
   const reports = analyse(literal, { reportTypes: { Move: true, Self: true, Trade: true } }).reports
@@ -99,7 +101,11 @@ function check(pattern: string, flags: string): SafeRegex | string {
     const kind = r.exponential ? 'exponential' : 'polynomial'
     return (
       `can backtrack catastrophically (${kind} time on input like many repetitions of /${pick}/): the quantifier ${where} overlaps ` +
-      (r.type === 'Move' ? 'the search for a start position (anchor the pattern or remove the leading quantifier)' : r.type === 'Self' ? 'itself (nested quantifiers)' : 'another quantifier that can match the same characters') +
+      (r.type === 'Move'
+        ? 'the search for a start position (anchor the pattern or remove the leading quantifier)'
+        : r.type === 'Self'
+          ? 'itself (nested quantifiers)'
+          : 'another quantifier that can match the same characters') +
       '; rewrite it so each character can be matched in only one way'
     )
   }

@@ -129,7 +129,11 @@ export function createPolicy(config: PolicyConfig | unknown, options: PolicyOpti
     const path = `rules[${index}]`
     const name = rule.name ?? path
     const seen = names.get(name)
-    if (seen !== undefined) issues.push({ path: `${path}.name`, message: `"${name}" is also the name of rules[${seen}]; names identify rules in records and metrics` })
+    if (seen !== undefined)
+      issues.push({
+        path: `${path}.name`,
+        message: `"${name}" is also the name of rules[${seen}]; names identify rules in records and metrics`,
+      })
     names.set(name, index)
     const when = compileCondition(rule.when, `${path}.when`, {
       rule: name,
@@ -231,7 +235,8 @@ function denialsOf(rule: ParsedRule, path: string, issues: PolicyIssue[]): Compi
   if (typeof then.code === 'object') {
     for (const f of ['group', 'c2c'] as const) {
       const code = then.code[f]
-      if (code !== undefined && !out[f] && !familiesOf(rule).has(f) && !inRange(code, f)) issues.push({ path: `${at}.${f}`, message: `${code} is outside the range for ${FAMILY_NAME[f]} messages (${rangeText(f)})` })
+      if (code !== undefined && !out[f] && !familiesOf(rule).has(f) && !inRange(code, f))
+        issues.push({ path: `${at}.${f}`, message: `${code} is outside the range for ${FAMILY_NAME[f]} messages (${rangeText(f)})` })
     }
   }
   return out
@@ -247,7 +252,10 @@ function stampDataOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: Po
   const name = then.dataFrom!
   const table = name === 'levels' ? p.levels : p.tables?.[name]
   if (table === undefined) {
-    issues.push({ path: `${path}.then.stamp.dataFrom`, message: `no table "${name}": define it at the top level as ${name === 'levels' ? 'levels' : `tables.${name}`}` })
+    issues.push({
+      path: `${path}.then.stamp.dataFrom`,
+      message: `no table "${name}": define it at the top level as ${name === 'levels' ? 'levels' : `tables.${name}`}`,
+    })
     return () => undefined
   }
   const map = new Map(Object.entries(table))
@@ -255,12 +263,21 @@ function stampDataOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: Po
   return (sender) => map.get(sender) ?? fallback
 }
 
-function buildPolicy(rules: readonly CompiledRule[], dryRun: boolean, source: string | undefined, files: readonly string[], rateStore: RateStore): Policy {
+function buildPolicy(
+  rules: readonly CompiledRule[],
+  dryRun: boolean,
+  source: string | undefined,
+  files: readonly string[],
+  rateStore: RateStore,
+): Policy {
   function decide(command: unknown, value: object, now: number | undefined): PolicyDecision {
     const event = value as Record<string, unknown> | null | undefined
     const family: Family | undefined = command === GROUP ? 'group' : command === C2C ? 'c2c' : undefined
     if (family === undefined || typeof event !== 'object' || event === null || !Array.isArray(event.MsgBody)) {
-      return { ...ALLOW_NO_MATCH, reason: family === undefined ? `not a before-send message callback (${String(command)})` : 'the event has no MsgBody' }
+      return {
+        ...ALLOW_NO_MATCH,
+        reason: family === undefined ? `not a before-send message callback (${String(command)})` : 'the event has no MsgBody',
+      }
     }
     const view = new MessageView(
       family,
@@ -339,7 +356,8 @@ function rewrite(rule: CompiledRule, view: MessageView, ranges: Range[] | null):
   const then = rule.then as Extract<ParsedThen, { kind: 'stamp' }>
   const data = rule.stampData(view.sender)
   if (data === undefined) return '; not stamped: no data for this sender'
-  if (view.body.some((el) => el?.MsgType === 'TIMCustomElem')) return '; not stamped: the message already has a TIMCustomElem (at most one per message)'
+  if (view.body.some((el) => el?.MsgType === 'TIMCustomElem'))
+    return '; not stamped: the message already has a TIMCustomElem (at most one per message)'
   view.replaceBody([...view.body, stampElement(data, then.desc, then.ext)])
   return ''
 }

@@ -5,7 +5,44 @@
  */
 
 const SCHEME = /(?:https?:\/\/|www\.)[^\s<>"'`]+/giu
-const TLDS = ['com', 'net', 'org', 'cn', 'io', 'me', 'co', 'cc', 'xyz', 'top', 'info', 'app', 'dev', 'ly', 'gg', 'tk', 'ru', 'vip', 'link', 'club', 'site', 'online', 'shop', 'biz', 'tv', 'us', 'uk', 'de', 'jp', 'kr', 'hk', 'tw', 'in', 'ai', 'to', 'ws']
+const TLDS = [
+  'com',
+  'net',
+  'org',
+  'cn',
+  'io',
+  'me',
+  'co',
+  'cc',
+  'xyz',
+  'top',
+  'info',
+  'app',
+  'dev',
+  'ly',
+  'gg',
+  'tk',
+  'ru',
+  'vip',
+  'link',
+  'club',
+  'site',
+  'online',
+  'shop',
+  'biz',
+  'tv',
+  'us',
+  'uk',
+  'de',
+  'jp',
+  'kr',
+  'hk',
+  'tw',
+  'in',
+  'ai',
+  'to',
+  'ws',
+]
 const TLD = new RegExp(`\\.(?:${TLDS.join('|')})(?![a-z0-9-])`, 'gu')
 const MAX_DOMAIN = 253
 const WHITE = /\s/u

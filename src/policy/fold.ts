@@ -130,7 +130,8 @@ export function foldText(text: string): Folded {
   }
   origin[len] = n // the end maps to the end
   let out = ''
-  for (let at = 0; at < len; at += 8192) out += String.fromCharCode.apply(null, units.subarray(at, Math.min(len, at + 8192)) as unknown as number[])
+  for (let at = 0; at < len; at += 8192)
+    out += String.fromCharCode.apply(null, units.subarray(at, Math.min(len, at + 8192)) as unknown as number[])
   return { text: out, map: exact ? null : origin.slice(0, len + 1) }
 }
 

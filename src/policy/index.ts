@@ -4,7 +4,19 @@ export { loadPolicyFile, parsePolicyText } from './load-policy-file.js'
 export { watchPolicy, type PolicyWatcher, type WatchPolicyOptions } from './watch-policy.js'
 export { PolicyError, type PolicyIssue } from './policy-error.js'
 export type { PolicyDecision, FiredRule, PolicyAction } from './decision.js'
-export type { PolicyConfig, RuleConfig, ConditionConfig, ThenConfig, ScopeConfig, KeywordsConfig, RegexConfig, LinksConfig, RateConfig, DenyConfig, StampConfig } from './policy-schema.js'
+export type {
+  PolicyConfig,
+  RuleConfig,
+  ConditionConfig,
+  ThenConfig,
+  ScopeConfig,
+  KeywordsConfig,
+  RegexConfig,
+  LinksConfig,
+  RateConfig,
+  DenyConfig,
+  StampConfig,
+} from './policy-schema.js'
 export { SlidingWindowStore, type RateStore } from './sliding-window.js'
 export { KeywordAutomaton } from './keyword-automaton.js'
 export { foldText } from './fold.js'

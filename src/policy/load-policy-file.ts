@@ -36,11 +36,15 @@ export function parsePolicyText(text: string, path: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true })
   if (doc.errors.length > 0) {
     throw new PolicyError(
-      doc.errors.map((e) => ({ path: '', message: `not valid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({
+        path: '',
+        message: `not valid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}`,
+      })),
       path,
     )
   }
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown
-  if (data === null || data === undefined) throw new PolicyError([{ path: '', message: 'the file is empty; a policy needs at least `rules: []`' }], path)
+  if (data === null || data === undefined)
+    throw new PolicyError([{ path: '', message: 'the file is empty; a policy needs at least `rules: []`' }], path)
   return data
 }

@@ -36,7 +36,10 @@ export class MessageView {
   /** The message's identity (`beforeSendMessageKey`), so that a rate limit counts a redelivery once; undefined when the event has none. */
   messageKey(): string | undefined {
     if (this.key === null) {
-      this.key = this.event === undefined ? undefined : beforeSendMessageKey(this.family === 'group' ? 'Group.CallbackBeforeSendMsg' : 'C2C.CallbackBeforeSendMsg', this.event)
+      this.key =
+        this.event === undefined
+          ? undefined
+          : beforeSendMessageKey(this.family === 'group' ? 'Group.CallbackBeforeSendMsg' : 'C2C.CallbackBeforeSendMsg', this.event)
     }
     return this.key
   }

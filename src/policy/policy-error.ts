@@ -19,7 +19,11 @@ export class PolicyError extends TimhookError {
   readonly source: string | undefined
 
   constructor(issues: readonly PolicyIssue[], source?: string) {
-    super('TIMHOOK_POLICY_INVALID', source === undefined ? '' : ` ${source}`, issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; '))
+    super(
+      'TIMHOOK_POLICY_INVALID',
+      source === undefined ? '' : ` ${source}`,
+      issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; '),
+    )
     this.name = 'PolicyError'
     this.issues = issues
     this.source = source

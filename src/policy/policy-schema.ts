@@ -92,10 +92,7 @@ export interface StampConfig {
 }
 
 export type ThenConfig =
-  | 'allow'
-  | 'deny'
-  | 'drop'
-  | { allow?: true; deny?: true | DenyConfig; drop?: true; mask?: string | { with: string }; stamp?: StampConfig }
+  'allow' | 'deny' | 'drop' | { allow?: true; deny?: true | DenyConfig; drop?: true; mask?: string | { with: string }; stamp?: StampConfig }
 
 export interface RuleConfig {
   name?: string
@@ -141,11 +138,13 @@ export type ParsedThen =
   | { kind: 'mask'; with: string }
   | { kind: 'stamp'; desc?: string; data?: string; dataFrom?: string; default?: string; ext?: string }
 
-
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
-const fields = z.array(z.enum(['text', 'custom'])).min(1).optional()
+const fields = z
+  .array(z.enum(['text', 'custom']))
+  .min(1)
+  .optional()
 const words = z.array(z.string().min(1, 'a keyword may not be empty')).max(1_000_000)
 const id = z.string().min(1)
 
@@ -193,7 +192,10 @@ export const conditionSchema: z.ZodType<ParsedCondition> = z.lazy(() =>
       any: z.array(conditionSchema).min(1).optional(),
       not: conditionSchema.optional(),
     })
-    .refine((c) => Object.values(c).some((v) => v !== undefined), 'a condition needs at least one of: always, keywords, keywordsFile, regex, links, length, rate, muted, all, any, not')
+    .refine(
+      (c) => Object.values(c).some((v) => v !== undefined),
+      'a condition needs at least one of: always, keywords, keywordsFile, regex, links, length, rate, muted, all, any, not',
+    )
     .transform(({ keywordsFile, muted, ...c }) => {
       const out: ParsedCondition = { ...c }
       if (keywordsFile !== undefined) out.keywords = { ...c.keywords, file: keywordsFile }
@@ -211,19 +213,38 @@ const deny = z.preprocess(
   }),
 )
 const stamp = z
-  .strictObject({ desc: z.string().optional(), data: z.string().optional(), dataFrom: id.optional(), default: z.string().optional(), ext: z.string().optional() })
+  .strictObject({
+    desc: z.string().optional(),
+    data: z.string().optional(),
+    dataFrom: id.optional(),
+    default: z.string().optional(),
+    ext: z.string().optional(),
+  })
   .refine((s) => (s.data === undefined) !== (s.dataFrom === undefined), 'give exactly one of data and dataFrom')
 
 const thenSchema = z.preprocess(
   (v) => (v === 'allow' || v === 'deny' || v === 'drop' ? { [v]: true } : v),
   z
     .strictObject(
-      { allow: z.literal(true).optional(), deny: deny.optional(), drop: z.literal(true).optional(), mask: z.preprocess((v) => (typeof v === 'string' ? { with: v } : v), z.strictObject({ with: z.string().min(1) })).optional(), stamp: stamp.optional() },
-      { error: (issue) => (issue.code === 'invalid_type' ? 'expected allow, deny, drop, or an object { deny | mask | stamp: … }' : undefined) },
+      {
+        allow: z.literal(true).optional(),
+        deny: deny.optional(),
+        drop: z.literal(true).optional(),
+        mask: z.preprocess((v) => (typeof v === 'string' ? { with: v } : v), z.strictObject({ with: z.string().min(1) })).optional(),
+        stamp: stamp.optional(),
+      },
+      {
+        error: (issue) =>
+          issue.code === 'invalid_type' ? 'expected allow, deny, drop, or an object { deny | mask | stamp: … }' : undefined,
+      },
     )
     .superRefine((t, ctx) => {
       const given = Object.keys(t).filter((k) => t[k as keyof typeof t] !== undefined)
-      if (given.length !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one action of allow, deny, drop, mask, stamp (got ${given.length === 0 ? 'none' : given.join(', ')})` })
+      if (given.length !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          message: `give exactly one action of allow, deny, drop, mask, stamp (got ${given.length === 0 ? 'none' : given.join(', ')})`,
+        })
     })
     .transform((t): ParsedThen => {
       if (t.deny !== undefined) return { kind: 'deny', ...t.deny }
@@ -235,7 +256,10 @@ const thenSchema = z.preprocess(
 )
 
 const scope = z.strictObject({
-  commands: z.array(z.enum(['group', 'c2c', 'Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg'])).min(1).optional(),
+  commands: z
+    .array(z.enum(['group', 'c2c', 'Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg']))
+    .min(1)
+    .optional(),
   groupTypes: z.array(id).min(1).optional(),
   groups: z.array(id).min(1).optional(),
   senders: z.array(id).min(1).optional(),
@@ -243,14 +267,23 @@ const scope = z.strictObject({
 })
 
 const rule = z.strictObject({
-  name: z.string().min(1).max(100).regex(/^[\w.:-]+$/, 'use letters, digits, _ . : - (it becomes a metrics label)').optional(),
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[\w.:-]+$/, 'use letters, digits, _ . : - (it becomes a metrics label)')
+    .optional(),
   scope: scope.optional(),
   when: conditionSchema,
   then: thenSchema,
   dryRun: z.boolean().optional(),
 })
 
-const expiry = z.union([z.boolean(), z.null(), z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not a date (use ISO 8601, e.g. 2027-01-01T00:00:00Z)')])
+const expiry = z.union([
+  z.boolean(),
+  z.null(),
+  z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'is not a date (use ISO 8601, e.g. 2027-01-01T00:00:00Z)'),
+])
 const table = z.record(z.string(), z.string())
 
 export const policySchema = z.strictObject({

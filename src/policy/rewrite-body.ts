@@ -9,7 +9,12 @@ import type { TextField } from './message-view.js'
  * Returns null when nothing changed.
  * @example maskBody(body, fields, [{ field: 0, start: 4, end: 7 }], '*')
  */
-export function maskBody(body: readonly MsgElement[], fields: readonly TextField[], ranges: readonly Range[], mask: string): MsgElement[] | null {
+export function maskBody(
+  body: readonly MsgElement[],
+  fields: readonly TextField[],
+  ranges: readonly Range[],
+  mask: string,
+): MsgElement[] | null {
   if (ranges.length === 0) return null
   const perChar = [...mask].length === 1
   const byField = new Map<number, Range[]>()

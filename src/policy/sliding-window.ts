@@ -267,7 +267,8 @@ export class SlidingWindowStore implements RateStore {
   private lastPrint = -1
 
   hit(scope: string, id: string, now: number, windowMs: number, max: number, message?: string): number {
-    if (!(max >= 0) || !(windowMs >= 0)) throw new RangeError(`rate limit: max and windowMs must be numbers ≥ 0, got max ${String(max)}, windowMs ${String(windowMs)}`)
+    if (!(max >= 0) || !(windowMs >= 0))
+      throw new RangeError(`rate limit: max and windowMs must be numbers ≥ 0, got max ${String(max)}, windowMs ${String(windowMs)}`)
     let print = -1
     if (message !== undefined) {
       if (message !== this.lastMessage) {

@@ -56,7 +56,10 @@ function precheck(command: string, body: Record<string, unknown>): string | unde
   if (Array.isArray(list)) {
     for (let i = 0; i < list.length; i++) {
       const item = list[i] as unknown
-      const problem = item !== null && typeof item === 'object' ? scalarProblem(`MsgSeqList.${i}.MsgSeq`, 'integer', (item as Record<string, unknown>).MsgSeq) : undefined
+      const problem =
+        item !== null && typeof item === 'object'
+          ? scalarProblem(`MsgSeqList.${i}.MsgSeq`, 'integer', (item as Record<string, unknown>).MsgSeq)
+          : undefined
       if (problem !== undefined) return problem
     }
   }

@@ -35,7 +35,8 @@ export const ERRORS = {
   TIMHOOK_DEADLINE_EXCEEDED: { status: 200, message: '%s took longer than %s ms; %s' },
   TIMHOOK_EVENT_SCHEMA_MISMATCH: {
     status: 200,
-    message: '%s does not match its schema: %s; accepted and given to its handlers with ctx.valid false (set strict: true to reject instead)',
+    message:
+      '%s does not match its schema: %s; accepted and given to its handlers with ctx.valid false (set strict: true to reject instead)',
   },
   TIMHOOK_VERDICT_INVALID: { status: 200, message: 'handler returned an invalid verdict for %s: %s; answered with the fallback verdict' },
   TIMHOOK_ACK_FAILED: {

@@ -193,7 +193,13 @@ export function callbackKeys(command: string, body: Body, rawBody: Uint8Array | 
       const sendWithMsgId = withMsgId(send, body.MsgId)
       if (group === undefined || msgSeq === undefined) return { event: digestKey(command, rawBody), send, sendWithMsgId }
       const message = `g|${group.escaped}|${msgSeq}`
-      return { event: `${command}|${message}`, group: { groupId: group.groupId, topicId: group.topicId, msgSeq }, message, send, sendWithMsgId }
+      return {
+        event: `${command}|${message}`,
+        group: { groupId: group.groupId, topicId: group.topicId, msgSeq },
+        message,
+        send,
+        sendWithMsgId,
+      }
     }
     case 'Group.CallbackAfterModifyMsg': {
       const group = groupParts(body)

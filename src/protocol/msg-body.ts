@@ -1,4 +1,16 @@
-import type { MsgElement, OpaqueMsgElement, TIMCustomElem, TIMFaceElem, TIMFileElem, TIMImageElem, TIMLocationElem, TIMRelayElem, TIMSoundElem, TIMTextElem, TIMVideoFileElem } from './generated/events.js'
+import type {
+  MsgElement,
+  OpaqueMsgElement,
+  TIMCustomElem,
+  TIMFaceElem,
+  TIMFileElem,
+  TIMImageElem,
+  TIMLocationElem,
+  TIMRelayElem,
+  TIMSoundElem,
+  TIMTextElem,
+  TIMVideoFileElem,
+} from './generated/events.js'
 
 /** Each known `MsgType` and its element type. */
 export interface ElementTypeMap {
@@ -30,7 +42,8 @@ export function textOf(body: ReadonlyArray<MsgElement> | undefined): string {
   if (body === undefined) return ''
   let text = ''
   for (const el of body) {
-    if (isElement(el, 'TIMTextElem') && typeof el.MsgContent.Text === 'string') text = text === '' ? el.MsgContent.Text : `${text}\n${el.MsgContent.Text}`
+    if (isElement(el, 'TIMTextElem') && typeof el.MsgContent.Text === 'string')
+      text = text === '' ? el.MsgContent.Text : `${text}\n${el.MsgContent.Text}`
   }
   return text
 }

@@ -6,7 +6,9 @@ import { createHash, timingSafeEqual } from 'node:crypto'
  * @example sign('xxxxyyyy', 1669872112) // '17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061'
  */
 export function sign(token: string, requestTime: number | string): string {
-  return createHash('sha256').update(token + String(requestTime), 'utf8').digest('hex')
+  return createHash('sha256')
+    .update(token + String(requestTime), 'utf8')
+    .digest('hex')
 }
 
 export interface VerifyOptions {
@@ -18,9 +20,7 @@ export interface VerifyOptions {
   now?: number | undefined
 }
 
-export type VerifyResult =
-  | { ok: true }
-  | { ok: false; reason: 'missing' | 'invalid-time' | 'skew' | 'mismatch'; skewSeconds?: number }
+export type VerifyResult = { ok: true } | { ok: false; reason: 'missing' | 'invalid-time' | 'skew' | 'mismatch'; skewSeconds?: number }
 
 const UNIX_SECONDS = /^\d{1,12}$/
 

@@ -54,7 +54,9 @@ export const verdict = {
       if (!Array.isArray(msgBody) || msgBody.length === 0) {
         throw new TypeError('verdict.allow({ msgBody }): msgBody must be a non-empty array of message elements')
       }
-      const bad = msgBody.findIndex((el) => el === null || typeof el !== 'object' || typeof (el as { MsgType?: unknown }).MsgType !== 'string')
+      const bad = msgBody.findIndex(
+        (el) => el === null || typeof el !== 'object' || typeof (el as { MsgType?: unknown }).MsgType !== 'string',
+      )
       if (bad !== -1) throw new TypeError(`verdict.allow({ msgBody }): msgBody[${bad}] is not a message element ({ MsgType, MsgContent })`)
     }
     if (cloudCustomData !== undefined && typeof cloudCustomData !== 'string') {

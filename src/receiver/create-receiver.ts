@@ -80,7 +80,11 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       // Check the whole list first: a refused call registers nothing.
       for (const c of commands) {
         if (commandInfo(c) === undefined) {
-          throw new TimhookError('TIMHOOK_CONFIG_INVALID', `on(${JSON.stringify(c)})`, 'not a known CallbackCommand; use onAny() to observe commands timhook does not know')
+          throw new TimhookError(
+            'TIMHOOK_CONFIG_INVALID',
+            `on(${JSON.stringify(c)})`,
+            'not a known CallbackCommand; use onAny() to observe commands timhook does not know',
+          )
         }
         if (isBeforeCommand(c) && registry.deciders.has(c)) throw new TimhookError('TIMHOOK_DUPLICATE_DECIDER', c)
       }

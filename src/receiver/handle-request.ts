@@ -73,7 +73,12 @@ function rawBytes(body: RawRequest['body']): Buffer {
   throw new TimhookError('TIMHOOK_BODY_ALREADY_PARSED')
 }
 
-const SIGN_FAILURES = { missing: 'TIMHOOK_SIGN_MISSING', 'invalid-time': 'TIMHOOK_REQUEST_TIME_INVALID', skew: 'TIMHOOK_REQUEST_TIME_SKEW', mismatch: 'TIMHOOK_SIGN_MISMATCH' } as const
+const SIGN_FAILURES = {
+  missing: 'TIMHOOK_SIGN_MISSING',
+  'invalid-time': 'TIMHOOK_REQUEST_TIME_INVALID',
+  skew: 'TIMHOOK_REQUEST_TIME_SKEW',
+  mismatch: 'TIMHOOK_SIGN_MISMATCH',
+} as const
 
 /**
  * Handles one request. Never throws and never rejects: every failure becomes an answer. Answers
@@ -87,14 +92,19 @@ export function handleRequest(state: State, req: RawRequest): ReceiverResponse |
   let ctx: CallbackContext | undefined
   let event: Record<string, unknown> | undefined
   try {
-    if (req.method !== undefined && req.method !== 'POST' && req.method.toUpperCase() !== 'POST') throw new TimhookError('TIMHOOK_METHOD_NOT_ALLOWED', req.method)
+    if (req.method !== undefined && req.method !== 'POST' && req.method.toUpperCase() !== 'POST')
+      throw new TimhookError('TIMHOOK_METHOD_NOT_ALLOWED', req.method)
     const q = readQuery(req.query)
     const sdkAppId = q.SdkAppid
     if (!sdkAppId) throw new TimhookError('TIMHOOK_SDKAPPID_MISSING')
-    if (!options.sdkAppIds.has(sdkAppId)) throw new TimhookError('TIMHOOK_SDKAPPID_MISMATCH', JSON.stringify(sdkAppId.slice(0, 32)), options.sdkAppIdList)
+    if (!options.sdkAppIds.has(sdkAppId))
+      throw new TimhookError('TIMHOOK_SDKAPPID_MISMATCH', JSON.stringify(sdkAppId.slice(0, 32)), options.sdkAppIdList)
     if (options.tokens !== undefined) {
       const requestTime = q.RequestTime
-      const result = verify({ sign: q.Sign, requestTime }, { tokens: options.tokens, maxSkewSeconds: options.maxSkewSeconds, now: options.now() })
+      const result = verify(
+        { sign: q.Sign, requestTime },
+        { tokens: options.tokens, maxSkewSeconds: options.maxSkewSeconds, now: options.now() },
+      )
       if (!result.ok) {
         const code = SIGN_FAILURES[result.reason]
         throw code === 'TIMHOOK_REQUEST_TIME_SKEW'
@@ -211,7 +221,11 @@ function decide(state: State, command: string, event: Record<string, unknown>, c
   return runWithDeadline(() => result as Promise<unknown>, options.deadlineMs).then((timed) => {
     if (timed.kind === 'value') return settleVerdict(state, command, ctx, timed.value)
     if (timed.kind === 'error') return decisionFailed(state, command, ctx, timed.error)
-    report(state, new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', `the ${command} decision`, options.deadlineMs, 'answered with the fallback verdict'), ctx)
+    report(
+      state,
+      new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', `the ${command} decision`, options.deadlineMs, 'answered with the fallback verdict'),
+      ctx,
+    )
     return fallback(state, command, 'TIMHOOK_DEADLINE_EXCEEDED')
   })
 }
@@ -225,7 +239,15 @@ function decisionFailed(state: State, command: string, ctx: CallbackContext, err
 
 function settleVerdict(state: State, command: string, ctx: CallbackContext, v: unknown): Routed {
   if (!isVerdict(v)) {
-    report(state, new TimhookError('TIMHOOK_VERDICT_INVALID', command, `expected verdict.allow(), verdict.deny() or verdict.drop(), got ${describe(v)}`), ctx)
+    report(
+      state,
+      new TimhookError(
+        'TIMHOOK_VERDICT_INVALID',
+        command,
+        `expected verdict.allow(), verdict.deny() or verdict.drop(), got ${describe(v)}`,
+      ),
+      ctx,
+    )
     return fallback(state, command, 'TIMHOOK_VERDICT_INVALID')
   }
   try {
@@ -302,7 +324,12 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
   return runWithDeadline(() => Promise.all(pending), options.deadlineMs).then((timed) => {
     if (timed.kind === 'late') {
       if (acksPending > 0) ackFailure ??= `did not finish within ${options.deadlineMs} ms`
-      else report(state, new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', `the ${command} listeners`, options.deadlineMs, 'answered OK; they keep running'), ctx)
+      else
+        report(
+          state,
+          new TimhookError('TIMHOOK_DEADLINE_EXCEEDED', `the ${command} listeners`, options.deadlineMs, 'answered OK; they keep running'),
+          ctx,
+        )
     }
     if (ackFailure === undefined) return ALLOWED
     const error = new TimhookError('TIMHOOK_ACK_FAILED', ackFailure)

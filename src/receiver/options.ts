@@ -53,7 +53,8 @@ export function resolveOptions(options: ReceiverOptions): ResolvedOptions {
     if (tokens.some((t) => typeof t !== 'string' || t.length > 128)) throw invalid('token', 'each token is a string of 1–128 characters')
   }
   const maxSkewSeconds = options.maxSkewSeconds ?? 60
-  if (!(maxSkewSeconds > 0 && Number.isFinite(maxSkewSeconds))) throw invalid('maxSkewSeconds', `must be a positive number, got ${maxSkewSeconds}`)
+  if (!(maxSkewSeconds > 0 && Number.isFinite(maxSkewSeconds)))
+    throw invalid('maxSkewSeconds', `must be a positive number, got ${maxSkewSeconds}`)
   const bodyLimit = options.bodyLimit ?? 1024 * 1024
   if (!(Number.isInteger(bodyLimit) && bodyLimit > 0)) throw invalid('bodyLimit', `must be a positive integer of bytes, got ${bodyLimit}`)
   const deadlineMs = options.deadlineMs ?? 1500

@@ -82,7 +82,8 @@ const text = (params: Params, name: string) => {
 function limitOf(params: Params): number {
   const v = text(params, 'limit')
   if (v === undefined) return DEFAULT_LIMIT
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_LIMIT) throw new StoreQueryError('limit', `an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(v.slice(0, 40))}`)
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_LIMIT)
+    throw new StoreQueryError('limit', `an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(v.slice(0, 40))}`)
   return Number(v)
 }
 
@@ -91,7 +92,8 @@ function timeOf(params: Params, name: string): number | undefined {
   const v = text(params, name)
   if (v === undefined) return undefined
   const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v)
-  if (!Number.isSafeInteger(ms)) throw new StoreQueryError(name, `ms since the epoch or an ISO 8601 date, got ${JSON.stringify(v.slice(0, 40))}`)
+  if (!Number.isSafeInteger(ms))
+    throw new StoreQueryError(name, `ms since the epoch or an ISO 8601 date, got ${JSON.stringify(v.slice(0, 40))}`)
   return ms
 }
 
@@ -124,21 +126,27 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
     '/api/messages': async (params) => {
       checkParams(params, ['groupId', 'topicId', 'from', 'to', 'recalled', 'since', 'until', 'limit', 'cursor'])
       return store.listMessagesJson({
-          groupId: text(params, 'groupId'),
-          // An empty topicId is meaningful: messages outside any topic.
-          topicId: params.has('topicId') ? (params.get('topicId') ?? '') : undefined,
-          from: text(params, 'from'),
-          to: text(params, 'to'),
-          recalled: booleanOf(params, 'recalled'),
-          since: timeOf(params, 'since'),
-          until: timeOf(params, 'until'),
-          limit: limitOf(params),
-          cursor: text(params, 'cursor'),
-        })
+        groupId: text(params, 'groupId'),
+        // An empty topicId is meaningful: messages outside any topic.
+        topicId: params.has('topicId') ? (params.get('topicId') ?? '') : undefined,
+        from: text(params, 'from'),
+        to: text(params, 'to'),
+        recalled: booleanOf(params, 'recalled'),
+        since: timeOf(params, 'since'),
+        until: timeOf(params, 'until'),
+        limit: limitOf(params),
+        cursor: text(params, 'cursor'),
+      })
     },
     '/api/events': async (params) => {
       checkParams(params, ['command', 'since', 'until', 'limit', 'cursor'])
-      return store.listEventsJson({ command: text(params, 'command'), since: timeOf(params, 'since'), until: timeOf(params, 'until'), limit: limitOf(params), cursor: text(params, 'cursor') })
+      return store.listEventsJson({
+        command: text(params, 'command'),
+        since: timeOf(params, 'since'),
+        until: timeOf(params, 'until'),
+        limit: limitOf(params),
+        cursor: text(params, 'cursor'),
+      })
     },
     '/api/stats': async (params) => {
       checkParams(params, [])
@@ -168,7 +176,12 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
       return
     }
     // A raw body is bytes as received (its size is known); a message's JSON is text, sent chunked.
-    res.writeHead(200, kind === 'event' ? { 'content-type': 'application/octet-stream', 'content-length': piece.size } : { 'content-type': 'application/json; charset=utf-8' })
+    res.writeHead(
+      200,
+      kind === 'event'
+        ? { 'content-type': 'application/octet-stream', 'content-length': piece.size }
+        : { 'content-type': 'application/json; charset=utf-8' },
+    )
     let offset = 0
     while (piece !== null && piece.chunk.length > 0 && !res.destroyed) {
       if (!res.write(piece.chunk)) await writable(res)
@@ -184,7 +197,12 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
     const body = BODY_ROUTE.exec(path)
     const route = routes[path]
     if (route === undefined && body === null) {
-      sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint ${path}; try /api/messages, /api/events, /api/stats, /api/events/:id/raw, /api/messages/:id/body` } })
+      sendJson(res, 404, {
+        error: {
+          code: 'NOT_FOUND',
+          message: `no such endpoint ${path}; try /api/messages, /api/events, /api/stats, /api/events/:id/raw, /api/messages/:id/body`,
+        },
+      })
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -194,7 +212,9 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
     if (body !== null) {
       const kind = body[1] === 'events' ? 'event' : 'message'
       if ((kind === 'event') !== (body[3] === 'raw')) {
-        sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint ${path}; try /api/events/:id/raw or /api/messages/:id/body` } })
+        sendJson(res, 404, {
+          error: { code: 'NOT_FOUND', message: `no such endpoint ${path}; try /api/events/:id/raw or /api/messages/:id/body` },
+        })
         return
       }
       let pending: Promise<void>

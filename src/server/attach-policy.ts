@@ -32,11 +32,7 @@ const BEFORE_SEND = ['Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg']
  * @throws ConfigError when the file is invalid (the policy's message names the rule and field).
  * @example const policy = attachPolicy(receiver, 'examples/policy.yaml', { metrics, logger })
  */
-export function attachPolicy(
-  receiver: Receiver,
-  path: string,
-  deps: { metrics: ServerMetrics; logger: ServerLogger },
-): PolicyHandle {
+export function attachPolicy(receiver: Receiver, path: string, deps: { metrics: ServerMetrics; logger: ServerLogger }): PolicyHandle {
   const { metrics, logger } = deps
   let watcher: PolicyWatcher
   try {

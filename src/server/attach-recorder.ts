@@ -96,7 +96,11 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
     if (c === undefined) counters.set(key, (c = metrics.callbacks.labels(command, outcome)))
     return c
   }
-  const phases = { before: metrics.duration.labels('before'), after: metrics.duration.labels('after'), rejected: metrics.duration.labels('rejected') }
+  const phases = {
+    before: metrics.duration.labels('before'),
+    after: metrics.duration.labels('after'),
+    rejected: metrics.duration.labels('rejected'),
+  }
   receiver.onAnswer((o) => {
     const outcome = outcomeLabel(o)
     const before = o.command !== undefined && isBeforeCommand(o.command)
@@ -109,6 +113,10 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
       }
       store.enqueue(toRecord(o.event, o.ctx, decision))
     }
-    if (debug) logger.debug({ requestId: o.requestId, command: o.command, status: o.status, outcome, durationMs: Math.round(o.durationMs * 1000) / 1000 }, 'callback answered')
+    if (debug)
+      logger.debug(
+        { requestId: o.requestId, command: o.command, status: o.status, outcome, durationMs: Math.round(o.durationMs * 1000) / 1000 },
+        'callback answered',
+      )
   })
 }

@@ -61,13 +61,31 @@ export async function attachSinks(
   tuning: SinkTuning = {},
 ): Promise<SinksHandle> {
   if (configs.length === 0) return { sinks: [], outbox: undefined, runner: undefined, close: async () => {} }
-  const infos: SinkInfo[] = configs.map((c) => ({ name: c.name, type: c.type, commands: c.commands === undefined ? undefined : new Set(c.commands) }))
+  const infos: SinkInfo[] = configs.map((c) => ({
+    name: c.name,
+    type: c.type,
+    commands: c.commands === undefined ? undefined : new Set(c.commands),
+  }))
   // The admin API's outbox; opening it first also checks that the store is reachable.
-  const outbox = await openOutbox(db, { schema, poolSize: 1, onIdleError: (err) => logger.warn({ err: err.message }, 'a sinks PostgreSQL connection was lost; it will be replaced') })
+  const outbox = await openOutbox(db, {
+    schema,
+    poolSize: 1,
+    onIdleError: (err) => logger.warn({ err: err.message }, 'a sinks PostgreSQL connection was lost; it will be replaced'),
+  })
   const m = createSinkMetrics(metrics.registry)
   const holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const data: SinksThreadData = { configs: [...configs], db, schema, holder, tuning }
-  let latest: SinkLiveStatus[] = infos.map((s) => ({ ...s, holding: false, position: null, lagEvents: 0, lagSeconds: 0, delivered: 0, failing: false, consecutiveFailures: 0, lastError: null }))
+  let latest: SinkLiveStatus[] = infos.map((s) => ({
+    ...s,
+    holding: false,
+    position: null,
+    lagEvents: 0,
+    lagSeconds: 0,
+    delivered: 0,
+    failing: false,
+    consecutiveFailures: 0,
+    lastError: null,
+  }))
   let thread: Worker | undefined
   let closing = false
   let closed: Promise<void> = Promise.resolve()

@@ -9,9 +9,23 @@ import { z } from 'zod'
 import { sinksSchema } from '../sinks/config.js'
 
 const splitList = (v: unknown) => {
-  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
   if (typeof v === 'number') return [String(v)]
-  if (Array.isArray(v)) return v.flatMap((x) => (typeof x === 'string' ? x.split(',').map((s) => s.trim()).filter((s) => s !== '') : typeof x === 'number' ? [String(x)] : [x]))
+  if (Array.isArray(v))
+    return v.flatMap((x) =>
+      typeof x === 'string'
+        ? x
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+        : typeof x === 'number'
+          ? [String(x)]
+          : [x],
+    )
   return v
 }
 const toNumber = (v: unknown) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v)
@@ -31,14 +45,23 @@ export const configSchema = z
   .object({
     port: int(0, 65535).default(8080),
     host: z.string().min(1).default('127.0.0.1'),
-    sdkAppId: z.preprocess(splitList, z.array(z.string().regex(/^\d+$/, 'expected a numeric SDKAppID')).min(1, 'at least one SDKAppID is required')),
+    sdkAppId: z.preprocess(
+      splitList,
+      z.array(z.string().regex(/^\d+$/, 'expected a numeric SDKAppID')).min(1, 'at least one SDKAppID is required'),
+    ),
     token: z.preprocess(splitList, z.array(z.string().min(1).max(128)).min(1)).optional(),
     db: z.string().min(1).default('./timhook.db'),
-    pgSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').default('public'),
+    pgSchema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _')
+      .default('public'),
     pgPoolSize: int(1, 1000).default(10),
     adminToken: z.string().min(16, 'use at least 16 characters').optional(),
     policy: z.string().min(1).optional(),
-    callbackPath: z.string().regex(/^\/[^?#\s]*$/, 'a path such as /tim/callback').optional(),
+    callbackPath: z
+      .string()
+      .regex(/^\/[^?#\s]*$/, 'a path such as /tim/callback')
+      .optional(),
     maxSkewSeconds: z.preprocess(toNumber, z.number().positive()).default(60),
     bodyLimit: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
     deadlineMs: int(1, 1999).default(1500),
@@ -66,7 +89,10 @@ export const configSchema = z
     sinks: z.preprocess(jsonText, sinksSchema).default([]),
   })
   .strict()
-  .refine((c) => c.requestTimeoutMs >= c.headersTimeoutMs, { message: 'must be at least headersTimeoutMs (the headers are part of the request)', path: ['requestTimeoutMs'] })
+  .refine((c) => c.requestTimeoutMs >= c.headersTimeoutMs, {
+    message: 'must be at least headersTimeoutMs (the headers are part of the request)',
+    path: ['requestTimeoutMs'],
+  })
 
 export type ServerConfig = z.infer<typeof configSchema>
 export type ConfigField = keyof ServerConfig
@@ -127,7 +153,9 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
     const { tlsCert, tlsKey } = result.data
     if ((tlsCert === undefined) !== (tlsKey === undefined)) {
       const [missing, given] = tlsCert === undefined ? ['tlsCert', 'tlsKey'] : ['tlsKey', 'tlsCert']
-      throw new ConfigError(`invalid configuration:\n  ${missing}: required with ${given} (from ${origin[given]}); set both ${flagOf('tlsCert')} and ${flagOf('tlsKey')}`)
+      throw new ConfigError(
+        `invalid configuration:\n  ${missing}: required with ${given} (from ${origin[given]}); set both ${flagOf('tlsCert')} and ${flagOf('tlsKey')}`,
+      )
     }
     return result.data
   }
@@ -135,15 +163,26 @@ export function loadConfig(sources: ConfigSources): ServerConfig {
     if (issue.code === 'unrecognized_keys' && issue.path.length > 0) {
       // Inside a field's value (a sink definition): which one, and the fields it does not know.
       const field = String(issue.path[0])
-      const inner = issue.path.slice(1).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
+      const inner = issue.path
+        .slice(1)
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
       return `${field}${inner} (from ${origin[field] ?? 'the config'}): unknown field ${issue.keys.join(', ')}`
     }
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((k) => `${k} (in ${origin[k] ?? 'the config'}): unknown field; known fields: ${CONFIG_FIELDS.join(', ')}`).join('\n  ')
+      return issue.keys
+        .map((k) => `${k} (in ${origin[k] ?? 'the config'}): unknown field; known fields: ${CONFIG_FIELDS.join(', ')}`)
+        .join('\n  ')
     }
     const field = String(issue.path[0] ?? '')
     // Inside the list of sink definitions: which one, and which field of it.
-    const inner = field !== 'sinks' ? '' : issue.path.slice(1).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
+    const inner =
+      field !== 'sinks'
+        ? ''
+        : issue.path
+            .slice(1)
+            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+            .join('')
     if (issue.code === 'custom') return `${field}${inner}${origin[field] === undefined ? '' : ` (from ${origin[field]})`}: ${issue.message}`
     if (origin[field] === undefined) return `${field}: required; set ${flagOf(field)}, ${envOf(field)} or "${field}" in the config file`
     return `${field}${inner} (from ${origin[field]}): ${issue.message}`
@@ -166,6 +205,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError(`the config file ${path} is not valid YAML or JSON: ${(err as Error).message}`)
   }
   if (data === null || data === undefined) return {}
-  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`the config file ${path} must hold an object of fields, e.g. "port: 8080"`)
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new ConfigError(`the config file ${path} must hold an object of fields, e.g. "port: 8080"`)
   return data as Record<string, unknown>
 }

@@ -57,7 +57,12 @@ export function createMetrics(store: Store): ServerMetrics {
       labelNames: ['command', 'outcome'],
       registers: [registry],
     }),
-    rejections: new Counter({ name: 'timhook_rejections_total', help: 'Requests refused before any handler ran, by cause (error code)', labelNames: ['cause'], registers: [registry] }),
+    rejections: new Counter({
+      name: 'timhook_rejections_total',
+      help: 'Requests refused before any handler ran, by cause (error code)',
+      labelNames: ['cause'],
+      registers: [registry],
+    }),
     failures: new Counter({
       name: 'timhook_failures_total',
       help: 'Accepted callbacks that hit a failure (late or failed decision, failed commit), by cause',
@@ -72,17 +77,40 @@ export function createMetrics(store: Store): ServerMetrics {
       registers: [registry],
     }),
     decisions: tally,
-    policyReloads: new Counter({ name: 'timhook_policy_reloads_total', help: 'Policy file reloads, by result (ok, error)', labelNames: ['result'], registers: [registry] }),
+    policyReloads: new Counter({
+      name: 'timhook_policy_reloads_total',
+      help: 'Policy file reloads, by result (ok, error)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     storeConflicts: new Counter({
       name: 'timhook_store_conflicts_retried_total',
       help: 'Store commits PostgreSQL aborted for a serialization failure or deadlock, retried inside the server',
       registers: [registry],
     }),
-    connectionsDropped: new Counter({ name: 'timhook_connections_dropped_total', help: 'Connections closed at once because maxConnections were open', registers: [registry] }),
+    connectionsDropped: new Counter({
+      name: 'timhook_connections_dropped_total',
+      help: 'Connections closed at once because maxConnections were open',
+      registers: [registry],
+    }),
   }
-  const commitDuration = new Histogram({ name: 'timhook_store_commit_duration_seconds', help: 'Duration of one store commit (one transaction)', buckets: latency, registers: [registry] })
-  const batchSize = new Histogram({ name: 'timhook_store_batch_size', help: 'Records per commit', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000], registers: [registry] })
-  const commitFailures = new Counter({ name: 'timhook_store_commit_failures_total', help: 'Commits that failed (database unreachable or refusing)', registers: [registry] })
+  const commitDuration = new Histogram({
+    name: 'timhook_store_commit_duration_seconds',
+    help: 'Duration of one store commit (one transaction)',
+    buckets: latency,
+    registers: [registry],
+  })
+  const batchSize = new Histogram({
+    name: 'timhook_store_batch_size',
+    help: 'Records per commit',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+    registers: [registry],
+  })
+  const commitFailures = new Counter({
+    name: 'timhook_store_commit_failures_total',
+    help: 'Commits that failed (database unreachable or refusing)',
+    registers: [registry],
+  })
   new Gauge({
     name: 'timhook_store_pending_records',
     help: 'Records waiting for a commit (queued, or kept after failed commits)',

@@ -29,14 +29,16 @@ class BadRequest extends Error {
 
 /** `from`: an event id (digits, below 10^12) or a time (ms since the epoch, or ISO 8601). */
 export function replayFromOf(value: string | null | undefined): ReplayFrom {
-  if (value === null || value === undefined || value === '') throw new BadRequest('from', 'required: an event id, or a time (ms since the epoch or ISO 8601)')
+  if (value === null || value === undefined || value === '')
+    throw new BadRequest('from', 'required: an event id, or a time (ms since the epoch or ISO 8601)')
   if (/^\d+$/.test(value)) {
     const n = Number(value)
     // Event ids are far below 10^12; ms since the epoch are above it (since 2001).
     return n < 1e12 ? { id: n } : { time: n }
   }
   const t = Date.parse(value)
-  if (!Number.isFinite(t)) throw new BadRequest('from', `an event id or a time (ms since the epoch or ISO 8601), got ${JSON.stringify(value.slice(0, 40))}`)
+  if (!Number.isFinite(t))
+    throw new BadRequest('from', `an event id or a time (ms since the epoch or ISO 8601), got ${JSON.stringify(value.slice(0, 40))}`)
   return { time: t }
 }
 
@@ -61,7 +63,14 @@ export async function sinksReport(ctx: Pick<SinksApiContext, 'outbox' | 'runner'
       name: sink.name,
       type: sink.type,
       commands: sink.commands === undefined ? null : [...sink.commands],
-      cursor: row === undefined ? null : { position: row.position, lastId: row.lastId, updatedAt: row.updatedAt === null ? null : new Date(row.updatedAt).toISOString() },
+      cursor:
+        row === undefined
+          ? null
+          : {
+              position: row.position,
+              lastId: row.lastId,
+              updatedAt: row.updatedAt === null ? null : new Date(row.updatedAt).toISOString(),
+            },
       lag: { events: lagEvents, seconds: lagSeconds === null ? null : Math.round(lagSeconds * 10) / 10 },
       deliveredByThisInstance: l?.holding ?? false,
       holder: row?.holder ?? null,
@@ -81,7 +90,8 @@ export function handleSinksApi(ctx: SinksApiContext, req: IncomingMessage, res: 
   const parts = path.split('/').slice(3).map(decodeURIComponent) // ['', 'api', 'sinks', ...rest]
   const method = req.method ?? 'GET'
   const sinkNamed = (name: string) => {
-    if (!ctx.sinks.some((s) => s.name === name)) throw new NotFound(`no sink named ${JSON.stringify(name)}; configured: ${ctx.sinks.map((s) => s.name).join(', ') || 'none'}`)
+    if (!ctx.sinks.some((s) => s.name === name))
+      throw new NotFound(`no sink named ${JSON.stringify(name)}; configured: ${ctx.sinks.map((s) => s.name).join(', ') || 'none'}`)
     return name
   }
   const run = async (): Promise<unknown> => {
@@ -118,9 +128,11 @@ export function handleSinksApi(ctx: SinksApiContext, req: IncomingMessage, res: 
   run().then(
     (value) => sendJson(res, 200, value),
     (err: unknown) => {
-      if (err instanceof BadRequest) sendJson(res, 400, { error: { code: 'BAD_PARAMETER', parameter: err.parameter, message: err.message } })
+      if (err instanceof BadRequest)
+        sendJson(res, 400, { error: { code: 'BAD_PARAMETER', parameter: err.parameter, message: err.message } })
       else if (err instanceof NotFound) sendJson(res, 404, { error: { code: 'NOT_FOUND', message: err.message } })
-      else if (err instanceof MethodNotAllowed) sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `use ${err.allowed}` } }, { allow: err.allowed })
+      else if (err instanceof MethodNotAllowed)
+        sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `use ${err.allowed}` } }, { allow: err.allowed })
       else if (err instanceof ReplayError) sendJson(res, 404, { error: { code: 'NO_SUCH_EVENT', message: err.message } })
       else {
         ctx.logger.error({ err: String(err), path }, 'sinks API failed')

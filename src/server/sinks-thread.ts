@@ -57,7 +57,10 @@ try {
 const log = (level: 'info' | 'warn' | 'error') => (obj: object, msg: string) => post({ type: 'log', level, obj, msg })
 
 async function main(): Promise<void> {
-  const outbox = await openOutbox(data.db, { schema: data.schema, onIdleError: (err) => log('warn')({ err: err.message }, 'a sinks PostgreSQL connection was lost; it will be replaced') })
+  const outbox = await openOutbox(data.db, {
+    schema: data.schema,
+    onIdleError: (err) => log('warn')({ err: err.message }, 'a sinks PostgreSQL connection was lost; it will be replaced'),
+  })
   const runner = startSinkRunner({
     outbox,
     sinks: data.configs.map(createSink),

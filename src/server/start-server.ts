@@ -166,7 +166,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (failing !== undefined) return { ready: false, error: `store commits fail: ${failing.message}` }
     let timer: NodeJS.Timeout | undefined
     try {
-      await Promise.race([store.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1000 ms')), 1000)))])
+      await Promise.race([
+        store.ping(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 1000 ms')), 1000))),
+      ])
       return { ready: true }
     } catch (err) {
       return { ready: false, error: err instanceof Error ? err.message : String(err) }
@@ -203,11 +206,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         return
       case '/metrics':
         // Metrics tell traffic, rule names and failure causes: not for whoever reaches the callback port.
-        if (metricsServer !== undefined) sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'metrics are served on the metrics port (--metrics-port)' } })
+        if (metricsServer !== undefined)
+          sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'metrics are served on the metrics port (--metrics-port)' } })
         else if (adminOnly(req, res)) serveMetrics(res).catch(fail)
         return
       default:
-        sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `nothing at ${path}; callbacks go to ${[...callbackPaths].join(' or ')}` } })
+        sendJson(res, 404, {
+          error: { code: 'NOT_FOUND', message: `nothing at ${path}; callbacks go to ${[...callbackPaths].join(' or ')}` },
+        })
     }
   }
 
@@ -252,15 +258,19 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let metricsUrl: string | undefined
   if (config.metricsPort !== undefined) {
     // Its own port, meant for an internal interface: /metrics without a token, nothing else.
-    const m = createServer(undefined, (req, res) => {
-      try {
-        const path = (req.url ?? '/').split('?')[0]!
-        if (path === '/metrics') serveMetrics(res).catch((err: unknown) => internalError(res, logger, err, path))
-        else sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'only /metrics is served on this port' } })
-      } catch (err) {
-        internalError(res, logger, err, req.url ?? '/')
-      }
-    }, connectionLimits(config))
+    const m = createServer(
+      undefined,
+      (req, res) => {
+        try {
+          const path = (req.url ?? '/').split('?')[0]!
+          if (path === '/metrics') serveMetrics(res).catch((err: unknown) => internalError(res, logger, err, path))
+          else sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'only /metrics is served on this port' } })
+        } catch (err) {
+          internalError(res, logger, err, req.url ?? '/')
+        }
+      },
+      connectionLimits(config),
+    )
     m.maxConnections = 100
     try {
       await new Promise<void>((resolve, reject) => {
@@ -318,7 +328,20 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logger.info({}, 'stopped')
     })())
 
-  return { url, metricsUrl, port, store, metrics, receiver, logger, sinks, storage, reloadPolicy: () => policy?.reload(), reloadTls: () => tlsWatch?.reload(), close }
+  return {
+    url,
+    metricsUrl,
+    port,
+    store,
+    metrics,
+    receiver,
+    logger,
+    sinks,
+    storage,
+    reloadPolicy: () => policy?.reload(),
+    reloadTls: () => tlsWatch?.reload(),
+    close,
+  }
 }
 
 /** How often a store outage is summed up in the log. */
@@ -341,7 +364,10 @@ export function watchStoreOutage(store: Pick<Store, 'onCommit' | 'pending' | 'la
   let timer: NodeJS.Timeout | undefined
   const summary = () => {
     if (commits === 0 && callbacks === 0) return
-    logger.error({ failedCommits: commits, failedCallbacks: callbacks, pending: store.pending, err: lastError }, `store commits still failing: ${commits} failed commits, ${callbacks} after-callbacks answered FAIL in the last ${OUTAGE_SUMMARY_MS / 1000} s`)
+    logger.error(
+      { failedCommits: commits, failedCallbacks: callbacks, pending: store.pending, err: lastError },
+      `store commits still failing: ${commits} failed commits, ${callbacks} after-callbacks answered FAIL in the last ${OUTAGE_SUMMARY_MS / 1000} s`,
+    )
     commits = 0
     callbacks = 0
   }
@@ -352,7 +378,10 @@ export function watchStoreOutage(store: Pick<Store, 'onCommit' | 'pending' | 'la
       if (!failing) {
         failing = true
         since = Date.now()
-        logger.error({ err: lastError, records: r.size }, 'store commit failed; after-callbacks are answered FAIL until a commit succeeds (summed up every 10 s)')
+        logger.error(
+          { err: lastError, records: r.size },
+          'store commit failed; after-callbacks are answered FAIL until a commit succeeds (summed up every 10 s)',
+        )
         timer = setInterval(summary, OUTAGE_SUMMARY_MS)
         timer.unref()
       } else if (!r.probe) commits++
@@ -362,7 +391,10 @@ export function watchStoreOutage(store: Pick<Store, 'onCommit' | 'pending' | 'la
     if (failing) {
       failing = false
       clearInterval(timer)
-      logger.info({ failedCommits: totalCommits, failedCallbacks: totalCallbacks, outageMs: Date.now() - since }, 'store commits work again')
+      logger.info(
+        { failedCommits: totalCommits, failedCallbacks: totalCallbacks, outageMs: Date.now() - since },
+        'store commits work again',
+      )
       commits = callbacks = totalCommits = totalCallbacks = 0
     }
   })

@@ -34,13 +34,17 @@ function readPem(field: string, path: string): Buffer {
 export function readTls(files: TlsFiles): TlsMaterial | undefined {
   if (files.tlsCert === undefined && files.tlsKey === undefined) return undefined
   if (files.tlsCert === undefined || files.tlsKey === undefined) {
-    throw new ConfigError(`${files.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: required with ${files.tlsCert === undefined ? 'tlsKey' : 'tlsCert'}; set both --tls-cert and --tls-key`)
+    throw new ConfigError(
+      `${files.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: required with ${files.tlsCert === undefined ? 'tlsKey' : 'tlsCert'}; set both --tls-cert and --tls-key`,
+    )
   }
   const material = { cert: readPem('tlsCert', files.tlsCert), key: readPem('tlsKey', files.tlsKey) }
   try {
     createSecureContext(material)
   } catch (err) {
-    throw new ConfigError(`tlsCert/tlsKey: ${files.tlsCert} and ${files.tlsKey} are not a PEM certificate and its private key: ${(err as Error).message}`)
+    throw new ConfigError(
+      `tlsCert/tlsKey: ${files.tlsCert} and ${files.tlsKey} are not a PEM certificate and its private key: ${(err as Error).message}`,
+    )
   }
   return material
 }

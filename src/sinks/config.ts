@@ -14,13 +14,16 @@ const commands = z.array(z.string().min(1)).min(1).optional()
 const start = z.enum(['beginning', 'end']).optional()
 const timeoutMs = z.number().int().min(100).max(120_000).optional()
 const url = (schemes: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return schemes.includes(new URL(v.split(',')[0]!.trim()).protocol)
-    } catch {
-      return false
-    }
-  }, `a URL starting with ${schemes.map((s) => s + '//').join(' or ')}`)
+  z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v.split(',')[0]!.trim()).protocol)
+      } catch {
+        return false
+      }
+    },
+    `a URL starting with ${schemes.map((s) => s + '//').join(' or ')}`,
+  )
 
 export const sinkSchema = z.discriminatedUnion('type', [
   z
@@ -111,7 +114,12 @@ export function parseSinks(input: unknown, source = 'sinks'): SinkConfig[] {
   const r = sinksSchema.safeParse(data)
   if (r.success) return r.data
   const problems = r.error.issues.map((i) => {
-    const at = i.path.length === 0 ? '' : typeof i.path[0] === 'number' ? `[${i.path[0]}]${i.path.length > 1 ? '.' + i.path.slice(1).join('.') : ''}` : '.' + i.path.join('.')
+    const at =
+      i.path.length === 0
+        ? ''
+        : typeof i.path[0] === 'number'
+          ? `[${i.path[0]}]${i.path.length > 1 ? '.' + i.path.slice(1).join('.') : ''}`
+          : '.' + i.path.join('.')
     return `${source}${at}: ${i.message}`
   })
   throw new Error(problems.join('\n  '))

@@ -3,7 +3,15 @@
  * webhooks — at least once, in order, from an outbox (timhook's store, or your own).
  */
 export { startSinkRunner, type SinkRunner, type SinkRunnerOptions, type SinkLiveStatus, type SinkLogger } from './run-sinks.js'
-export { ReplayError, type Outbox, type OutboxEvent, type SinkCursor, type SinkStatusRow, type DeadLetter, type ReplayFrom } from './outbox.js'
+export {
+  ReplayError,
+  type Outbox,
+  type OutboxEvent,
+  type SinkCursor,
+  type SinkStatusRow,
+  type DeadLetter,
+  type ReplayFrom,
+} from './outbox.js'
 export { SinkFailure, type Sink, type SendResult, type SinkFailureReason } from './sink.js'
 export { redisStreamSink, type RedisStreamSinkOptions } from './redis-stream.js'
 export { natsJetStreamSink, type NatsJetStreamSinkOptions } from './nats-jetstream.js'

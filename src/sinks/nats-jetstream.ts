@@ -50,7 +50,13 @@ export function natsJetStreamSink(options: NatsJetStreamSinkOptions): Sink {
     if (js !== undefined && nc !== undefined && !nc.isClosed()) return js
     opening ??= (async () => {
       try {
-        const conn = await connect({ servers: options.url.split(',').map((s) => s.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: timeoutMs, name: `timhook sink ${options.name}` })
+        const conn = await connect({
+          servers: options.url.split(',').map((s) => s.trim()),
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+          timeout: timeoutMs,
+          name: `timhook sink ${options.name}`,
+        })
         try {
           const jsm = await jetstreamManager(conn, { timeout: timeoutMs })
           try {
@@ -84,7 +90,11 @@ export function natsJetStreamSink(options: NatsJetStreamSinkOptions): Sink {
       } catch (err) {
         return { confirmed: 0, failure: failureOf(err) }
       }
-      return settleInOrder(events.map((e) => client.publish(template.replaceAll('{command}', e.command), envelopeJson(e), { msgID: e.key, timeout: timeoutMs })))
+      return settleInOrder(
+        events.map((e) =>
+          client.publish(template.replaceAll('{command}', e.command), envelopeJson(e), { msgID: e.key, timeout: timeoutMs }),
+        ),
+      )
     },
     async close() {
       const c = nc

@@ -80,7 +80,13 @@ export interface Outbox {
    * with `deadLetter`, records that event in the dead-letter list in the same transaction.
    * Resolves to false (nothing written) otherwise.
    */
-  advance(sink: string, holder: string, epoch: number, position: string, deadLetter?: { event: OutboxEvent; reason: string; attempts: number }): Promise<boolean>
+  advance(
+    sink: string,
+    holder: string,
+    epoch: number,
+    position: string,
+    deadLetter?: { event: OutboxEvent; reason: string; attempts: number },
+  ): Promise<boolean>
   /** How many events come after `position` (counting stops at `cap`), and when the first of them was received (ms since the epoch; null when none). */
   lag(position: string, cap: number): Promise<{ events: number; oldestAt: number | null }>
   /** Moves the cursor of `sink` back (or forward) so that delivery restarts at `from`; a new epoch. Returns the new cursor. */

@@ -58,7 +58,10 @@ export function redisStreamSink(options: RedisStreamSinkOptions): Sink {
     return client
   }
 
-  const trim = options.maxLen === undefined ? undefined : { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: options.maxLen } }
+  const trim =
+    options.maxLen === undefined
+      ? undefined
+      : { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: options.maxLen } }
 
   return {
     name: options.name,
@@ -71,7 +74,9 @@ export function redisStreamSink(options: RedisStreamSinkOptions): Sink {
       } catch (err) {
         return { confirmed: 0, failure: failureOf(err) }
       }
-      const sends = events.map((e) => withTimeout(c.xAdd(options.stream, '*', { event: envelopeJson(e), command: e.command }, trim), timeoutMs))
+      const sends = events.map((e) =>
+        withTimeout(c.xAdd(options.stream, '*', { event: envelopeJson(e), command: e.command }, trim), timeoutMs),
+      )
       return settleInOrder(sends)
     },
     async close() {

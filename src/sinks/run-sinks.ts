@@ -209,7 +209,8 @@ class SinkLoop {
       } catch (err) {
         // The store itself failed (database down): wait and try again; the lease expires meanwhile if it lasts.
         outboxFailures++
-        if (outboxFailures === 1) this.log.warn({ sink: this.sink.name, err: errText(err) }, 'sink cannot read or write its cursor in the store; retrying')
+        if (outboxFailures === 1)
+          this.log.warn({ sink: this.sink.name, err: errText(err) }, 'sink cannot read or write its cursor in the store; retrying')
         await this.sleep(backoffDelay(outboxFailures, this.options.backoff), false)
       }
     }
@@ -227,7 +228,8 @@ class SinkLoop {
       return false
     }
     if (!this.holding || cursor.epoch !== this.epoch) {
-      if (!this.holding) this.log.info({ sink: this.sink.name, type: this.sink.type, position: cursor.position }, 'sink delivering from this instance')
+      if (!this.holding)
+        this.log.info({ sink: this.sink.name, type: this.sink.type, position: cursor.position }, 'sink delivering from this instance')
       else this.log.info({ sink: this.sink.name, position: cursor.position }, 'sink cursor moved by a replay; delivering from there')
       this.position = cursor.position
       this.epoch = cursor.epoch
@@ -284,7 +286,10 @@ class SinkLoop {
         const attempts = this.refused.count
         if (!(await this.advance(event.position, { event, reason: failure.message, attempts }))) return
         this.refused = null
-        this.log.warn({ sink: this.sink.name, id: event.id, key: event.key, command: event.command, attempts, reason: failure.message }, 'sink dead-lettered an event it refused every time; delivery moves on')
+        this.log.warn(
+          { sink: this.sink.name, id: event.id, key: event.key, command: event.command, attempts, reason: failure.message },
+          'sink dead-lettered an event it refused every time; delivery moves on',
+        )
         this.options.onDeadLetter?.(this.sink.name, event, failure.message)
         this.failures = 0
         return
@@ -309,7 +314,10 @@ class SinkLoop {
       this.failed(result.failure)
       if (result.failure.permanent) {
         await this.outbox.settleRedrive(this.sink.name, event.id, { reason: result.failure.message })
-        this.log.warn({ sink: this.sink.name, id: event.id, reason: result.failure.message }, 'sink: a re-driven dead letter was refused again; it stays in the list')
+        this.log.warn(
+          { sink: this.sink.name, id: event.id, reason: result.failure.message },
+          'sink: a re-driven dead letter was refused again; it stays in the list',
+        )
         continue
       }
       await this.backoff(result.failure)
@@ -319,7 +327,10 @@ class SinkLoop {
 
   private succeeded(): void {
     if (this.failingSince !== null) {
-      this.log.info({ sink: this.sink.name, failures: this.failures, failingForMs: Date.now() - this.failingSince }, 'sink deliveries work again')
+      this.log.info(
+        { sink: this.sink.name, failures: this.failures, failingForMs: Date.now() - this.failingSince },
+        'sink deliveries work again',
+      )
     }
     this.failures = 0
     this.failingSince = null
@@ -360,7 +371,12 @@ class SinkLoop {
     if (Date.now() - this.oldestAt < this.behindMs) return
     this.behindSince = Date.now()
     this.log.warn(
-      { sink: this.sink.name, lagEvents: this.lagEvents, lagSeconds: Math.round((Date.now() - this.oldestAt) / 1000), lastError: this.lastError?.message },
+      {
+        sink: this.sink.name,
+        lagEvents: this.lagEvents,
+        lagSeconds: Math.round((Date.now() - this.oldestAt) / 1000),
+        lastError: this.lastError?.message,
+      },
       'sink is falling behind',
     )
   }

@@ -18,9 +18,11 @@ export class WebhookVerificationError extends Error {
  * @throws Error naming the cause when the secret is empty or not base64.
  */
 export function webhookSecretKey(secret: string): Buffer {
-  if (typeof secret !== 'string' || secret === '') throw new Error('the webhook secret is empty: use whsec_ followed by base64 (at least 24 bytes)')
+  if (typeof secret !== 'string' || secret === '')
+    throw new Error('the webhook secret is empty: use whsec_ followed by base64 (at least 24 bytes)')
   const b64 = secret.startsWith('whsec_') ? secret.slice(6) : secret
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) throw new Error('the webhook secret is not base64 after its whsec_ prefix')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1)
+    throw new Error('the webhook secret is not base64 after its whsec_ prefix')
   const key = Buffer.from(b64, 'base64')
   if (key.length === 0) throw new Error('the webhook secret decodes to no bytes')
   return key
@@ -74,10 +76,12 @@ export function verifyWebhook(secret: string | Buffer, headers: HeaderBag, body:
   if (id === undefined || id === '') throw new WebhookVerificationError('missing webhook-id header')
   if (ts === undefined || ts === '') throw new WebhookVerificationError('missing webhook-timestamp header')
   if (sigs === undefined || sigs === '') throw new WebhookVerificationError('missing webhook-signature header')
-  if (!/^\d{1,15}$/.test(ts)) throw new WebhookVerificationError(`webhook-timestamp is not an integer number of seconds: ${JSON.stringify(ts.slice(0, 32))}`)
+  if (!/^\d{1,15}$/.test(ts))
+    throw new WebhookVerificationError(`webhook-timestamp is not an integer number of seconds: ${JSON.stringify(ts.slice(0, 32))}`)
   const tolerance = options.toleranceSeconds ?? 300
   const now = Math.floor((options.now ?? Date.now()) / 1000)
-  if (Math.abs(now - Number(ts)) > tolerance) throw new WebhookVerificationError(`webhook-timestamp ${ts} is more than ${tolerance} s from now (${now})`)
+  if (Math.abs(now - Number(ts)) > tolerance)
+    throw new WebhookVerificationError(`webhook-timestamp ${ts} is more than ${tolerance} s from now (${now})`)
   const expected = Buffer.from(sign(key, id, ts, body), 'base64')
   for (const part of sigs.split(' ')) {
     const comma = part.indexOf(',')

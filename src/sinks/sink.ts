@@ -52,8 +52,14 @@ export function failureOf(err: unknown): SinkFailure {
   const code = String(e?.code ?? '')
   const name = String(e?.name ?? '')
   const message = String(e?.message ?? err)
-  if (/TIMEOUT|ETIMEDOUT/i.test(code) || /Timeout/i.test(name) || /timeout|timed out/i.test(message)) return new SinkFailure('timeout', message, { cause: err })
-  if (/ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|CONNECTION|DISCONNECT|UND_ERR_SOCKET|UND_ERR_CLOSED/i.test(code) || /closed|disconnect|not connected|connection|no responders|socket/i.test(message)) {
+  if (/TIMEOUT|ETIMEDOUT/i.test(code) || /Timeout/i.test(name) || /timeout|timed out/i.test(message))
+    return new SinkFailure('timeout', message, { cause: err })
+  if (
+    /ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|CONNECTION|DISCONNECT|UND_ERR_SOCKET|UND_ERR_CLOSED/i.test(
+      code,
+    ) ||
+    /closed|disconnect|not connected|connection|no responders|socket/i.test(message)
+  ) {
     return new SinkFailure('unavailable', message, { cause: err })
   }
   return new SinkFailure('error', message, { cause: err })

@@ -39,10 +39,17 @@ function retryAfterMs(value: string | string[] | undefined): number | undefined 
  */
 export function webhookSink(options: WebhookSinkOptions): Sink {
   const url = new URL(options.url)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`webhook sink ${options.name}: url must be http(s), got ${url.protocol}`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`webhook sink ${options.name}: url must be http(s), got ${url.protocol}`)
   const key = options.secret === undefined ? undefined : webhookSecretKey(options.secret)
   const timeoutMs = options.timeoutMs ?? 5000
-  const dispatcher = new Agent({ connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 30_000, connections: 4 })
+  const dispatcher = new Agent({
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: 30_000,
+    connections: 4,
+  })
 
   const post = async (e: OutboxEvent): Promise<void> => {
     const body = envelopeJson(e)
@@ -58,7 +65,11 @@ export function webhookSink(options: WebhookSinkOptions): Sink {
     const what = `${options.url} answered ${s}`
     if (s >= 400 && s < 500 && s !== 408 && s !== 429) throw new SinkFailure('http_4xx', what, { permanent: true })
     const wait = retryAfterMs(res.headers['retry-after'])
-    throw new SinkFailure(s >= 500 ? 'http_5xx' : s === 408 || s === 429 ? 'http_4xx' : 'http_other', what, wait === undefined ? {} : { retryAfterMs: wait })
+    throw new SinkFailure(
+      s >= 500 ? 'http_5xx' : s === 408 || s === 429 ? 'http_4xx' : 'http_other',
+      what,
+      wait === undefined ? {} : { retryAfterMs: wait },
+    )
   }
 
   return {
@@ -72,7 +83,13 @@ export function webhookSink(options: WebhookSinkOptions): Sink {
           await post(events[i]!)
         } catch (err) {
           const f = failureOf(err)
-          return { confirmed: i, failure: (err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'TimeoutError' ? new SinkFailure('timeout', `${options.url}: no answer within ${timeoutMs} ms`) : f }
+          return {
+            confirmed: i,
+            failure:
+              (err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'TimeoutError'
+                ? new SinkFailure('timeout', `${options.url}: no answer within ${timeoutMs} ms`)
+                : f,
+          }
         }
       }
       return { confirmed: events.length }

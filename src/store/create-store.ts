@@ -19,7 +19,18 @@ import { pageJson } from './page-json.js'
 import type { WriteRow } from './records.js'
 import { planWrites, type CallbackRecord } from './records.js'
 import { REFUSED_CAUSE, StoreBacklogError, StoreRefusedError } from './store-errors.js'
-import type { BodyChunk, CommitReport, EventQuery, EventItem, MessageItem, MessageQuery, Page, Stats, Store, StoreCounters } from './store.js'
+import type {
+  BodyChunk,
+  CommitReport,
+  EventQuery,
+  EventItem,
+  MessageItem,
+  MessageQuery,
+  Page,
+  Stats,
+  Store,
+  StoreCounters,
+} from './store.js'
 
 /** What a database must do for `createStore`. */
 export interface StoreBackend {
@@ -338,7 +349,8 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     },
     listMessages: async (q) => backend.listMessages(q),
     listEvents: async (q) => backend.listEvents(q),
-    listMessagesJson: async (q) => (backend.listMessagesJson === undefined ? pageJson(await backend.listMessages(q)) : backend.listMessagesJson(q)),
+    listMessagesJson: async (q) =>
+      backend.listMessagesJson === undefined ? pageJson(await backend.listMessages(q)) : backend.listMessagesJson(q),
     listEventsJson: async (q) => (backend.listEventsJson === undefined ? pageJson(await backend.listEvents(q)) : backend.listEventsJson(q)),
     stats: async () => backend.stats(),
     readBody: async (kind, id, offset, length) => backend.readBody(kind, id, offset, length),

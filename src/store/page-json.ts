@@ -30,7 +30,8 @@ function within(page: Page<{ id: string }>, budget: number): string[] {
   return texts
 }
 
-const cursorAfter = (page: Page<{ id: string }>, sent: number) => (sent < page.items.length ? encodeCursor(page.items[sent - 1]!.id) : page.nextCursor)
+const cursorAfter = (page: Page<{ id: string }>, sent: number) =>
+  sent < page.items.length ? encodeCursor(page.items[sent - 1]!.id) : page.nextCursor
 
 /** The page as JSON, within `budget` bytes. */
 export function pageJson(page: Page<{ id: string }>, budget = PAGE_BYTES): string {

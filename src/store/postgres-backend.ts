@@ -65,7 +65,8 @@ const isConflict = (err: unknown) => CONFLICT_CODES.has(String((err as { code?: 
  */
 export async function openPostgresBackend(url: string, options: PostgresOptions = {}): Promise<StoreBackend> {
   const schema = options.schema ?? 'public'
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`)
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`invalid PostgreSQL schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`)
   const poolSize = options.poolSize ?? 10
   const statementMs = options.queryTimeoutMs ?? 10_000
   const adminMs = options.adminTimeoutMs ?? 5000
@@ -133,7 +134,9 @@ export async function openPostgresBackend(url: string, options: PostgresOptions 
       // What a commit needs: a connection, the tables (not locked against writers), a durable write.
       await inTransaction(pool, async (client) => {
         await client.query('LOCK TABLE events, messages, counts IN ROW EXCLUSIVE MODE')
-        await client.query(`INSERT INTO counts (kind, name, slot, n) VALUES ('probe', '', 0, 0) ON CONFLICT (kind, name, slot) DO UPDATE SET n = 0`)
+        await client.query(
+          `INSERT INTO counts (kind, name, slot, n) VALUES ('probe', '', 0, 0) ON CONFLICT (kind, name, slot) DO UPDATE SET n = 0`,
+        )
       })
     },
     async listMessages(q) {
@@ -250,7 +253,9 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
     const { rows } = await client.query<{ v: number | null }>(`SELECT MAX(version) AS v FROM ${schema}.timhook_migrations`)
     const current = rows[0]?.v ?? 0
     if (current > POSTGRES_MIGRATIONS.length) {
-      throw new Error(`the database schema ${schema} is version ${current}, newer than this timhook knows (${POSTGRES_MIGRATIONS.length}); upgrade timhook`)
+      throw new Error(
+        `the database schema ${schema} is version ${current}, newer than this timhook knows (${POSTGRES_MIGRATIONS.length}); upgrade timhook`,
+      )
     }
     for (let v = current; v < POSTGRES_MIGRATIONS.length; v++) {
       await client.query(POSTGRES_MIGRATIONS[v]!)

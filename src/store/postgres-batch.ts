@@ -87,7 +87,8 @@ class Counts {
  * @example await client.query('BEGIN'); await applyBatch(client, rows); await client.query('COMMIT')
  */
 export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promise<void> {
-  const query = async (text: string, params: unknown[]) => (await client.query(text, params.map(withoutNul))).rows as Array<Record<string, unknown>>
+  const query = async (text: string, params: unknown[]) =>
+    (await client.query(text, params.map(withoutNul))).rows as Array<Record<string, unknown>>
   const events = new Map<string, { row: EventRow; n: number }>()
   const messages = new Map<string, MessageSlot>()
   const counts = new Counts()
@@ -122,9 +123,19 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
       INSERT_EVENTS,
       columns(
         list,
-        (e) => e.row.idempotencyKey, (e) => e.row.command, (e) => e.row.sdkAppId, (e) => e.row.clientIp, (e) => e.row.optPlatform,
-        (e) => e.row.receivedAt, (e) => e.row.requestId, (e) => e.row.raw, (e) => (e.row.valid ? 1 : 0), (e) => e.row.verdict,
-        (e) => e.row.rule, (e) => e.row.decision, (e) => e.n,
+        (e) => e.row.idempotencyKey,
+        (e) => e.row.command,
+        (e) => e.row.sdkAppId,
+        (e) => e.row.clientIp,
+        (e) => e.row.optPlatform,
+        (e) => e.row.receivedAt,
+        (e) => e.row.requestId,
+        (e) => e.row.raw,
+        (e) => (e.row.valid ? 1 : 0),
+        (e) => e.row.verdict,
+        (e) => e.row.rule,
+        (e) => e.row.decision,
+        (e) => e.n,
       ),
     )
     for (const r of result) {
@@ -139,7 +150,16 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
   if (messages.size > 0) await applyMessages(query, [...messages.values()], counts)
   if (counts.map.size > 0) {
     const list = [...counts.map.values()].filter((c) => c.n !== 0)
-    if (list.length > 0) await query(ADD_COUNTS, columns(list, (c) => c.kind, (c) => c.name, (c) => c.n))
+    if (list.length > 0)
+      await query(
+        ADD_COUNTS,
+        columns(
+          list,
+          (c) => c.kind,
+          (c) => c.name,
+          (c) => c.n,
+        ),
+      )
   }
 }
 
@@ -151,10 +171,21 @@ async function applyMessages(query: Query, slots: MessageSlot[], counts: Counts)
     INSERT_MESSAGES,
     columns(
       slots,
-      (s) => s.key, (s) => m(s)?.family ?? null, (s) => m(s)?.groupId ?? null, (s) => m(s)?.topicId ?? null, (s) => m(s)?.msgSeq ?? null,
-      (s) => m(s)?.msgKey ?? null, (s) => m(s)?.fromAccount ?? null, (s) => m(s)?.toAccount ?? null, (s) => m(s)?.msgTime ?? null,
-      (s) => m(s)?.receivedAt ?? null, (s) => m(s)?.body ?? null, (s) => decisionKeys(m(s))[0], (s) => decisionKeys(m(s))[1],
-      (s) => s.recall?.recalledAt ?? null, (s) => s.recall?.recalledBy ?? null,
+      (s) => s.key,
+      (s) => m(s)?.family ?? null,
+      (s) => m(s)?.groupId ?? null,
+      (s) => m(s)?.topicId ?? null,
+      (s) => m(s)?.msgSeq ?? null,
+      (s) => m(s)?.msgKey ?? null,
+      (s) => m(s)?.fromAccount ?? null,
+      (s) => m(s)?.toAccount ?? null,
+      (s) => m(s)?.msgTime ?? null,
+      (s) => m(s)?.receivedAt ?? null,
+      (s) => m(s)?.body ?? null,
+      (s) => decisionKeys(m(s))[0],
+      (s) => decisionKeys(m(s))[1],
+      (s) => s.recall?.recalledAt ?? null,
+      (s) => s.recall?.recalledBy ?? null,
     ),
   )
   const fresh = new Set(inserted.map((r) => String(r.key)))
@@ -175,9 +206,19 @@ async function applyMessages(query: Query, slots: MessageSlot[], counts: Counts)
       FILL_MESSAGES,
       columns(
         fill,
-        (s) => s.key, (s) => m(s)!.family, (s) => m(s)!.groupId, (s) => m(s)!.topicId, (s) => m(s)!.msgSeq, (s) => m(s)!.msgKey,
-        (s) => m(s)!.fromAccount, (s) => m(s)!.toAccount, (s) => m(s)!.msgTime, (s) => m(s)!.receivedAt, (s) => m(s)!.body,
-        (s) => decisionKeys(m(s))[0], (s) => decisionKeys(m(s))[1],
+        (s) => s.key,
+        (s) => m(s)!.family,
+        (s) => m(s)!.groupId,
+        (s) => m(s)!.topicId,
+        (s) => m(s)!.msgSeq,
+        (s) => m(s)!.msgKey,
+        (s) => m(s)!.fromAccount,
+        (s) => m(s)!.toAccount,
+        (s) => m(s)!.msgTime,
+        (s) => m(s)!.receivedAt,
+        (s) => m(s)!.body,
+        (s) => decisionKeys(m(s))[0],
+        (s) => decisionKeys(m(s))[1],
       ),
     )
     // Each was a recall awaiting its message: one more message, one more recalled, one fewer waiting.
@@ -187,7 +228,15 @@ async function applyMessages(query: Query, slots: MessageSlot[], counts: Counts)
   }
   if (recall.length > 0) {
     // Rows that were stubs are recalled already, so each row changed here is a stored message.
-    const marked = await query(MARK_RECALLED, columns(recall, (s) => s.key, (s) => s.recall!.recalledAt, (s) => s.recall!.recalledBy))
+    const marked = await query(
+      MARK_RECALLED,
+      columns(
+        recall,
+        (s) => s.key,
+        (s) => s.recall!.recalledAt,
+        (s) => s.recall!.recalledBy,
+      ),
+    )
     counts.add(COUNT_KINDS.messages, 'recalled', marked.length)
   }
 }

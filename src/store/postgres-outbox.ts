@@ -90,7 +90,10 @@ export async function openPostgresOutbox(url: string, options: PostgresOutboxOpt
   const outbox: Outbox = {
     async read(position, limit) {
       const [xid, id] = parsePosition(position)
-      const rows = await q(`SELECT ${EVENT_COLUMNS} FROM events WHERE (xid, id) > ($1::xid8, $2::bigint) AND xid < ${SAFE} ORDER BY xid, id LIMIT $3`, [xid, id, limit])
+      const rows = await q(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE (xid, id) > ($1::xid8, $2::bigint) AND xid < ${SAFE} ORDER BY xid, id LIMIT $3`,
+        [xid, id, limit],
+      )
       return rows.map(eventOf)
     },
     async lease(sink, holder, ttlMs, start) {
@@ -148,7 +151,10 @@ export async function openPostgresOutbox(url: string, options: PostgresOutboxOpt
           ? await q(`SELECT xid::text AS xid, id FROM events WHERE id >= $1 ORDER BY id LIMIT 1`, [from.id])
           : await q(`SELECT xid::text AS xid, id FROM events WHERE received_at >= $1 ORDER BY xid, id LIMIT 1`, [from.time])
       const first = rows[0]
-      if (first === undefined) throw new ReplayError(`no event ${'id' in from ? `with id ${from.id} or later` : `received at or after ${new Date(from.time).toISOString()}`}`)
+      if (first === undefined)
+        throw new ReplayError(
+          `no event ${'id' in from ? `with id ${from.id} or later` : `received at or after ${new Date(from.time).toISOString()}`}`,
+        )
       // Just before that event in delivery order: same transaction, the id before.
       const updated = await q(
         `INSERT INTO sinks (name, cursor_xid, cursor_id, epoch, updated_at) VALUES ($1, $2::xid8, $3::bigint - 1, 1, now())
@@ -167,25 +173,29 @@ export async function openPostgresOutbox(url: string, options: PostgresOutboxOpt
            (SELECT count(*) FROM sink_dead_letters d WHERE d.sink = s.name) AS dead
          FROM sinks s ORDER BY s.name`,
       )
-      return rows.map(
-        (r): SinkStatusRow => ({
-          name: r.name as string,
-          position: `${String(r.xid)}:${String(r.id)}`,
-          lastId: Number(r.id) === 0 ? null : Number(r.id),
-          epoch: Number(r.epoch),
-          holder: (r.holder as string | null) ?? null,
-          leaseUntil: r.lease_until == null ? null : Number(r.lease_until),
-          updatedAt: r.updated_at == null ? null : Number(r.updated_at),
-          deadLetters: Number(r.dead),
-        }),
-      )
+      return rows.map((r): SinkStatusRow => ({
+        name: r.name as string,
+        position: `${String(r.xid)}:${String(r.id)}`,
+        lastId: Number(r.id) === 0 ? null : Number(r.id),
+        epoch: Number(r.epoch),
+        holder: (r.holder as string | null) ?? null,
+        leaseUntil: r.lease_until == null ? null : Number(r.lease_until),
+        updatedAt: r.updated_at == null ? null : Number(r.updated_at),
+        deadLetters: Number(r.dead),
+      }))
     },
     async deadLetters(sink, limit) {
-      const rows = await q(`SELECT event_id, idem_key, command, reason, attempts, at, redrive FROM sink_dead_letters WHERE sink = $1 ORDER BY event_id LIMIT $2`, [sink, limit])
+      const rows = await q(
+        `SELECT event_id, idem_key, command, reason, attempts, at, redrive FROM sink_dead_letters WHERE sink = $1 ORDER BY event_id LIMIT $2`,
+        [sink, limit],
+      )
       return rows.map(deadLetterOf)
     },
     async redrive(sink, ids) {
-      const r = await pool.query(`UPDATE sink_dead_letters SET redrive = true WHERE sink = $1 AND ($2::bigint[] IS NULL OR event_id = ANY($2::bigint[]))`, [sink, ids ?? null])
+      const r = await pool.query(
+        `UPDATE sink_dead_letters SET redrive = true WHERE sink = $1 AND ($2::bigint[] IS NULL OR event_id = ANY($2::bigint[]))`,
+        [sink, ids ?? null],
+      )
       return r.rowCount ?? 0
     },
     async redrives(sink, limit) {
@@ -198,7 +208,11 @@ export async function openPostgresOutbox(url: string, options: PostgresOutboxOpt
     },
     async settleRedrive(sink, id, failure) {
       if (failure === undefined) await q(`DELETE FROM sink_dead_letters WHERE sink = $1 AND event_id = $2`, [sink, id])
-      else await q(`UPDATE sink_dead_letters SET redrive = false, reason = $3, attempts = attempts + 1, at = $4 WHERE sink = $1 AND event_id = $2`, [sink, id, failure.reason.slice(0, 1000), Date.now()])
+      else
+        await q(
+          `UPDATE sink_dead_letters SET redrive = false, reason = $3, attempts = attempts + 1, at = $4 WHERE sink = $1 AND event_id = $2`,
+          [sink, id, failure.reason.slice(0, 1000), Date.now()],
+        )
     },
     async close() {
       await pool.end()
@@ -216,4 +230,3 @@ export const deadLetterOf = (r: Row): DeadLetter => ({
   at: Number(r.at),
   redrive: r.redrive === true || Number(r.redrive) === 1,
 })
-

@@ -130,7 +130,11 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
   const linkable = decision !== null && record.decision?.verdict !== 'deny'
   // Every key of the callback, built once (escaping each id once), for all of its rows.
   const keys = callbackKeys(command, body, record.rawBody)
-  const sendKey = !linkable ? null : command === 'Group.CallbackBeforeSendMsg' || command === 'C2C.CallbackBeforeSendMsg' ? (keys.send ?? null) : null
+  const sendKey = !linkable
+    ? null
+    : command === 'Group.CallbackBeforeSendMsg' || command === 'C2C.CallbackBeforeSendMsg'
+      ? (keys.send ?? null)
+      : null
   const rows: WriteRow[] = [
     {
       kind: 'event',
@@ -200,14 +204,24 @@ export function planWrites(record: CallbackRecord): WriteRow[] {
       for (const item of body.MsgSeqList) {
         const id = groupMessageId(body, (item as Record<string, unknown> | null)?.MsgSeq)
         if (id === undefined) continue
-        rows.push({ kind: 'recall', key: groupMessageKey(id.groupId, id.topicId, id.msgSeq), recalledAt: eventTime, recalledBy: str(body.Operator_Account) })
+        rows.push({
+          kind: 'recall',
+          key: groupMessageKey(id.groupId, id.topicId, id.msgSeq),
+          recalledAt: eventTime,
+          recalledBy: str(body.Operator_Account),
+        })
       }
       break
     }
     case 'C2C.CallbackAfterMsgWithDraw': {
       if (keys.message === undefined) break
       // The withdraw callback names no operator: only the sender (or an admin acting for them) can withdraw.
-      rows.push({ kind: 'recall', key: keys.message, recalledAt: eventTime, recalledBy: str(body.Operator_Account) ?? str(body.From_Account) })
+      rows.push({
+        kind: 'recall',
+        key: keys.message,
+        recalledAt: eventTime,
+        recalledBy: str(body.Operator_Account) ?? str(body.From_Account),
+      })
       break
     }
   }

@@ -28,7 +28,10 @@ export const STATS_ORPHAN_RECALLS = `SELECT COUNT(*) AS n FROM recalls r WHERE N
  * planner takes the `received_at` index; with one side it walks the whole table newest first,
  * which reads every row when fewer than a page match.
  */
-const timeRange = (q: { since?: number | undefined; until?: number | undefined }): [number, number] => [q.since ?? Number.MIN_SAFE_INTEGER, q.until ?? Number.MAX_SAFE_INTEGER]
+const timeRange = (q: { since?: number | undefined; until?: number | undefined }): [number, number] => [
+  q.since ?? Number.MIN_SAFE_INTEGER,
+  q.until ?? Number.MAX_SAFE_INTEGER,
+]
 
 export interface SqlQuery {
   text: string
@@ -91,7 +94,10 @@ export function eventSelect(q: EventQuery, guard?: string): SqlQuery {
 /** A piece of a stored body: `length` units from `offset` (0-based; bytes of a raw body, characters of a message's JSON), and the whole size. */
 export function bodyChunkSelect(kind: 'event' | 'message', id: number, offset: number, length: number): SqlQuery {
   return {
-    text: kind === 'event' ? 'SELECT length(raw) AS size, substr(raw, ?, ?) AS chunk FROM events WHERE id = ?' : 'SELECT length(body) AS size, substr(body, ?, ?) AS chunk FROM messages WHERE id = ?',
+    text:
+      kind === 'event'
+        ? 'SELECT length(raw) AS size, substr(raw, ?, ?) AS chunk FROM events WHERE id = ?'
+        : 'SELECT length(body) AS size, substr(body, ?, ?) AS chunk FROM messages WHERE id = ?',
     params: [offset + 1, length, id],
   }
 }
@@ -135,7 +141,8 @@ function viewBody(text: string | null, size: number): { body: unknown; note?: Bo
   }
 }
 
-const textOf = (v: unknown): string | null => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8') : null)
+const textOf = (v: unknown): string | null =>
+  typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8') : null
 const orNull = (v: unknown) => (v === undefined ? null : v)
 
 function page<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
@@ -154,7 +161,8 @@ export function messagePage(rows: Row[], limit: number): Page<MessageItem> {
       decision: json(row.decision),
       receivedAt: iso(row.received_at),
     }
-    if (note === undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) return { ...(body as Record<string, unknown>), ...state }
+    if (note === undefined && body !== null && typeof body === 'object' && !Array.isArray(body))
+      return { ...(body as Record<string, unknown>), ...state }
     // The body cannot be shown as fields: the message's identity from its columns, the body as it is.
     const identity: Record<string, unknown> = {}
     const put = (field: string, v: unknown) => {
@@ -199,6 +207,7 @@ export function eventPage(rows: Row[], limit: number): Page<EventItem> {
  */
 export function tally(rows: Row[]): Record<string, number> {
   const out: Record<string, number> = {}
-  for (const row of rows) Object.defineProperty(out, String(row.k), { value: Number(row.n), enumerable: true, writable: true, configurable: true })
+  for (const row of rows)
+    Object.defineProperty(out, String(row.k), { value: Number(row.n), enumerable: true, writable: true, configurable: true })
   return out
 }

@@ -90,7 +90,9 @@ function migrate(db: DatabaseSync): void {
   immediate(db, () => {
     const version = Number(pragma(db, 'user_version'))
     if (version > SQLITE_MIGRATIONS.length) {
-      throw new Error(`the database schema is version ${version}, newer than this timhook knows (${SQLITE_MIGRATIONS.length}); upgrade timhook`)
+      throw new Error(
+        `the database schema is version ${version}, newer than this timhook knows (${SQLITE_MIGRATIONS.length}); upgrade timhook`,
+      )
     }
     for (let v = version; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]!)
     db.exec(`PRAGMA user_version = ${SQLITE_MIGRATIONS.length}`)

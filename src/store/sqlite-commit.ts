@@ -42,11 +42,26 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
     // or earlier in this one. A before-send attaches only to those, in place, as a per-row UPDATE did.
     let keys: string[] | undefined
     for (const r of rows) if (r.kind === 'event' && r.sendKey !== null) (keys ??= []).push(r.sendKey)
-    const waiting = new Set<string>(keys === undefined ? [] : (findWaiting.all(JSON.stringify(keys.map(asStored))) as Array<{ key: number }>).map((r) => keys![r.key]!))
+    const waiting = new Set<string>(
+      keys === undefined ? [] : (findWaiting.all(JSON.stringify(keys.map(asStored))) as Array<{ key: number }>).map((r) => keys![r.key]!),
+    )
     for (const r of rows) {
       switch (r.kind) {
         case 'event': {
-          const stored = insertEvent.get(r.idempotencyKey, r.command, r.sdkAppId, r.clientIp, r.optPlatform, r.receivedAt, r.requestId, r.raw, r.valid ? 1 : 0, r.verdict, r.rule, r.decision) as { deliveries: number }
+          const stored = insertEvent.get(
+            r.idempotencyKey,
+            r.command,
+            r.sdkAppId,
+            r.clientIp,
+            r.optPlatform,
+            r.receivedAt,
+            r.requestId,
+            r.raw,
+            r.valid ? 1 : 0,
+            r.verdict,
+            r.rule,
+            r.decision,
+          ) as { deliveries: number }
           if (stored.deliveries === 1) {
             counts.add('command', r.command)
             if (r.verdict !== null) counts.add('verdict', r.verdict)
@@ -56,9 +71,24 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
           break
         }
         case 'message': {
-          const stored = insertMessage.get(r.key, r.sendKey, r.family, r.groupId, r.topicId, r.msgSeq, r.msgKey, r.fromAccount, r.toAccount, r.msgTime, r.receivedAt, r.body, r.key, r.key, r.decisionKey, r.decisionKeyBare) as
-            | { recalled_at: number | null }
-            | undefined
+          const stored = insertMessage.get(
+            r.key,
+            r.sendKey,
+            r.family,
+            r.groupId,
+            r.topicId,
+            r.msgSeq,
+            r.msgKey,
+            r.fromAccount,
+            r.toAccount,
+            r.msgTime,
+            r.receivedAt,
+            r.body,
+            r.key,
+            r.key,
+            r.decisionKey,
+            r.decisionKeyBare,
+          ) as { recalled_at: number | null } | undefined
           if (stored !== undefined) {
             messages++
             // Its recall came first: the message is recalled, and the recall no longer awaits it.

@@ -54,14 +54,19 @@ function rows(text: string, params: Array<string | number | null>): Array<Record
 /** The stats from the maintained counts: one row per counted name. Objects built with fromEntries keep any name, `__proto__` included. */
 function stats(): Stats {
   const counts = rows(sqliteSql.READ_COUNTS, [])
-  const of = (kind: string) => Object.fromEntries(counts.filter((r) => r.kind === kind).map((r) => [String(r.name), Number(r.n)])) as Record<string, number>
+  const of = (kind: string) =>
+    Object.fromEntries(counts.filter((r) => r.kind === kind).map((r) => [String(r.name), Number(r.n)])) as Record<string, number>
   const byCommand = of('command')
   const messages = of('messages')
   return {
     events: { total: Object.values(byCommand).reduce((a, b) => a + b, 0), byCommand },
     decisions: { byVerdict: of('verdict'), byRule: of('rule') },
     rejections: { byCause: of('rejection') },
-    messages: { total: messages.total ?? 0, recalled: messages.recalled ?? 0, recallsAwaitingMessage: messages.recallsAwaitingMessage ?? 0 },
+    messages: {
+      total: messages.total ?? 0,
+      recalled: messages.recalled ?? 0,
+      recallsAwaitingMessage: messages.recallsAwaitingMessage ?? 0,
+    },
   }
 }
 

@@ -79,7 +79,6 @@ interface Slot {
   exited: Promise<void>
 }
 
-
 /**
  * Starts the reader threads for a SQLite file (already created and migrated).
  * @example const readers = startSqliteReaders('./timhook.db'); await readers.read({ op: 'stats' })

@@ -18,7 +18,8 @@ export interface WriterData {
 }
 
 export type ToWriter = { type: 'commit'; id: number; rows: WriteRow[] } | { type: 'close' }
-export type FromWriter = { type: 'ready' } | { type: 'done'; id: number } | { type: 'failed'; id: number; message: string; code: string | undefined }
+export type FromWriter =
+  { type: 'ready' } | { type: 'done'; id: number } | { type: 'failed'; id: number; message: string; code: string | undefined }
 
 export interface SqliteWriter {
   /** Commits the rows in one transaction in the writer thread; resolves once durable. */
@@ -100,7 +101,9 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
     w.on('exit', (code) => {
       if (thread === w) thread = undefined
       // Commits the thread never answered may or may not be on disk: they fail (FAIL answers, redelivery is idempotent).
-      const err = new Error(`the SQLite writer thread stopped (${cause?.message ?? `exit code ${code}`}) before confirming the commit`, { cause })
+      const err = new Error(`the SQLite writer thread stopped (${cause?.message ?? `exit code ${code}`}) before confirming the commit`, {
+        cause,
+      })
       for (const p of pending.values()) p.reject(err)
       pending.clear()
       onExit()

@@ -16,7 +16,9 @@ import { rawExchange } from '../helpers/http.js'
 function makeReceiver(bodyLimit?: number) {
   const receiver = createReceiver({ sdkAppId: APP, token: TOKEN, bodyLimit })
   const withdrawn: string[] = []
-  receiver.on('Group.CallbackBeforeSendMsg', (e) => (JSON.stringify(e.MsgBody).includes('spam') ? verdict.deny({ code: 10101, info: 'no spam' }) : verdict.allow()))
+  receiver.on('Group.CallbackBeforeSendMsg', (e) =>
+    JSON.stringify(e.MsgBody).includes('spam') ? verdict.deny({ code: 10101, info: 'no spam' }) : verdict.allow(),
+  )
   receiver.on('C2C.CallbackAfterMsgWithDraw', (e) => void withdrawn.push(e.MsgKey))
   return { receiver, withdrawn }
 }
@@ -29,7 +31,11 @@ async function exercise(base: string, withdrawn: string[]) {
   const deny = await fetch(url('Group.CallbackBeforeSendMsg'), { method: 'POST', body: bytes(groupBeforeSend('spam!')) })
   assert.equal(deny.status, 200)
   assert.deepEqual(await deny.json(), { ActionStatus: 'OK', ErrorCode: 10101, ErrorInfo: 'no spam' })
-  const ok = await fetch(url('C2C.CallbackAfterMsgWithDraw'), { method: 'POST', body: JSON.stringify(c2cWithdraw()), headers: { 'content-type': 'application/json' } })
+  const ok = await fetch(url('C2C.CallbackAfterMsgWithDraw'), {
+    method: 'POST',
+    body: JSON.stringify(c2cWithdraw()),
+    headers: { 'content-type': 'application/json' },
+  })
   assert.deepEqual(await ok.json(), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
   assert.deepEqual(withdrawn, ['48374_2837546_1557481126'])
   const bad = await fetch(url('C2C.CallbackAfterMsgWithDraw', 'wrong'), { method: 'POST', body: JSON.stringify(c2cWithdraw()) })
@@ -85,7 +91,11 @@ describe('Fastify plugin', () => {
     const port = (app.server.address() as AddressInfo).port
     try {
       await exercise(`http://127.0.0.1:${port}/tim/`, withdrawn)
-      const other = await fetch(`http://127.0.0.1:${port}/other`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } })
+      const other = await fetch(`http://127.0.0.1:${port}/other`, {
+        method: 'POST',
+        body: '{"a":1}',
+        headers: { 'content-type': 'application/json' },
+      })
       assert.deepEqual(await other.json(), { echoed: { a: 1 } })
     } finally {
       await app.close()
@@ -144,7 +154,9 @@ describe('Fetch API (Hono on @hono/node-server)', () => {
         if (pulls > 1000) controller.close()
       },
     })
-    const big = await toFetchHandler(receiver)(new Request(`http://x/?${q}`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit))
+    const big = await toFetchHandler(receiver)(
+      new Request(`http://x/?${q}`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit),
+    )
     assert.equal(big.status, 413)
     assert.ok(pulls < 10, `stopped reading after ${pulls} chunks`)
     const used = new Request(`http://x/?${q}`, { method: 'POST', body: JSON.stringify(c2cWithdraw()) })

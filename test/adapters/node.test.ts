@@ -59,7 +59,10 @@ describe('node:http adapter over a real socket', () => {
   it('refuses a body shorter than its content-length once the client gives up, without hanging', async () => {
     const q = query('Group.CallbackAfterRecallMsg', { token: TOKEN })
     const head = `POST /?${q} HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n`
-    await assert.rejects(rawExchange(server.port, head, (s) => s.end('{"GroupId":'), 300), /no answer/)
+    await assert.rejects(
+      rawExchange(server.port, head, (s) => s.end('{"GroupId":'), 300),
+      /no answer/,
+    )
     // The server is still serving.
     const ok = await post('Group.CallbackAfterRecallMsg', JSON.stringify(groupRecall()))
     assert.equal(ok.status, 200)

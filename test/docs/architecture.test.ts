@@ -9,7 +9,18 @@ import { describe, it } from 'node:test'
 import { ERRORS } from '../../src/protocol/errors.js'
 
 /** Layers, lowest first: a folder may import its own layer's folder and lower layers only. */
-const LAYER: Record<string, number> = { protocol: 0, sinks: 0, receiver: 1, policy: 1, store: 1, emulator: 1, adapters: 2, load: 2, server: 3, cli: 4 }
+const LAYER: Record<string, number> = {
+  protocol: 0,
+  sinks: 0,
+  receiver: 1,
+  policy: 1,
+  store: 1,
+  emulator: 1,
+  adapters: 2,
+  load: 2,
+  server: 3,
+  cli: 4,
+}
 /** Within those bounds, what each folder may import (docs/architecture.md's table). */
 const ALLOWED: Record<string, string[]> = {
   protocol: [],
@@ -25,12 +36,16 @@ const ALLOWED: Record<string, string[]> = {
 }
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  )
 }
 
 /** Every relative import of a file, as a path under src: `import`, `import type`, `export … from`, `import()`. */
 function importsOf(file: string, text = readFileSync(file, 'utf8')): string[] {
-  return [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*'(\.[^']+)'/g)].map((m) => normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'))
+  return [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*'(\.[^']+)'/g)].map((m) =>
+    normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'),
+  )
 }
 
 const graph = new Map(files('src').map((f) => [f, importsOf(f)]))
@@ -88,7 +103,8 @@ describe('architecture', () => {
   })
 
   it('the allowed imports point down only: no folder may import one at its own layer or above', () => {
-    for (const [area, allowed] of Object.entries(ALLOWED)) for (const target of allowed) assert.ok(LAYER[target]! < LAYER[area]!, `${area} → ${target}`)
+    for (const [area, allowed] of Object.entries(ALLOWED))
+      for (const target of allowed) assert.ok(LAYER[target]! < LAYER[area]!, `${area} → ${target}`)
   })
 
   it('no import cycle between files, type-only imports included', () => {
@@ -104,7 +120,8 @@ describe('architecture', () => {
       ['src/a/w.ts', ['src/a/x.ts']],
     ])
     assert.deepEqual(cycles(g).sort(), [['src/a/index.ts', 'src/a/x.ts', 'src/a/y.ts'], ['src/a/z.ts']])
-    const text = "import type { A } from './a.js'\nexport { B } from '../docs/b.js'\nimport {\n  C,\n} from './c.js'\nconst d = await import('./d.js')\nimport './e.js'"
+    const text =
+      "import type { A } from './a.js'\nexport { B } from '../docs/b.js'\nimport {\n  C,\n} from './c.js'\nconst d = await import('./d.js')\nimport './e.js'"
     assert.deepEqual(importsOf('src/x/f.ts', text), ['src/x/a.ts', 'src/docs/b.ts', 'src/x/c.ts', 'src/x/d.ts', 'src/x/e.ts'])
   })
 

@@ -47,7 +47,11 @@ describe('quick starts, as written', { skip: !existsSync(cli) && 'dist/ is missi
   }
 
   it('no placeholder is left to fill in', () => {
-    for (const [name, text] of [['README.md', readme], ['docs/emulator.md', emulatorDoc], ['docs/server.md', serverDoc]]) {
+    for (const [name, text] of [
+      ['README.md', readme],
+      ['docs/emulator.md', emulatorDoc],
+      ['docs/server.md', serverDoc],
+    ]) {
       assert.doesNotMatch(text!, /"<[^>"]*>"|<MsgKey|from above>/, `${name} has a placeholder`)
     }
   })
@@ -61,7 +65,10 @@ describe('quick starts, as written', { skip: !existsSync(cli) && 'dist/ is missi
     await serve(backend, ports[8080])
     const emu = await serve(emulator, ports[9080])
     const results = runSession(calls, { cwd: dir, cli })
-    assert.ok(results.some((s) => s.command.includes('send_group_msg') && s.expected?.includes('10101')), 'the doc shows the deny')
+    assert.ok(
+      results.some((s) => s.command.includes('send_group_msg') && s.expected?.includes('10101')),
+      'the doc shows the deny',
+    )
     // The emulator logs each callback it sent and the answer: the backend was reached.
     await emu.waitFor(/Group\.CallbackBeforeSendMsg[^\n]*10101/)
   })
@@ -88,7 +95,11 @@ describe('quick starts, as written', { skip: !existsSync(cli) && 'dist/ is missi
       assert.ok(command, 'the recipe names the serve command it pokes')
       adminToken = /--admin-token (\S+)/.exec(command)![1]!
       const args = command.split(/\s+/).slice(1)
-      const server = start(process.execPath, [cli, ...args, '--port', String(port), '--db', join(dir, 'recipe.db'), '--log-level', 'warn'], { cwd: dir, env })
+      const server = start(
+        process.execPath,
+        [cli, ...args, '--port', String(port), '--db', join(dir, 'recipe.db'), '--log-level', 'warn'],
+        { cwd: dir, env },
+      )
       running.push(server)
       await portOpen(port, () => server.child.exitCode === null)
     })
@@ -110,7 +121,10 @@ describe('quick starts, as written', { skip: !existsSync(cli) && 'dist/ is missi
       const key = /MsgKey: '([^']+)'/.exec(js)![1]!
       const res = await fetch(`http://127.0.0.1:${port}/api/messages?from=jared`, { headers: { authorization: `Bearer ${adminToken}` } })
       const { items } = (await res.json()) as { items: Array<Record<string, unknown>> }
-      assert.ok(items.some((m) => m.MsgKey === key), `the C2C message ${key} is stored`)
+      assert.ok(
+        items.some((m) => m.MsgKey === key),
+        `the C2C message ${key} is stored`,
+      )
     })
   })
 })

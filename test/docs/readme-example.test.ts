@@ -24,7 +24,14 @@ describe('README example', { skip: !existsSync('dist/index.js') && 'dist/ is mis
       const { receiver } = (await import(`../../${moduleFile}`)) as { receiver: { handle: (r: object) => Promise<{ body: string }> } }
       const q = 'SdkAppid=1400000000&CallbackCommand=Group.CallbackBeforeSendMsg'
       const send = async (text: string) =>
-        JSON.parse((await receiver.handle({ query: q, body: JSON.stringify({ GroupId: 'g', From_Account: 'a', MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] }) })).body) as Record<string, unknown>
+        JSON.parse(
+          (
+            await receiver.handle({
+              query: q,
+              body: JSON.stringify({ GroupId: 'g', From_Account: 'a', MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] }),
+            })
+          ).body,
+        ) as Record<string, unknown>
       assert.equal((await send('Buy Now! cheap')).ErrorCode, 1)
       assert.deepEqual((await send('call 13812345678')).MsgBody, [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'call ***********' } }])
       assert.deepEqual(await send('hello'), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
@@ -36,16 +43,33 @@ describe('README example', { skip: !existsSync('dist/index.js') && 'dist/ is mis
   it('runs as written and answers allow, deny and a recall', async () => {
     assert.ok(example, 'the README has the example block')
     writeFileSync(file, example)
-    const program = start(process.execPath, [file], { env: { ...process.env, PORT: String(await freePort()), TIM_CALLBACK_TOKEN: 'readme-token' } })
+    const program = start(process.execPath, [file], {
+      env: { ...process.env, PORT: String(await freePort()), TIM_CALLBACK_TOKEN: 'readme-token' },
+    })
     try {
       const url = (await program.waitFor(/listening on (http:\/\/\S+)/))[1]!
       const t = Math.floor(Date.now() / 1000)
-      const q = (command: string) => `SdkAppid=1400000000&CallbackCommand=${command}&contenttype=json&ClientIP=1.2.3.4&OptPlatform=RESTAPI&Sign=${sign('readme-token', t)}&RequestTime=${t}`
-      const send = async (command: string, body: object) => (await fetch(`${url}/?${q(command)}`, { method: 'POST', body: JSON.stringify(body) })).json()
-      const msg = (text: string) => ({ GroupId: '@TGS#1', From_Account: 'a', Random: 1, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] })
+      const q = (command: string) =>
+        `SdkAppid=1400000000&CallbackCommand=${command}&contenttype=json&ClientIP=1.2.3.4&OptPlatform=RESTAPI&Sign=${sign('readme-token', t)}&RequestTime=${t}`
+      const send = async (command: string, body: object) =>
+        (await fetch(`${url}/?${q(command)}`, { method: 'POST', body: JSON.stringify(body) })).json()
+      const msg = (text: string) => ({
+        GroupId: '@TGS#1',
+        From_Account: 'a',
+        Random: 1,
+        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }],
+      })
       assert.deepEqual(await send('Group.CallbackBeforeSendMsg', msg('hello')), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
-      assert.deepEqual(await send('Group.CallbackBeforeSendMsg', msg('buy now!')), { ActionStatus: 'OK', ErrorCode: 10101, ErrorInfo: 'no ads here' })
-      assert.deepEqual(await send('Group.CallbackAfterRecallMsg', { GroupId: '@TGS#1', MsgSeqList: [{ MsgSeq: 7 }] }), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+      assert.deepEqual(await send('Group.CallbackBeforeSendMsg', msg('buy now!')), {
+        ActionStatus: 'OK',
+        ErrorCode: 10101,
+        ErrorInfo: 'no ads here',
+      })
+      assert.deepEqual(await send('Group.CallbackAfterRecallMsg', { GroupId: '@TGS#1', MsgSeqList: [{ MsgSeq: 7 }] }), {
+        ActionStatus: 'OK',
+        ErrorCode: 0,
+        ErrorInfo: '',
+      })
       await program.waitFor(/recalled @TGS#1 \[ 7 \]/)
     } finally {
       await program.stop()

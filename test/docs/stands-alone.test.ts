@@ -64,14 +64,28 @@ export function findCitations(file: string, text: string): string[] {
 describe('the repository stands alone', () => {
   it('finds each kind of outside citation (so the check below can fail)', () => {
     const bad = [
-      'see issue 5', 'fixed in #12', 'PR 31 did it', 'open question 7', 'reference §5.1',
-      'product.md "Verdicts"', 'see shared/spec', "readFileSync('../notes/x.md')", 'measured in review', 'as the protocol reference says',
+      'see issue 5',
+      'fixed in #12',
+      'PR 31 did it',
+      'open question 7',
+      'reference §5.1',
+      'product.md "Verdicts"',
+      'see shared/spec',
+      "readFileSync('../notes/x.md')",
+      'measured in review',
+      'as the protocol reference says',
       'cat /work/main/README.md',
     ]
     for (const line of bad) assert.equal(findCitations('test/docs/x.ts', line).length, 1, line)
     const good = [
-      "import { x } from '../../src/index.js'", 'group `@TGS#2J4SZEAEL`', 'color #333', 'see docs/server.md',
-      'Can you review the PR before lunch?', 'RetCode 10030', 'a session, copy-paste', '`/tmp/x.db`',
+      "import { x } from '../../src/index.js'",
+      'group `@TGS#2J4SZEAEL`',
+      'color #333',
+      'see docs/server.md',
+      'Can you review the PR before lunch?',
+      'RetCode 10030',
+      'a session, copy-paste',
+      '`/tmp/x.db`',
     ]
     for (const line of good) assert.deepEqual(findCitations('test/docs/x.ts', line), [], line)
     assert.deepEqual(findCitations('docs/x.md', '[server](../README.md)'), [])

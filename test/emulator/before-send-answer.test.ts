@@ -27,8 +27,16 @@ describe('before-send decision', () => {
   })
 
   it('passes custom codes in the family range through with ErrorInfo', () => {
-    assert.deepEqual(applyBeforeSendAnswer('group', okWith({ ErrorCode: 10150, ErrorInfo: 'no links' }), false), { kind: 'deny', code: 10150, info: 'no links' })
-    assert.deepEqual(applyBeforeSendAnswer('c2c', okWith({ ErrorCode: 120001, ErrorInfo: 'blocked' }), false), { kind: 'deny', code: 120001, info: 'blocked' })
+    assert.deepEqual(applyBeforeSendAnswer('group', okWith({ ErrorCode: 10150, ErrorInfo: 'no links' }), false), {
+      kind: 'deny',
+      code: 10150,
+      info: 'no links',
+    })
+    assert.deepEqual(applyBeforeSendAnswer('c2c', okWith({ ErrorCode: 120001, ErrorInfo: 'blocked' }), false), {
+      kind: 'deny',
+      code: 120001,
+      info: 'blocked',
+    })
   })
 
   it('a code of the other family, FAIL, or a bad rewrite is a failed callback: delivered, or refused when fail-closed', () => {
@@ -56,13 +64,19 @@ describe('before-send decision', () => {
 
   it('any answer yields a decision: never a throw, a refusal code is 10016/20006 or in the family range', () => {
     fc.assert(
-      fc.property(fc.constantFrom('group' as const, 'c2c' as const), fc.dictionary(fc.string(), fc.jsonValue()), fc.integer(), fc.boolean(), (family, extra, code, closed) => {
-        const d = applyBeforeSendAnswer(family, okWith({ ...extra, ActionStatus: 'OK', ErrorCode: code }), closed)
-        if (d.kind === 'deny') {
-          const [lo, hi] = family === 'group' ? [10100, 10200] : [120001, 130000]
-          assert.ok(d.code === (family === 'group' ? 10016 : 20006) || (d.code >= lo && d.code <= hi), `code ${d.code}`)
-        }
-      }),
+      fc.property(
+        fc.constantFrom('group' as const, 'c2c' as const),
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.integer(),
+        fc.boolean(),
+        (family, extra, code, closed) => {
+          const d = applyBeforeSendAnswer(family, okWith({ ...extra, ActionStatus: 'OK', ErrorCode: code }), closed)
+          if (d.kind === 'deny') {
+            const [lo, hi] = family === 'group' ? [10100, 10200] : [120001, 130000]
+            assert.ok(d.code === (family === 'group' ? 10016 : 20006) || (d.code >= lo && d.code <= hi), `code ${d.code}`)
+          }
+        },
+      ),
     )
   })
 })

@@ -15,16 +15,35 @@ describe('emulator one-to-one REST API', () => {
     await backend.close()
   })
 
-  const send = (body: Record<string, unknown>) => rest(emulator, 'openim/sendmsg', { MsgRandom: Math.floor(Math.random() * 2 ** 32), MsgBody: text('hi'), ...body })
+  const send = (body: Record<string, unknown>) =>
+    rest(emulator, 'openim/sendmsg', { MsgRandom: Math.floor(Math.random() * 2 ** 32), MsgBody: text('hi'), ...body })
 
   it('answers MsgKey = MsgSeq_MsgRandom_MsgTime and fires before/after-send with every documented field', async () => {
-    const r = await rest(emulator, 'openim/sendmsg', { From_Account: 'jared', To_Account: 'jonh', MsgSeq: 48374, MsgRandom: 3998651049, MsgBody: text('hi'), CloudCustomData: 'cc' })
+    const r = await rest(emulator, 'openim/sendmsg', {
+      From_Account: 'jared',
+      To_Account: 'jonh',
+      MsgSeq: 48374,
+      MsgRandom: 3998651049,
+      MsgBody: text('hi'),
+      CloudCustomData: 'cc',
+    })
     assert.equal(r.ActionStatus, 'OK')
     assert.equal(r.MsgKey, `48374_3998651049_${r.MsgTime}`)
     await emulator.idle()
     const b = backend.of('C2C.CallbackBeforeSendMsg').find((x) => x.body.MsgKey === r.MsgKey)!
     assert.deepEqual(Object.keys(b.body), [
-      'CallbackCommand', 'From_Account', 'To_Account', 'MsgSeq', 'MsgRandom', 'MsgTime', 'MsgKey', 'MsgId', 'OnlineOnlyFlag', 'MsgBody', 'CloudCustomData', 'EventTime',
+      'CallbackCommand',
+      'From_Account',
+      'To_Account',
+      'MsgSeq',
+      'MsgRandom',
+      'MsgTime',
+      'MsgKey',
+      'MsgId',
+      'OnlineOnlyFlag',
+      'MsgBody',
+      'CloudCustomData',
+      'EventTime',
     ])
     assert.equal(b.body.MsgRandom, 3998651049)
     assert.equal(b.query.get('OptPlatform'), 'RESTAPI')
@@ -46,13 +65,19 @@ describe('emulator one-to-one REST API', () => {
     const event = backend.of('C2C.CallbackAfterMsgWithDraw').find((x) => x.body.MsgKey === keys[1])!
     assert.deepEqual(Object.keys(event.body), ['CallbackCommand', 'From_Account', 'To_Account', 'MsgKey', 'UnreadMsgNum', 'EventTime'])
     assert.equal(event.body.UnreadMsgNum, 2)
-    const afterSends = backend.of('C2C.CallbackAfterSendMsg').filter((x) => x.body.To_Account === 'reader').map((x) => x.body.UnreadMsgNum)
+    const afterSends = backend
+      .of('C2C.CallbackAfterSendMsg')
+      .filter((x) => x.body.To_Account === 'reader')
+      .map((x) => x.body.UnreadMsgNum)
     assert.deepEqual(afterSends, [1, 2, 3, 3])
   })
 
   it('withdraw: 20022 for an unknown key or the wrong pair, 20023 when already withdrawn, field codes for missing fields', async () => {
     const key = (await send({ From_Account: 'w1', To_Account: 'w2' })).MsgKey as string
-    assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'w1', To_Account: 'w2', MsgKey: '1_2_3' })).ErrorCode, 20022)
+    assert.equal(
+      (await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'w1', To_Account: 'w2', MsgKey: '1_2_3' })).ErrorCode,
+      20022,
+    )
     assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'w2', To_Account: 'w1', MsgKey: key })).ErrorCode, 20022)
     assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'w1', To_Account: 'w2', MsgKey: key })).ErrorCode, 0)
     const again = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'w1', To_Account: 'w2', MsgKey: key })
@@ -61,7 +86,10 @@ describe('emulator one-to-one REST API', () => {
     assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'w1', MsgKey: key })).ErrorCode, 90003)
     assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'w1', To_Account: 'w2' })).ErrorCode, 90054)
     const view = await read(emulator, '/emulator/c2c/messages?a=w2&b=w1')
-    assert.deepEqual((view.body.Messages as Array<{ Withdrawn: boolean }>).map((m) => m.Withdrawn), [true])
+    assert.deepEqual(
+      (view.body.Messages as Array<{ Withdrawn: boolean }>).map((m) => m.Withdrawn),
+      [true],
+    )
   })
 
   it('refuses missing or mistyped fields with sendmsg codes', async () => {
@@ -102,15 +130,30 @@ describe('emulator one-to-one store: MsgKey is unique per direction only', () =>
     const now = Date.UTC(2025, 0, 1, 12, 0, 0, 500)
     const emulator = await emulatorFor(undefined, { now: () => now })
     try {
-      const ab = await rest(emulator, 'openim/sendmsg', { From_Account: 'alice', To_Account: 'bob', MsgSeq: 1, MsgRandom: 1, MsgBody: text('to bob') })
-      const cd = await rest(emulator, 'openim/sendmsg', { From_Account: 'carol', To_Account: 'dave', MsgSeq: 1, MsgRandom: 1, MsgBody: text('to dave') })
+      const ab = await rest(emulator, 'openim/sendmsg', {
+        From_Account: 'alice',
+        To_Account: 'bob',
+        MsgSeq: 1,
+        MsgRandom: 1,
+        MsgBody: text('to bob'),
+      })
+      const cd = await rest(emulator, 'openim/sendmsg', {
+        From_Account: 'carol',
+        To_Account: 'dave',
+        MsgSeq: 1,
+        MsgRandom: 1,
+        MsgBody: text('to dave'),
+      })
       assert.equal(ab.MsgKey, cd.MsgKey)
       const w1 = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'bob', MsgKey: ab.MsgKey })
       assert.deepEqual([w1.ActionStatus, w1.ErrorCode], ['OK', 0])
       const w2 = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'carol', To_Account: 'dave', MsgKey: cd.MsgKey })
       assert.deepEqual([w2.ActionStatus, w2.ErrorCode], ['OK', 0])
       const view = await read(emulator, '/emulator/c2c/messages?a=alice&b=bob')
-      assert.deepEqual((view.body.Messages as Array<{ Withdrawn: boolean; MsgBody: unknown }>).map((m) => [m.Withdrawn, m.MsgBody]), [[true, text('to bob')]])
+      assert.deepEqual(
+        (view.body.Messages as Array<{ Withdrawn: boolean; MsgBody: unknown }>).map((m) => [m.Withdrawn, m.MsgBody]),
+        [[true, text('to bob')]],
+      )
     } finally {
       await emulator.close()
     }
@@ -119,12 +162,19 @@ describe('emulator one-to-one store: MsgKey is unique per direction only', () =>
   it('withdraw in strict mode (accounts set) refuses unknown accounts with 90008 / 90003, as sendmsg does', async () => {
     const emulator = await emulatorFor(undefined, { accounts: ['alice', 'bob'] })
     try {
-      const key = (await rest(emulator, 'openim/sendmsg', { From_Account: 'alice', To_Account: 'bob', MsgRandom: 3, MsgBody: text('x') })).MsgKey
+      const key = (await rest(emulator, 'openim/sendmsg', { From_Account: 'alice', To_Account: 'bob', MsgRandom: 3, MsgBody: text('x') }))
+        .MsgKey
       const badFrom = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'mallory', To_Account: 'bob', MsgKey: key })
       assert.equal(badFrom.ErrorCode, 90008)
       assert.match(badFrom.ErrorInfo, /mallory.*not an imported account/)
-      assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'zed', MsgKey: key })).ErrorCode, 90003)
-      assert.equal((await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'bob', MsgKey: key })).ErrorCode, 0)
+      assert.equal(
+        (await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'zed', MsgKey: key })).ErrorCode,
+        90003,
+      )
+      assert.equal(
+        (await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'alice', To_Account: 'bob', MsgKey: key })).ErrorCode,
+        0,
+      )
     } finally {
       await emulator.close()
     }

@@ -20,7 +20,9 @@ describe('callback sender', () => {
 
   it('sends exactly the documented query, keeping the configured path and query, without Sign when no token', async () => {
     const sender = createCallbackSender({ url: new URL(`${backend.url}/hook/im?tenant=a`), sdkAppId: APP, timeoutMs: 2000, connections: 4 })
-    const outcome = await sender.send(sender.target('Group.CallbackAfterSendMsg', { clientIp: '10.1.2.3', optPlatform: 'RESTAPI' }), { CallbackCommand: 'Group.CallbackAfterSendMsg' })
+    const outcome = await sender.send(sender.target('Group.CallbackAfterSendMsg', { clientIp: '10.1.2.3', optPlatform: 'RESTAPI' }), {
+      CallbackCommand: 'Group.CallbackAfterSendMsg',
+    })
     await sender.close()
     assert.equal(outcome.kind, 'answered')
     const r = backend.requests.at(-1)!
@@ -35,7 +37,13 @@ describe('callback sender', () => {
   })
 
   it('adds Sign and RequestTime that verify against the token', async () => {
-    const sender = createCallbackSender({ url: new URL(`${backend.url}/im`), sdkAppId: APP, token: 's3cret', timeoutMs: 2000, connections: 4 })
+    const sender = createCallbackSender({
+      url: new URL(`${backend.url}/im`),
+      sdkAppId: APP,
+      token: 's3cret',
+      timeoutMs: 2000,
+      connections: 4,
+    })
     await sender.send(sender.target('X.Y', { clientIp: '127.0.0.1', optPlatform: 'RESTAPI' }), {})
     await sender.close()
     const q = backend.requests.at(-1)!.query
@@ -85,10 +93,17 @@ describe('the emulator builds each callback target once', () => {
     let clock = Date.parse('2026-11-29T12:00:00.500Z')
     const emulator = await emulatorFor(backend, { token: 'tick-token', now: () => (clock += 1000) })
     try {
-      const sent = await rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: await createGroup(emulator), From_Account: 'a', Random: 1, MsgBody: text('hi') })
+      const sent = await rest(emulator, 'group_open_http_svc/send_group_msg', {
+        GroupId: await createGroup(emulator),
+        From_Account: 'a',
+        Random: 1,
+        MsgBody: text('hi'),
+      })
       assert.equal(sent.ActionStatus, 'OK')
       await emulator.idle()
-      const logged = emulator.callbacks().filter((c) => c.command === 'Group.CallbackBeforeSendMsg' || c.command === 'Group.CallbackAfterSendMsg')
+      const logged = emulator
+        .callbacks()
+        .filter((c) => c.command === 'Group.CallbackBeforeSendMsg' || c.command === 'Group.CallbackAfterSendMsg')
       assert.equal(logged.length, 2)
       for (const entry of logged) {
         const wire = backend.of(entry.command)

@@ -26,13 +26,41 @@ describe('the emulator sends what Tencent sends', () => {
     const topic = await rest(emulator, 'million_group_open_http_svc/create_topic', { GroupId: community, TopicName: 'TestTopic' })
     assert.equal(topic.ActionStatus, 'OK', JSON.stringify(topic))
     const TopicId = topic.TopicId as string
-    const sent = await rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: community, TopicId, Random: 123456, From_Account: 'jared', MsgBody: text('red packet'), CloudCustomData: 'cc' })
+    const sent = await rest(emulator, 'group_open_http_svc/send_group_msg', {
+      GroupId: community,
+      TopicId,
+      Random: 123456,
+      From_Account: 'jared',
+      MsgBody: text('red packet'),
+      CloudCustomData: 'cc',
+    })
     assert.equal(sent.ActionStatus, 'OK', JSON.stringify(sent))
-    const recalled = await rest(emulator, 'group_open_http_svc/group_msg_recall', { GroupId: community, TopicId, MsgSeqList: [{ MsgSeq: sent.MsgSeq }] })
+    const recalled = await rest(emulator, 'group_open_http_svc/group_msg_recall', {
+      GroupId: community,
+      TopicId,
+      MsgSeqList: [{ MsgSeq: sent.MsgSeq }],
+    })
     assert.equal(recalled.ActionStatus, 'OK', JSON.stringify(recalled))
     const room = await createGroup(emulator, { Type: 'AVChatRoom', Name: 'live' })
-    assert.equal((await rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: room, Random: 7, From_Account: 'jared', MsgBody: text('hi'), CloudCustomData: 'cc' })).ActionStatus, 'OK')
-    const c2c = await rest(emulator, 'openim/sendmsg', { From_Account: 'jared', To_Account: 'Jonh', MsgRandom: 2837546, MsgBody: text('red packet'), CloudCustomData: 'cc' })
+    assert.equal(
+      (
+        await rest(emulator, 'group_open_http_svc/send_group_msg', {
+          GroupId: room,
+          Random: 7,
+          From_Account: 'jared',
+          MsgBody: text('hi'),
+          CloudCustomData: 'cc',
+        })
+      ).ActionStatus,
+      'OK',
+    )
+    const c2c = await rest(emulator, 'openim/sendmsg', {
+      From_Account: 'jared',
+      To_Account: 'Jonh',
+      MsgRandom: 2837546,
+      MsgBody: text('red packet'),
+      CloudCustomData: 'cc',
+    })
     assert.equal(c2c.ActionStatus, 'OK', JSON.stringify(c2c))
     const withdrawn = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'jared', To_Account: 'Jonh', MsgKey: c2c.MsgKey })
     assert.equal(withdrawn.ActionStatus, 'OK', JSON.stringify(withdrawn))
@@ -46,20 +74,27 @@ describe('the emulator sends what Tencent sends', () => {
   const corpus = corpusByCommand()
 
   it('fires the six callbacks of its REST API', () => {
-    assert.deepEqual(
-      [...new Set(backend.requests.map((r) => r.command))].sort(),
-      ['C2C.CallbackAfterMsgWithDraw', 'C2C.CallbackAfterSendMsg', 'C2C.CallbackBeforeSendMsg', 'Group.CallbackAfterRecallMsg', 'Group.CallbackAfterSendMsg', 'Group.CallbackBeforeSendMsg'],
-    )
+    assert.deepEqual([...new Set(backend.requests.map((r) => r.command))].sort(), [
+      'C2C.CallbackAfterMsgWithDraw',
+      'C2C.CallbackAfterSendMsg',
+      'C2C.CallbackBeforeSendMsg',
+      'Group.CallbackAfterRecallMsg',
+      'Group.CallbackAfterSendMsg',
+      'Group.CallbackBeforeSendMsg',
+    ])
   })
 
   it('each callback passes the receiver in strict mode', async () => {
     for (const r of backend.requests) {
       const receiver = createReceiver({ sdkAppId: APP, strict: true })
       let handled = 0
-      receiver.on(r.command as 'Group.CallbackAfterSendMsg', (() => {
-        handled++
-        return isBeforeCommand(r.command) ? verdict.allow() : undefined
-      }) as never)
+      receiver.on(
+        r.command as 'Group.CallbackAfterSendMsg',
+        (() => {
+          handled++
+          return isBeforeCommand(r.command) ? verdict.allow() : undefined
+        }) as never,
+      )
       const res = await receiver.handle({ method: 'POST', query: query(r.command), body: JSON.stringify(r.body) })
       assert.equal(res.status, 200, `${r.command}: ${answerOf(res).ErrorInfo}`)
       assert.equal(handled, 1, r.command)
@@ -81,7 +116,11 @@ describe('the emulator sends what Tencent sends', () => {
   it('each callback sends only fields its command documents', () => {
     for (const r of backend.requests) {
       const known = new Set(['CallbackCommand', ...Object.keys(commandSchemas.find((c) => c.command === r.command)!.fields)])
-      assert.deepEqual(Object.keys(r.body).filter((f) => !known.has(f)), [], r.command)
+      assert.deepEqual(
+        Object.keys(r.body).filter((f) => !known.has(f)),
+        [],
+        r.command,
+      )
     }
   })
 })

@@ -4,11 +4,13 @@ import type { Emulator } from '../../src/emulator/index.js'
 import { createGroup, emulatorFor, read, recordingBackend, rest, text, type Answerer, type Backend } from './helpers.js'
 
 /** The before-send answer of the message whose text is the key; OK for everything else. Each answer takes 200 ms. */
-const slowBackend = (answers: Record<string, unknown>): Answerer => (command, body) => {
-  if (!command.endsWith('BeforeSendMsg')) return undefined
-  const t = ((body.MsgBody as Array<{ MsgContent: { Text?: string } }>)[0]?.MsgContent.Text ?? '') as string
-  return { delayMs: 200, body: answers[t] ?? { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' } }
-}
+const slowBackend =
+  (answers: Record<string, unknown>): Answerer =>
+  (command, body) => {
+    if (!command.endsWith('BeforeSendMsg')) return undefined
+    const t = ((body.MsgBody as Array<{ MsgContent: { Text?: string } }>)[0]?.MsgContent.Text ?? '') as string
+    return { delayMs: 200, body: answers[t] ?? { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' } }
+  }
 
 describe('emulator de-duplication of concurrent resends (before-send answer pending)', () => {
   let backend: Backend
@@ -30,7 +32,10 @@ describe('emulator de-duplication of concurrent resends (before-send answer pend
   it('group: two identical sends in flight → one before-callback, one stored message, the same answer to both', async () => {
     const g = await createGroup(emulator)
     const body = { GroupId: g, Random: 4242, MsgBody: text('hello') }
-    const [a, b] = await Promise.all([rest(emulator, 'group_open_http_svc/send_group_msg', body), rest(emulator, 'group_open_http_svc/send_group_msg', body)])
+    const [a, b] = await Promise.all([
+      rest(emulator, 'group_open_http_svc/send_group_msg', body),
+      rest(emulator, 'group_open_http_svc/send_group_msg', body),
+    ])
     assert.equal(a.ActionStatus, 'OK')
     assert.deepEqual(b, a)
     await emulator.idle()
@@ -52,7 +57,10 @@ describe('emulator de-duplication of concurrent resends (before-send answer pend
   it('a denied send: the concurrent resend gets the same FAIL; once settled it is forgotten, so a later resend is decided again', async () => {
     const g = await createGroup(emulator)
     const body = { GroupId: g, Random: 7, MsgBody: text('denied') }
-    const [a, b] = await Promise.all([rest(emulator, 'group_open_http_svc/send_group_msg', body), rest(emulator, 'group_open_http_svc/send_group_msg', body)])
+    const [a, b] = await Promise.all([
+      rest(emulator, 'group_open_http_svc/send_group_msg', body),
+      rest(emulator, 'group_open_http_svc/send_group_msg', body),
+    ])
     assert.deepEqual([a.ActionStatus, a.ErrorCode], ['FAIL', 10016])
     assert.deepEqual(b, a)
     const later = await rest(emulator, 'group_open_http_svc/send_group_msg', body)
@@ -63,7 +71,10 @@ describe('emulator de-duplication of concurrent resends (before-send answer pend
   it('a dropped send: the concurrent resend gets the same OK with MsgSeq 0; nothing is stored and a later resend is decided again', async () => {
     const g = await createGroup(emulator)
     const body = { GroupId: g, Random: 8, MsgBody: text('dropped') }
-    const [a, b] = await Promise.all([rest(emulator, 'group_open_http_svc/send_group_msg', body), rest(emulator, 'group_open_http_svc/send_group_msg', body)])
+    const [a, b] = await Promise.all([
+      rest(emulator, 'group_open_http_svc/send_group_msg', body),
+      rest(emulator, 'group_open_http_svc/send_group_msg', body),
+    ])
     assert.deepEqual([a.ActionStatus, a.MsgSeq], ['OK', 0])
     assert.deepEqual(b, a)
     await rest(emulator, 'group_open_http_svc/send_group_msg', body)

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Emulator } from '../../src/emulator/index.js'
 import { verdict } from '../../src/protocol/verdict.js'
-import type { C2CAfterMsgWithDrawEvent, GroupAfterRecallMsgEvent, GroupAfterSendMsgEvent, C2CAfterSendMsgEvent } from '../../src/protocol/index.js'
+import type {
+  C2CAfterMsgWithDrawEvent,
+  GroupAfterRecallMsgEvent,
+  GroupAfterSendMsgEvent,
+  C2CAfterSendMsgEvent,
+} from '../../src/protocol/index.js'
 import type { TimhookError } from '../../src/protocol/errors.js'
 import { toNodeHandler } from '../../src/adapters/node.js'
 import { createReceiver } from '../../src/receiver/index.js'
@@ -14,7 +19,8 @@ import { listen } from '../helpers/http.js'
 import { APP, createGroup, emulatorFor, read, rest, text } from './helpers.js'
 
 const stamp = { MsgType: 'TIMCustomElem', MsgContent: { Desc: 'CustomElement.MemberLevel', Data: 'LV1' } } as const
-const firstText = (body: ReadonlyArray<{ MsgType: string; MsgContent?: unknown }>) => (body[0]?.MsgContent as { Text?: string } | undefined)?.Text ?? ''
+const firstText = (body: ReadonlyArray<{ MsgType: string; MsgContent?: unknown }>) =>
+  (body[0]?.MsgContent as { Text?: string } | undefined)?.Text ?? ''
 
 /** A receiver whose before-send deciders choose by the message text. */
 async function startBackend(token: string | undefined) {
@@ -30,11 +36,16 @@ async function startBackend(token: string | undefined) {
   }
   const decide = (said: string, family: 'group' | 'c2c', body: ReadonlyArray<{ MsgType: string; MsgContent?: unknown }>) => {
     switch (said) {
-      case 'deny': return verdict.deny()
-      case 'custom': return verdict.deny({ code: family === 'group' ? 10150 : 120150, info: 'no links, please' })
-      case 'drop': return verdict.drop()
-      case 'rewrite': return verdict.allow({ msgBody: [...(body as never[]), stamp], cloudCustomData: 'level=1' })
-      default: return verdict.allow()
+      case 'deny':
+        return verdict.deny()
+      case 'custom':
+        return verdict.deny({ code: family === 'group' ? 10150 : 120150, info: 'no links, please' })
+      case 'drop':
+        return verdict.drop()
+      case 'rewrite':
+        return verdict.allow({ msgBody: [...(body as never[]), stamp], cloudCustomData: 'level=1' })
+      default:
+        return verdict.allow()
     }
   }
   receiver.on('Group.CallbackBeforeSendMsg', (e) => decide(firstText(e.MsgBody), 'group', e.MsgBody))
@@ -52,7 +63,11 @@ async function startBackend(token: string | undefined) {
   return { url: server.url, seen, close: server.close }
 }
 
-async function withPair(receiverToken: string | undefined, emulatorToken: string | undefined, run: (emulator: Emulator, seen: Awaited<ReturnType<typeof startBackend>>['seen']) => Promise<void>) {
+async function withPair(
+  receiverToken: string | undefined,
+  emulatorToken: string | undefined,
+  run: (emulator: Emulator, seen: Awaited<ReturnType<typeof startBackend>>['seen']) => Promise<void>,
+) {
   const backend = await startBackend(receiverToken)
   const emulator = await emulatorFor(backend, { token: emulatorToken })
   try {
@@ -68,7 +83,8 @@ for (const token of ['e2e-token', undefined]) {
     it('Group.CallbackBeforeSendMsg: every verdict reaches the REST caller and the stored message', () =>
       withPair(token, token, async (emulator, seen) => {
         const g = await createGroup(emulator)
-        const send = (t: string, Random: number) => rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: g, Random, From_Account: 'jared', MsgBody: text(t) })
+        const send = (t: string, Random: number) =>
+          rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: g, Random, From_Account: 'jared', MsgBody: text(t) })
         const allow = await send('hello', 1)
         const rewrite = await send('rewrite', 2)
         const deny = await send('deny', 3)
@@ -80,11 +96,24 @@ for (const token of ['e2e-token', undefined]) {
         assert.deepEqual([custom.ActionStatus, custom.ErrorCode, custom.ErrorInfo], ['FAIL', 10150, 'no links, please'])
         assert.deepEqual([drop.ActionStatus, drop.ErrorCode], ['OK', 0])
         await emulator.idle()
-        const stored = (await read(emulator, `/emulator/groups/${encodeURIComponent(g)}/messages`)).body.Messages as Array<{ MsgSeq: number; MsgBody: unknown[]; CloudCustomData?: string }>
-        assert.deepEqual(stored.map((m) => m.MsgSeq), [1, 2])
+        const stored = (await read(emulator, `/emulator/groups/${encodeURIComponent(g)}/messages`)).body.Messages as Array<{
+          MsgSeq: number
+          MsgBody: unknown[]
+          CloudCustomData?: string
+        }>
+        assert.deepEqual(
+          stored.map((m) => m.MsgSeq),
+          [1, 2],
+        )
         assert.deepEqual(stored[1]!.MsgBody, [...text('rewrite'), stamp])
         assert.equal(stored[1]!.CloudCustomData, 'level=1')
-        assert.deepEqual(seen.groupAfterSend.map((e) => [e.MsgSeq, firstText(e.MsgBody)]), [[1, 'hello'], [2, 'rewrite']])
+        assert.deepEqual(
+          seen.groupAfterSend.map((e) => [e.MsgSeq, firstText(e.MsgBody)]),
+          [
+            [1, 'hello'],
+            [2, 'rewrite'],
+          ],
+        )
         assert.deepEqual(seen.groupAfterSend[1]!.MsgBody, [...text('rewrite'), stamp])
         assert.deepEqual([seen.errors, seen.invalid], [[], []])
         assert.deepEqual([...seen.platforms], ['RESTAPI'])
@@ -93,22 +122,45 @@ for (const token of ['e2e-token', undefined]) {
     it('Group.CallbackAfterRecallMsg reaches the typed listener with the recalled MsgSeqs, in topics too', () =>
       withPair(token, token, async (emulator, seen) => {
         const community = await createGroup(emulator, { Type: 'Community', Name: 'c', SupportTopic: 1 })
-        const topic = (await rest(emulator, 'million_group_open_http_svc/create_topic', { GroupId: community, TopicName: 't' })).TopicId as string
-        for (let i = 1; i <= 3; i++) await rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: community, TopicId: topic, Random: i, MsgBody: text(`m${i}`) })
-        const r = await rest(emulator, 'group_open_http_svc/group_msg_recall', { GroupId: community, TopicId: topic, MsgSeqList: [{ MsgSeq: 1 }, { MsgSeq: 3 }, { MsgSeq: 9 }] })
-        assert.deepEqual((r.RecallRetList as Array<{ RetCode: number }>).map((x) => x.RetCode), [0, 0, 10030])
+        const topic = (await rest(emulator, 'million_group_open_http_svc/create_topic', { GroupId: community, TopicName: 't' }))
+          .TopicId as string
+        for (let i = 1; i <= 3; i++)
+          await rest(emulator, 'group_open_http_svc/send_group_msg', {
+            GroupId: community,
+            TopicId: topic,
+            Random: i,
+            MsgBody: text(`m${i}`),
+          })
+        const r = await rest(emulator, 'group_open_http_svc/group_msg_recall', {
+          GroupId: community,
+          TopicId: topic,
+          MsgSeqList: [{ MsgSeq: 1 }, { MsgSeq: 3 }, { MsgSeq: 9 }],
+        })
+        assert.deepEqual(
+          (r.RecallRetList as Array<{ RetCode: number }>).map((x) => x.RetCode),
+          [0, 0, 10030],
+        )
         await emulator.idle()
         assert.equal(seen.groupRecall.length, 1)
         const e = seen.groupRecall[0]!
         assert.deepEqual([e.GroupId, e.TopicId, e.Type, e.Operator_Account], [community, topic, 'Community', 'admin'])
-        assert.deepEqual(e.MsgSeqList.map((m) => m.MsgSeq), [1, 3])
+        assert.deepEqual(
+          e.MsgSeqList.map((m) => m.MsgSeq),
+          [1, 3],
+        )
         assert.equal(typeof e.EventTime, 'number')
         assert.deepEqual([seen.errors, seen.invalid], [[], []])
       }))
 
     it('C2C before-send verdicts and C2C.CallbackAfterMsgWithDraw with UnreadMsgNum', () =>
       withPair(token, token, async (emulator, seen) => {
-        const send = (t: string) => rest(emulator, 'openim/sendmsg', { From_Account: 'jared', To_Account: 'jonh', MsgRandom: Math.floor(Math.random() * 2 ** 32), MsgBody: text(t) })
+        const send = (t: string) =>
+          rest(emulator, 'openim/sendmsg', {
+            From_Account: 'jared',
+            To_Account: 'jonh',
+            MsgRandom: Math.floor(Math.random() * 2 ** 32),
+            MsgBody: text(t),
+          })
         const allow = await send('hi')
         const rewrite = await send('rewrite')
         const deny = await send('deny')
@@ -122,7 +174,13 @@ for (const token of ['e2e-token', undefined]) {
         const w = await rest(emulator, 'openim/admin_msgwithdraw', { From_Account: 'jared', To_Account: 'jonh', MsgKey: allow.MsgKey })
         assert.equal(w.ActionStatus, 'OK')
         await emulator.idle()
-        assert.deepEqual(seen.c2cAfterSend.map((e) => [e.MsgKey, e.UnreadMsgNum]), [[allow.MsgKey, 1], [rewrite.MsgKey, 2]])
+        assert.deepEqual(
+          seen.c2cAfterSend.map((e) => [e.MsgKey, e.UnreadMsgNum]),
+          [
+            [allow.MsgKey, 1],
+            [rewrite.MsgKey, 2],
+          ],
+        )
         assert.deepEqual(seen.c2cAfterSend[1]!.MsgBody, [...text('rewrite'), stamp])
         assert.equal(seen.c2cWithdraw.length, 1)
         assert.deepEqual([seen.c2cWithdraw[0]!.MsgKey, seen.c2cWithdraw[0]!.UnreadMsgNum], [allow.MsgKey, 1])

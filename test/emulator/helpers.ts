@@ -30,7 +30,14 @@ export async function recordingBackend(answer: Answerer = () => undefined) {
       const url = new URL(req.url ?? '/', 'http://x')
       const body = JSON.parse(text) as Record<string, unknown>
       const command = url.searchParams.get('CallbackCommand') ?? ''
-      requests.push({ path: url.pathname, query: url.searchParams, command, body, headers: req.headers, remotePort: req.socket.remotePort ?? 0 })
+      requests.push({
+        path: url.pathname,
+        query: url.searchParams,
+        command,
+        body,
+        headers: req.headers,
+        remotePort: req.socket.remotePort ?? 0,
+      })
       const reply = answer(command, body) ?? {}
       const respond = () => {
         res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' })
@@ -60,13 +67,23 @@ export async function recordingBackend(answer: Answerer = () => undefined) {
 export type Backend = Awaited<ReturnType<typeof recordingBackend>>
 
 export const restQuery = (extra: Record<string, string> = {}) =>
-  new URLSearchParams({ sdkappid: APP, identifier: 'admin', usersig: 'any-sig', random: '99999999', contenttype: 'json', ...extra }).toString()
+  new URLSearchParams({
+    sdkappid: APP,
+    identifier: 'admin',
+    usersig: 'any-sig',
+    random: '99999999',
+    contenttype: 'json',
+    ...extra,
+  }).toString()
 
 export type Envelope = { ActionStatus: string; ErrorCode: number; ErrorInfo: string; [k: string]: unknown }
 
 /** POSTs a REST call; `body` may be a raw string to send malformed JSON. */
 export async function rest(emulator: Emulator, api: string, body: unknown, query = restQuery()): Promise<Envelope> {
-  const res = await fetch(`${emulator.url}/v4/${api}?${query}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) })
+  const res = await fetch(`${emulator.url}/v4/${api}?${query}`, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
   if (res.status !== 200) throw new Error(`REST ${api} answered HTTP ${res.status}`)
   return (await res.json()) as Envelope
 }

@@ -44,18 +44,35 @@ describe('load generator', () => {
     receiver.onError((err) => void errors.push(err))
     const server = await listen(toNodeHandler(receiver))
     try {
-      const report = await runLoad({ target: `${server.url}/im`, sdkAppId: APP, token: 'load-token', rate: 600, durationMs: 1000, groups: 5, users: 10, timeoutMs: 10_000, mix: { group: 50, c2c: 30, recall: 10, withdraw: 10 } })
+      const report = await runLoad({
+        target: `${server.url}/im`,
+        sdkAppId: APP,
+        token: 'load-token',
+        rate: 600,
+        durationMs: 1000,
+        groups: 5,
+        users: 10,
+        timeoutMs: 10_000,
+        mix: { group: 50, c2c: 30, recall: 10, withdraw: 10 },
+      })
       // A generous callback timeout above: on a starved CI machine a late answer would count as "timeout", not "allow".
       assert.deepEqual(errors, [])
       assert.deepEqual(invalid, [])
       assert.equal(report.completed, report.sent)
       assert.ok(report.sent > 0)
-      assert.equal(Object.values(report.outcomes).reduce((a, b) => a + b, 0), report.completed)
+      assert.equal(
+        Object.values(report.outcomes).reduce((a, b) => a + b, 0),
+        report.completed,
+      )
       assert.equal(report.latencyMs.count, report.completed)
       assert.equal(report.byCommand['Group.CallbackBeforeSendMsg']?.deny ?? 0, denied)
       assert.equal(report.byCommand['Group.CallbackBeforeSendMsg']?.allow, groupBefore - denied)
       for (const [group, list] of seqs) {
-        assert.deepEqual([...list].sort((a, b) => a - b), list.map((_, i) => i + 1), `MsgSeq of ${group} runs 1, 2, 3, …`)
+        assert.deepEqual(
+          [...list].sort((a, b) => a - b),
+          list.map((_, i) => i + 1),
+          `MsgSeq of ${group} runs 1, 2, 3, …`,
+        )
       }
       const recalledKeys = recalled.map(([g, s]) => `${g}#${s}`)
       assert.equal(new Set(recalledKeys).size, recalledKeys.length, 'each message is recalled at most once')

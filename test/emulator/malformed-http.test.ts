@@ -47,7 +47,10 @@ describe('emulator: malformed HTTP never crashes it', () => {
   after(() => emulator.close())
 
   it('a request target that is not a URL (POST http://[::1) gets 400 + FAIL 60002, and the same connection then serves a REST call', async () => {
-    const text = await exchange(emulator.port, 'POST http://[::1 HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}' + createGroupRequest('close'))
+    const text = await exchange(
+      emulator.port,
+      'POST http://[::1 HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}' + createGroupRequest('close'),
+    )
     const [bad, good] = responses(text)
     assert.equal(bad!.status, 400)
     assert.deepEqual([bad!.body.ActionStatus, bad!.body.ErrorCode], ['FAIL', 60002])
@@ -62,7 +65,9 @@ describe('emulator: malformed HTTP never crashes it', () => {
     const [garbage] = responses(await exchange(emulator.port, 'HELLO\u0001 WORLD\r\n\r\n'))
     assert.equal(garbage!.status, 400)
     assert.deepEqual([garbage!.body.ActionStatus, garbage!.body.ErrorCode], ['FAIL', 60002])
-    const [huge] = responses(await exchange(emulator.port, `GET /emulator/groups HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`))
+    const [huge] = responses(
+      await exchange(emulator.port, `GET /emulator/groups HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`),
+    )
     assert.equal(huge!.status, 431)
     assert.equal(huge!.body.ErrorCode, 60002)
   })
@@ -76,7 +81,35 @@ describe('emulator: malformed HTTP never crashes it', () => {
 
   it('whatever the request target, method and path, the emulator answers HTTP with a JSON body and keeps serving (property)', async () => {
     const chunk = fc.oneof(
-      fc.constantFrom('/v4/', '/emulator/', 'openim/sendmsg', 'groups/', '/messages', 'http://', '[', ']', '::1', '%', '%E0%A4%A', '%00', '?', '#', '&', '=', '\\', '..', '//', '@', ':', 'constructor', '__proto__', '\u00e9', '\u4e2d', '\ud83d\ude00', '\t'),
+      fc.constantFrom(
+        '/v4/',
+        '/emulator/',
+        'openim/sendmsg',
+        'groups/',
+        '/messages',
+        'http://',
+        '[',
+        ']',
+        '::1',
+        '%',
+        '%E0%A4%A',
+        '%00',
+        '?',
+        '#',
+        '&',
+        '=',
+        '\\',
+        '..',
+        '//',
+        '@',
+        ':',
+        'constructor',
+        '__proto__',
+        '\u00e9',
+        '\u4e2d',
+        '\ud83d\ude00',
+        '\t',
+      ),
       fc.string({ maxLength: 6 }),
     )
     const target = fc.array(chunk, { maxLength: 8 }).map((parts) => parts.join(''))

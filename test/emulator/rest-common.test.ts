@@ -71,7 +71,28 @@ describe('emulator REST: common query, bodies, robustness', () => {
   it('never crashes and always answers an envelope, whatever the body (property)', async () => {
     const g = await createGroup(emulator)
     const value = fc.oneof(fc.jsonValue(), fc.constant(g), fc.constant(text('x')), fc.integer({ min: -1, max: 2 ** 33 }))
-    const keys = fc.constantFrom('GroupId', 'Random', 'MsgBody', 'MsgSeqList', 'TopicId', 'From_Account', 'To_Account', 'MsgRandom', 'MsgKey', 'Type', 'Name', 'TopicName', 'MsgSeq', 'ForbidCallbackControl', 'SendMsgControl', 'MsgLifeTime', 'CloudCustomData', 'GroupAtInfo', 'OnlineOnlyFlag', 'SupportTopic')
+    const keys = fc.constantFrom(
+      'GroupId',
+      'Random',
+      'MsgBody',
+      'MsgSeqList',
+      'TopicId',
+      'From_Account',
+      'To_Account',
+      'MsgRandom',
+      'MsgKey',
+      'Type',
+      'Name',
+      'TopicName',
+      'MsgSeq',
+      'ForbidCallbackControl',
+      'SendMsgControl',
+      'MsgLifeTime',
+      'CloudCustomData',
+      'GroupAtInfo',
+      'OnlineOnlyFlag',
+      'SupportTopic',
+    )
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...APIS), fc.dictionary(keys, value), async (api, body) => {
         const r = await rest(emulator, api, body)
@@ -92,13 +113,31 @@ describe('strict accounts and admins', () => {
     try {
       const ok = await rest(emulator, 'openim/sendmsg', { From_Account: 'alice', To_Account: 'bob', MsgRandom: 1, MsgBody: text('x') })
       assert.equal(ok.ActionStatus, 'OK')
-      assert.equal((await rest(emulator, 'openim/sendmsg', { From_Account: 'alice', To_Account: 'carol', MsgRandom: 1, MsgBody: text('x') })).ErrorCode, 90003)
-      assert.equal((await rest(emulator, 'openim/sendmsg', { From_Account: 'mallory', To_Account: 'bob', MsgRandom: 1, MsgBody: text('x') })).ErrorCode, 90008)
+      assert.equal(
+        (await rest(emulator, 'openim/sendmsg', { From_Account: 'alice', To_Account: 'carol', MsgRandom: 1, MsgBody: text('x') }))
+          .ErrorCode,
+        90003,
+      )
+      assert.equal(
+        (await rest(emulator, 'openim/sendmsg', { From_Account: 'mallory', To_Account: 'bob', MsgRandom: 1, MsgBody: text('x') }))
+          .ErrorCode,
+        90008,
+      )
       const g = await createGroup(emulator)
-      const groupSend = await rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: g, From_Account: 'mallory', Random: 1, MsgBody: text('x') })
+      const groupSend = await rest(emulator, 'group_open_http_svc/send_group_msg', {
+        GroupId: g,
+        From_Account: 'mallory',
+        Random: 1,
+        MsgBody: text('x'),
+      })
       assert.equal(groupSend.ErrorCode, 10004)
       assert.match(groupSend.ErrorInfo, /not an imported account/)
-      const notAdmin = await rest(emulator, 'openim/sendmsg', { To_Account: 'bob', MsgRandom: 1, MsgBody: text('x') }, restQuery({ identifier: 'alice' }))
+      const notAdmin = await rest(
+        emulator,
+        'openim/sendmsg',
+        { To_Account: 'bob', MsgRandom: 1, MsgBody: text('x') },
+        restQuery({ identifier: 'alice' }),
+      )
       assert.equal(notAdmin.ErrorCode, 60010)
     } finally {
       await emulator.close()

@@ -3,7 +3,10 @@ import { after, before, describe, it } from 'node:test'
 import type { Emulator } from '../../src/emulator/index.js'
 import { createGroup, emulatorFor, read, recordingBackend, rest, text, type Backend, type Reply } from './helpers.js'
 
-const masked = [{ MsgType: 'TIMTextElem', MsgContent: { Text: '***' } }, { MsgType: 'TIMCustomElem', MsgContent: { Desc: 'CustomElement.MemberLevel', Data: 'LV1' } }]
+const masked = [
+  { MsgType: 'TIMTextElem', MsgContent: { Text: '***' } },
+  { MsgType: 'TIMCustomElem', MsgContent: { Desc: 'CustomElement.MemberLevel', Data: 'LV1' } },
+]
 
 /** The backend decides by the message text, so one backend serves every case. */
 function decide(command: string, body: Record<string, unknown>): Reply | undefined {
@@ -12,14 +15,22 @@ function decide(command: string, body: Record<string, unknown>): Reply | undefin
   const group = command.startsWith('Group.')
   const answer = (fields: Record<string, unknown>): Reply => ({ body: { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0, ...fields } })
   switch (said) {
-    case 'deny': return answer({ ErrorCode: 1 })
-    case 'custom': return answer({ ErrorCode: group ? 10123 : 120123, ErrorInfo: 'links are not allowed' })
-    case 'drop': return answer({ ErrorCode: 2 })
-    case 'rewrite': return answer({ MsgBody: masked, CloudCustomData: 'stamped' })
-    case 'slow': return { delayMs: 600 }
-    case 'status': return { status: 500, raw: 'internal error' }
-    case 'garbage': return { raw: 'OK' }
-    default: return undefined
+    case 'deny':
+      return answer({ ErrorCode: 1 })
+    case 'custom':
+      return answer({ ErrorCode: group ? 10123 : 120123, ErrorInfo: 'links are not allowed' })
+    case 'drop':
+      return answer({ ErrorCode: 2 })
+    case 'rewrite':
+      return answer({ MsgBody: masked, CloudCustomData: 'stamped' })
+    case 'slow':
+      return { delayMs: 600 }
+    case 'status':
+      return { status: 500, raw: 'internal error' }
+    case 'garbage':
+      return { raw: 'OK' }
+    default:
+      return undefined
   }
 }
 
@@ -39,12 +50,28 @@ for (const failClosed of [false, true]) {
     })
 
     let random = 0
-    const sendGroup = (t: string) => rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: group, Random: ++random, MsgBody: text(t), CloudCustomData: 'orig' })
-    const sendC2C = (t: string) => rest(emulator, 'openim/sendmsg', { From_Account: 'u1', To_Account: `to-${t}`, MsgRandom: ++random, MsgBody: text(t), CloudCustomData: 'orig' })
-    const groupMessages = async () => (await read(emulator, `/emulator/groups/${encodeURIComponent(group)}/messages`)).body.Messages as Array<Record<string, unknown>>
-    const c2cMessages = async (t: string) => (await read(emulator, `/emulator/c2c/messages?a=u1&b=to-${t}`)).body.Messages as Array<Record<string, unknown>>
+    const sendGroup = (t: string) =>
+      rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: group, Random: ++random, MsgBody: text(t), CloudCustomData: 'orig' })
+    const sendC2C = (t: string) =>
+      rest(emulator, 'openim/sendmsg', {
+        From_Account: 'u1',
+        To_Account: `to-${t}`,
+        MsgRandom: ++random,
+        MsgBody: text(t),
+        CloudCustomData: 'orig',
+      })
+    const groupMessages = async () =>
+      (await read(emulator, `/emulator/groups/${encodeURIComponent(group)}/messages`)).body.Messages as Array<Record<string, unknown>>
+    const c2cMessages = async (t: string) =>
+      (await read(emulator, `/emulator/c2c/messages?a=u1&b=to-${t}`)).body.Messages as Array<Record<string, unknown>>
     const afterSends = (command: string, t: string) =>
-      backend.of(command).filter((r) => (r.body.MsgBody as Array<{ MsgContent: { Text?: string } }>)[0]!.MsgContent.Text === t || (t === 'rewrite' && r.body.CloudCustomData === 'stamped'))
+      backend
+        .of(command)
+        .filter(
+          (r) =>
+            (r.body.MsgBody as Array<{ MsgContent: { Text?: string } }>)[0]!.MsgContent.Text === t ||
+            (t === 'rewrite' && r.body.CloudCustomData === 'stamped'),
+        )
 
     it('deny: the caller gets 10016 / 20006, nothing is stored, no after-send', async () => {
       const g = await sendGroup('deny')
@@ -52,7 +79,10 @@ for (const failClosed of [false, true]) {
       const c = await sendC2C('deny')
       assert.deepEqual([c.ActionStatus, c.ErrorCode], ['FAIL', 20006])
       await emulator.idle()
-      assert.equal((await groupMessages()).some((m) => (m.MsgBody as Array<{ MsgContent: { Text: string } }>)[0]!.MsgContent.Text === 'deny'), false)
+      assert.equal(
+        (await groupMessages()).some((m) => (m.MsgBody as Array<{ MsgContent: { Text: string } }>)[0]!.MsgContent.Text === 'deny'),
+        false,
+      )
       assert.deepEqual(await c2cMessages('deny'), [])
       assert.deepEqual(afterSends('Group.CallbackAfterSendMsg', 'deny'), [])
       assert.deepEqual(afterSends('C2C.CallbackAfterSendMsg', 'deny'), [])
@@ -125,7 +155,10 @@ describe('enabled commands', () => {
       const r = await rest(emulator, 'group_open_http_svc/send_group_msg', { GroupId: g, Random: 1, MsgBody: text('deny') })
       assert.equal(r.ActionStatus, 'OK')
       await emulator.idle()
-      assert.deepEqual(backend.requests.map((x) => x.command), ['Group.CallbackAfterSendMsg'])
+      assert.deepEqual(
+        backend.requests.map((x) => x.command),
+        ['Group.CallbackAfterSendMsg'],
+      )
     } finally {
       await emulator.close()
       await backend.close()
@@ -133,6 +166,9 @@ describe('enabled commands', () => {
   })
 
   it('refuses a command the emulator cannot fire, naming it', async () => {
-    await assert.rejects(emulatorFor(undefined, { commands: ['Group.CallbackBeforeSendMsg', 'Sns.CallbackFriendAdd'] }), /does not fire Sns\.CallbackFriendAdd/)
+    await assert.rejects(
+      emulatorFor(undefined, { commands: ['Group.CallbackBeforeSendMsg', 'Sns.CallbackFriendAdd'] }),
+      /does not fire Sns\.CallbackFriendAdd/,
+    )
   })
 })

@@ -5,7 +5,13 @@ export const APP = '1400000000'
 export const TOKEN = 'test-token'
 
 export function query(command: string, opts: { token?: string; time?: number; extra?: Record<string, string> } = {}): string {
-  const p = new URLSearchParams({ SdkAppid: APP, CallbackCommand: command, contenttype: 'json', ClientIP: '10.0.0.1', OptPlatform: 'RESTAPI' })
+  const p = new URLSearchParams({
+    SdkAppid: APP,
+    CallbackCommand: command,
+    contenttype: 'json',
+    ClientIP: '10.0.0.1',
+    OptPlatform: 'RESTAPI',
+  })
   if (opts.token !== undefined) {
     const t = opts.time ?? Math.floor(Date.now() / 1000)
     p.set('Sign', sign(opts.token, t))

@@ -92,10 +92,17 @@ export function corpusTableRows(
       const k = e.source.kind === 'capture' ? 'capture' : e.source.language
       counts.set(k, (counts.get(k) ?? 0) + 1)
     }
-    const sources = examples.length === 0 ? 'none found' : order.filter((k) => counts.has(k)).map((k) => `${k} ${counts.get(k)}`).join(', ')
+    const sources =
+      examples.length === 0
+        ? 'none found'
+        : order
+            .filter((k) => counts.has(k))
+            .map((k) => `${k} ${counts.get(k)}`)
+            .join(', ')
     const common = fieldsInEvery(examples)
     const absent = [...new Set(examples.flatMap((e) => Object.keys(e.body)))].filter((k) => k !== 'CallbackCommand' && !common.has(k))
-    const why = examples.length === 0 ? 'no example: nothing is required' : absent.length === 0 ? '—' : `absent from an example: ${code(absent)}`
+    const why =
+      examples.length === 0 ? 'no example: nothing is required' : absent.length === 0 ? '—' : `absent from an example: ${code(absent)}`
     return `| \`${command}\` | ${sources} | ${code(requiredOf(command))} | ${why} |`
   })
 }

@@ -19,7 +19,16 @@ export function relayText(levels: number, fields: Record<string, unknown> = {}):
   for (let i = 0; i < levels; i++) {
     body = `[{"MsgType":"TIMRelayElem","MsgContent":{"Title":"Chat history","MsgNum":1,"CompatibleText":"[Chat history]","AbstractList":["a: hi"],"MsgList":[{"From_Account":"a","GroupId":"@TGS#g","MsgSeq":${i + 1},"MsgRandom":${i + 7},"MsgTimeStamp":1670574414,"MsgBody":${body}}]}}]`
   }
-  const head = JSON.stringify({ CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: '@TGS#g', Type: 'Public', From_Account: 'a', Operator_Account: 'a', Random: 1, OnlineOnlyFlag: 0, ...fields }).slice(0, -1)
+  const head = JSON.stringify({
+    CallbackCommand: 'Group.CallbackBeforeSendMsg',
+    GroupId: '@TGS#g',
+    Type: 'Public',
+    From_Account: 'a',
+    Operator_Account: 'a',
+    Random: 1,
+    OnlineOnlyFlag: 0,
+    ...fields,
+  }).slice(0, -1)
   return `${head},"MsgBody":${body}}`
 }
 

@@ -25,7 +25,10 @@ export function movePorts(text: string, ports: Record<number, number>): string {
 
 /** Splits a "# 1. …" / "# 2. …" session into its terminals' texts. */
 export function terminals(block: string): string[] {
-  return block.split(/^# \d\. .*$/m).slice(1).map((t) => t.trim())
+  return block
+    .split(/^# \d\. .*$/m)
+    .slice(1)
+    .map((t) => t.trim())
 }
 
 export interface Step {
@@ -56,7 +59,15 @@ export function steps(shell: string): Step[] {
 }
 
 /** `…` matches anything; everything else literally. */
-export const pattern = (expected: string) => new RegExp('^' + expected.split('…').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s\\S]*') + '$')
+export const pattern = (expected: string) =>
+  new RegExp(
+    '^' +
+      expected
+        .split('…')
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[\\s\\S]*') +
+      '$',
+  )
 
 /**
  * Runs the steps in one bash (variables carry over), `set -e`, and checks every output that the
@@ -65,8 +76,15 @@ export const pattern = (expected: string) => new RegExp('^' + expected.split('�
 export function runSession(shell: string, opts: { cwd: string; cli: string }): Array<Step & { output: string }> {
   const all = steps(shell)
   const MARK = '@@step-end@@'
-  const script = ['set -euo pipefail', ...all.flatMap((s) => [s.command.replaceAll('npx timhook', `node ${opts.cli}`), `printf '\\n${MARK}\\n'`])].join('\n')
-  const r = spawnSync('bash', ['-c', script], { cwd: opts.cwd, encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } })
+  const script = [
+    'set -euo pipefail',
+    ...all.flatMap((s) => [s.command.replaceAll('npx timhook', `node ${opts.cli}`), `printf '\\n${MARK}\\n'`]),
+  ].join('\n')
+  const r = spawnSync('bash', ['-c', script], {
+    cwd: opts.cwd,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+  })
   assert.equal(r.status, 0, `the session failed:\n${r.stdout}\n${r.stderr}`)
   const outputs = r.stdout.split(`\n${MARK}\n`)
   return all.map((s, i) => {

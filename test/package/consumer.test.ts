@@ -24,7 +24,11 @@ describe('the packed package in a TypeScript project (module nodenext)', { skip 
   it('installs without a native module or an install script in its runtime dependencies', () => {
     assert.deepEqual(nativeOrScripts(join(dir, 'node_modules')), [])
     assert.ok(existsSync(join(dir, 'node_modules/timhook/LICENSE')), 'the tarball carries the LICENSE')
-    assert.equal(readdirSync(join(dir, 'node_modules/timhook/dist'), { recursive: true }).filter((f) => String(f).endsWith('.map')).length, 0, 'no source maps')
+    assert.equal(
+      readdirSync(join(dir, 'node_modules/timhook/dist'), { recursive: true }).filter((f) => String(f).endsWith('.map')).length,
+      0,
+      'no source maps',
+    )
   })
 
   it('compiles without fastify installed', async () => {
@@ -38,7 +42,11 @@ describe('the packed package in a TypeScript project (module nodenext)', { skip 
   })
 
   it('the Fetch example runs: signed, decided by the policy, its decision typed in ctx.meta.policy', () => {
-    const out = execFileSync(process.execPath, ['out-nodenext/fetch.js'], { cwd: dir, encoding: 'utf8', env: { ...process.env, TIM_CALLBACK_TOKEN: 'consumer-token' } })
+    const out = execFileSync(process.execPath, ['out-nodenext/fetch.js'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, TIM_CALLBACK_TOKEN: 'consumer-token' },
+    })
     assert.equal(out.trim(), 'rule spam\n200 {"ActionStatus":"OK","ErrorCode":1,"ErrorInfo":""}')
   })
 
@@ -48,12 +56,20 @@ describe('the packed package in a TypeScript project (module nodenext)', { skip 
   })
 
   it('the README example runs from the installed package and answers a signed callback', async () => {
-    const example = start(process.execPath, ['readme.mjs'], { cwd: dir, env: { ...process.env, PORT: String(await freePort()), TIM_CALLBACK_TOKEN: 'readme-token' } })
+    const example = start(process.execPath, ['readme.mjs'], {
+      cwd: dir,
+      env: { ...process.env, PORT: String(await freePort()), TIM_CALLBACK_TOKEN: 'readme-token' },
+    })
     try {
       const url = (await example.waitFor(/listening on (http:\/\/\S+)/))[1]!
       const t = Math.floor(Date.now() / 1000)
       const q = `SdkAppid=1400000000&CallbackCommand=Group.CallbackBeforeSendMsg&contenttype=json&Sign=${sign('readme-token', t)}&RequestTime=${t}`
-      const body = { GroupId: '@TGS#1', From_Account: 'a', Random: 1, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'buy now' } }] }
+      const body = {
+        GroupId: '@TGS#1',
+        From_Account: 'a',
+        Random: 1,
+        MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'buy now' } }],
+      }
       const answer = await (await fetch(`${url}/?${q}`, { method: 'POST', body: JSON.stringify(body) })).json()
       assert.deepEqual(answer, { ActionStatus: 'OK', ErrorCode: 10101, ErrorInfo: 'no ads here' })
     } finally {

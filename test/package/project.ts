@@ -17,7 +17,9 @@ export const repo = resolve(import.meta.dirname, '../..')
 const tsc = join(repo, 'node_modules/typescript/bin/tsc')
 const readme = readFileSync(join(repo, 'README.md'), 'utf8')
 export const readmeExample = /Save as `example\.mjs`[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1]
-export const skip = (!existsSync(join(repo, 'dist/index.js')) && 'dist/ is missing: run npm run build') || (!readmeExample && 'the README has no example block')
+export const skip =
+  (!existsSync(join(repo, 'dist/index.js')) && 'dist/ is missing: run npm run build') ||
+  (!readmeExample && 'the README has no example block')
 
 export type ModuleKind = 'nodenext' | 'bundler'
 
@@ -30,9 +32,15 @@ function run(cmd: string, args: string[], cwd: string): string {
 /** Packs, installs into a new directory, adds readme.mjs, fetch.ts and fastify.ts; returns the directory. */
 export function packedProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'timhook-consumer-'))
-  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], repo)) as Array<{ filename: string }>
+  const packed = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], repo)) as Array<{
+    filename: string
+  }>
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
-  run('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', join(dir, packed[0]!.filename)], dir)
+  run(
+    'npm',
+    ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', join(dir, packed[0]!.filename)],
+    dir,
+  )
   mkdirSync(join(dir, 'node_modules/@types'), { recursive: true })
   symlinkSync(join(repo, 'node_modules/@types/node'), join(dir, 'node_modules/@types/node'), 'dir')
   writeFileSync(join(dir, 'readme.mjs'), readmeExample!)
@@ -88,8 +96,13 @@ export function nativeOrScripts(nodeModules: string): string[] {
       if (e.isSymbolicLink()) continue // the linked dev tools (typescript's @types/node, fastify), not installed from the tarball
       if (e.isDirectory()) {
         if (existsSync(join(p, 'package.json')) && dir.endsWith('node_modules')) {
-          const pkg = JSON.parse(readFileSync(join(p, 'package.json'), 'utf8')) as { name?: string; scripts?: Record<string, string>; gypfile?: boolean }
-          for (const s of ['preinstall', 'install', 'postinstall']) if (pkg.scripts?.[s]) found.push(`${pkg.name}: ${s} script "${pkg.scripts[s]}"`)
+          const pkg = JSON.parse(readFileSync(join(p, 'package.json'), 'utf8')) as {
+            name?: string
+            scripts?: Record<string, string>
+            gypfile?: boolean
+          }
+          for (const s of ['preinstall', 'install', 'postinstall'])
+            if (pkg.scripts?.[s]) found.push(`${pkg.name}: ${s} script "${pkg.scripts[s]}"`)
           if (pkg.gypfile || existsSync(join(p, 'binding.gyp'))) found.push(`${pkg.name}: builds a native addon (binding.gyp)`)
         }
         visit(p)

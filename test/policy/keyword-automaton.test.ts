@@ -27,7 +27,10 @@ describe('KeywordAutomaton', () => {
   it('stops at the first match when asked', () => {
     const ac = new KeywordAutomaton(['a', 'b'])
     let calls = 0
-    assert.equal(ac.scan('xxaxxb', () => (calls++, true)), true)
+    assert.equal(
+      ac.scan('xxaxxb', () => (calls++, true)),
+      true,
+    )
     assert.equal(calls, 1)
   })
 
@@ -42,9 +45,13 @@ describe('KeywordAutomaton', () => {
     const alphabet = fc.constantFrom('a', 'b', 'c', '免', '费', 'ab')
     const word = fc.array(alphabet, { minLength: 1, maxLength: 4 }).map((x) => x.join(''))
     fc.assert(
-      fc.property(fc.array(word, { maxLength: 30 }), fc.array(alphabet, { maxLength: 40 }).map((x) => x.join('')), (words, text) => {
-        assert.deepEqual(all(new KeywordAutomaton(words), text), naive(words, text))
-      }),
+      fc.property(
+        fc.array(word, { maxLength: 30 }),
+        fc.array(alphabet, { maxLength: 40 }).map((x) => x.join('')),
+        (words, text) => {
+          assert.deepEqual(all(new KeywordAutomaton(words), text), naive(words, text))
+        },
+      ),
     )
   })
 })

@@ -22,35 +22,85 @@ const ok = { name: 'ok', when: { always: true }, then: 'allow' }
 
 describe('validation', () => {
   it('custom deny codes are range-checked for the rule’s commands', () => {
-    assert.match(issuesOf({ rules: [ok, { name: 'x', when: { always: true }, then: { deny: { code: 10101 } } }] })[0]!, /^rules\[1\]\.then\.deny\.code: 10101 is a group code but the rule also applies to C2C messages/)
-    assert.match(issuesOf({ rules: [{ scope: { commands: ['c2c'] }, when: { always: true }, then: { deny: { code: 10101 } } }] })[0]!, /^rules\[0\]\.then\.deny\.code: 10101 is a group code but the rule applies to C2C messages only \(C2C deny codes are 120001–130000\)/)
-    assert.match(issuesOf({ rules: [{ scope: { commands: ['group'] }, when: { always: true }, then: { deny: { code: 99 } } }] })[0]!, /^rules\[0\]\.then\.deny\.code: 99 is outside the range for group messages \(group deny codes are 10100–10200\)/)
-    assert.match(issuesOf({ rules: [{ when: { always: true }, then: { deny: { code: { group: 10100, c2c: 130001 } } } }] })[0]!, /^rules\[0\]\.then\.deny\.code\.c2c: 130001 is outside/)
-    assert.doesNotThrow(() => createPolicy({ rules: [{ scope: { groups: ['@TGS#1'] }, when: { always: true }, then: { deny: { code: 10200 } } }] }), 'groups imply group messages')
+    assert.match(
+      issuesOf({ rules: [ok, { name: 'x', when: { always: true }, then: { deny: { code: 10101 } } }] })[0]!,
+      /^rules\[1\]\.then\.deny\.code: 10101 is a group code but the rule also applies to C2C messages/,
+    )
+    assert.match(
+      issuesOf({ rules: [{ scope: { commands: ['c2c'] }, when: { always: true }, then: { deny: { code: 10101 } } }] })[0]!,
+      /^rules\[0\]\.then\.deny\.code: 10101 is a group code but the rule applies to C2C messages only \(C2C deny codes are 120001–130000\)/,
+    )
+    assert.match(
+      issuesOf({ rules: [{ scope: { commands: ['group'] }, when: { always: true }, then: { deny: { code: 99 } } }] })[0]!,
+      /^rules\[0\]\.then\.deny\.code: 99 is outside the range for group messages \(group deny codes are 10100–10200\)/,
+    )
+    assert.match(
+      issuesOf({ rules: [{ when: { always: true }, then: { deny: { code: { group: 10100, c2c: 130001 } } } }] })[0]!,
+      /^rules\[0\]\.then\.deny\.code\.c2c: 130001 is outside/,
+    )
+    assert.doesNotThrow(
+      () => createPolicy({ rules: [{ scope: { groups: ['@TGS#1'] }, when: { always: true }, then: { deny: { code: 10200 } } }] }),
+      'groups imply group messages',
+    )
   })
 
   it('shape errors name the field: unknown keys, wrong types, bad actions, bad durations', () => {
-    assert.equal(issuesOf({ rules: [ok, { name: 'k', when: { keyword: ['x'] }, then: 'deny' }] })[0], 'rules[1].when: Unrecognized key: "keyword"')
+    assert.equal(
+      issuesOf({ rules: [ok, { name: 'k', when: { keyword: ['x'] }, then: 'deny' }] })[0],
+      'rules[1].when: Unrecognized key: "keyword"',
+    )
     assert.match(issuesOf({ rules: [{ when: { always: true }, then: 'block' }] })[0]!, /^rules\[0\]\.then: expected allow, deny, drop/)
-    assert.match(issuesOf({ rules: [{ when: { always: true }, then: { deny: true, drop: true } }] })[0]!, /^rules\[0\]\.then: give exactly one action .*got deny, drop/)
-    assert.match(issuesOf({ rules: [{ when: { rate: { per: 'sender', max: 5, window: '10 parsecs' } }, then: 'deny' }] })[0]!, /^rules\[0\]\.when\.rate\.window: "10 parsecs" is not a duration/)
-    assert.match(issuesOf({ rules: [{ when: { rate: { per: 'user', max: 5, window: '1s' } }, then: 'deny' }] })[0]!, /^rules\[0\]\.when\.rate\.per: /)
+    assert.match(
+      issuesOf({ rules: [{ when: { always: true }, then: { deny: true, drop: true } }] })[0]!,
+      /^rules\[0\]\.then: give exactly one action .*got deny, drop/,
+    )
+    assert.match(
+      issuesOf({ rules: [{ when: { rate: { per: 'sender', max: 5, window: '10 parsecs' } }, then: 'deny' }] })[0]!,
+      /^rules\[0\]\.when\.rate\.window: "10 parsecs" is not a duration/,
+    )
+    assert.match(
+      issuesOf({ rules: [{ when: { rate: { per: 'user', max: 5, window: '1s' } }, then: 'deny' }] })[0]!,
+      /^rules\[0\]\.when\.rate\.per: /,
+    )
     assert.match(issuesOf({ rules: [{ when: {}, then: 'deny' }] })[0]!, /^rules\[0\]\.when: a condition needs at least one of/)
-    assert.match(issuesOf({ rules: [{ when: { all: [{ always: true }, { not: { length: {} } }] }, then: 'deny' }] })[0]!, /^rules\[0\]\.when\.all\[1\]\.not\.length: give max and\/or min/)
+    assert.match(
+      issuesOf({ rules: [{ when: { all: [{ always: true }, { not: { length: {} } }] }, then: 'deny' }] })[0]!,
+      /^rules\[0\]\.when\.all\[1\]\.not\.length: give max and\/or min/,
+    )
     assert.match(issuesOf({ rules: [], muted: { senders: { bob: 'next tuesday' } } })[0]!, /^muted\.senders\.bob: is not a date/)
     assert.match(issuesOf({ rules: 'none' })[0]!, /^rules: /)
   })
 
   it('semantic errors: duplicate names, unknown tables, masks with nothing to mask, unreadable word files, bad regexes', () => {
-    assert.deepEqual(issuesOf({ rules: [ok, ok] }), ['rules[1].name: "ok" is also the name of rules[0]; names identify rules in records and metrics'])
-    assert.deepEqual(issuesOf({ rules: [{ when: { always: true }, then: { stamp: { dataFrom: 'ranks' } } }] }), ['rules[0].then.stamp.dataFrom: no table "ranks": define it at the top level as tables.ranks'])
-    assert.deepEqual(issuesOf({ rules: [{ when: { length: { max: 3 } }, then: { mask: '*' } }] }), ['rules[0].then.mask: nothing to mask: the condition has no keywords, regex or links (outside not)'])
-    assert.match(issuesOf({ rules: [{ when: { keywordsFile: '/nonexistent/words.txt' }, then: 'deny' }] })[0]!, /^rules\[0\]\.when\.keywords\.file: cannot read \/nonexistent\/words\.txt: ENOENT/)
-    assert.match(issuesOf({ rules: [{ when: { regex: { pattern: 'x', flags: 'g' } }, then: 'deny' }] })[0]!, /^rules\[0\]\.when\.regex\.flags: "x" flag "g" is not allowed/)
+    assert.deepEqual(issuesOf({ rules: [ok, ok] }), [
+      'rules[1].name: "ok" is also the name of rules[0]; names identify rules in records and metrics',
+    ])
+    assert.deepEqual(issuesOf({ rules: [{ when: { always: true }, then: { stamp: { dataFrom: 'ranks' } } }] }), [
+      'rules[0].then.stamp.dataFrom: no table "ranks": define it at the top level as tables.ranks',
+    ])
+    assert.deepEqual(issuesOf({ rules: [{ when: { length: { max: 3 } }, then: { mask: '*' } }] }), [
+      'rules[0].then.mask: nothing to mask: the condition has no keywords, regex or links (outside not)',
+    ])
+    assert.match(
+      issuesOf({ rules: [{ when: { keywordsFile: '/nonexistent/words.txt' }, then: 'deny' }] })[0]!,
+      /^rules\[0\]\.when\.keywords\.file: cannot read \/nonexistent\/words\.txt: ENOENT/,
+    )
+    assert.match(
+      issuesOf({ rules: [{ when: { regex: { pattern: 'x', flags: 'g' } }, then: 'deny' }] })[0]!,
+      /^rules\[0\]\.when\.regex\.flags: "x" flag "g" is not allowed/,
+    )
   })
 
   it('reports every issue at once', () => {
-    assert.equal(issuesOf({ rules: [{ when: { regex: '(a+)+$' }, then: 'deny' }, { when: { always: true }, then: { stamp: { dataFrom: 'x' } } }] }).length, 2)
+    assert.equal(
+      issuesOf({
+        rules: [
+          { when: { regex: '(a+)+$' }, then: 'deny' },
+          { when: { always: true }, then: { stamp: { dataFrom: 'x' } } },
+        ],
+      }).length,
+      2,
+    )
   })
 })
 
@@ -83,7 +133,14 @@ describe('loadPolicyFile', () => {
   })
 
   it('a bad rule in a file: the error names the file, the rule index and the field', () => {
-    writeFileSync(join(dir, 'code.yaml'), 'rules:\n  - name: a\n    when: { always: true }\n    then: allow\n  - name: flood\n    when: { rate: { per: sender, max: 5, window: 10s } }\n    then: { deny: { code: 10101, info: "slow down" } }\n')
-    assert.throws(() => loadPolicyFile(join(dir, 'code.yaml')), (err: unknown) => err instanceof PolicyError && err.source?.endsWith('code.yaml') === true && err.issues[0]!.path === 'rules[1].then.deny.code')
+    writeFileSync(
+      join(dir, 'code.yaml'),
+      'rules:\n  - name: a\n    when: { always: true }\n    then: allow\n  - name: flood\n    when: { rate: { per: sender, max: 5, window: 10s } }\n    then: { deny: { code: 10101, info: "slow down" } }\n',
+    )
+    assert.throws(
+      () => loadPolicyFile(join(dir, 'code.yaml')),
+      (err: unknown) =>
+        err instanceof PolicyError && err.source?.endsWith('code.yaml') === true && err.issues[0]!.path === 'rules[1].then.deny.code',
+    )
   })
 })

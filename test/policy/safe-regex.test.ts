@@ -44,7 +44,13 @@ describe('regexes are checked at load', () => {
 
   it('a policy with a lookbehind pattern is refused at load, naming the rule (index and name) and the pattern', () => {
     assert.throws(
-      () => createPolicy({ rules: [{ name: 'ok', when: { always: true }, then: 'allow' }, { name: 'sneaky', when: { regex: '(?<=(?:a|aa)+)b' }, then: 'deny' }] }),
+      () =>
+        createPolicy({
+          rules: [
+            { name: 'ok', when: { always: true }, then: 'allow' },
+            { name: 'sneaky', when: { regex: '(?<=(?:a|aa)+)b' }, then: 'deny' },
+          ],
+        }),
       (err: unknown) =>
         err instanceof PolicyError &&
         err.issues[0]!.path === 'rules[1].when.regex' &&
@@ -62,15 +68,29 @@ describe('regexes are checked at load', () => {
 
   it('a policy with (a+)+$ is refused at load, naming the rule and field', () => {
     assert.throws(
-      () => createPolicy({ rules: [{ name: 'ok', when: { always: true }, then: 'allow' }, { name: 'evil', when: { regex: '(a+)+$' }, then: 'deny' }] }),
-      (err: unknown) => err instanceof PolicyError && err.issues[0]!.path === 'rules[1].when.regex' && /"\(a\+\)\+\$" can backtrack catastrophically \(exponential/.test(err.message),
+      () =>
+        createPolicy({
+          rules: [
+            { name: 'ok', when: { always: true }, then: 'allow' },
+            { name: 'evil', when: { regex: '(a+)+$' }, then: 'deny' },
+          ],
+        }),
+      (err: unknown) =>
+        err instanceof PolicyError &&
+        err.issues[0]!.path === 'rules[1].when.regex' &&
+        /"\(a\+\)\+\$" can backtrack catastrophically \(exponential/.test(err.message),
     )
   })
 
   it('an accepted pattern decides a 200,000-character adversarial message (a backtracking-prone input) without hanging', () => {
     // The input that makes (a+)+$ run for ages; the accepted rules go through it once.
     const evil = 'a'.repeat(200_000) + '!'
-    const policy = createPolicy({ rules: [{ name: 'phone', when: { regex: '1[3-9]\\d{9}' }, then: { mask: '*' } }, { name: 'words', when: { regex: { pattern: '\\ba+b\\b', flags: 'i' } }, then: 'deny' }] })
+    const policy = createPolicy({
+      rules: [
+        { name: 'phone', when: { regex: '1[3-9]\\d{9}' }, then: { mask: '*' } },
+        { name: 'words', when: { regex: { pattern: '\\ba+b\\b', flags: 'i' } }, then: 'deny' },
+      ],
+    })
     const d = policy.decide(groupEvent(evil))
     assert.equal(d.action, 'allow')
   })

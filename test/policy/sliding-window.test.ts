@@ -15,7 +15,10 @@ function modelHit(log: Map<string, number[]>, key: string, now: number, windowMs
 describe('SlidingWindowStore', () => {
   it('keeps a window per scope and id', () => {
     const s = new SlidingWindowStore()
-    assert.deepEqual([0, 1, 2].map((t) => s.hit('flood|sender', 'alice', t, 1000, 2)), [-1, -1, 2])
+    assert.deepEqual(
+      [0, 1, 2].map((t) => s.hit('flood|sender', 'alice', t, 1000, 2)),
+      [-1, -1, 2],
+    )
     assert.equal(s.hit('flood|sender', 'bob', 3, 1000, 2), -1, 'another id')
     assert.equal(s.hit('other|sender', 'alice', 3, 1000, 2), -1, 'another scope')
     assert.equal(s.hit('flood|sender', 'alice', 1000, 1000, 2), -1, 'the message at 0 left the window')
@@ -27,7 +30,10 @@ describe('SlidingWindowStore', () => {
     const hit = (t: number, msg?: string) => s.hit('r|sender', 'alice', t, 1000, 40, msg)
     // Sixteen times fit in a slot; the 17th moves the window to a ring of its own.
     const times = Array.from({ length: 39 }, (_, k) => k * 10)
-    assert.deepEqual(times.map((t) => hit(t, `m${t}`)), times.map(() => -1))
+    assert.deepEqual(
+      times.map((t) => hit(t, `m${t}`)),
+      times.map(() => -1),
+    )
     assert.equal(hit(395, 'm30'), -1, 'a message admitted before the move is still known: not counted')
     assert.equal(hit(390), -1, 'the fortieth')
     assert.equal(hit(400), 40, 'forty in the window')
@@ -44,7 +50,14 @@ describe('SlidingWindowStore', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            { weight: 20, arbitrary: fc.record({ scope: fc.constantFrom(0, 1), id: fc.constantFrom('u1', 'u1', 'u1', 'u2'), dt: fc.integer({ min: 0, max: 150 }) }) },
+            {
+              weight: 20,
+              arbitrary: fc.record({
+                scope: fc.constantFrom(0, 1),
+                id: fc.constantFrom('u1', 'u1', 'u1', 'u2'),
+                dt: fc.integer({ min: 0, max: 150 }),
+              }),
+            },
             // A reload may change a rule's window or limit; the store keeps the times it holds.
             { weight: 1, arbitrary: fc.record({ reload: fc.constantFrom(0, 1), to: rule }) },
           ),
@@ -115,15 +128,24 @@ describe('SlidingWindowStore', () => {
     for (let k = 0; k < 20; k++) s.hit('r|sender', 'bob', 20 + k, 1000, 40, `b${k}`)
     assert.equal(s.hit('r|sender', 'bob', 100, 1000, 2, 'b3'), -1, 'a redelivery after a re-lay is still known')
     assert.equal(s.hit('r|sender', 'bob', 101, 1000, 2, 'new'), 20, 'twenty in the window, over the new limit of 2')
-    assert.equal(s.hit('r|sender', 'alice', 1000, 1000, 3), -1, 'the time 0 left alice\'s window')
+    assert.equal(s.hit('r|sender', 'alice', 1000, 1000, 3), -1, "the time 0 left alice's window")
   })
 
   it('refuses a limit or window that is not a number ≥ 0', () => {
     const s = new SlidingWindowStore()
-    for (const [max, windowMs] of [[NaN, 1000], [-1, 1000], [5, NaN], [5, -1]] as const) {
+    for (const [max, windowMs] of [
+      [NaN, 1000],
+      [-1, 1000],
+      [5, NaN],
+      [5, -1],
+    ] as const) {
       assert.throws(() => s.hit('r|sender', 'alice', 0, windowMs, max), /max and windowMs must be numbers ≥ 0/)
     }
-    assert.deepEqual([0, 1, 2, 3].map((t) => s.hit('r|sender', 'bob', t, 1000, 2.5)), [-1, -1, -1, 3], 'max 2.5: refused once three are in the window (3 ≥ 2.5)')
+    assert.deepEqual(
+      [0, 1, 2, 3].map((t) => s.hit('r|sender', 'bob', t, 1000, 2.5)),
+      [-1, -1, -1, 3],
+      'max 2.5: refused once three are in the window (3 ≥ 2.5)',
+    )
   })
 
   it('agrees with the obvious log plus a record of admitted messages over generated traffic with redeliveries', () => {
@@ -134,7 +156,10 @@ describe('SlidingWindowStore', () => {
             scope: fc.constantFrom('a|sender', 'b|group'),
             id: fc.constantFrom('u1', 'u1', 'u2'),
             // Few message ids, so that redeliveries are frequent; undefined: no identity.
-            msg: fc.option(fc.integer({ min: 0, max: 30 }).map((n) => `m${n}`), { nil: undefined, freq: 4 }),
+            msg: fc.option(
+              fc.integer({ min: 0, max: 30 }).map((n) => `m${n}`),
+              { nil: undefined, freq: 4 },
+            ),
             dt: fc.integer({ min: 0, max: 80 }), // up to ~25 per window: rings of their own past 16
           }),
           { maxLength: 400 },

@@ -61,7 +61,10 @@ describe('watchPolicy', () => {
   })
 
   it('the configured signal and reload() reload; rate windows survive reloads', async () => {
-    writeFileSync(file, 'rules:\n  - name: flood\n    scope: { commands: [group] }\n    when: { rate: { per: sender, max: 2, window: 1h } }\n    then: { deny: { code: 10101 } }\n')
+    writeFileSync(
+      file,
+      'rules:\n  - name: flood\n    scope: { commands: [group] }\n    when: { rate: { per: sender, max: 2, window: 1h } }\n    then: { deny: { code: 10101 } }\n',
+    )
     const reloads: Policy[] = []
     const watcher = watchPolicy(file, { signal: 'SIGHUP', debounceMs: 60_000, onReload: (p) => void reloads.push(p) })
     try {

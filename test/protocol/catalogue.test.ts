@@ -11,13 +11,23 @@ describe('command catalogue', () => {
     assert.equal(new Set(COMMANDS.map((c) => c.command)).size, 61)
   })
 
-  it('matches the command list of Tencent\'s pages exactly (test/fixtures/command-list.txt)', () => {
-    const listed = readFileSync('test/fixtures/command-list.txt', 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'))
-    assert.deepEqual(listed, COMMANDS.map((c) => c.command))
+  it("matches the command list of Tencent's pages exactly (test/fixtures/command-list.txt)", () => {
+    const listed = readFileSync('test/fixtures/command-list.txt', 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+    assert.deepEqual(
+      listed,
+      COMMANDS.map((c) => c.command),
+    )
   })
 
   it('marks before/after and group/c2c/other', () => {
-    assert.deepEqual(commandInfo('Group.CallbackBeforeSendMsg'), { command: 'Group.CallbackBeforeSendMsg', phase: 'before', family: 'group', summary: 'before a group message is delivered' })
+    assert.deepEqual(commandInfo('Group.CallbackBeforeSendMsg'), {
+      command: 'Group.CallbackBeforeSendMsg',
+      phase: 'before',
+      family: 'group',
+      summary: 'before a group message is delivered',
+    })
     assert.equal(commandInfo('C2C.CallbackAfterMsgWithDraw')?.family, 'c2c')
     assert.equal(commandInfo('Sns.CallbackPrevFriendAdd')?.phase, 'before')
     assert.equal(commandInfo('Bot.OnGroupMessage')?.family, 'other')

@@ -97,13 +97,21 @@ describe('conformance with the documentation examples', () => {
 
   it('GroupAtInfo, MsgId in MsgSeqList and a uint32 above 2^31 decode', () => {
     const send = decodeEvent('Group.CallbackAfterSendMsg', {
-      GroupId: '@TGS#2J4SZEAEL', From_Account: 'jared', MsgSeq: 4294967295, Random: 3998651049, MsgTime: 1670574414,
+      GroupId: '@TGS#2J4SZEAEL',
+      From_Account: 'jared',
+      MsgSeq: 4294967295,
+      Random: 3998651049,
+      MsgTime: 1670574414,
       MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '@brennan hi' } }],
       GroupAtInfo: [{ GroupAtAllFlag: 0, GroupAt_Account: 'brennan' }, { GroupAtAllFlag: 1 }],
     })
     assert.ok(send.ok)
     assert.equal(send.event.GroupAtInfo?.[0]?.GroupAt_Account, 'brennan')
-    const recall = decodeEvent('Group.CallbackAfterRecallMsg', { GroupId: 'g', MsgSeqList: [{ MsgSeq: 1, MsgId: '144115213033478435-1739361321-2512805311' }], EventTime: 1739361321000 })
+    const recall = decodeEvent('Group.CallbackAfterRecallMsg', {
+      GroupId: 'g',
+      MsgSeqList: [{ MsgSeq: 1, MsgId: '144115213033478435-1739361321-2512805311' }],
+      EventTime: 1739361321000,
+    })
     assert.ok(recall.ok)
     assert.equal(recall.event.MsgSeqList[0]?.MsgId, '144115213033478435-1739361321-2512805311')
   })

@@ -24,16 +24,21 @@ const LANGUAGES = new Set(['zh', 'en', 'ja', 'ko', 'ru'])
 /** The fields a command's schema requires (besides CallbackCommand). */
 function requiredOf(command: string): string[] {
   const c = commandSchemas.find((s) => s.command === command)!
-  return Object.entries(c.fields).flatMap(([name, f]) => ('schema' in f && 'required' in f && (f as { required: boolean }).required ? [name] : []))
+  return Object.entries(c.fields).flatMap(([name, f]) =>
+    'schema' in f && 'required' in f && (f as { required: boolean }).required ? [name] : [],
+  )
 }
 
 function receiverFor(command: string, strict: boolean) {
   const receiver = createReceiver({ sdkAppId: APP, strict })
   const seen: Array<{ event: Record<string, unknown>; ctx: CallbackContext }> = []
-  receiver.on(command as 'Group.CallbackAfterRecallMsg', ((event: Record<string, unknown>, ctx: CallbackContext) => {
-    seen.push({ event, ctx })
-    return isBeforeCommand(command) ? verdict.allow() : undefined
-  }) as never)
+  receiver.on(
+    command as 'Group.CallbackAfterRecallMsg',
+    ((event: Record<string, unknown>, ctx: CallbackContext) => {
+      seen.push({ event, ctx })
+      return isBeforeCommand(command) ? verdict.allow() : undefined
+    }) as never,
+  )
   return { receiver, seen }
 }
 
@@ -43,9 +48,16 @@ describe('the callback corpus', () => {
     for (const e of corpus) {
       assert.ok(commandInfo(e.command), `${e.file}: ${e.command} is in the catalogue`)
       // The push plugin's batches carry the command in each event only, not at the top.
-      assert.equal(e.body.CallbackCommand ?? (e.command.startsWith('Push.') ? e.command : undefined), e.command, `${e.file}: the body's CallbackCommand`)
+      assert.equal(
+        e.body.CallbackCommand ?? (e.command.startsWith('Push.') ? e.command : undefined),
+        e.command,
+        `${e.file}: the body's CallbackCommand`,
+      )
       assert.ok(e.file.startsWith(`${e.command}--`), `${e.file} is named after its command`)
-      assert.ok(Array.isArray(e.fixes) && e.fixes.every((f) => typeof f === 'string' && f.length > 10), `${e.file}: fixes say what was changed`)
+      assert.ok(
+        Array.isArray(e.fixes) && e.fixes.every((f) => typeof f === 'string' && f.length > 10),
+        `${e.file}: fixes say what was changed`,
+      )
       if (e.source.kind === 'page') {
         assert.ok(LANGUAGES.has(e.source.language), `${e.file}: language ${e.source.language}`)
         assert.ok(e.source.url === null || /^https:\/\/[a-z.]+\//.test(e.source.url), `${e.file}: url`)
@@ -96,7 +108,8 @@ describe('the callback corpus', () => {
         continue
       }
       const common = fieldsInEvery(examples)
-      for (const f of required) assert.ok(common.has(f), `${c.command}: ${f} is required but ${examples.find((e) => !(f in e.body))?.file} lacks it`)
+      for (const f of required)
+        assert.ok(common.has(f), `${c.command}: ${f} is required but ${examples.find((e) => !(f in e.body))?.file} lacks it`)
     }
   })
 
@@ -109,7 +122,7 @@ describe('the callback corpus', () => {
     assert.deepEqual(rows, corpusTableRows(COMMANDS, requiredOf, corpus))
   })
 
-  it('every command with examples requires at least one field, so another command\'s shape can be told apart', () => {
+  it("every command with examples requires at least one field, so another command's shape can be told apart", () => {
     for (const command of byCommand.keys()) assert.ok(requiredOf(command).length > 0, command)
   })
 
@@ -175,7 +188,11 @@ describe('the schemas type what the corpus shows', () => {
     assert.equal(fieldSchema('Sns.CallbackPrevFriendAdd', 'PairList'), undefined)
     assert.equal(fieldSchema('Sns.CallbackPrevFriendResponse', 'PairList'), undefined)
     assert.equal(fieldSchema('Group.CallbackAfterGroupAttrChanged', 'GroupAttribute'), undefined)
-    for (const c of ['OfficialAccount.CallbackBeforeAddSubscriber', 'OfficialAccount.CallbackAfterAddSubscriber', 'OfficialAccount.CallbackAfterDeleteSubscriber']) {
+    for (const c of [
+      'OfficialAccount.CallbackBeforeAddSubscriber',
+      'OfficialAccount.CallbackAfterAddSubscriber',
+      'OfficialAccount.CallbackAfterDeleteSubscriber',
+    ]) {
       assert.equal(fieldSchema(c, 'Subscriber_Account'), undefined, c)
       assert.equal(fieldSchema(c, 'SubscribeAccountList')?.type, 'array', c)
     }

@@ -6,7 +6,15 @@ import { isElement, textOf } from '../../src/protocol/msg-body.js'
 
 describe('tolerant decoding', () => {
   it('accepts integers as numbers or numeric strings and exposes numbers', () => {
-    const r = decodeEvent('Group.CallbackAfterSendMsg', { GroupId: 'g', From_Account: 'a', MsgSeq: '42', MsgTime: '1670574414', Random: '7', EventTime: '1670574414123', MsgBody: [] })
+    const r = decodeEvent('Group.CallbackAfterSendMsg', {
+      GroupId: 'g',
+      From_Account: 'a',
+      MsgSeq: '42',
+      MsgTime: '1670574414',
+      Random: '7',
+      EventTime: '1670574414123',
+      MsgBody: [],
+    })
     assert.ok(r.ok)
     assert.deepEqual([r.event.MsgSeq, r.event.MsgTime, r.event.Random, r.event.EventTime], [42, 1670574414, 7, 1670574414123])
   })
@@ -32,7 +40,9 @@ describe('tolerant decoding', () => {
 
   it('keeps unknown fields and unknown MsgType elements as received', () => {
     const body = {
-      GroupId: 'g', From_Account: 'a', FutureField: { nested: [1, 'x'] },
+      GroupId: 'g',
+      From_Account: 'a',
+      FutureField: { nested: [1, 'x'] },
       MsgBody: [
         { MsgType: 'TIMGroupTipElem', MsgContent: { Anything: true }, Extra: 1 },
         { MsgType: 'TIMTextElem', MsgContent: { Text: 'hi', Lang: 'en' } },
@@ -51,26 +61,53 @@ describe('tolerant decoding', () => {
       { MsgType: 'TIMFaceElem', MsgContent: { Index: 1, Data: 'x' } },
       { MsgType: 'TIMCustomElem', MsgContent: { Data: 'd', Desc: 'CustomElement.MemberLevel', Ext: 'e', Sound: 's' } },
       { MsgType: 'TIMSoundElem', MsgContent: { Url: 'u', UUID: 'x', Size: 1, Second: 2, Download_Flag: 2 } },
-      { MsgType: 'TIMImageElem', MsgContent: { UUID: 'x', ImageFormat: 1, ImageInfoArray: [{ Type: 1, Size: 1, Width: 1, Height: 1, URL: 'u' }] } },
+      {
+        MsgType: 'TIMImageElem',
+        MsgContent: { UUID: 'x', ImageFormat: 1, ImageInfoArray: [{ Type: 1, Size: 1, Width: 1, Height: 1, URL: 'u' }] },
+      },
       { MsgType: 'TIMFileElem', MsgContent: { Url: 'u', UUID: 'x', FileSize: 1, FileName: 'f', Download_Flag: 2 } },
       { MsgType: 'TIMVideoFileElem', MsgContent: { VideoUrl: 'u', VideoSize: 1, VideoSecond: 0, VideoFormat: 'mp4', ThumbWidth: 1 } },
       {
         MsgType: 'TIMRelayElem',
         MsgContent: {
-          Title: 't', MsgNum: 1, CompatibleText: 'c', AbstractList: ['a'],
-          MsgList: [{ From_Account: 'a', GroupId: 'g', MsgSeq: 1, MsgRandom: 3998651049, MsgTimeStamp: 1, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'inner' } }] }],
+          Title: 't',
+          MsgNum: 1,
+          CompatibleText: 'c',
+          AbstractList: ['a'],
+          MsgList: [
+            {
+              From_Account: 'a',
+              GroupId: 'g',
+              MsgSeq: 1,
+              MsgRandom: 3998651049,
+              MsgTimeStamp: 1,
+              MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'inner' } }],
+            },
+          ],
         },
       },
     ]
-    assert.deepEqual(elems.map((e) => e.MsgType), [...KNOWN_ELEMENT_TYPES])
+    assert.deepEqual(
+      elems.map((e) => e.MsgType),
+      [...KNOWN_ELEMENT_TYPES],
+    )
     assert.ok(decodeEvent('C2C.CallbackBeforeSendMsg', { From_Account: 'a', To_Account: 'b', MsgBody: elems }).ok)
-    const badText = decodeEvent('C2C.CallbackBeforeSendMsg', { From_Account: 'a', To_Account: 'b', MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: { not: 'text' } } }] })
+    const badText = decodeEvent('C2C.CallbackBeforeSendMsg', {
+      From_Account: 'a',
+      To_Account: 'b',
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: { not: 'text' } } }],
+    })
     assert.ok(!badText.ok && /MsgBody\.0\.MsgContent\.Text must be string/.test(badText.problem))
-    const coerced = decodeEvent('C2C.CallbackBeforeSendMsg', { From_Account: 'a', To_Account: 'b', MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 5 } }] })
+    const coerced = decodeEvent('C2C.CallbackBeforeSendMsg', {
+      From_Account: 'a',
+      To_Account: 'b',
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 5 } }],
+    })
     const el = coerced.ok ? coerced.event.MsgBody[0] : undefined
     assert.ok(el !== undefined && isElement(el, 'TIMTextElem') && el.MsgContent.Text === '5', 'a scalar is coerced to the documented type')
     const badNested = decodeEvent('C2C.CallbackBeforeSendMsg', {
-      From_Account: 'a', To_Account: 'b',
+      From_Account: 'a',
+      To_Account: 'b',
       MsgBody: [{ MsgType: 'TIMRelayElem', MsgContent: { MsgList: [{ MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: {} }] }] } }],
     })
     assert.ok(!badNested.ok && /MsgList\.0\.MsgBody\.0\.MsgContent must have required property 'Text'/.test(badNested.problem))
@@ -89,7 +126,8 @@ describe('tolerant decoding', () => {
   })
 
   it('refuses null, booleans and non-decimal strings where a number or a string is documented (no silent 0)', () => {
-    const recall = (patch: Record<string, unknown>, seq: unknown = 7) => decodeEvent('Group.CallbackAfterRecallMsg', { GroupId: 'g', MsgSeqList: [{ MsgSeq: seq }], ...patch })
+    const recall = (patch: Record<string, unknown>, seq: unknown = 7) =>
+      decodeEvent('Group.CallbackAfterRecallMsg', { GroupId: 'g', MsgSeqList: [{ MsgSeq: seq }], ...patch })
     for (const [r, pattern] of [
       [recall({}, null), /MsgSeqList\.0\.MsgSeq must be a number or a numeric string, got null/],
       [recall({}, true), /MsgSeqList\.0\.MsgSeq .* got true/],

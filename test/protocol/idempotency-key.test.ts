@@ -10,12 +10,20 @@ describe('beforeSendMessageKey', () => {
   it('identifies a group send by group, topic, sender, Random and MsgId when present, the same from its after-send', () => {
     const base = { GroupId: '@TGS#1', From_Account: 'alice', Random: 42 }
     assert.equal(beforeSendMessageKey(GROUP, base), 'gs|@TGS#1||alice|42')
-    assert.equal(beforeSendMessageKey(GROUP, { ...base, MsgId: 'x' }), 'gs|@TGS#1||alice|42|x', 'MsgId tells apart two sends that reuse a Random')
+    assert.equal(
+      beforeSendMessageKey(GROUP, { ...base, MsgId: 'x' }),
+      'gs|@TGS#1||alice|42|x',
+      'MsgId tells apart two sends that reuse a Random',
+    )
     assert.equal(beforeSendMessageKey('Group.CallbackAfterSendMsg', { ...base, MsgId: 'x', MsgSeq: 9 }), 'gs|@TGS#1||alice|42|x')
     assert.equal(beforeSendMessageKey(GROUP, { ...base, TopicId: '@TGS#1@TOPIC#a' }), 'gs|@TGS#1|@TGS#1@TOPIC#a|alice|42')
     assert.notEqual(beforeSendMessageKey(GROUP, base), beforeSendMessageKey(GROUP, { ...base, From_Account: 'bob' }))
     assert.notEqual(beforeSendMessageKey(GROUP, base), beforeSendMessageKey(GROUP, { ...base, Random: 43 }))
-    assert.equal(beforeSendMessageKey(GROUP, { GroupId: 'g', From_Account: 'a', Random: '7' }), 'gs|g||a|7', 'a numeric string is the same Random')
+    assert.equal(
+      beforeSendMessageKey(GROUP, { GroupId: 'g', From_Account: 'a', Random: '7' }),
+      'gs|g||a|7',
+      'a numeric string is the same Random',
+    )
     assert.equal(beforeSendMessageKey(GROUP, { GroupId: 'g', From_Account: 'a', Random: 0 }), 'gs|g||a|0', 'Random 0 is an identity')
   })
 
@@ -54,7 +62,10 @@ describe('idempotency keys cannot collide', () => {
     const a = { GroupId: 'a|', MsgSeq: 7 }
     const b = { GroupId: 'a', TopicId: '|', MsgSeq: 7 }
     assert.notEqual(key(AFTER, a), key(AFTER, b))
-    assert.notEqual(groupSendKey({ GroupId: 'g', From_Account: 'a|b', Random: 1 }), groupSendKey({ GroupId: 'g|a', From_Account: 'b', Random: 1 }))
+    assert.notEqual(
+      groupSendKey({ GroupId: 'g', From_Account: 'a|b', Random: 1 }),
+      groupSendKey({ GroupId: 'g|a', From_Account: 'b', Random: 1 }),
+    )
     assert.notEqual(key(C2C, { MsgKey: 'x|y' }), key(C2C, { MsgKey: 'x\\|y' }))
   })
 
@@ -72,7 +83,10 @@ describe('idempotency keys cannot collide', () => {
   it('equal identities written differently share a key', () => {
     assert.equal(key(AFTER, { GroupId: 'g', MsgSeq: 7, Extra: 1 }), key(AFTER, { GroupId: 'g', MsgSeq: '7', TopicId: '' }))
     assert.equal(key(AFTER, { GroupId: 'g', MsgSeq: 7 }), 'Group.CallbackAfterSendMsg|g|g||7', 'ordinary ids read as before')
-    assert.equal(key('Group.CallbackAfterModifyMsg', { GroupId: 'g', MsgSeq: 7, EventTime: 5 }), key('Group.CallbackAfterModifyMsg', { GroupId: 'g', MsgSeq: '7', EventTime: '5' }))
+    assert.equal(
+      key('Group.CallbackAfterModifyMsg', { GroupId: 'g', MsgSeq: 7, EventTime: 5 }),
+      key('Group.CallbackAfterModifyMsg', { GroupId: 'g', MsgSeq: '7', EventTime: '5' }),
+    )
   })
 
   it('stays injective as UTF-8: lone surrogates and U+0000 are escaped, not replaced', () => {
@@ -113,7 +127,18 @@ function model(command: string, body: Record<string, unknown>): string {
 
 const bodies = fc.oneof(
   fc.record({ GroupId: groupId, TopicId: topicId, MsgSeq: seq }, { requiredKeys: [] }).map((b) => [AFTER, b] as const),
-  fc.record({ GroupId: groupId, TopicId: topicId, From_Account: fc.oneof(text, fc.constant(undefined)), Random: seq, MsgId: fc.oneof(text, fc.constant(undefined)) }, { requiredKeys: [] }).map((b) => [GROUP, b] as const),
+  fc
+    .record(
+      {
+        GroupId: groupId,
+        TopicId: topicId,
+        From_Account: fc.oneof(text, fc.constant(undefined)),
+        Random: seq,
+        MsgId: fc.oneof(text, fc.constant(undefined)),
+      },
+      { requiredKeys: [] },
+    )
+    .map((b) => [GROUP, b] as const),
   fc.record({ MsgKey: fc.oneof(text, fc.constantFrom(undefined, 7, {})) }, { requiredKeys: [] }).map((b) => [C2C, b] as const),
 )
 

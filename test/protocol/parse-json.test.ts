@@ -22,8 +22,14 @@ function depthOf(root: unknown): number {
 describe('nesting depth', () => {
   it('refuses a body deeper than MAX_BODY_DEPTH and accepts one at it', () => {
     assert.doesNotThrow(() => parseJsonObject(nestedText(MAX_BODY_DEPTH)))
-    assert.throws(() => parseJsonObject(nestedText(MAX_BODY_DEPTH + 1)), (err: TimhookError) => err.code === 'TIMHOOK_BODY_TOO_DEEP' && err.status === 400)
-    assert.throws(() => parseJsonObject(nestedText(1_000_000)), (err: TimhookError) => err.code === 'TIMHOOK_BODY_TOO_DEEP')
+    assert.throws(
+      () => parseJsonObject(nestedText(MAX_BODY_DEPTH + 1)),
+      (err: TimhookError) => err.code === 'TIMHOOK_BODY_TOO_DEEP' && err.status === 400,
+    )
+    assert.throws(
+      () => parseJsonObject(nestedText(1_000_000)),
+      (err: TimhookError) => err.code === 'TIMHOOK_BODY_TOO_DEEP',
+    )
   })
 
   it('does not count brackets inside strings, escaped quotes included', () => {

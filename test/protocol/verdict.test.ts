@@ -13,7 +13,11 @@ describe('verdicts on the wire', () => {
   it('allow with a rewrite carries MsgBody and CloudCustomData', () => {
     const msgBody = [{ MsgType: 'TIMTextElem' as const, MsgContent: { Text: 'hi ***' } }]
     assert.deepEqual(answerFor(G, verdict.allow({ msgBody, cloudCustomData: 'x' })), {
-      ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', MsgBody: msgBody, CloudCustomData: 'x',
+      ActionStatus: 'OK',
+      ErrorCode: 0,
+      ErrorInfo: '',
+      MsgBody: msgBody,
+      CloudCustomData: 'x',
     })
   })
   it('deny is ErrorCode 1 and drop is ErrorCode 2', () => {
@@ -21,12 +25,19 @@ describe('verdicts on the wire', () => {
     assert.equal(answerFor(G, verdict.drop()).ErrorCode, 2)
   })
   it('a custom deny passes code and info through within the command range', () => {
-    assert.deepEqual(answerFor(G, verdict.deny({ code: 10100, info: 'slow down' })), { ActionStatus: 'OK', ErrorCode: 10100, ErrorInfo: 'slow down' })
+    assert.deepEqual(answerFor(G, verdict.deny({ code: 10100, info: 'slow down' })), {
+      ActionStatus: 'OK',
+      ErrorCode: 10100,
+      ErrorInfo: 'slow down',
+    })
     assert.deepEqual(answerFor(C, verdict.deny({ code: 130000 })), { ActionStatus: 'OK', ErrorCode: 130000, ErrorInfo: '' })
   })
   it('refuses a code in neither range when the verdict is built', () => {
     for (const code of [0, 1, 2, 10016, 10099, 10201, 120000, 130001, 10100.5]) {
-      assert.throws(() => verdict.deny({ code }), (e: unknown) => e instanceof TimhookError && e.code === 'TIMHOOK_DENY_CODE_OUT_OF_RANGE')
+      assert.throws(
+        () => verdict.deny({ code }),
+        (e: unknown) => e instanceof TimhookError && e.code === 'TIMHOOK_DENY_CODE_OUT_OF_RANGE',
+      )
     }
   })
   it('refuses a group code for a one-to-one message and the reverse, at answer time', () => {

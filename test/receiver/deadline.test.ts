@@ -80,7 +80,14 @@ describe('deadline and fallback', () => {
   it('a decision that throws, synchronously or not, yields the fallback verdict at once', async (t) => {
     // With the clock stopped, an answer that waited for the 1000 ms budget would never come.
     t.mock.timers.enable({ apis: ['setTimeout'] })
-    for (const fail of [() => { throw new Error('boom') }, async () => { throw new Error('boom') }]) {
+    for (const fail of [
+      () => {
+        throw new Error('boom')
+      },
+      async () => {
+        throw new Error('boom')
+      },
+    ]) {
       const { r, errors, fallbacks } = setup({ deadlineMs: 1000, onDeadline: verdict.drop() })
       r.on('Group.CallbackBeforeSendMsg', fail as () => never)
       const tracked = track(post(r, groupBeforeSend()))
@@ -112,7 +119,10 @@ describe('deadline and fallback', () => {
     const onUnhandled = () => void unhandled++
     process.on('unhandledRejection', onUnhandled)
     let rejected = false
-    r.on('Group.CallbackBeforeSendMsg', () => new Promise((_, reject) => setTimeout(() => ((rejected = true), reject(new Error('late'))), 60)))
+    r.on(
+      'Group.CallbackBeforeSendMsg',
+      () => new Promise((_, reject) => setTimeout(() => ((rejected = true), reject(new Error('late'))), 60)),
+    )
     const res = track(post(r, groupBeforeSend()))
     await settle()
     t.mock.timers.tick(20)

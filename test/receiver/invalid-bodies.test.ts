@@ -15,21 +15,30 @@ import { createReceiver, type CallbackContext } from '../../src/receiver/index.j
 import { APP, answerOf, groupBeforeSend, query } from '../helpers/callbacks.js'
 import { loadCorpus } from '../helpers/corpus.js'
 
-function setup(command: string, strict: boolean, decide: (e: Record<string, unknown>, ctx: CallbackContext) => unknown = () => verdict.allow()) {
+function setup(
+  command: string,
+  strict: boolean,
+  decide: (e: Record<string, unknown>, ctx: CallbackContext) => unknown = () => verdict.allow(),
+) {
   const receiver = createReceiver({ sdkAppId: APP, strict })
   const seen: Array<{ event: Record<string, unknown>; ctx: CallbackContext }> = []
   const errors: TimhookError[] = []
-  receiver.on(command as 'Group.CallbackAfterSendMsg', ((event: Record<string, unknown>, ctx: CallbackContext) => {
-    seen.push({ event, ctx })
-    return isBeforeCommand(command) ? decide(event, ctx) : undefined
-  }) as never)
+  receiver.on(
+    command as 'Group.CallbackAfterSendMsg',
+    ((event: Record<string, unknown>, ctx: CallbackContext) => {
+      seen.push({ event, ctx })
+      return isBeforeCommand(command) ? decide(event, ctx) : undefined
+    }) as never,
+  )
   receiver.onError((e) => errors.push(e))
   const send = (body: unknown) => receiver.handle({ method: 'POST', query: query(command), body: JSON.stringify(body) })
   return { receiver, seen, errors, send }
 }
 
 const requiredOf = (command: string) =>
-  Object.entries(commandSchemas.find((c) => c.command === command)!.fields).flatMap(([name, f]) => ('schema' in f && 'required' in f && f.required === true ? [name] : []))
+  Object.entries(commandSchemas.find((c) => c.command === command)!.fields).flatMap(([name, f]) =>
+    'schema' in f && 'required' in f && f.required === true ? [name] : [],
+  )
 
 const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v)
 
@@ -80,7 +89,9 @@ describe('bodies that miss their schema', () => {
   })
 
   it('a decider that throws on a body without the fields it reads gets the fallback verdict, not a crash', async () => {
-    const { errors, send } = setup('Group.CallbackBeforeSendMsg', false, (e) => verdict.deny({ code: 10100, info: String((e.MsgBody as unknown[]).length) }))
+    const { errors, send } = setup('Group.CallbackBeforeSendMsg', false, (e) =>
+      verdict.deny({ code: 10100, info: String((e.MsgBody as unknown[]).length) }),
+    )
     const { MsgBody: _, ...noBody } = groupBeforeSend('hi')
     const res = await send(noBody)
     assert.equal(res.status, 200)
@@ -105,7 +116,10 @@ describe('bodies that miss their schema', () => {
     assert.match((decisions[0] as { reason: string }).reason, /no MsgBody/)
     const { GroupId: __, From_Account: ___, ...noGroup } = groupBeforeSend('BUY NOW')
     assert.equal(answerOf(await send(noGroup)).ErrorCode, 1)
-    const odd = { ...groupBeforeSend('x'), MsgBody: [null, { MsgType: 'TIMTextElem' }, { MsgType: 'TIMTextElem', MsgContent: { Text: 7 } }, 'buy now'] }
+    const odd = {
+      ...groupBeforeSend('x'),
+      MsgBody: [null, { MsgType: 'TIMTextElem' }, { MsgType: 'TIMTextElem', MsgContent: { Text: 7 } }, 'buy now'],
+    }
     const r3 = await send(odd)
     assert.equal(r3.status, 200)
     assert.equal(answerOf(r3).ErrorCode, 0, 'elements it cannot read are skipped')

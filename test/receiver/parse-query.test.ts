@@ -16,22 +16,53 @@ const decodable = (qs: string) => {
 
 describe('scanQuery', () => {
   it('reads a callback query', () => {
-    assert.deepEqual({ ...scanQuery('SdkAppid=1400000000&CallbackCommand=Group.CallbackBeforeSendMsg&contenttype=json&ClientIP=1.2.3.4&OptPlatform=iOS&Sign=ab&RequestTime=17') }, {
-      SdkAppid: '1400000000', CallbackCommand: 'Group.CallbackBeforeSendMsg', Sign: 'ab', RequestTime: '17', ClientIP: '1.2.3.4', OptPlatform: 'iOS',
-    })
+    assert.deepEqual(
+      {
+        ...scanQuery(
+          'SdkAppid=1400000000&CallbackCommand=Group.CallbackBeforeSendMsg&contenttype=json&ClientIP=1.2.3.4&OptPlatform=iOS&Sign=ab&RequestTime=17',
+        ),
+      },
+      {
+        SdkAppid: '1400000000',
+        CallbackCommand: 'Group.CallbackBeforeSendMsg',
+        Sign: 'ab',
+        RequestTime: '17',
+        ClientIP: '1.2.3.4',
+        OptPlatform: 'iOS',
+      },
+    )
   })
   it('handles a leading ?, empty values, bare names, escapes in names and values, + and malformed escapes', () => {
-    assert.deepEqual({ ...scanQuery('?Sign=&ClientIP&Sdk%41ppid=x%20y+z&OptPlatform=%E4%BD%A0&RequestTime=%zz&=v&Sign=again') }, {
-      SdkAppid: 'x y z', CallbackCommand: undefined, Sign: '', RequestTime: '%zz', ClientIP: '', OptPlatform: '你',
-    })
+    assert.deepEqual(
+      { ...scanQuery('?Sign=&ClientIP&Sdk%41ppid=x%20y+z&OptPlatform=%E4%BD%A0&RequestTime=%zz&=v&Sign=again') },
+      {
+        SdkAppid: 'x y z',
+        CallbackCommand: undefined,
+        Sign: '',
+        RequestTime: '%zz',
+        ClientIP: '',
+        OptPlatform: '你',
+      },
+    )
   })
   it('ignores names that only share a length or a prefix with a wanted one', () => {
-    assert.deepEqual({ ...scanQuery('SignX=1&Sig=2&sdkappid=3&SdkAppidd=4&ClientIQ=5&RequestTimf=6') }, {
-      SdkAppid: undefined, CallbackCommand: undefined, Sign: undefined, RequestTime: undefined, ClientIP: undefined, OptPlatform: undefined,
-    })
+    assert.deepEqual(
+      { ...scanQuery('SignX=1&Sig=2&sdkappid=3&SdkAppidd=4&ClientIQ=5&RequestTimf=6') },
+      {
+        SdkAppid: undefined,
+        CallbackCommand: undefined,
+        Sign: undefined,
+        RequestTime: undefined,
+        ClientIP: undefined,
+        OptPlatform: undefined,
+      },
+    )
   })
   it('agrees with URLSearchParams.get for the six names, on generated query strings', () => {
-    const name = fc.oneof(fc.constantFrom(...NAMES, 'Sign%3D', 'S%69gn', 'Client+IP', 'contenttype'), fc.stringMatching(/^[A-Za-z0-9%+._~-]{0,12}$/))
+    const name = fc.oneof(
+      fc.constantFrom(...NAMES, 'Sign%3D', 'S%69gn', 'Client+IP', 'contenttype'),
+      fc.stringMatching(/^[A-Za-z0-9%+._~-]{0,12}$/),
+    )
     const value = fc.stringMatching(/^[A-Za-z0-9%+=._~-]{0,12}$/)
     fc.assert(
       fc.property(fc.array(fc.tuple(name, value, fc.boolean()), { maxLength: 10 }), (pairs) => {

@@ -13,7 +13,12 @@ import { messageCommands } from '../../src/protocol/schemas/messages.js'
 import { APP, TOKEN, c2cWithdraw, groupBeforeSend, groupRecall } from '../helpers/callbacks.js'
 
 // Field names the before-send schema documents: generated 'unknown' fields must avoid them.
-const DOCUMENTED = new Set(['CallbackCommand', '__proto__', 'constructor', ...Object.keys(messageCommands.find((c) => c.command === 'Group.CallbackBeforeSendMsg')!.fields)])
+const DOCUMENTED = new Set([
+  'CallbackCommand',
+  '__proto__',
+  'constructor',
+  ...Object.keys(messageCommands.find((c) => c.command === 'Group.CallbackBeforeSendMsg')!.fields),
+])
 
 const NOW = 1_700_000_000_000
 const receiver = createReceiver({ sdkAppId: APP, token: TOKEN, bodyLimit: 4096, now: () => NOW, deadlineMs: 50 })
@@ -72,7 +77,10 @@ describe('handle() under generated input', () => {
     const mutation = fc.record({
       which: fc.nat({ max: 2 }),
       drop: fc.subarray(['GroupId', 'MsgBody', 'MsgSeqList', 'From_Account', 'MsgKey', 'EventTime', 'CallbackCommand']),
-      retype: fc.dictionary(fc.constantFrom('GroupId', 'MsgBody', 'MsgSeqList', 'EventTime', 'Random', 'MsgKey', 'TopicId'), fc.jsonValue({ maxDepth: 2 })),
+      retype: fc.dictionary(
+        fc.constantFrom('GroupId', 'MsgBody', 'MsgSeqList', 'EventTime', 'Random', 'MsgKey', 'TopicId'),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
       extra: fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), fc.jsonValue({ maxDepth: 2 })),
       cut: fc.option(fc.nat({ max: 400 })),
     })
@@ -110,11 +118,21 @@ describe('handle() under generated input', () => {
         ),
         { minLength: 1, maxLength: 5 },
       ),
-      unknown: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !DOCUMENTED.has(k)), json),
+      unknown: fc.dictionary(
+        fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !DOCUMENTED.has(k)),
+        json,
+      ),
     })
     await fc.assert(
       fc.asyncProperty(arb, async (c) => {
-        const body = { ...c.unknown, CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: c.GroupId, From_Account: c.From_Account, Random: c.asString ? String(c.Random) : c.Random, MsgBody: c.MsgBody }
+        const body = {
+          ...c.unknown,
+          CallbackCommand: 'Group.CallbackBeforeSendMsg',
+          GroupId: c.GroupId,
+          From_Account: c.From_Account,
+          Random: c.asString ? String(c.Random) : c.Random,
+          MsgBody: c.MsgBody,
+        }
         received.length = 0
         const res = await receiver.handle({ method: 'POST', query: signedQuery('Group.CallbackBeforeSendMsg'), body: JSON.stringify(body) })
         assert.equal(res.status, 200)
@@ -131,7 +149,11 @@ describe('handle() under generated input', () => {
   it('never lets a request time outside the window through, and always lets one inside through', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: -100_000, max: 100_000 }), async (offset) => {
-        const res = await receiver.handle({ method: 'POST', query: signedQuery('Group.CallbackAfterRecallMsg', NOW / 1000 + offset), body: JSON.stringify(groupRecall()) })
+        const res = await receiver.handle({
+          method: 'POST',
+          query: signedQuery('Group.CallbackAfterRecallMsg', NOW / 1000 + offset),
+          body: JSON.stringify(groupRecall()),
+        })
         assert.equal(res.status, Math.abs(offset) <= 60 ? 200 : 401)
       }),
       { numRuns: 1000 },

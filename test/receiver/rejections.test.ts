@@ -20,12 +20,7 @@ function setup(options: Partial<Parameters<typeof createReceiver>[0]> = {}) {
 
 const recall = JSON.stringify(groupRecall())
 
-async function expectRejected(
-  res: ReceiverResponse | Promise<ReceiverResponse>,
-  status: number,
-  code: string,
-  errors: TimhookError[],
-) {
+async function expectRejected(res: ReceiverResponse | Promise<ReceiverResponse>, status: number, code: string, errors: TimhookError[]) {
   const r = await res
   assert.equal(r.status, status)
   assert.equal(r.headers['content-type'], 'application/json; charset=utf-8')
@@ -68,7 +63,12 @@ describe('rejections', () => {
 
   it('refuses a missing Sign when a token is configured', async () => {
     const { receiver, errors } = setup()
-    await expectRejected(receiver.handle({ query: query('Group.CallbackAfterRecallMsg'), body: recall }), 401, 'TIMHOOK_SIGN_MISSING', errors)
+    await expectRejected(
+      receiver.handle({ query: query('Group.CallbackAfterRecallMsg'), body: recall }),
+      401,
+      'TIMHOOK_SIGN_MISSING',
+      errors,
+    )
   })
 
   it('refuses a wrong Sign', async () => {
@@ -126,7 +126,12 @@ describe('rejections', () => {
   it('refuses __proto__ and constructor keys at any depth, but not the words in text', async () => {
     const { receiver, errors } = setup()
     const q = query('Group.CallbackAfterRecallMsg', { token: TOKEN })
-    await expectRejected(receiver.handle({ query: q, body: '{"GroupId":"g","__proto__":{"x":1}}' }), 400, 'TIMHOOK_BODY_FORBIDDEN_KEY', errors)
+    await expectRejected(
+      receiver.handle({ query: q, body: '{"GroupId":"g","__proto__":{"x":1}}' }),
+      400,
+      'TIMHOOK_BODY_FORBIDDEN_KEY',
+      errors,
+    )
     await expectRejected(
       receiver.handle({ query: q, body: '{"GroupId":"g","MsgSeqList":[{"MsgSeq":1,"constructor":{"prototype":{}}}]}' }),
       400,
@@ -134,8 +139,18 @@ describe('rejections', () => {
       errors,
     )
     // JSON escapes spell the same keys without the letters appearing in the text.
-    await expectRejected(receiver.handle({ query: q, body: '{"GroupId":"g","\\u005f_proto__":{"x":1}}' }), 400, 'TIMHOOK_BODY_FORBIDDEN_KEY', errors)
-    await expectRejected(receiver.handle({ query: q, body: '{"GroupId":"g","MsgSeqList":[{"MsgSeq":1,"\\u0063onstructor":{}}]}' }), 400, 'TIMHOOK_BODY_FORBIDDEN_KEY', errors)
+    await expectRejected(
+      receiver.handle({ query: q, body: '{"GroupId":"g","\\u005f_proto__":{"x":1}}' }),
+      400,
+      'TIMHOOK_BODY_FORBIDDEN_KEY',
+      errors,
+    )
+    await expectRejected(
+      receiver.handle({ query: q, body: '{"GroupId":"g","MsgSeqList":[{"MsgSeq":1,"\\u0063onstructor":{}}]}' }),
+      400,
+      'TIMHOOK_BODY_FORBIDDEN_KEY',
+      errors,
+    )
     const textual = JSON.stringify({ ...groupRecall(), Note: '"__proto__": and "constructor": are words' })
     assert.equal((await receiver.handle({ query: q, body: textual })).status, 200)
     assert.equal(({} as Record<string, unknown>).x, undefined, 'no prototype was polluted')

@@ -12,13 +12,19 @@ r.onAny((_, ctx) => void (seen = ctx.requestId))
 async function requestIdFor(header: string | undefined): Promise<string> {
   seen = undefined
   const body = groupRecall()
-  await r.handle({ method: 'POST', query: query(String(body.CallbackCommand)), headers: header === undefined ? {} : { 'x-request-id': header }, body: JSON.stringify(body) })
+  await r.handle({
+    method: 'POST',
+    query: query(String(body.CallbackCommand)),
+    headers: header === undefined ? {} : { 'x-request-id': header },
+    body: JSON.stringify(body),
+  })
   return seen!
 }
 
 describe('x-request-id', () => {
   it('keeps a short plain id', async () => {
-    for (const id of ['abc', 'req-1.2_3:4', 'x'.repeat(64), '9f86d081-884c-4d63-b5f9-8e9bbd0a9f3e']) assert.equal(await requestIdFor(id), id)
+    for (const id of ['abc', 'req-1.2_3:4', 'x'.repeat(64), '9f86d081-884c-4d63-b5f9-8e9bbd0a9f3e'])
+      assert.equal(await requestIdFor(id), id)
   })
 
   it('replaces a long, empty or unusual one with a fresh id', async () => {

@@ -13,12 +13,26 @@ describe('routing', () => {
     const r = createReceiver({ sdkAppId: APP })
     let seen: unknown
     r.on('Group.CallbackBeforeSendMsg', (e, ctx) => {
-      seen = { group: e.GroupId, time: e.EventTime, ip: ctx.clientIp, platform: ctx.optPlatform, command: ctx.command, raw: ctx.rawBody.length > 0 }
+      seen = {
+        group: e.GroupId,
+        time: e.EventTime,
+        ip: ctx.clientIp,
+        platform: ctx.optPlatform,
+        command: ctx.command,
+        raw: ctx.rawBody.length > 0,
+      }
       return verdict.allow()
     })
     const res = await send(r, groupBeforeSend('hi', { EventTime: '1670574414123' }), { OptPlatform: 'IOS' })
     assert.equal(res.status, 200)
-    assert.deepEqual(seen, { group: '@TGS#2J4SZEAEL', time: 1670574414123, ip: '10.0.0.1', platform: 'iOS', command: 'Group.CallbackBeforeSendMsg', raw: true })
+    assert.deepEqual(seen, {
+      group: '@TGS#2J4SZEAEL',
+      time: 1670574414123,
+      ip: '10.0.0.1',
+      platform: 'iOS',
+      command: 'Group.CallbackBeforeSendMsg',
+      raw: true,
+    })
   })
 
   it('answers one deny verdict reused across messages and commands by its range for each command', async () => {
@@ -29,7 +43,11 @@ describe('routing', () => {
     r.on(['Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg'], () => slow)
     for (let i = 0; i < 3; i++) {
       assert.deepEqual(answerOf(await send(r, groupBeforeSend())), { ActionStatus: 'OK', ErrorCode: 10150, ErrorInfo: 'slow down' })
-      assert.deepEqual(answerOf(await send(r, c2cBeforeSend())), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }, 'C2C: refused verdict → fallback allow')
+      assert.deepEqual(
+        answerOf(await send(r, c2cBeforeSend())),
+        { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' },
+        'C2C: refused verdict → fallback allow',
+      )
     }
     assert.deepEqual(errors, ['TIMHOOK_VERDICT_INVALID', 'TIMHOOK_VERDICT_INVALID', 'TIMHOOK_VERDICT_INVALID'])
     // The answer is shared by every later use of the verdict: a caller cannot change it for them.
@@ -46,7 +64,13 @@ describe('routing', () => {
       [verdict.deny({ code: 10150, info: 'slow down' }), { ActionStatus: 'OK', ErrorCode: 10150, ErrorInfo: 'slow down' }],
       [
         verdict.allow({ msgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '***' } }], cloudCustomData: 'stamped' }),
-        { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '***' } }], CloudCustomData: 'stamped' },
+        {
+          ActionStatus: 'OK',
+          ErrorCode: 0,
+          ErrorInfo: '',
+          MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: '***' } }],
+          CloudCustomData: 'stamped',
+        },
       ],
     ] as const
     for (const [v, expected] of cases) {
@@ -66,7 +90,8 @@ describe('routing', () => {
     r.on('C2C.CallbackBeforeSendMsg', () => verdict.allow())
     assert.throws(
       () => r.on(['Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg'], () => verdict.allow()),
-      (e: unknown) => e instanceof TimhookError && e.code === 'TIMHOOK_DUPLICATE_DECIDER' && e.message.includes('C2C.CallbackBeforeSendMsg'),
+      (e: unknown) =>
+        e instanceof TimhookError && e.code === 'TIMHOOK_DUPLICATE_DECIDER' && e.message.includes('C2C.CallbackBeforeSendMsg'),
     )
   })
 
@@ -132,7 +157,10 @@ describe('routing', () => {
   it('a refused on() registers nothing', async () => {
     const r = createReceiver({ sdkAppId: APP })
     r.on('C2C.CallbackBeforeSendMsg', () => verdict.drop())
-    assert.throws(() => r.on(['Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg'], () => verdict.deny()), /C2C\.CallbackBeforeSendMsg already has/)
+    assert.throws(
+      () => r.on(['Group.CallbackBeforeSendMsg', 'C2C.CallbackBeforeSendMsg'], () => verdict.deny()),
+      /C2C\.CallbackBeforeSendMsg already has/,
+    )
     assert.equal(answerOf(await send(r, groupBeforeSend())).ErrorCode, 0, 'the group decider was not registered by the refused call')
     r.on('Group.CallbackBeforeSendMsg', () => verdict.deny())
     assert.equal(answerOf(await send(r, groupBeforeSend())).ErrorCode, 1)
@@ -175,7 +203,10 @@ describe('routing', () => {
     r.on('Group.CallbackAfterRecallMsg', () => {
       throw new Error('listener failure, logged at error')
     })
-    const rejected = await r.handle({ query: query('Group.CallbackAfterRecallMsg', { token: 'wrong' }), body: JSON.stringify(groupRecall()) })
+    const rejected = await r.handle({
+      query: query('Group.CallbackAfterRecallMsg', { token: 'wrong' }),
+      body: JSON.stringify(groupRecall()),
+    })
     assert.equal(rejected.status, 401)
     const ok = await r.handle({ query: query('Group.CallbackAfterRecallMsg', { token: 'tok' }), body: JSON.stringify(groupRecall()) })
     assert.equal(ok.status, 200)
@@ -235,7 +266,11 @@ describe('routing', () => {
     const r = createReceiver({ sdkAppId: APP })
     let id = ''
     r.onAnswer((o) => (id = o.requestId))
-    await r.handle({ query: query('C2C.CallbackAfterMsgWithDraw'), headers: { 'x-request-id': 'abc-123' }, body: JSON.stringify(c2cWithdraw()) })
+    await r.handle({
+      query: query('C2C.CallbackAfterMsgWithDraw'),
+      headers: { 'x-request-id': 'abc-123' },
+      body: JSON.stringify(c2cWithdraw()),
+    })
     assert.equal(id, 'abc-123')
   })
 

@@ -37,7 +37,11 @@ describe('/metrics access', () => {
       const res = await fetch(`${server.metricsUrl}/metrics`)
       assert.equal(res.status, 200)
       assert.match(await res.text(), /timhook_callbacks_total/)
-      assert.equal((await fetch(`${server.metricsUrl}/api/stats`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 404, 'nothing else there')
+      assert.equal(
+        (await fetch(`${server.metricsUrl}/api/stats`, { headers: { authorization: `Bearer ${ADMIN}` } })).status,
+        404,
+        'nothing else there',
+      )
       assert.equal((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 404)
     } finally {
       await server.close()
@@ -62,7 +66,9 @@ describe('x-request-id in the store', () => {
         assert.equal(res.status, 200)
         await res.arrayBuffer()
       }
-      const stored = ((await admin(server.url, '/api/events?limit=10')).body.items as Array<{ requestId: string }>).map((e) => e.requestId).reverse()
+      const stored = ((await admin(server.url, '/api/events?limit=10')).body.items as Array<{ requestId: string }>)
+        .map((e) => e.requestId)
+        .reverse()
       assert.equal(stored[0], 'trace-42')
       for (const [i, id] of stored.slice(1).entries()) {
         assert.notEqual(id, ids[i + 1])
@@ -108,7 +114,11 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         const raw = await (await fetch(`${server.url}/api/stats`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()
         assert.match(raw, /"__proto__":2/, 'in the JSON as an own key')
         const byCommand = (res.body.events as { byCommand: Record<string, number> }).byCommand
-        assert.deepEqual(Object.entries(byCommand).sort(), [['__proto__', 2], ['constructor', 1], ['toString', 1]])
+        assert.deepEqual(Object.entries(byCommand).sort(), [
+          ['__proto__', 2],
+          ['constructor', 1],
+          ['toString', 1],
+        ])
       } finally {
         await server.close()
         if (kind === 'postgres') {

@@ -36,7 +36,11 @@ describe('admin API past the store’s read limits', () => {
 
   const get = async (path: string) => {
     const res = await fetch(url + path, { headers: { authorization: `Bearer ${ADMIN}` } })
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error: { code: string; message: string } } }
+    return {
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      body: (await res.json()) as { error: { code: string; message: string } },
+    }
   }
 
   it('a read past its budget: 503 STORE_TIMEOUT naming the budget', async () => {
@@ -68,10 +72,25 @@ describe('admin read limits from the configuration', () => {
     const t = tempDir()
     const server = await startTestServer({ db: `${t.dir}/limits.db`, maxAdminReads: 1, adminReadTimeoutMs: 60_000 })
     try {
-      const answers = await Promise.all(Array.from({ length: 3 }, () => fetch(`${server.url}/api/events?limit=500`, { headers: { authorization: `Bearer ${ADMIN}` } }).then(async (r) => [r.status, ((await r.json()) as { error?: { code: string } }).error?.code ?? ''] as const)))
-      assert.ok(answers.some(([s]) => s === 200), JSON.stringify(answers))
-      assert.ok(answers.some(([s, code]) => s === 503 && code === 'TOO_MANY_READS'), JSON.stringify(answers))
-      assert.ok(answers.every(([s, code]) => s === 200 || code === 'TOO_MANY_READS'), JSON.stringify(answers))
+      const answers = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          fetch(`${server.url}/api/events?limit=500`, { headers: { authorization: `Bearer ${ADMIN}` } }).then(
+            async (r) => [r.status, ((await r.json()) as { error?: { code: string } }).error?.code ?? ''] as const,
+          ),
+        ),
+      )
+      assert.ok(
+        answers.some(([s]) => s === 200),
+        JSON.stringify(answers),
+      )
+      assert.ok(
+        answers.some(([s, code]) => s === 503 && code === 'TOO_MANY_READS'),
+        JSON.stringify(answers),
+      )
+      assert.ok(
+        answers.every(([s, code]) => s === 200 || code === 'TOO_MANY_READS'),
+        JSON.stringify(answers),
+      )
     } finally {
       await server.close()
       t.cleanup()

@@ -59,7 +59,13 @@ describe('admin API', () => {
     } while (cursor !== null)
     assert.deepEqual(seen, [12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1])
     const recalled = await admin(server.url, '/api/messages?groupId=room&recalled=true')
-    assert.deepEqual((recalled.body.items as Array<Record<string, unknown>>).map((m) => [m.MsgSeq, m.recalledBy]), [[5, 'moderator'], [2, 'moderator']])
+    assert.deepEqual(
+      (recalled.body.items as Array<Record<string, unknown>>).map((m) => [m.MsgSeq, m.recalledBy]),
+      [
+        [5, 'moderator'],
+        [2, 'moderator'],
+      ],
+    )
     const notRecalled = await admin(server.url, '/api/messages?groupId=room&recalled=false&limit=100')
     assert.equal((notRecalled.body.items as unknown[]).length, 10)
     const byUser = await admin(server.url, '/api/messages?from=alice&limit=100')
@@ -97,7 +103,11 @@ describe('admin API', () => {
     await postCallback(server.url, groupAfterSend('room', 99), { sdkAppId: '1' })
     await server.store.flush()
     const res = await admin(server.url, '/api/stats')
-    const stats = res.body as { events: { byCommand: Record<string, number> }; rejections: { byCause: Record<string, number> }; messages: { total: number; recalled: number } }
+    const stats = res.body as {
+      events: { byCommand: Record<string, number> }
+      rejections: { byCause: Record<string, number> }
+      messages: { total: number; recalled: number }
+    }
     assert.equal(stats.events.byCommand['Group.CallbackAfterSendMsg'], 13)
     assert.equal(stats.events.byCommand['Group.CallbackAfterRecallMsg'], 1)
     assert.equal(stats.rejections.byCause.TIMHOOK_SDKAPPID_MISMATCH, 1)

@@ -18,7 +18,18 @@ let seq = 0
 /** A record as the store takes it, written directly: no receiver (and so no limit) in front. */
 function stored(command: string, raw: Buffer, body: Record<string, unknown> = {}): CallbackRecord {
   seq++
-  return { command, sdkAppId: '1400000000', clientIp: null, optPlatform: null, receivedAt: 1_700_000_000_000 + seq, requestId: `old-${seq}`, rawBody: raw, body, valid: false, decision: null }
+  return {
+    command,
+    sdkAppId: '1400000000',
+    clientIp: null,
+    optPlatform: null,
+    receivedAt: 1_700_000_000_000 + seq,
+    requestId: `old-${seq}`,
+    rawBody: raw,
+    body,
+    valid: false,
+    decision: null,
+  }
 }
 
 /** A body nested `depth` levels as an object, built without recursion. */
@@ -35,7 +46,12 @@ function nestedObject(depth: number): unknown[] {
 
 async function raw(url: string, path: string): Promise<{ status: number; type: string | null; length: string | null; bytes: Buffer }> {
   const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
-  return { status: res.status, type: res.headers.get('content-type'), length: res.headers.get('content-length'), bytes: Buffer.from(await res.arrayBuffer()) }
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    length: res.headers.get('content-length'),
+    bytes: Buffer.from(await res.arrayBuffer()),
+  }
 }
 
 describe('admin API over any stored row', () => {
@@ -53,7 +69,9 @@ describe('admin API over any stored row', () => {
   it('serves rows stored before the nesting limit existed as text with a note, and keeps serving', async () => {
     const deep = nestedText(6000, { CallbackCommand: 'Vendor.CallbackSomethingNew' })
     await server.store.write(stored('Vendor.CallbackSomethingNew', Buffer.from(deep)))
-    await server.store.write(stored('Group.CallbackBeforeSendMsg', Buffer.from(nestedText(MAX_BODY_DEPTH + 1)), { GroupId: 'g', From_Account: 'a', Random: 1 }))
+    await server.store.write(
+      stored('Group.CallbackBeforeSendMsg', Buffer.from(nestedText(MAX_BODY_DEPTH + 1)), { GroupId: 'g', From_Account: 'a', Random: 1 }),
+    )
     // A message whose stored JSON is 2,000 deep (its after-send was accepted by an older version).
     const message = { ...groupAfterSend('old-room', 1), MsgBody: nestedObject(2000) }
     await server.store.write(stored('Group.CallbackAfterSendMsg', Buffer.from(JSON.stringify(message)), message))
@@ -63,13 +81,19 @@ describe('admin API over any stored row', () => {
       const events = await admin(server.url, '/api/events?limit=10')
       assert.equal(events.status, 200)
       const items = events.body.items as Array<Record<string, unknown>>
-      assert.deepEqual(items.map((i) => (i.bodyNote as { reason: string } | undefined)?.reason), ['NOT_JSON', 'TOO_DEEP', 'TOO_DEEP', 'TOO_DEEP'])
+      assert.deepEqual(
+        items.map((i) => (i.bodyNote as { reason: string } | undefined)?.reason),
+        ['NOT_JSON', 'TOO_DEEP', 'TOO_DEEP', 'TOO_DEEP'],
+      )
       assert.equal(items[3]!.body, deep, 'the raw text, as stored')
       assert.equal((items[3]!.bodyNote as { size: number }).size, deep.length)
       const messages = await admin(server.url, '/api/messages?groupId=old-room')
       assert.equal(messages.status, 200)
       const [m] = messages.body.items as Array<Record<string, unknown>>
-      assert.deepEqual([m!.GroupId, m!.MsgSeq, m!.From_Account, (m!.bodyNote as { reason: string }).reason], ['old-room', 1, 'alice', 'TOO_DEEP'])
+      assert.deepEqual(
+        [m!.GroupId, m!.MsgSeq, m!.From_Account, (m!.bodyNote as { reason: string }).reason],
+        ['old-room', 1, 'alice', 'TOO_DEEP'],
+      )
       assert.equal(m!.body, JSON.stringify(message))
     }
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200)
@@ -108,12 +132,15 @@ describe('admin API over any stored row', () => {
 
   it('stops a page at its byte budget; its cursor continues after the last item it holds', async () => {
     const size = INLINE_BODY_BYTES - 1000
-    for (let i = 0; i < 40; i++) await server.store.write(stored('Vendor.Wide', Buffer.from(JSON.stringify({ n: i, pad: 'p'.repeat(size) }))))
+    for (let i = 0; i < 40; i++)
+      await server.store.write(stored('Vendor.Wide', Buffer.from(JSON.stringify({ n: i, pad: 'p'.repeat(size) }))))
     const seen: number[] = []
     let cursor: string | null = null
     let pages = 0
     do {
-      const res = await fetch(`${server.url}/api/events?command=Vendor.Wide&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${ADMIN}` } })
+      const res = await fetch(`${server.url}/api/events?command=Vendor.Wide&limit=500${cursor ? `&cursor=${cursor}` : ''}`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })
       const text = await res.text()
       assert.ok(Buffer.byteLength(text) <= PAGE_BYTES + 200, `page of ${Buffer.byteLength(text)} bytes`)
       const page = JSON.parse(text) as { items: Array<{ body: { n: number } }>; nextCursor: string | null }
@@ -123,7 +150,11 @@ describe('admin API over any stored row', () => {
       pages++
     } while (cursor !== null)
     assert.ok(pages >= 3, `${pages} pages`)
-    assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => 39 - i), 'every item once, newest first')
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 40 }, (_, i) => 39 - i),
+      'every item once, newest first',
+    )
   })
 
   it('answers 500 with a named code, and logs, when a handler throws', async () => {

@@ -43,7 +43,11 @@ describe('config', () => {
         [{ flags: { sdkAppId: ['1'], callbackPath: 'no-slash' } }, /callbackPath/],
         [{ file: `${t.dir}/missing.yaml` }, /cannot read the config file/],
       ]
-      for (const [sources, message] of cases) assert.throws(() => loadConfig(sources), (err: unknown) => err instanceof ConfigError && message.test(err.message))
+      for (const [sources, message] of cases)
+        assert.throws(
+          () => loadConfig(sources),
+          (err: unknown) => err instanceof ConfigError && message.test(err.message),
+        )
       writeFileSync(`${t.dir}/list.yaml`, '- 1\n- 2\n')
       assert.throws(() => loadConfig({ file: `${t.dir}/list.yaml` }), /must hold an object/)
       writeFileSync(`${t.dir}/broken.json`, '{ "port": ')
@@ -54,7 +58,15 @@ describe('config', () => {
   })
 
   it('either accepts an environment or throws a ConfigError, whatever the values (property)', () => {
-    const fields = ['TIMHOOK_PORT', 'TIMHOOK_SDK_APP_ID', 'TIMHOOK_TOKEN', 'TIMHOOK_DEADLINE_MS', 'TIMHOOK_STRICT', 'TIMHOOK_LOG_LEVEL', 'TIMHOOK_BODY_LIMIT']
+    const fields = [
+      'TIMHOOK_PORT',
+      'TIMHOOK_SDK_APP_ID',
+      'TIMHOOK_TOKEN',
+      'TIMHOOK_DEADLINE_MS',
+      'TIMHOOK_STRICT',
+      'TIMHOOK_LOG_LEVEL',
+      'TIMHOOK_BODY_LIMIT',
+    ]
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...fields), fc.string({ maxLength: 20 })), (env) => {
         try {

@@ -31,7 +31,10 @@ function connect(port: number): Promise<{ socket: net.Socket; closed: Promise<nu
 
 /** Rejects after `ms`: a bound on a wait for events, failing the test instead of hanging it. */
 const within = <T>(ms: number, what: string, p: Promise<T>) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms).unref())])
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms).unref()),
+  ])
 
 describe('connection limits', () => {
   const tmp = tempDir()

@@ -17,7 +17,13 @@ const POLICY = fileURLToPath(new URL('../../examples/policy.yaml', import.meta.u
 
 async function post(url: string, command: string, text: string): Promise<{ status: number; answer: Record<string, unknown> }> {
   const t = Math.floor(Date.now() / 1000)
-  const q = new URLSearchParams({ SdkAppid: APP, CallbackCommand: command, contenttype: 'json', Sign: sign(TOKEN, t), RequestTime: String(t) })
+  const q = new URLSearchParams({
+    SdkAppid: APP,
+    CallbackCommand: command,
+    contenttype: 'json',
+    Sign: sign(TOKEN, t),
+    RequestTime: String(t),
+  })
   const res = await fetch(`${url}/?${q}`, { method: 'POST', body: text })
   return { status: res.status, answer: (await res.json()) as Record<string, unknown> }
 }
@@ -43,7 +49,10 @@ describe('nesting depth', () => {
     const cases: Array<[string, string]> = [
       // 12 KB nested 6,000 deep: stored under an unknown command or as a before-send, it used to crash the next GET /api/events.
       ['Vendor.CallbackSomethingNew', nestedText(6000, { CallbackCommand: 'Vendor.CallbackSomethingNew' })],
-      ['Group.CallbackBeforeSendMsg', nestedText(6000, { CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: 'g', From_Account: 'a', Random: 1 })],
+      [
+        'Group.CallbackBeforeSendMsg',
+        nestedText(6000, { CallbackCommand: 'Group.CallbackBeforeSendMsg', GroupId: 'g', From_Account: 'a', Random: 1 }),
+      ],
       // 100,000 deep: an after-send used to get 503 (redelivered for ever).
       ['Group.CallbackAfterSendMsg', nestedText(100_000, { CallbackCommand: 'Group.CallbackAfterSendMsg', GroupId: 'g', MsgSeq: 1 })],
       // Merged-forward messages 1,000 deep: used to get 500 TIMHOOK_INTERNAL.

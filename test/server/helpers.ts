@@ -35,7 +35,10 @@ export function captureLogs(): { lines: Array<Record<string, unknown>>; stream: 
   return { lines, stream }
 }
 
-export async function startTestServer(overrides: Partial<Record<keyof ServerConfig, unknown>> = {}, logStream?: Writable): Promise<RunningServer> {
+export async function startTestServer(
+  overrides: Partial<Record<keyof ServerConfig, unknown>> = {},
+  logStream?: Writable,
+): Promise<RunningServer> {
   const config = testConfig(overrides)
   return startServer(config, logStream === undefined ? {} : { logger: createLogger(logStream ? 'debug' : 'silent', logStream) })
 }
@@ -48,8 +51,19 @@ export interface PostOptions {
 }
 
 /** POSTs a callback the way Tencent does. */
-export async function postCallback(url: string, body: Record<string, unknown>, opts: PostOptions = {}): Promise<{ status: number; answer: Record<string, unknown> }> {
-  const q = new URLSearchParams({ SdkAppid: opts.sdkAppId ?? APP, CallbackCommand: String(body.CallbackCommand), contenttype: 'json', ClientIP: '203.0.113.9', OptPlatform: 'Android', ...opts.extra })
+export async function postCallback(
+  url: string,
+  body: Record<string, unknown>,
+  opts: PostOptions = {},
+): Promise<{ status: number; answer: Record<string, unknown> }> {
+  const q = new URLSearchParams({
+    SdkAppid: opts.sdkAppId ?? APP,
+    CallbackCommand: String(body.CallbackCommand),
+    contenttype: 'json',
+    ClientIP: '203.0.113.9',
+    OptPlatform: 'Android',
+    ...opts.extra,
+  })
   if (opts.token !== undefined) {
     const t = Math.floor(Date.now() / 1000)
     q.set('Sign', sign(opts.token, t))
@@ -59,7 +73,11 @@ export async function postCallback(url: string, body: Record<string, unknown>, o
   return { status: res.status, answer: (await res.json()) as Record<string, unknown> }
 }
 
-export async function admin(url: string, path: string, token: string | null = ADMIN): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function admin(
+  url: string,
+  path: string,
+  token: string | null = ADMIN,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${url}${path}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } })
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
@@ -76,11 +94,15 @@ export interface ChildServer {
 /** Runs `timhook serve` (the CLI, through tsx) as a child process on an ephemeral port. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
   // tsx/esm, not tsx: tsx's preflight turns SIGINT into an exit by signal, hiding the server's own handler.
-  const proc = spawn(process.execPath, ['--import', 'tsx/esm', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--sdk-app-id', APP, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, NODE_ENV: 'test' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx/esm', join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--sdk-app-id', APP, ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   const lines: Array<Record<string, unknown>> = []
   const waiters: Array<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = []
   let stderr = ''
@@ -108,12 +130,17 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
     }
   })
   proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  )
   const waitForLog = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000) => {
     const seen = lines.find(match)
     if (seen) return Promise.resolve(seen)
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.slice(0, 500)}`)), timeoutMs)
+      const t = setTimeout(
+        () => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr.slice(0, 500)}`)),
+        timeoutMs,
+      )
       const w = {
         match,
         resolve: (l: Record<string, unknown>) => {

@@ -9,7 +9,11 @@ function fakes() {
   const log = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg })
   const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }
   let listener: (r: CommitReport) => void = () => {}
-  const store = { pending: 0, lastCommitError: undefined as Error | undefined, onCommit: (l: (r: CommitReport) => void) => void (listener = l) }
+  const store = {
+    pending: 0,
+    lastCommitError: undefined as Error | undefined,
+    onCommit: (l: (r: CommitReport) => void) => void (listener = l),
+  }
   return { lines, logger, store, commit: (r: CommitReport) => listener(r) }
 }
 
@@ -34,7 +38,10 @@ describe('store outage log', () => {
       mock.timers.tick(OUTAGE_SUMMARY_MS) // nothing failed meanwhile: no line
       assert.equal(lines.length, 2)
       commit({ size: 0, durationMs: 1, error: undefined, probe: true })
-      assert.deepEqual([lines[2]!.level, lines[2]!.msg, lines[2]!.obj.failedCallbacks, lines[2]!.obj.failedCommits], ['info', 'store commits work again', 1500, 500])
+      assert.deepEqual(
+        [lines[2]!.level, lines[2]!.msg, lines[2]!.obj.failedCallbacks, lines[2]!.obj.failedCommits],
+        ['info', 'store commits work again', 1500, 500],
+      )
       outage.close()
     } finally {
       mock.timers.reset()

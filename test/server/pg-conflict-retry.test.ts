@@ -37,7 +37,12 @@ describe('conflicts retried inside the server (PostgreSQL)', { skip: PG_SKIP }, 
     await dropSchema(schema)
   })
 
-  const failures = async () => Number(/timhook_store_conflicts_retried_total (\d+)/.exec(await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text())?.[1])
+  const failures = async () =>
+    Number(
+      /timhook_store_conflicts_retried_total (\d+)/.exec(
+        await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text(),
+      )?.[1],
+    )
 
   it('answers 200 after conflicts, logs them at warn and counts them; not an outage', async () => {
     await admin.query(`INSERT INTO budget VALUES (2); SELECT setval('attempts', 1, false)`)
@@ -45,7 +50,13 @@ describe('conflicts retried inside the server (PostgreSQL)', { skip: PG_SKIP }, 
     assert.equal(res.status, 200)
     assert.equal(await failures(), 2)
     const warned = logs.lines.filter((l) => /retrying it/.test(String(l.msg)))
-    assert.deepEqual(warned.map((l) => [l.level, l.attempt]), [[40, 1], [40, 2]])
+    assert.deepEqual(
+      warned.map((l) => [l.level, l.attempt]),
+      [
+        [40, 1],
+        [40, 2],
+      ],
+    )
     assert.equal(logs.lines.filter((l) => Number(l.level) >= 50).length, 0, 'no error line: not an outage')
     assert.equal((await fetch(`${server.url}/readyz`)).status, 200)
   })

@@ -13,7 +13,17 @@ import { describe, it } from 'node:test'
 import pg from 'pg'
 import { openStore } from '../../src/store/open-store.js'
 import { PG_SKIP, PG_URL, allPages, dropSchema } from '../store/helpers.js'
-import { ADMIN, admin, groupAfterSend, groupBeforeSend, groupRecall, postCallback, spawnServer, tempDir, type ChildServer } from './helpers.js'
+import {
+  ADMIN,
+  admin,
+  groupAfterSend,
+  groupBeforeSend,
+  groupRecall,
+  postCallback,
+  spawnServer,
+  tempDir,
+  type ChildServer,
+} from './helpers.js'
 
 const MESSAGES = 240 // per phase
 const CONCURRENCY = 24
@@ -36,7 +46,12 @@ async function post(server: ChildServer, body: Record<string, unknown>): Promise
   }
 }
 
-async function runPhase(servers: () => ChildServer[], from: number, tally: Tally, duringLoad?: (done: number) => Promise<void>): Promise<void> {
+async function runPhase(
+  servers: () => ChildServer[],
+  from: number,
+  tally: Tally,
+  duringLoad?: (done: number) => Promise<void>,
+): Promise<void> {
   let next = from
   let done = 0
   const worker = async () => {
@@ -84,42 +99,61 @@ describe('three instances over one PostgreSQL, over HTTP', { skip: PG_SKIP }, ()
 
       // Phase 1: all three up — nothing may be answered FAIL (no deadlock reaches a caller).
       await runPhase(() => servers, 0, tally)
-      const notAcked = [...tally.sent.entries()].filter(([n, e]) => !e.message || (n % 3 === 1 && !e.recall) || (n % 3 === 2 && !e.before)).length
+      const notAcked = [...tally.sent.entries()].filter(
+        ([n, e]) => !e.message || (n % 3 === 1 && !e.recall) || (n % 3 === 2 && !e.before),
+      ).length
       assert.equal(notAcked, 0, 'every callback acknowledged while all instances are up')
 
       // Phase 2: the same load; one instance killed with kill -9 in the middle, then restarted.
       let killed = false
       let restarted: Promise<void> | undefined
-      await runPhase(() => servers, MESSAGES, tally, async (done) => {
-        if (killed || done < MESSAGES / 3) return
-        killed = true
-        const victim = servers[2]!
-        victim.proc.kill('SIGKILL')
-        await victim.exited
-        servers = servers.slice(0, 2)
-        restarted = spawnServer(args).then((s) => void (servers = [...servers, s]))
-      })
+      await runPhase(
+        () => servers,
+        MESSAGES,
+        tally,
+        async (done) => {
+          if (killed || done < MESSAGES / 3) return
+          killed = true
+          const victim = servers[2]!
+          victim.proc.kill('SIGKILL')
+          await victim.exited
+          servers = servers.slice(0, 2)
+          restarted = spawnServer(args).then((s) => void (servers = [...servers, s]))
+        },
+      )
       await restarted
       assert.ok(killed)
       for (const s of servers) assert.equal((await fetch(`${s.url}/readyz`)).status, 200)
 
       // Stop gracefully: every queued before-send record is committed before the counting.
-      const stats = (await admin(servers[0]!.url, '/api/stats')).body as { messages: { total: number; recalled: number; recallsAwaitingMessage: number } }
+      const stats = (await admin(servers[0]!.url, '/api/stats')).body as {
+        messages: { total: number; recalled: number; recallsAwaitingMessage: number }
+      }
       await Promise.all(servers.map(async (s) => (s.proc.kill('SIGTERM'), await s.exited)))
       servers = []
 
       await client.connect()
       const stored = new Map<number, { n: number; recalled: boolean }>()
-      for (const r of (await client.query(`SELECT msg_seq::int AS seq, count(*)::int AS n, bool_or(recalled_at IS NOT NULL) AS recalled FROM messages WHERE body IS NOT NULL GROUP BY msg_seq`)).rows) {
+      for (const r of (
+        await client.query(
+          `SELECT msg_seq::int AS seq, count(*)::int AS n, bool_or(recalled_at IS NOT NULL) AS recalled FROM messages WHERE body IS NOT NULL GROUP BY msg_seq`,
+        )
+      ).rows) {
         stored.set(r.seq, { n: r.n, recalled: r.recalled })
       }
       const befores = new Set(
-        (await client.query(`SELECT (convert_from(raw, 'UTF8')::json->>'Random')::int - 100000 AS n FROM events WHERE command = 'Group.CallbackBeforeSendMsg'`)).rows.map((r) => r.n as number),
+        (
+          await client.query(
+            `SELECT (convert_from(raw, 'UTF8')::json->>'Random')::int - 100000 AS n FROM events WHERE command = 'Group.CallbackBeforeSendMsg'`,
+          )
+        ).rows.map((r) => r.n as number),
       )
       // Decisions as the admin API shows them.
       const store = await openStore(PG_URL!, { schema })
       const listed = await allPages((cursor) => store.listMessages({ groupId: 'e2e', limit: 500, cursor })).finally(() => store.close())
-      const decided = new Set(listed.filter((m) => (m.decision as { rule?: string } | null)?.rule === 'seen').map((m) => m.MsgSeq as number))
+      const decided = new Set(
+        listed.filter((m) => (m.decision as { rule?: string } | null)?.rule === 'seen').map((m) => m.MsgSeq as number),
+      )
       const recallsAwaiting = (await client.query(`SELECT count(*)::int AS n FROM messages WHERE body IS NULL`)).rows[0].n as number
 
       const acknowledged = [...tally.sent.entries()].filter(([, e]) => e.message).map(([n]) => n)
@@ -127,12 +161,26 @@ describe('three instances over one PostgreSQL, over HTTP', { skip: PG_SKIP }, ()
       const duplicates = [...stored.values()].filter((s) => s.n > 1).length
       const unlinkedRecalls = [...tally.sent.entries()].filter(([n, e]) => e.recall && stored.has(n) && !stored.get(n)!.recalled).length
       const unlinkedDecisions = [...stored.keys()].filter((n) => befores.has(n) && !decided.has(n)).length
-      const counts = { acknowledged: acknowledged.length, stored: stored.size, lost: lost.length, duplicates, unlinkedRecalls, unlinkedDecisions }
-      assert.deepEqual({ lost: counts.lost, duplicates, unlinkedRecalls, unlinkedDecisions }, { lost: 0, duplicates: 0, unlinkedRecalls: 0, unlinkedDecisions: 0 }, JSON.stringify(counts))
+      const counts = {
+        acknowledged: acknowledged.length,
+        stored: stored.size,
+        lost: lost.length,
+        duplicates,
+        unlinkedRecalls,
+        unlinkedDecisions,
+      }
+      assert.deepEqual(
+        { lost: counts.lost, duplicates, unlinkedRecalls, unlinkedDecisions },
+        { lost: 0, duplicates: 0, unlinkedRecalls: 0, unlinkedDecisions: 0 },
+        JSON.stringify(counts),
+      )
       assert.ok(acknowledged.length >= MESSAGES, JSON.stringify(counts))
       // The stats read before the stop agree with the rows (no callback was in flight then).
       const recalledRows = [...stored.values()].filter((s) => s.recalled).length
-      assert.deepEqual([stats.messages.total, stats.messages.recalled, stats.messages.recallsAwaitingMessage], [stored.size, recalledRows, recallsAwaiting])
+      assert.deepEqual(
+        [stats.messages.total, stats.messages.recalled, stats.messages.recallsAwaitingMessage],
+        [stored.size, recalledRows, recallsAwaiting],
+      )
     } finally {
       for (const s of servers) s.proc.kill('SIGKILL')
       await client.end().catch(() => {})

@@ -13,7 +13,10 @@ import type { RunningServer } from '../../src/server/start-server.js'
 import { ADMIN, groupAfterSend, groupBeforeSend, postCallback, startTestServer } from './helpers.js'
 
 const CTL = process.env.TIMHOOK_TEST_PG_CTL
-const SKIP = process.env.TIMHOOK_TEST_PG_URL && CTL ? false : 'TIMHOOK_TEST_PG_URL / TIMHOOK_TEST_PG_CTL are not set (eval "$(scripts/pg-test-server.sh start)")'
+const SKIP =
+  process.env.TIMHOOK_TEST_PG_URL && CTL
+    ? false
+    : 'TIMHOOK_TEST_PG_URL / TIMHOOK_TEST_PG_CTL are not set (eval "$(scripts/pg-test-server.sh start)")'
 
 /** `runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D …` → the prefix to run as postgres, and the bin directory. */
 function pgTools(): { prefix: string[]; bin: string } {
@@ -39,7 +42,8 @@ describe('PostgreSQL outage', { skip: SKIP }, () => {
     const argv = [...prefix, `${bin}/${tool}`, ...args]
     return execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).toString()
   }
-  const pgStart = () => run('pg_ctl', ['-D', dir, '-l', `${dir}/server.log`, '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start'])
+  const pgStart = () =>
+    run('pg_ctl', ['-D', dir, '-l', `${dir}/server.log`, '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start'])
   const pgStop = () => run('pg_ctl', ['-D', dir, '-m', 'fast', '-w', 'stop'])
 
   before(async () => {
@@ -99,7 +103,11 @@ describe('PostgreSQL outage', { skip: SKIP }, () => {
     await server.store.flush()
 
     const stored = await server.store.listMessages({ groupId: 'outage', limit: 100 })
-    for (const seq of acked) assert.ok(stored.items.some((m) => m.MsgSeq === seq), `acknowledged MsgSeq ${seq} is missing`)
+    for (const seq of acked)
+      assert.ok(
+        stored.items.some((m) => m.MsgSeq === seq),
+        `acknowledged MsgSeq ${seq} is missing`,
+      )
     const befores = await server.store.listEvents({ command: 'Group.CallbackBeforeSendMsg', limit: 10 })
     assert.equal(befores.items.length, 1, 'the before-send record kept during the outage was not committed afterwards')
   })

@@ -41,7 +41,9 @@ describe('timhook serve --policy', () => {
     const res = await postCallback(server.url, { ...groupBeforeSend('pg', 1, 'please buy now'), From_Account: 'spammer' })
     assert.deepEqual([res.status, res.answer.ErrorCode], [200, 1])
     await server.store.flush()
-    const events = (await admin(server.url, '/api/events?command=Group.CallbackBeforeSendMsg')).body.items as Array<{ decision: Record<string, unknown> }>
+    const events = (await admin(server.url, '/api/events?command=Group.CallbackBeforeSendMsg')).body.items as Array<{
+      decision: Record<string, unknown>
+    }>
     assert.equal(events[0]!.decision.rule, 'spam')
     assert.equal(events[0]!.decision.action, 'deny')
     assert.equal(events[0]!.decision.verdict, 'deny')
@@ -89,7 +91,10 @@ describe('timhook serve --policy', () => {
   it('refuses to start with an invalid rules file, naming the rule', async () => {
     const bad = `${tmp.dir}/bad.yaml`
     writeFileSync(bad, `rules:\n  - name: oops\n    when: { keywords: { words: [] } }\n    then: deny\n`)
-    await assert.rejects(startTestServer({ db: `${tmp.dir}/bad.db`, policy: bad }), (err: unknown) => err instanceof ConfigError && /oops|rules\[0\]/.test(err.message))
+    await assert.rejects(
+      startTestServer({ db: `${tmp.dir}/bad.db`, policy: bad }),
+      (err: unknown) => err instanceof ConfigError && /oops|rules\[0\]/.test(err.message),
+    )
   })
 })
 
@@ -98,7 +103,10 @@ describe('attachPolicy: redeliveries', () => {
     const tmp = tempDir()
     try {
       const file = `${tmp.dir}/rate.yaml`
-      writeFileSync(file, `rules:\n  - name: flood\n    scope: { commands: [group, c2c] }\n    when: { rate: { per: sender, max: 1, window: 60s } }\n    then: { deny: { code: { group: 10101, c2c: 120101 }, info: "slow down" } }\n`)
+      writeFileSync(
+        file,
+        `rules:\n  - name: flood\n    scope: { commands: [group, c2c] }\n    when: { rate: { per: sender, max: 1, window: 60s } }\n    then: { deny: { code: { group: 10101, c2c: 120101 }, info: "slow down" } }\n`,
+      )
       const receiver = createReceiver({ sdkAppId: APP })
       const metrics = { policyReloads: { inc: () => undefined } } as unknown as ServerMetrics
       const policy = attachPolicy(receiver, file, { metrics, logger: createLogger('silent') })
@@ -109,7 +117,13 @@ describe('attachPolicy: redeliveries', () => {
         }
         const group = (random: number) => answer('Group.CallbackBeforeSendMsg', groupBeforeSend('g', random))
         const c2c = (msgKey: string) =>
-          answer('C2C.CallbackBeforeSendMsg', { CallbackCommand: 'C2C.CallbackBeforeSendMsg', From_Account: 'carol', To_Account: 'dave', MsgKey: msgKey, MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hi' } }] })
+          answer('C2C.CallbackBeforeSendMsg', {
+            CallbackCommand: 'C2C.CallbackBeforeSendMsg',
+            From_Account: 'carol',
+            To_Account: 'dave',
+            MsgKey: msgKey,
+            MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hi' } }],
+          })
         assert.equal(await group(1), 0, 'first message: allowed')
         assert.equal(await group(1), 0, 'its redelivery: allowed again, and not counted')
         assert.equal(await group(2), 10101, 'a second message: over the rate')

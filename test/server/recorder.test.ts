@@ -23,7 +23,12 @@ function setup() {
     listMessages: () => ({ items: [], nextCursor: null }),
     listEvents: () => ({ items: [], nextCursor: null }),
     readBody: () => null,
-    stats: () => ({ events: { total: 0, byCommand: {} }, decisions: { byVerdict: {}, byRule: {} }, rejections: { byCause: {} }, messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 } }),
+    stats: () => ({
+      events: { total: 0, byCommand: {} },
+      decisions: { byVerdict: {}, byRule: {} },
+      rejections: { byCause: {} },
+      messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 },
+    }),
     ping: () => {},
     close: () => {},
   }

@@ -2,7 +2,17 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { RunningServer } from '../../src/server/start-server.js'
-import { ADMIN, admin, captureLogs, groupAfterSend, groupBeforeSend, groupRecall, postCallback, startTestServer, tempDir } from './helpers.js'
+import {
+  ADMIN,
+  admin,
+  captureLogs,
+  groupAfterSend,
+  groupBeforeSend,
+  groupRecall,
+  postCallback,
+  startTestServer,
+  tempDir,
+} from './helpers.js'
 
 describe('timhook serve (in-process, SQLite)', () => {
   const tmp = tempDir()
@@ -23,7 +33,10 @@ describe('timhook serve (in-process, SQLite)', () => {
     // No flush: the answer came after the commit.
     const events = await server.store.listEvents({ command: 'Group.CallbackAfterSendMsg', limit: 10 })
     assert.equal(events.items.length, 1)
-    assert.deepEqual([events.items[0]!.clientIp, events.items[0]!.optPlatform, events.items[0]!.sdkAppId], ['203.0.113.9', 'Android', '1400000000'])
+    assert.deepEqual(
+      [events.items[0]!.clientIp, events.items[0]!.optPlatform, events.items[0]!.sdkAppId],
+      ['203.0.113.9', 'Android', '1400000000'],
+    )
     assert.equal((await server.store.listMessages({ groupId: 'g1', limit: 10 })).items.length, 1)
   })
 
@@ -33,7 +46,10 @@ describe('timhook serve (in-process, SQLite)', () => {
     assert.deepEqual(second, first)
     const events = await server.store.listEvents({ command: 'Group.CallbackAfterSendMsg', limit: 100 })
     const mine = events.items.filter((e) => (e.body as { GroupId: string }).GroupId === 'g-dup')
-    assert.deepEqual(mine.map((e) => e.deliveries), [2])
+    assert.deepEqual(
+      mine.map((e) => e.deliveries),
+      [2],
+    )
   })
 
   it('accepts callbacks at --callback-path as well as at /', async () => {

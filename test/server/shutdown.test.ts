@@ -20,7 +20,9 @@ describe('graceful shutdown', () => {
       socket.on('data', (c: Buffer) => (response += c.toString('utf8')))
       const ended = new Promise((resolve) => socket.once('close', resolve))
       // Headers and half the body: the request is in flight.
-      socket.write(`POST /?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`)
+      socket.write(
+        `POST /?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+      )
       socket.write(body.slice(0, 20))
       // A round trip on another connection proves the first request reached the server.
       const health = await fetch(`${server.url}/healthz`, { headers: { connection: 'close' } })

@@ -73,7 +73,13 @@ describe('readiness and outage logs (PostgreSQL)', { skip: PG_SKIP }, () => {
       assert.equal(over.status, 503)
       assert.match(String(over.answer.ErrorInfo), /TIMHOOK_STORE_BACKLOG/)
       await admin.query('ROLLBACK')
-      assert.deepEqual((await Promise.all(hung)).map((r) => [r.status, r.answer.ErrorInfo]), [[200, ''], [200, '']])
+      assert.deepEqual(
+        (await Promise.all(hung)).map((r) => [r.status, r.answer.ErrorInfo]),
+        [
+          [200, ''],
+          [200, ''],
+        ],
+      )
     } finally {
       await admin.query('ROLLBACK').catch(() => {})
     }
@@ -93,7 +99,9 @@ describe('readiness (SQLite)', () => {
     server = await startTestServer({ db: file })
     assert.equal((await postCallback(server.url, groupAfterSend('s', 1))).status, 200)
     // node:sqlite (Node 22.5+), a connection of another kind than the server's.
-    const { DatabaseSync } = (await import('node:sqlite' as string)) as { DatabaseSync: new (path: string) => { exec(sql: string): void; close(): void } }
+    const { DatabaseSync } = (await import('node:sqlite' as string)) as {
+      DatabaseSync: new (path: string) => { exec(sql: string): void; close(): void }
+    }
     const other = new DatabaseSync(file)
     other.exec('BEGIN EXCLUSIVE')
     try {

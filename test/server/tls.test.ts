@@ -20,8 +20,29 @@ const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' }).status =
 function selfSigned(dir: string, name: string): { cert: string; key: string; fingerprint: string } {
   const cert = join(dir, `${name}.crt`)
   const key = join(dir, `${name}.key`)
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' })
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  )
   assert.equal(r.status, 0, r.stderr)
   return { cert, key, fingerprint: new X509Certificate(readFileSync(cert)).fingerprint256 }
 }
@@ -38,7 +59,13 @@ async function servedFingerprint(port: number): Promise<string> {
 /** A signed after-send over HTTPS, trusting only `ca`. */
 function postOverTls(url: string, ca: Buffer, body: Record<string, unknown>): Promise<{ status: number; answer: Record<string, unknown> }> {
   const t = Math.floor(Date.now() / 1000)
-  const q = new URLSearchParams({ SdkAppid: APP, CallbackCommand: String(body.CallbackCommand), contenttype: 'json', Sign: sign('tls-token', t), RequestTime: String(t) })
+  const q = new URLSearchParams({
+    SdkAppid: APP,
+    CallbackCommand: String(body.CallbackCommand),
+    contenttype: 'json',
+    Sign: sign('tls-token', t),
+    RequestTime: String(t),
+  })
   return new Promise((resolve, reject) => {
     const req = https.request(`${url}/?${q}`, { method: 'POST', ca, agent: false }, (res) => {
       let text = ''
@@ -89,7 +116,9 @@ describe('timhook serve over TLS', { skip: !openssl && 'the openssl command is m
     copyFileSync(second.key, live.key)
     const reloads = server.lines.filter((l) => l.msg === 'TLS certificate and key reloaded').length
     server.proc.kill('SIGHUP')
-    await server.waitForLog((l) => l.msg === 'TLS certificate and key reloaded' && server.lines.filter((x) => x.msg === l.msg).length > reloads)
+    await server.waitForLog(
+      (l) => l.msg === 'TLS certificate and key reloaded' && server.lines.filter((x) => x.msg === l.msg).length > reloads,
+    )
     assert.equal(await servedFingerprint(port), second.fingerprint)
     const { status } = await postOverTls(server.url, readFileSync(second.cert), groupAfterSend('@TGS#tls', 2))
     assert.equal(status, 200)
@@ -110,7 +139,11 @@ describe('timhook serve: TLS start-up errors name the cause', { skip: !openssl &
   after(cleanup)
 
   const serveExit = async (args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx/esm', 'src/cli/main.ts', 'serve', '--port', '0', '--sdk-app-id', APP, '--db', join(dir, 'x.db'), ...args], { encoding: 'utf8' })
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx/esm', 'src/cli/main.ts', 'serve', '--port', '0', '--sdk-app-id', APP, '--db', join(dir, 'x.db'), ...args],
+      { encoding: 'utf8' },
+    )
     return { code: r.status, stderr: r.stderr }
   }
 

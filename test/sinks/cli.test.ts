@@ -8,7 +8,12 @@ import { ADMIN, APP, groupAfterSend, tempDir } from '../server/helpers.js'
 import { SECRET, postAll, waitUntil, webhookEndpoint } from './helpers.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx/esm', 'src/cli/main.ts', 'sinks', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, TIMHOOK_SINKS: '' } })
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx/esm', 'src/cli/main.ts', 'sinks', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TIMHOOK_SINKS: '' },
+  })
 
 describe('timhook sinks', () => {
   const t = tempDir()
@@ -17,10 +22,21 @@ describe('timhook sinks', () => {
   before(async () => {
     hook = await webhookEndpoint()
     const server = await startServer(
-      configSchema.parse({ sdkAppId: APP, port: 0, adminToken: ADMIN, logLevel: 'silent', db, sinks: [{ name: 'billing', type: 'webhook', url: hook.url, secret: SECRET, start: 'beginning' }] }),
+      configSchema.parse({
+        sdkAppId: APP,
+        port: 0,
+        adminToken: ADMIN,
+        logLevel: 'silent',
+        db,
+        sinks: [{ name: 'billing', type: 'webhook', url: hook.url, secret: SECRET, start: 'beginning' }],
+      }),
       { sinks: { pollMs: 50 } },
     )
-    await postAll(server.url, [1, 2, 3, 4, 5].map((i) => groupAfterSend('cli', i)), 1)
+    await postAll(
+      server.url,
+      [1, 2, 3, 4, 5].map((i) => groupAfterSend('cli', i)),
+      1,
+    )
     await waitUntil('five deliveries', () => hook.delivered().length === 5)
     await server.close()
   })
@@ -34,8 +50,13 @@ describe('timhook sinks', () => {
     assert.equal(r.status, 0, r.stderr)
     const line = r.stdout.split('\n').find((l) => l.startsWith('billing'))
     assert.match(line ?? '', /^billing \(not configured\)\s+5\s+0\s+0\s+0\s+nobody$/)
-    const json = JSON.parse(cli('status', '--db', db, '--json').stdout) as { sinks: Array<{ name: string; lastId: number; lagEvents: number }> }
-    assert.deepEqual(json.sinks.map((s) => [s.name, s.lastId, s.lagEvents]), [['billing', 5, 0]])
+    const json = JSON.parse(cli('status', '--db', db, '--json').stdout) as {
+      sinks: Array<{ name: string; lastId: number; lagEvents: number }>
+    }
+    assert.deepEqual(
+      json.sinks.map((s) => [s.name, s.lastId, s.lagEvents]),
+      [['billing', 5, 0]],
+    )
   })
 
   it('replay moves the cursor back to before the event named; status shows the lag', () => {

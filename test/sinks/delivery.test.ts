@@ -13,7 +13,26 @@ import { createLogger } from '../../src/server/logger.js'
 import { startServer, type RunningServer } from '../../src/server/start-server.js'
 import { PG_SKIP, PG_URL, dropSchema } from '../store/helpers.js'
 import { ADMIN, APP, captureLogs, groupAfterSend, groupBeforeSend, groupRecall, tempDir } from '../server/helpers.js'
-import { NATS_SKIP, NATS_URL, REDIS_SKIP, REDIS_URL, SECRET, api, keyOf, metric, postAll, deleteNatsStream, deleteRedisKey, deliveryRanks, readNatsStream, readRedisStream, tally, unique, waitUntil, webhookEndpoint } from './helpers.js'
+import {
+  NATS_SKIP,
+  NATS_URL,
+  REDIS_SKIP,
+  REDIS_URL,
+  SECRET,
+  api,
+  keyOf,
+  metric,
+  postAll,
+  deleteNatsStream,
+  deleteRedisKey,
+  deliveryRanks,
+  readNatsStream,
+  readRedisStream,
+  tally,
+  unique,
+  waitUntil,
+  webhookEndpoint,
+} from './helpers.js'
 
 const SKIP = REDIS_SKIP || NATS_SKIP
 interface Setup {
@@ -65,7 +84,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
           { name: 'billing', type: 'webhook', url: hook.url, secret: SECRET, timeoutMs: 2000, deadLetterAfter: 3, start: 'beginning' },
         ],
       })
-      server = await startServer(config, { logger: createLogger('info', logs.stream), sinks: { pollMs: 100, backoff: { baseMs: 20, maxMs: 200 } } })
+      server = await startServer(config, {
+        logger: createLogger('info', logs.stream),
+        sinks: { pollMs: 100, backoff: { baseMs: 20, maxMs: 200 } },
+      })
     })
     after(async () => {
       await server?.close()
@@ -88,21 +110,34 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(acked.length, bodies.length)
       const want = new Set(acked)
       const has = (list: SinkEnvelope[]) => want.size === new Set(list.map((e) => e.key).filter((k) => want.has(k))).size
-      await waitUntil('every sink to hold every acknowledged callback', async () =>
-        has(await readRedisStream(REDIS_URL!, stream)) && has(await readNatsStream(NATS_URL!, natsStream)) && has(hook.delivered()),
+      await waitUntil(
+        'every sink to hold every acknowledged callback',
+        async () =>
+          has(await readRedisStream(REDIS_URL!, stream)) && has(await readNatsStream(NATS_URL!, natsStream)) && has(hook.delivered()),
       )
       const ranks = await deliveryRanks(s.db, s.schema)
       const redis = await readRedisStream(REDIS_URL!, stream)
       const nats = await readNatsStream(NATS_URL!, natsStream)
-      for (const [name, got] of [['redis', redis], ['nats', nats], ['webhook', hook.delivered()]] as const) {
+      for (const [name, got] of [
+        ['redis', redis],
+        ['nats', nats],
+        ['webhook', hook.delivered()],
+      ] as const) {
         const t = tally(acked, got, ranks)
-        assert.deepEqual({ name, lost: t.lost, outOfOrder: t.outOfOrder }, { name, lost: 0, outOfOrder: 0 }, `${name}: ${JSON.stringify(t)}`)
+        assert.deepEqual(
+          { name, lost: t.lost, outOfOrder: t.outOfOrder },
+          { name, lost: 0, outOfOrder: 0 },
+          `${name}: ${JSON.stringify(t)}`,
+        )
         assert.equal(t.acknowledged, bodies.length)
       }
       // The envelope: exactly these fields; the body as posted; the before-send's decision.
       const byKey = new Map(bodies.map((b) => [keyOf(b), b]))
       for (const e of redis) {
-        assert.deepEqual(Object.keys(e).filter((k) => k !== 'field'), ['id', 'key', 'command', 'sdkAppId', 'receivedAt', 'event', 'decision'])
+        assert.deepEqual(
+          Object.keys(e).filter((k) => k !== 'field'),
+          ['id', 'key', 'command', 'sdkAppId', 'receivedAt', 'event', 'decision'],
+        )
         assert.deepEqual(e.event, byKey.get(e.key))
         assert.equal(e.field, e.command)
         assert.equal(e.sdkAppId, APP)
@@ -132,8 +167,21 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       })
       const { status, body } = await api(server.url, '/api/sinks')
       assert.equal(status, 200)
-      const sinks = body.sinks as Array<{ name: string; type: string; cursor: { lastId: number }; deliveredByThisInstance: boolean; deadLetters: number }>
-      assert.deepEqual(sinks.map((x) => [x.name, x.type]), [['archive', 'redis-stream'], ['bus', 'nats-jetstream'], ['billing', 'webhook']])
+      const sinks = body.sinks as Array<{
+        name: string
+        type: string
+        cursor: { lastId: number }
+        deliveredByThisInstance: boolean
+        deadLetters: number
+      }>
+      assert.deepEqual(
+        sinks.map((x) => [x.name, x.type]),
+        [
+          ['archive', 'redis-stream'],
+          ['bus', 'nats-jetstream'],
+          ['billing', 'webhook'],
+        ],
+      )
       const maxId = Math.max(...(await readRedisStream(REDIS_URL!, stream)).map((e) => e.id))
       for (const x of sinks) {
         assert.equal(x.cursor.lastId, maxId)
@@ -150,23 +198,38 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await postAll(server.url, [refused], 1), [refuse])
       await postAll(server.url, later, 1)
       const laterKeys = later.map(keyOf)
-      await waitUntil('the events after the refused one to reach the webhook', () => laterKeys.every((k) => hook.delivered().some((e) => e.key === k)))
+      await waitUntil('the events after the refused one to reach the webhook', () =>
+        laterKeys.every((k) => hook.delivered().some((e) => e.key === k)),
+      )
       const list = await api(server.url, '/api/sinks/billing/dead-letters')
       assert.equal(list.status, 200)
-      assert.deepEqual(list.body.deadLetters.map((d: { key: string; attempts: number }) => [d.key, d.attempts]), [[refuse, 3]])
+      assert.deepEqual(
+        list.body.deadLetters.map((d: { key: string; attempts: number }) => [d.key, d.attempts]),
+        [[refuse, 3]],
+      )
       assert.equal(hook.hits.filter((h) => h.envelope.key === refuse).length, 3)
-      assert.ok(logs.lines.some((l) => l.msg === 'sink dead-lettered an event it refused every time; delivery moves on' && l.key === refuse))
+      assert.ok(
+        logs.lines.some((l) => l.msg === 'sink dead-lettered an event it refused every time; delivery moves on' && l.key === refuse),
+      )
       // Redis and NATS took it as usual.
-      await waitUntil('redis to hold the refused event', async () => (await readRedisStream(REDIS_URL!, stream)).some((e) => e.key === refuse))
+      await waitUntil('redis to hold the refused event', async () =>
+        (await readRedisStream(REDIS_URL!, stream)).some((e) => e.key === refuse),
+      )
       refuse = undefined
       const redriven = await api(server.url, '/api/sinks/billing/dead-letters/redrive', 'POST')
       assert.deepEqual(redriven.body, { sink: 'billing', redriven: 1 })
       await waitUntil('the re-driven event to be delivered', () => hook.delivered().some((e) => e.key === keyOf(refused)))
-      await waitUntil('the dead-letter list to empty', async () => (await api(server.url, '/api/sinks/billing/dead-letters')).body.deadLetters.length === 0)
+      await waitUntil(
+        'the dead-letter list to empty',
+        async () => (await api(server.url, '/api/sinks/billing/dead-letters')).body.deadLetters.length === 0,
+      )
     })
 
     it('replays from an event id: that event and everything after it arrive again, in order', async () => {
-      const ids = hook.delivered().map((e) => e.id).sort((a, b) => a - b)
+      const ids = hook
+        .delivered()
+        .map((e) => e.id)
+        .sort((a, b) => a - b)
       const from = ids[Math.floor(ids.length / 2)]!
       const ranks = await deliveryRanks(s.db, s.schema)
       const before = hook.delivered().length
@@ -177,13 +240,19 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await waitUntil('the replayed events to arrive', () => hook.delivered().length >= before + again)
       const replayed = hook.delivered().slice(before)
       const order = replayed.map((e) => ranks.get(e.id)!)
-      assert.deepEqual(order, [...order].sort((a, b) => a - b))
+      assert.deepEqual(
+        order,
+        [...order].sort((a, b) => a - b),
+      )
       assert.equal(replayed[0]!.id, from)
       // Bad requests name the problem.
       assert.equal((await api(server.url, '/api/sinks/billing/replay?from=yesterday', 'POST')).body.error.parameter, 'from')
       assert.equal((await api(server.url, '/api/sinks/nope/replay?from=1', 'POST')).status, 404)
       assert.equal((await api(server.url, '/api/sinks/billing/replay?from=1', 'GET')).status, 405)
-      assert.equal((await api(server.url, `/api/sinks/billing/replay?from=${new Date(Date.now() + 3_600_000).toISOString()}`, 'POST')).body.error.code, 'NO_SUCH_EVENT')
+      assert.equal(
+        (await api(server.url, `/api/sinks/billing/replay?from=${new Date(Date.now() + 3_600_000).toISOString()}`, 'POST')).body.error.code,
+        'NO_SUCH_EVENT',
+      )
     })
   })
 }

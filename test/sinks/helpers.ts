@@ -41,7 +41,12 @@ export const unique = (prefix: string) => `${prefix}${randomBytes(4).toString('h
  */
 export async function privateSinkServers() {
   const dir = mkdtempSync(join(tmpdir(), 'timhook-sinks-'))
-  const env = { ...process.env, TIMHOOK_SINK_DATA: dir, TIMHOOK_REDIS_PORT: String(await freePort()), TIMHOOK_NATS_PORT: String(await freePort()) }
+  const env = {
+    ...process.env,
+    TIMHOOK_SINK_DATA: dir,
+    TIMHOOK_REDIS_PORT: String(await freePort()),
+    TIMHOOK_NATS_PORT: String(await freePort()),
+  }
   const ctl = (action: string) => execFileSync(SINK_CTL!, [action], { env, encoding: 'utf8' })
   const out = ctl('start')
   const url = (name: string) => new RegExp(`${name}=(\\S+)`).exec(out)?.[1]
@@ -83,7 +88,10 @@ export async function readRedisStream(url: string, stream: string): Promise<Arra
 }
 
 /** Every message of a JetStream stream, in stream order, with its subject and Nats-Msg-Id (read with an ordered consumer). */
-export async function readNatsStream(url: string, stream: string): Promise<Array<SinkEnvelope & { subject: string; msgId: string | undefined }>> {
+export async function readNatsStream(
+  url: string,
+  stream: string,
+): Promise<Array<SinkEnvelope & { subject: string; msgId: string | undefined }>> {
   const nc = await connect({ servers: url })
   try {
     const jsm = await jetstreamManager(nc)
@@ -139,7 +147,9 @@ export interface WebhookHit {
  * A local webhook endpoint: verifies every request's signature (a request that does not verify is
  * answered 401 and recorded as a failure of the test), answers what `respond` says.
  */
-export async function webhookEndpoint(respond: (envelope: SinkEnvelope, attempt: number) => number | { status: number; headers?: Record<string, string> } = () => 200) {
+export async function webhookEndpoint(
+  respond: (envelope: SinkEnvelope, attempt: number) => number | { status: number; headers?: Record<string, string> } = () => 200,
+) {
   const hits: WebhookHit[] = []
   const attempts = new Map<string, number>()
   const badSignatures: string[] = []
@@ -231,10 +241,16 @@ export function tally(acked: Iterable<string>, received: readonly SinkEnvelope[]
   return { acknowledged: ackedSet.size, delivered: received.length, duplicates: received.length - seen.size, outOfOrder, lost }
 }
 
-export const keyOf = (body: Record<string, unknown>) => callbackKeys(String(body.CallbackCommand), body, Buffer.from(JSON.stringify(body))).event
+export const keyOf = (body: Record<string, unknown>) =>
+  callbackKeys(String(body.CallbackCommand), body, Buffer.from(JSON.stringify(body))).event
 
 /** Posts the bodies, `workers` at a time; resolves to the keys answered 200 (acknowledged). Requests that fail (server gone) are not. */
-export async function postAll(url: string, bodies: ReadonlyArray<Record<string, unknown>>, workers = 8, onAck?: (key: string) => void): Promise<string[]> {
+export async function postAll(
+  url: string,
+  bodies: ReadonlyArray<Record<string, unknown>>,
+  workers = 8,
+  onAck?: (key: string) => void,
+): Promise<string[]> {
   const acked: string[] = []
   let next = 0
   await Promise.all(

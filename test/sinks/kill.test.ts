@@ -39,7 +39,14 @@ async function threeSinks() {
   const env = {
     TIMHOOK_SINKS: JSON.stringify([
       { name: 'archive', type: 'redis-stream', url: REDIS_URL, stream, start: 'beginning' },
-      { name: 'bus', type: 'nats-jetstream', url: NATS_URL, stream: natsStream, subject: `${natsStream.toLowerCase()}.{command}`, start: 'beginning' },
+      {
+        name: 'bus',
+        type: 'nats-jetstream',
+        url: NATS_URL,
+        stream: natsStream,
+        subject: `${natsStream.toLowerCase()}.{command}`,
+        start: 'beginning',
+      },
       { name: 'billing', type: 'webhook', url: hook.url, secret: SECRET, start: 'beginning' },
     ]),
   }
@@ -55,7 +62,9 @@ async function threeSinks() {
       const want = new Set(keys)
       const holds = (got: SinkEnvelope[]) => new Set(got.map((e) => e.key).filter((k) => want.has(k))).size === want.size
       // Cheapest first: the webhook's list is in memory.
-      return holds(hook.delivered()) && holds(await readRedisStream(REDIS_URL!, stream)) && holds(await readNatsStream(NATS_URL!, natsStream))
+      return (
+        holds(hook.delivered()) && holds(await readRedisStream(REDIS_URL!, stream)) && holds(await readNatsStream(NATS_URL!, natsStream))
+      )
     },
     async cleanup() {
       await hook.close()
@@ -103,71 +112,94 @@ describe('sinks through kill -9', { skip: SKIP }, () => {
   })
 
   for (const kind of ['sqlite', 'postgres'] as const) {
-    it(`(a) serve killed mid-stream and restarted on ${kind}: every acknowledged callback reaches every sink, in order`, { skip: kind === 'postgres' && PG_SKIP, timeout: 120_000 }, async () => {
-      const t = tempDir()
-      const schema = unique('sinkkill_')
-      const db = kind === 'sqlite' ? `${t.dir}/timhook.db` : PG_URL!
-      const args = ['--db', db, ...(kind === 'postgres' ? ['--pg-schema', schema] : []), '--admin-token', ADMIN, '--log-level', 'info']
-      const sinks = await threeSinks()
-      try {
-        const first = await spawnServer(args, sinks.env)
-        running.push(first)
-        // Kill while requests are in flight and the sinks are mid-delivery.
-        let kill: Promise<void> | undefined
-        const acked = await load(() => [first.url], 1, (n) => {
-          if (n >= 300 && kill === undefined) kill = killed(first)
-          return kill !== undefined
-        })
-        await kill
-        const second = await spawnServer(args, sinks.env)
-        running.push(second)
-        acked.push(...(await postAll(second.url, Array.from({ length: 40 }, (_, i) => groupAfterSend('crash', 100_000 + i)))))
-        await check(`(a) ${kind}`, sinks, acked, db, kind === 'postgres' ? schema : undefined)
-        second.proc.kill('SIGTERM')
-        await second.exited
-      } finally {
-        await sinks.cleanup()
-        if (kind === 'postgres') await dropSchema(schema)
-        t.cleanup()
-      }
-    })
+    it(
+      `(a) serve killed mid-stream and restarted on ${kind}: every acknowledged callback reaches every sink, in order`,
+      { skip: kind === 'postgres' && PG_SKIP, timeout: 120_000 },
+      async () => {
+        const t = tempDir()
+        const schema = unique('sinkkill_')
+        const db = kind === 'sqlite' ? `${t.dir}/timhook.db` : PG_URL!
+        const args = ['--db', db, ...(kind === 'postgres' ? ['--pg-schema', schema] : []), '--admin-token', ADMIN, '--log-level', 'info']
+        const sinks = await threeSinks()
+        try {
+          const first = await spawnServer(args, sinks.env)
+          running.push(first)
+          // Kill while requests are in flight and the sinks are mid-delivery.
+          let kill: Promise<void> | undefined
+          const acked = await load(
+            () => [first.url],
+            1,
+            (n) => {
+              if (n >= 300 && kill === undefined) kill = killed(first)
+              return kill !== undefined
+            },
+          )
+          await kill
+          const second = await spawnServer(args, sinks.env)
+          running.push(second)
+          acked.push(
+            ...(await postAll(
+              second.url,
+              Array.from({ length: 40 }, (_, i) => groupAfterSend('crash', 100_000 + i)),
+            )),
+          )
+          await check(`(a) ${kind}`, sinks, acked, db, kind === 'postgres' ? schema : undefined)
+          second.proc.kill('SIGTERM')
+          await second.exited
+        } finally {
+          await sinks.cleanup()
+          if (kind === 'postgres') await dropSchema(schema)
+          t.cleanup()
+        }
+      },
+    )
   }
 
-  it('(d) two instances over one PostgreSQL, the lease holder killed: the other takes over and delivers everything, in order', { skip: PG_SKIP, timeout: 120_000 }, async () => {
-    const schema = unique('sinklease_')
-    const args = ['--db', PG_URL!, '--pg-schema', schema, '--admin-token', ADMIN, '--log-level', 'info']
-    const sinks = await threeSinks()
-    const delivering = (s: ChildServer, sink: string) => s.waitForLog((l) => l.sink === sink && l.msg === 'sink delivering from this instance', 30_000)
-    try {
-      const a = await spawnServer(args, sinks.env)
-      running.push(a)
-      for (const sink of ['archive', 'bus', 'billing']) await delivering(a, sink)
-      const b = await spawnServer(args, sinks.env)
-      running.push(b)
-      // Both take callbacks (a load balancer in front); A delivers the sinks until it is killed.
-      let killedAt = 0
-      let targets = [a.url, b.url]
-      const acked = await load(() => targets, 1, (n) => {
-        if (n >= 300 && killedAt === 0) {
-          killedAt = Date.now()
-          a.proc.kill('SIGKILL')
-          targets = [b.url]
+  it(
+    '(d) two instances over one PostgreSQL, the lease holder killed: the other takes over and delivers everything, in order',
+    { skip: PG_SKIP, timeout: 120_000 },
+    async () => {
+      const schema = unique('sinklease_')
+      const args = ['--db', PG_URL!, '--pg-schema', schema, '--admin-token', ADMIN, '--log-level', 'info']
+      const sinks = await threeSinks()
+      const delivering = (s: ChildServer, sink: string) =>
+        s.waitForLog((l) => l.sink === sink && l.msg === 'sink delivering from this instance', 30_000)
+      try {
+        const a = await spawnServer(args, sinks.env)
+        running.push(a)
+        for (const sink of ['archive', 'bus', 'billing']) await delivering(a, sink)
+        const b = await spawnServer(args, sinks.env)
+        running.push(b)
+        // Both take callbacks (a load balancer in front); A delivers the sinks until it is killed.
+        let killedAt = 0
+        let targets = [a.url, b.url]
+        const acked = await load(
+          () => targets,
+          1,
+          (n) => {
+            if (n >= 300 && killedAt === 0) {
+              killedAt = Date.now()
+              a.proc.kill('SIGKILL')
+              targets = [b.url]
+            }
+            return killedAt !== 0 && n >= 600
+          },
+        )
+        assert.equal((await a.exited).signal, 'SIGKILL')
+        for (const sink of ['archive', 'bus', 'billing']) await delivering(b, sink)
+        console.log(`(d) B delivers every sink ${Date.now() - killedAt} ms after A was killed (lease 6 s)`)
+        assert.ok(acked.length >= 600)
+        await check('(d) two instances', sinks, acked, PG_URL!, schema)
+        const status = (await (await fetch(`${b.url}/api/sinks`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+          sinks: Array<{ deliveredByThisInstance: boolean }>
         }
-        return killedAt !== 0 && n >= 600
-      })
-      assert.equal((await a.exited).signal, 'SIGKILL')
-      for (const sink of ['archive', 'bus', 'billing']) await delivering(b, sink)
-      console.log(`(d) B delivers every sink ${Date.now() - killedAt} ms after A was killed (lease 6 s)`)
-      assert.ok(acked.length >= 600)
-      await check('(d) two instances', sinks, acked, PG_URL!, schema)
-      const status = (await (await fetch(`${b.url}/api/sinks`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { sinks: Array<{ deliveredByThisInstance: boolean }> }
-      assert.ok(status.sinks.every((s) => s.deliveredByThisInstance))
-      b.proc.kill('SIGTERM')
-      await b.exited
-    } finally {
-      await sinks.cleanup()
-      await dropSchema(schema)
-    }
-  })
+        assert.ok(status.sinks.every((s) => s.deliveredByThisInstance))
+        b.proc.kill('SIGTERM')
+        await b.exited
+      } finally {
+        await sinks.cleanup()
+        await dropSchema(schema)
+      }
+    },
+  )
 })
-

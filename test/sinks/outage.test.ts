@@ -10,7 +10,18 @@ import { configSchema } from '../../src/server/config.js'
 import { createLogger } from '../../src/server/logger.js'
 import { startServer, type RunningServer } from '../../src/server/start-server.js'
 import { ADMIN, APP, captureLogs, groupAfterSend, tempDir } from '../server/helpers.js'
-import { CTL_SKIP, OUTAGE_MS, deliveryRanks, metric, postAll, privateSinkServers, readNatsStream, readRedisStream, tally, waitUntil } from './helpers.js'
+import {
+  CTL_SKIP,
+  OUTAGE_MS,
+  deliveryRanks,
+  metric,
+  postAll,
+  privateSinkServers,
+  readNatsStream,
+  readRedisStream,
+  tally,
+  waitUntil,
+} from './helpers.js'
 
 describe('a sink server stopped and started again', { skip: CTL_SKIP }, () => {
   let servers: Awaited<ReturnType<typeof privateSinkServers>>
@@ -28,10 +39,21 @@ describe('a sink server stopped and started again', { skip: CTL_SKIP }, () => {
       db,
       sinks: [
         { name: 'archive', type: 'redis-stream', url: servers.redis, stream: 'tim:events', start: 'beginning', timeoutMs: 1000 },
-        { name: 'bus', type: 'nats-jetstream', url: servers.nats, stream: 'TIM', subject: 'tim.{command}', start: 'beginning', timeoutMs: 1000 },
+        {
+          name: 'bus',
+          type: 'nats-jetstream',
+          url: servers.nats,
+          stream: 'TIM',
+          subject: 'tim.{command}',
+          start: 'beginning',
+          timeoutMs: 1000,
+        },
       ],
     })
-    server = await startServer(config, { logger: createLogger('info', logs.stream), sinks: { pollMs: 100, backoff: { baseMs: 50, maxMs: 1000 } } })
+    server = await startServer(config, {
+      logger: createLogger('info', logs.stream),
+      sinks: { pollMs: 100, backoff: { baseMs: 50, maxMs: 1000 } },
+    })
   })
   after(async () => {
     await server?.close()
@@ -43,7 +65,8 @@ describe('a sink server stopped and started again', { skip: CTL_SKIP }, () => {
     let seq = 0
     const batch = (n: number) => Array.from({ length: n }, () => groupAfterSend('outage', ++seq))
     const acked: string[] = await postAll(server.url, batch(100))
-    const holds = async (n: number) => (await readRedisStream(servers.redis, 'tim:events')).length >= n && (await readNatsStream(servers.nats, 'TIM')).length >= n
+    const holds = async (n: number) =>
+      (await readRedisStream(servers.redis, 'tim:events')).length >= n && (await readNatsStream(servers.nats, 'TIM')).length >= n
     await waitUntil('the first callbacks to reach both sinks', () => holds(100))
 
     servers.ctl('stop-redis')
@@ -57,8 +80,11 @@ describe('a sink server stopped and started again', { skip: CTL_SKIP }, () => {
       acked.push(...keys)
     }
     assert.equal(duringOutage, seq - 100, 'every callback sent during the outage was acknowledged')
-    await waitUntil('the alert metric of both sinks', async () =>
-      (await metric(server.url, 'timhook_sink_failing', 'sink="archive"')) === 1 && (await metric(server.url, 'timhook_sink_failing', 'sink="bus"')) === 1,
+    await waitUntil(
+      'the alert metric of both sinks',
+      async () =>
+        (await metric(server.url, 'timhook_sink_failing', 'sink="archive"')) === 1 &&
+        (await metric(server.url, 'timhook_sink_failing', 'sink="bus"')) === 1,
     )
     assert.ok((await metric(server.url, 'timhook_sink_failures_total', 'sink="archive",reason="unavailable"')) >= 1)
 
@@ -68,15 +94,29 @@ describe('a sink server stopped and started again', { skip: CTL_SKIP }, () => {
     await waitUntil('every acknowledged callback to reach both sinks', () => holds(acked.length), 60_000)
 
     const ranks = await deliveryRanks(db)
-    for (const [name, got] of [['redis', await readRedisStream(servers.redis, 'tim:events')], ['nats', await readNatsStream(servers.nats, 'TIM')]] as const) {
+    for (const [name, got] of [
+      ['redis', await readRedisStream(servers.redis, 'tim:events')],
+      ['nats', await readNatsStream(servers.nats, 'TIM')],
+    ] as const) {
       const c = tally(acked, got, ranks)
       console.log(`${name} after a ${OUTAGE_MS} ms outage: ${JSON.stringify(c)}`)
       assert.deepEqual([c.acknowledged, c.lost, c.outOfOrder], [seq, 0, 0], name)
     }
-    await waitUntil('the alert metric to clear', async () => (await metric(server.url, 'timhook_sink_failing', 'sink="archive"')) === 0 && (await metric(server.url, 'timhook_sink_failing', 'sink="bus"')) === 0)
+    await waitUntil(
+      'the alert metric to clear',
+      async () =>
+        (await metric(server.url, 'timhook_sink_failing', 'sink="archive"')) === 0 &&
+        (await metric(server.url, 'timhook_sink_failing', 'sink="bus"')) === 0,
+    )
     for (const sink of ['archive', 'bus']) {
-      assert.ok(logs.lines.some((l) => l.sink === sink && l.msg === 'sink delivery failed; retrying with back-off'), `${sink}: failure logged`)
-      assert.ok(logs.lines.some((l) => l.sink === sink && l.msg === 'sink deliveries work again'), `${sink}: recovery logged`)
+      assert.ok(
+        logs.lines.some((l) => l.sink === sink && l.msg === 'sink delivery failed; retrying with back-off'),
+        `${sink}: failure logged`,
+      )
+      assert.ok(
+        logs.lines.some((l) => l.sink === sink && l.msg === 'sink deliveries work again'),
+        `${sink}: recovery logged`,
+      )
     }
   })
 })

@@ -36,7 +36,10 @@ describe('Standard Webhooks signature', () => {
 
   it('refuses a changed body, id or timestamp, a stale or future timestamp, and missing headers, naming why', () => {
     const refuses = (re: RegExp, h: Record<string, string>, body = example.payload, now = at) =>
-      assert.throws(() => verifyWebhook(example.secret, h, body, { now }), (e: unknown) => e instanceof WebhookVerificationError && re.test(e.message))
+      assert.throws(
+        () => verifyWebhook(example.secret, h, body, { now }),
+        (e: unknown) => e instanceof WebhookVerificationError && re.test(e.message),
+      )
     refuses(/no v1 signature/, headers(), example.payload.replace('2432232314', '2432232315'))
     refuses(/no v1 signature/, headers(), example.payload + ' ')
     refuses(/no v1 signature/, headers(undefined, 'msg_other'))

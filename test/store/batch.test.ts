@@ -6,7 +6,18 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Store } from '../../src/store/store.js'
-import { PG_SKIP, c2cSend, c2cWithdraw, decision, freshStore, groupBefore, groupRecall, groupSend, record, type TestStore } from './helpers.js'
+import {
+  PG_SKIP,
+  c2cSend,
+  c2cWithdraw,
+  decision,
+  freshStore,
+  groupBefore,
+  groupRecall,
+  groupSend,
+  record,
+  type TestStore,
+} from './helpers.js'
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`one batch (${kind})`, { skip: kind === 'postgres' ? PG_SKIP : false }, () => {
@@ -27,7 +38,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         store.write(record(send, { rawBody: dup.rawBody })),
         store.write(record(groupRecall('@batch', [7], { Operator_Account: 'second', EventTime: 1_700_000_000_222 }))),
         store.write(record(c2cSend('5_6_7'))),
-        store.write(record(c2cSend('5_6_7', 'alice', 'bob', 'C2C.CallbackBeforeSendMsg'), { decision: decision({ verdict: 'allow', rule: 'r1' }) })),
+        store.write(
+          record(c2cSend('5_6_7', 'alice', 'bob', 'C2C.CallbackBeforeSendMsg'), { decision: decision({ verdict: 'allow', rule: 'r1' }) }),
+        ),
         store.write(record(c2cWithdraw('5_6_7'))),
         store.write(record(groupBefore('@batch', 1007), { decision: decision({ verdict: 'drop', rule: 'links' }) })),
       ])
@@ -36,7 +49,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const group = items.find((m) => m.GroupId === '@batch')!
       assert.equal(group.recalledBy, 'first')
       assert.equal(group.recalledAt, new Date(1_700_000_000_111).toISOString())
-      assert.deepEqual([(group.decision as { verdict: string; rule: string }).verdict, (group.decision as { rule: string }).rule], ['drop', 'links'])
+      assert.deepEqual(
+        [(group.decision as { verdict: string; rule: string }).verdict, (group.decision as { rule: string }).rule],
+        ['drop', 'links'],
+      )
       const c2c = items.find((m) => m.MsgKey === '5_6_7')!
       assert.equal(c2c.recalledBy, 'alice')
       assert.equal((c2c.decision as { rule: string }).rule, 'r1')
@@ -66,10 +82,15 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     })
 
     it('keeps event ids in arrival order inside a batch (newest first in listings)', async () => {
-      const ids = [1, 2, 3, 4, 5].map((i) => record({ CallbackCommand: 'State.StateChange', Info: { To_Account: `order${i}`, Action: 'Login' }, EventTime: i }))
+      const ids = [1, 2, 3, 4, 5].map((i) =>
+        record({ CallbackCommand: 'State.StateChange', Info: { To_Account: `order${i}`, Action: 'Login' }, EventTime: i }),
+      )
       await Promise.all(ids.map((r) => store.write(r)))
       const { items } = await store.listEvents({ command: 'State.StateChange', limit: 10 })
-      assert.deepEqual(items.map((e) => e.requestId), ids.map((r) => r.requestId).reverse())
+      assert.deepEqual(
+        items.map((e) => e.requestId),
+        ids.map((r) => r.requestId).reverse(),
+      )
     })
   })
 }

@@ -157,7 +157,9 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /** Every page of a listing, following nextCursor. */
-export async function allPages<T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
+export async function allPages<T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+): Promise<T[]> {
   const out: T[] = []
   let cursor: string | undefined
   for (let guard = 0; guard < 10_000; guard++) {

@@ -16,7 +16,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await t.store.write(record(groupSend('a', 7, { TopicId: '|' })))
         const events = await t.store.listEvents({ limit: 10 })
         assert.equal(events.items.length, 2, 'two events')
-        assert.ok(events.items.every((e) => e.deliveries === 1), 'neither is taken for a redelivery of the other')
+        assert.ok(
+          events.items.every((e) => e.deliveries === 1),
+          'neither is taken for a redelivery of the other',
+        )
         assert.equal((await t.store.listMessages({ groupId: 'a|', limit: 10 })).items.length, 1)
         assert.equal((await t.store.listMessages({ groupId: 'a', topicId: '|', limit: 10 })).items.length, 1)
       } finally {
@@ -38,7 +41,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await t.store.write(record(groupSend('\uD800', 1)))
         const again = await t.store.listEvents({ limit: 20 })
         assert.equal(again.items.length, 7)
-        assert.equal(again.items.reduce((n, e) => n + e.deliveries, 0), 8)
+        assert.equal(
+          again.items.reduce((n, e) => n + e.deliveries, 0),
+          8,
+        )
       } finally {
         await t.cleanup()
       }

@@ -39,7 +39,10 @@ describe('PostgreSQL admin reads', { skip: PG_SKIP }, () => {
       await store.write(record({ CallbackCommand: 'State.StateChange', Info: { To_Account: 'u1', Action: 'Login' }, EventTime: 1 }))
       assert.equal(readsDone, false, 'the commit did not wait for the reads')
       const results = await settledReads
-      assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof StoreTimeoutError), 'each read cancelled at its budget')
+      assert.ok(
+        results.every((r) => r.status === 'rejected' && r.reason instanceof StoreTimeoutError),
+        'each read cancelled at its budget',
+      )
       assert.match(String((results[0] as PromiseRejectedResult).reason.message), /300 ms budget/)
     } finally {
       await admin.query('ROLLBACK')

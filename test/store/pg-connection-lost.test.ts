@@ -67,7 +67,10 @@ describe('PostgreSQL connection lost mid-commit', () => {
     process.on('uncaughtException', onUncaught)
     try {
       const backend = await openPostgresBackend(`postgres://timhook@127.0.0.1:${pg.port}/db`, { onIdleError: () => {} })
-      await assert.rejects(async () => backend.commit([{ kind: 'rejection', cause: 'TIMHOOK_SIGN_MISMATCH' }] as never), /Connection terminated|terminated|ECONNRESET/i)
+      await assert.rejects(
+        async () => backend.commit([{ kind: 'rejection', cause: 'TIMHOOK_SIGN_MISMATCH' }] as never),
+        /Connection terminated|terminated|ECONNRESET/i,
+      )
       await new Promise((resolve) => setTimeout(resolve, 100))
       assert.deepEqual(uncaught, [], 'no unhandled error event')
       await Promise.resolve(backend.close()).catch(() => {})

@@ -77,11 +77,19 @@ async function expectVisible(store: Store, group: string, committed: Set<Kind>, 
   assert.equal(items.length, hasMessage ? 1 : 0, `messages listed with ${[...committed].join('+') || 'nothing'} committed`)
   if (hasMessage) {
     assert.equal(items[0]!.recalledBy !== null, committed.has('recall'), 'recalled')
-    assert.equal((items[0]!.decision as { rule?: string } | null)?.rule ?? null, committed.has('before') ? `rule-${group}` : null, 'decision')
+    assert.equal(
+      (items[0]!.decision as { rule?: string } | null)?.rule ?? null,
+      committed.has('before') ? `rule-${group}` : null,
+      'decision',
+    )
   }
   assert.equal(stats.messages.total - base.messages.total, hasMessage ? 1 : 0, 'messages.total')
   assert.equal(stats.messages.recalled - base.messages.recalled, hasMessage && committed.has('recall') ? 1 : 0, 'messages.recalled')
-  assert.equal(stats.messages.recallsAwaitingMessage - base.messages.recallsAwaitingMessage, !hasMessage && committed.has('recall') ? 1 : 0, 'recallsAwaitingMessage')
+  assert.equal(
+    stats.messages.recallsAwaitingMessage - base.messages.recallsAwaitingMessage,
+    !hasMessage && committed.has('recall') ? 1 : 0,
+    'recallsAwaitingMessage',
+  )
   const recalled = (await store.listMessages({ groupId: group, recalled: true, limit: 10 })).items.length
   assert.equal(recalled, hasMessage && committed.has('recall') ? 1 : 0, 'listed as recalled')
 }
@@ -94,7 +102,11 @@ describe('several stores over one PostgreSQL schema', { skip: PG_SKIP }, () => {
   let admin: pg.Client
   before(async () => {
     // Three stores opening at once migrate the schema once.
-    ;[a, b, c] = await Promise.all([openInstance(schema, `${schema}_a`), openInstance(schema, `${schema}_b`), openInstance(schema, `${schema}_c`)])
+    ;[a, b, c] = await Promise.all([
+      openInstance(schema, `${schema}_a`),
+      openInstance(schema, `${schema}_b`),
+      openInstance(schema, `${schema}_c`),
+    ])
     admin = new pg.Client({ connectionString: PG_URL })
     await admin.connect()
   })
@@ -138,7 +150,12 @@ describe('several stores over one PostgreSQL schema', { skip: PG_SKIP }, () => {
 
   it('ends linked whatever the order and the instances of sends, recalls, before-sends and redeliveries (property)', async () => {
     let run = 0
-    const op = fc.record({ kind: fc.constantFrom<Kind>(...KINDS), msg: fc.nat({ max: 2 }), instance: fc.nat({ max: 2 }), jitter: fc.nat({ max: 3 }) })
+    const op = fc.record({
+      kind: fc.constantFrom<Kind>(...KINDS),
+      msg: fc.nat({ max: 2 }),
+      instance: fc.nat({ max: 2 }),
+      jitter: fc.nat({ max: 3 }),
+    })
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 14 }), async (ops) => {
         const prefix = `prop-${run++}`
@@ -161,12 +178,20 @@ describe('several stores over one PostgreSQL schema', { skip: PG_SKIP }, () => {
             totals.messages++
             if (kinds.has('recall')) totals.recalled++
             assert.equal(items[0]!.recalledBy !== null, kinds.has('recall'), `recall of ${groups[i]} linked`)
-            assert.equal((items[0]!.decision as { rule?: string } | null)?.rule ?? null, kinds.has('before') ? `rule-${groups[i]}` : null, `decision of ${groups[i]} linked`)
+            assert.equal(
+              (items[0]!.decision as { rule?: string } | null)?.rule ?? null,
+              kinds.has('before') ? `rule-${groups[i]}` : null,
+              `decision of ${groups[i]} linked`,
+            )
           } else if (kinds.has('recall')) totals.awaiting++
         }
         const stats = await b.store.stats()
         assert.deepEqual(
-          [stats.messages.total - base.messages.total, stats.messages.recalled - base.messages.recalled, stats.messages.recallsAwaitingMessage - base.messages.recallsAwaitingMessage],
+          [
+            stats.messages.total - base.messages.total,
+            stats.messages.recalled - base.messages.recalled,
+            stats.messages.recallsAwaitingMessage - base.messages.recallsAwaitingMessage,
+          ],
           [totals.messages, totals.recalled, totals.awaiting],
         )
         const distinct = new Set(ops.map((o) => `${o.kind}|${o.msg}`)).size

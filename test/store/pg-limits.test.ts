@@ -18,7 +18,14 @@ describe('PostgreSQL hung, gone or refusing', { skip: PG_SKIP }, () => {
   let store: Store
   let admin: pg.Client
   before(async () => {
-    store = await openStore(`${PG_URL}?application_name=${app}`, { schema, maxPendingRecords: 20, maxBatch: 5, commitsInFlight: 2, retryDelayMs: 5, queryTimeoutMs: 60_000 })
+    store = await openStore(`${PG_URL}?application_name=${app}`, {
+      schema,
+      maxPendingRecords: 20,
+      maxBatch: 5,
+      commitsInFlight: 2,
+      retryDelayMs: 5,
+      queryTimeoutMs: 60_000,
+    })
     admin = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` })
     await admin.connect()
   })
@@ -36,19 +43,33 @@ describe('PostgreSQL hung, gone or refusing', { skip: PG_SKIP }, () => {
     // Two commits in flight, both waiting for the lock; the rest queued.
     for (;;) {
       await admin.query('SELECT pg_stat_clear_snapshot()') // inside a transaction the activity view is a snapshot
-      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [app])
+      const { rows } = await admin.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+        [app],
+      )
       if (rows[0].n === 2) break
     }
     assert.equal(store.pending, 20)
     const started = performance.now()
     const over = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => store.write(record(groupSend('hung', 100 + i)))))
-    assert.ok(over.every((r) => r.status === 'rejected' && r.reason instanceof StoreBacklogError), 'every write past the cap is refused')
+    assert.ok(
+      over.every((r) => r.status === 'rejected' && r.reason instanceof StoreBacklogError),
+      'every write past the cap is refused',
+    )
     assert.ok(performance.now() - started < 1000, 'refused at once, not after the lock')
     assert.equal(store.pending, 20)
     await admin.query('ROLLBACK')
-    assert.deepEqual(await Promise.all(writes), admitted.map(() => 'ok'))
-    const { rows } = await admin.query(`SELECT msg_seq::int AS seq, count(*)::int AS n FROM messages WHERE group_id = 'hung' GROUP BY msg_seq ORDER BY msg_seq`)
-    assert.deepEqual(rows, admitted.map((_, i) => ({ seq: i + 1, n: 1 })))
+    assert.deepEqual(
+      await Promise.all(writes),
+      admitted.map(() => 'ok'),
+    )
+    const { rows } = await admin.query(
+      `SELECT msg_seq::int AS seq, count(*)::int AS n FROM messages WHERE group_id = 'hung' GROUP BY msg_seq ORDER BY msg_seq`,
+    )
+    assert.deepEqual(
+      rows,
+      admitted.map((_, i) => ({ seq: i + 1, n: 1 })),
+    )
     assert.equal((await store.stats()).messages.total, 20)
   })
 
@@ -70,7 +91,10 @@ describe('PostgreSQL hung, gone or refusing', { skip: PG_SKIP }, () => {
     const poison = record(groupSend(randomBytes(6000).toString('base64'), 1))
     const good = Array.from({ length: 6 }, (_, i) => record(groupSend('poison', i + 1)))
     const results = await Promise.allSettled([...good.slice(0, 3), poison, ...good.slice(3)].map((r) => store.write(r)))
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'])
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+    )
     const reason = (results[3] as PromiseRejectedResult).reason as Error
     assert.ok(reason instanceof StoreRefusedError)
     assert.match(reason.message, /TIMHOOK_STORE_REFUSED: the database refused this record: .*index row/)

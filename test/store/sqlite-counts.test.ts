@@ -22,10 +22,20 @@ const NAMES = ['__proto__', 'constructor', 'toString', 'r1']
 /** One record (the same arbitrary value gives the same body: a redelivery) or a rejection. */
 const op = fc.oneof(
   fc.record({ kind: fc.constant('send' as const), group: fc.constantFrom('g1', 'g2'), seq: fc.integer({ min: 1, max: 4 }) }),
-  fc.record({ kind: fc.constant('recall' as const), group: fc.constantFrom('g1', 'g2'), seqs: fc.uniqueArray(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }) }),
+  fc.record({
+    kind: fc.constant('recall' as const),
+    group: fc.constantFrom('g1', 'g2'),
+    seqs: fc.uniqueArray(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+  }),
   fc.record({ kind: fc.constant('c2c' as const), key: fc.constantFrom('1_1_1', '2_2_2') }),
   fc.record({ kind: fc.constant('withdraw' as const), key: fc.constantFrom('1_1_1', '2_2_2') }),
-  fc.record({ kind: fc.constant('before' as const), group: fc.constantFrom('g1', 'g2'), random: fc.integer({ min: 1001, max: 1004 }), verdict: fc.constantFrom('allow' as const, 'deny' as const, 'drop' as const), rule: fc.constantFrom(...NAMES) }),
+  fc.record({
+    kind: fc.constant('before' as const),
+    group: fc.constantFrom('g1', 'g2'),
+    random: fc.integer({ min: 1001, max: 1004 }),
+    verdict: fc.constantFrom('allow' as const, 'deny' as const, 'drop' as const),
+    rule: fc.constantFrom(...NAMES),
+  }),
   fc.record({ kind: fc.constant('other' as const), command: fc.constantFrom(...NAMES), n: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ kind: fc.constant('rejection' as const), cause: fc.constantFrom(...NAMES) }),
 )
@@ -72,7 +82,11 @@ describe('SQLite maintained counts', () => {
         events: { total: Object.values(byCommand).reduce((a, b) => a + b, 0), byCommand },
         decisions: { byVerdict: sql.tally(all(sql.STATS_BY_VERDICT)), byRule: sql.tally(all(sql.STATS_BY_RULE)) },
         rejections: { byCause: Object.fromEntries([...rejections].sort(([a], [b]) => (a < b ? -1 : 1))) },
-        messages: { total: Number(m.total), recalled: Number(m.recalled), recallsAwaitingMessage: Number(all(sql.STATS_ORPHAN_RECALLS)[0]!.n) },
+        messages: {
+          total: Number(m.total),
+          recalled: Number(m.recalled),
+          recallsAwaitingMessage: Number(all(sql.STATS_ORPHAN_RECALLS)[0]!.n),
+        },
       }
     } finally {
       db.close()

@@ -41,9 +41,15 @@ describe('opening a SQLite file', () => {
   it('names SQLite result codes', () => {
     const db = openDatabase(':memory:')
     db.exec('CREATE TABLE t (a TEXT NOT NULL UNIQUE)')
-    assert.throws(() => db.prepare('INSERT INTO t VALUES (?)').run(null), (err: unknown) => sqliteCode(err) === 'SQLITE_CONSTRAINT_NOTNULL')
+    assert.throws(
+      () => db.prepare('INSERT INTO t VALUES (?)').run(null),
+      (err: unknown) => sqliteCode(err) === 'SQLITE_CONSTRAINT_NOTNULL',
+    )
     db.prepare('INSERT INTO t VALUES (?)').run('a')
-    assert.throws(() => db.prepare('INSERT INTO t VALUES (?)').run('a'), (err: unknown) => sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE')
+    assert.throws(
+      () => db.prepare('INSERT INTO t VALUES (?)').run('a'),
+      (err: unknown) => sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE',
+    )
     assert.equal(sqliteCode(new Error('not SQLite')), undefined)
     db.close()
   })
@@ -52,7 +58,10 @@ describe('opening a SQLite file', () => {
 describe('warnings', () => {
   it('recognises SQLite’s ExperimentalWarning and nothing else', () => {
     assert.equal(isSqliteExperimentalWarning('SQLite is an experimental feature and might change at any time', 'ExperimentalWarning'), true)
-    assert.equal(isSqliteExperimentalWarning('SQLite is an experimental feature and might change at any time', { type: 'ExperimentalWarning' }), true)
+    assert.equal(
+      isSqliteExperimentalWarning('SQLite is an experimental feature and might change at any time', { type: 'ExperimentalWarning' }),
+      true,
+    )
     assert.equal(isSqliteExperimentalWarning('SQLite is an experimental feature', 'DeprecationWarning'), false)
     assert.equal(isSqliteExperimentalWarning('WASI is an experimental feature and might change at any time', 'ExperimentalWarning'), false)
     assert.equal(isSqliteExperimentalWarning(new Error('SQLite is an experimental feature'), undefined), false)
@@ -63,7 +72,10 @@ describe('warnings', () => {
     const program = `await import(${JSON.stringify(driver)})
 process.emitWarning('something else is an experimental feature', 'ExperimentalWarning')
 process.emitWarning('a warning of the program', { type: 'TimhookTestWarning', code: 'T1' })`
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '' } })
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_NO_WARNINGS: '' },
+    })
     assert.equal(child.status, 0, child.stderr)
     assert.doesNotMatch(child.stderr, /SQLite is an experimental feature/)
     assert.match(child.stderr, /ExperimentalWarning: something else is an experimental feature/)

@@ -43,19 +43,30 @@ describe('SQLite locked or refusing', () => {
       other.exec('ROLLBACK')
       other.close()
     }
-    assert.deepEqual(await Promise.all(writes), writes.map(() => 'ok'))
+    assert.deepEqual(
+      await Promise.all(writes),
+      writes.map(() => 'ok'),
+    )
     const seqs = (await store.listMessages({ groupId: 'locked', limit: 100 })).items.map((m) => m.MsgSeq)
-    assert.deepEqual(seqs, Array.from({ length: 11 }, (_, i) => 10 - i))
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 11 }, (_, i) => 10 - i),
+    )
   })
 
   it('isolates a record SQLite refuses: it alone fails with the cause, counted; its batch commits', async () => {
     const other = await connect(file)
-    other.exec(`CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.request_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poison record'); END`)
+    other.exec(
+      `CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.request_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poison record'); END`,
+    )
     other.close()
     const good = Array.from({ length: 5 }, (_, i) => record(groupSend('poison', i + 1)))
     const bad = record(groupSend('poison', 99), { requestId: 'poison' })
     const results = await Promise.allSettled([good[0]!, good[1]!, bad, good[2]!, good[3]!, good[4]!].map((r) => store.write(r)))
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'])
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+    )
     const reason = (results[2] as PromiseRejectedResult).reason as Error
     assert.ok(reason instanceof StoreRefusedError)
     assert.match(reason.message, /TIMHOOK_STORE_REFUSED: .*poison record/)

@@ -27,8 +27,21 @@ function* subsets<T extends object>(options: Array<Partial<T>>): Generator<Parti
   }
 }
 
-const MESSAGE_FILTERS: Array<Partial<MessageQuery>> = [{ groupId: 'g' }, { topicId: 't' }, { from: 'a' }, { to: 'b' }, { since: 1 }, { until: 2 }, { cursor: encodeCursor('99') }]
-const EVENT_FILTERS: Array<Partial<EventQuery>> = [{ command: 'Group.CallbackAfterSendMsg' }, { since: 1 }, { until: 2 }, { cursor: encodeCursor('99') }]
+const MESSAGE_FILTERS: Array<Partial<MessageQuery>> = [
+  { groupId: 'g' },
+  { topicId: 't' },
+  { from: 'a' },
+  { to: 'b' },
+  { since: 1 },
+  { until: 2 },
+  { cursor: encodeCursor('99') },
+]
+const EVENT_FILTERS: Array<Partial<EventQuery>> = [
+  { command: 'Group.CallbackAfterSendMsg' },
+  { since: 1 },
+  { until: 2 },
+  { cursor: encodeCursor('99') },
+]
 
 describe('SQLite query plans', () => {
   const file = join(dir, 'plans.db')
@@ -40,10 +53,14 @@ describe('SQLite query plans', () => {
   })
   after(() => db?.close())
 
-  const plan = (q: sql.SqlQuery) => (db.prepare(`EXPLAIN QUERY PLAN ${q.text}`).all(...(q.params as Array<string | number>)) as Array<{ detail: string }>).map((r) => r.detail)
+  const plan = (q: sql.SqlQuery) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${q.text}`).all(...(q.params as Array<string | number>)) as Array<{ detail: string }>).map(
+      (r) => r.detail,
+    )
 
   /** Narrowing filters: everything but the cursor and recalled=false. */
-  const narrows = (q: Record<string, unknown>) => Object.keys(q).some((k) => k !== 'cursor' && k !== 'limit' && !(k === 'recalled' && q.recalled === false))
+  const narrows = (q: Record<string, unknown>) =>
+    Object.keys(q).some((k) => k !== 'cursor' && k !== 'limit' && !(k === 'recalled' && q.recalled === false))
 
   function check(table: string, q: Record<string, unknown>, steps: string[]): void {
     const scan = steps.find((s) => new RegExp(`^SCAN ${table}\\b`).test(s) && !/USING (COVERING )?INDEX/.test(s))
@@ -83,7 +100,10 @@ describe('SQLite query plans', () => {
       `UPDATE messages SET decision = 'x' WHERE send_key = ? AND decision IS NULL`,
     ]) {
       const steps = plan({ text, params: ['k'] })
-      assert.ok(steps.every((s) => !/^SCAN messages\b/.test(s) || /USING/.test(s)), `${text}: ${steps.join(' / ')}`)
+      assert.ok(
+        steps.every((s) => !/^SCAN messages\b/.test(s) || /USING/.test(s)),
+        `${text}: ${steps.join(' / ')}`,
+      )
     }
   })
 })

@@ -29,9 +29,19 @@ async function until(condition: () => boolean): Promise<void> {
 
 const COLUMNS = `x AS id, '{}' AS body, 0 AS received_at, NULL AS recalled_at, NULL AS recalled_by, NULL AS decision`
 /** Rows without end, each visited through the guard, as a listing's rows are. */
-const endless: ReadOp = { op: 'messages', text: `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE ${BUDGET_GUARD}) SELECT ${COLUMNS} FROM c WHERE x < 0`, params: [], limit: 10 }
+const endless: ReadOp = {
+  op: 'messages',
+  text: `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE ${BUDGET_GUARD}) SELECT ${COLUMNS} FROM c WHERE x < 0`,
+  params: [],
+  limit: 10,
+}
 /** One long step that never calls back into JavaScript (no guard): only terminating the thread ends the read. */
-const oneLongStep: ReadOp = { op: 'messages', text: `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) SELECT max(x) AS x, '{}' AS body, 0 AS received_at, NULL AS recalled_at, NULL AS recalled_by, NULL AS decision, max(x) AS id FROM c`, params: [], limit: 10 }
+const oneLongStep: ReadOp = {
+  op: 'messages',
+  text: `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) SELECT max(x) AS x, '{}' AS body, 0 AS received_at, NULL AS recalled_at, NULL AS recalled_by, NULL AS decision, max(x) AS id FROM c`,
+  params: [],
+  limit: 10,
+}
 
 describe('SQLite reader threads', () => {
   it('answer listings and stats from their own connections', async () => {
@@ -49,15 +59,25 @@ describe('SQLite reader threads', () => {
     const backend = openSqliteBackend(fresh())
     const store = createStore(backend)
     const text = 'x'.repeat(60_000) // under the inline limit: each message is ~60 KB of JSON
-    await Promise.all(Array.from({ length: 30 }, (_, i) => store.write(record(groupSend('@big', i + 1, { MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] })))))
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        store.write(record(groupSend('@big', i + 1, { MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] }))),
+      ),
+    )
     const first = await store.listMessages({ groupId: '@big', limit: 30 })
     assert.ok(first.items.length < 30 && first.items.length > 1, `${first.items.length} items`)
     assert.ok(Buffer.byteLength(JSON.stringify(first.items)) <= PAGE_BYTES + 1000)
     assert.notEqual(first.nextCursor, null)
-    const seqs = (await allPages((cursor) => store.listMessages({ groupId: '@big', limit: 30, ...(cursor === undefined ? {} : { cursor }) }))).map((m) => m.MsgSeq)
-    assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => 30 - i))
+    const seqs = (
+      await allPages((cursor) => store.listMessages({ groupId: '@big', limit: 30, ...(cursor === undefined ? {} : { cursor }) }))
+    ).map((m) => m.MsgSeq)
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 30 }, (_, i) => 30 - i),
+    )
     // The admin API's answer, rendered in the thread, is the same page as JSON.
-    for (const q of [{ groupId: '@big', limit: 30 }, { limit: 5 }]) assert.equal(await store.listMessagesJson(q), pageJson(await store.listMessages(q)))
+    for (const q of [{ groupId: '@big', limit: 30 }, { limit: 5 }])
+      assert.equal(await store.listMessagesJson(q), pageJson(await store.listMessages(q)))
     assert.equal(await store.listEventsJson({ limit: 40 }), pageJson(await store.listEvents({ limit: 40 })))
     await store.close()
   })
@@ -65,7 +85,10 @@ describe('SQLite reader threads', () => {
   it('stop a read past its budget with StoreTimeoutError naming the budget; the thread stops by itself and is free again', async () => {
     const backend = openSqliteBackend(fresh(), { readBudgetMs: 150, readers: 1, readGraceMs: 60_000 })
     try {
-      await assert.rejects(backend.readers.read(endless), (err: unknown) => err instanceof StoreTimeoutError && err.budgetMs === 150 && /150 ms budget/.test(err.message))
+      await assert.rejects(
+        backend.readers.read(endless),
+        (err: unknown) => err instanceof StoreTimeoutError && err.budgetMs === 150 && /150 ms budget/.test(err.message),
+      )
       await until(() => backend.readers.active === 0) // the thread answers once it has stopped the statement
       assert.equal(backend.readers.idle, 1) // free for the next read
       assert.equal(backend.readers.starts, 1) // not replaced: it stopped the statement itself
@@ -76,7 +99,10 @@ describe('SQLite reader threads', () => {
 
   it('terminate and replace a thread caught in one long step; the read fails at its budget, and others are served meanwhile', async () => {
     const backend = openSqliteBackend(fresh(), { readBudgetMs: 400, readGraceMs: 50, readers: 1, maxConcurrentReads: 3 })
-    await assert.rejects(backend.readers.read(oneLongStep), (err: unknown) => err instanceof StoreTimeoutError && /reader thread was still on it/.test(err.message))
+    await assert.rejects(
+      backend.readers.read(oneLongStep),
+      (err: unknown) => err instanceof StoreTimeoutError && /reader thread was still on it/.test(err.message),
+    )
     await until(() => backend.readers.starts === 2) // after the grace, a new thread takes the place of the one still in its statement
     await until(() => backend.readers.idle === 1)
     assert.equal((await backend.stats()).messages.total, 0) // served by the new thread
@@ -89,7 +115,10 @@ describe('SQLite reader threads', () => {
     try {
       const running = backend.readers.read(endless)
       const waiting = backend.readers.read(endless)
-      await assert.rejects(backend.readers.read({ op: 'stats' }), (err: unknown) => err instanceof StoreBusyError && err.limit === 2 && /2 admin reads are running already/.test(err.message))
+      await assert.rejects(
+        backend.readers.read({ op: 'stats' }),
+        (err: unknown) => err instanceof StoreBusyError && err.limit === 2 && /2 admin reads are running already/.test(err.message),
+      )
       await assert.rejects(running, StoreTimeoutError)
       // Its budget counted from its arrival, waiting included: it fails about when the first does
       // (still waiting, or just handed to the thread as the first one left it).
@@ -103,7 +132,10 @@ describe('SQLite reader threads', () => {
 
   it('fail reads with the cause when a thread cannot open the file, without restarting in a loop', async () => {
     const readers = startSqliteReaders(join(dir, 'missing', 'x.db'), { readers: 1 })
-    await assert.rejects(readers.read({ op: 'stats' }), /SQLite reader thread stopped \(cannot open SQLite database .*x\.db: directory does not exist\)/)
+    await assert.rejects(
+      readers.read({ op: 'stats' }),
+      /SQLite reader thread stopped \(cannot open SQLite database .*x\.db: directory does not exist\)/,
+    )
     assert.ok(readers.starts <= 2, `${readers.starts} starts`)
     await readers.close()
   })

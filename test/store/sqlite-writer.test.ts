@@ -56,7 +56,10 @@ describe('SQLite writer thread', () => {
     const file = join(sub, 'w.db')
     const writer = startSqliteWriter(file)
     assert.equal(writer.starts, 1) // started with the writer, before any commit
-    await assert.rejects(writer.commit(rowsOf(1)), /SQLite writer thread stopped \(cannot open SQLite database .*w\.db: directory does not exist\) before confirming/)
+    await assert.rejects(
+      writer.commit(rowsOf(1)),
+      /SQLite writer thread stopped \(cannot open SQLite database .*w\.db: directory does not exist\) before confirming/,
+    )
     assert.equal(writer.thread, undefined)
     const starts = writer.starts
     mkdirSync(sub)

@@ -8,7 +8,17 @@ import fc from 'fast-check'
 import { StoreQueryError } from '../../src/store/store-query-error.js'
 import type { Store } from '../../src/store/store.js'
 import {
-  PG_SKIP, allPages, c2cSend, c2cWithdraw, decision, freshStore, groupBefore, groupRecall, groupSend, record, type TestStore,
+  PG_SKIP,
+  allPages,
+  c2cSend,
+  c2cWithdraw,
+  decision,
+  freshStore,
+  groupBefore,
+  groupRecall,
+  groupSend,
+  record,
+  type TestStore,
 } from './helpers.js'
 
 for (const kind of ['sqlite', 'postgres'] as const) {
@@ -24,7 +34,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     it('keeps every callback raw with command, SdkAppid, ClientIP, OptPlatform, received time and idempotency key', async () => {
       const body = { CallbackCommand: 'State.StateChange', Info: { To_Account: 'u1', Action: 'Login' }, EventTime: 1 }
       const raw = Buffer.from(`{ "CallbackCommand":"State.StateChange",  "Info":{"To_Account":"u1","Action":"Login"},"EventTime":1}`)
-      await store.write(record(body, { rawBody: raw, clientIp: '192.0.2.7', optPlatform: 'iOS', receivedAt: 1_700_000_123_456, requestId: 'r-state' }))
+      await store.write(
+        record(body, { rawBody: raw, clientIp: '192.0.2.7', optPlatform: 'iOS', receivedAt: 1_700_000_123_456, requestId: 'r-state' }),
+      )
       const { items } = await store.listEvents({ command: 'State.StateChange', limit: 10 })
       assert.equal(items.length, 1)
       const e = items[0]!
@@ -56,17 +68,32 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await store.write(record(groupSend('g-recall', 5)))
       await store.write(record(groupSend('g-recall', 6)))
       let page = await store.listMessages({ groupId: 'g-recall', limit: 10 })
-      assert.deepEqual(page.items.map((m) => [m.MsgSeq, m.recalledAt, m.recalledBy]), [[6, null, null], [5, null, null]])
+      assert.deepEqual(
+        page.items.map((m) => [m.MsgSeq, m.recalledAt, m.recalledBy]),
+        [
+          [6, null, null],
+          [5, null, null],
+        ],
+      )
       assert.equal(page.items[0]!.From_Account, 'alice')
       assert.deepEqual(page.items[0]!.MsgBody, [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'message 6' } }])
       await store.write(record(groupRecall('g-recall', [5])))
       page = await store.listMessages({ groupId: 'g-recall', limit: 10 })
-      assert.deepEqual(page.items.map((m) => [m.MsgSeq, m.recalledAt, m.recalledBy]), [
-        [6, null, null],
-        [5, new Date(1_700_000_100_000).toISOString(), 'admin'],
-      ])
-      assert.deepEqual((await store.listMessages({ groupId: 'g-recall', recalled: true, limit: 10 })).items.map((m) => m.MsgSeq), [5])
-      assert.deepEqual((await store.listMessages({ groupId: 'g-recall', recalled: false, limit: 10 })).items.map((m) => m.MsgSeq), [6])
+      assert.deepEqual(
+        page.items.map((m) => [m.MsgSeq, m.recalledAt, m.recalledBy]),
+        [
+          [6, null, null],
+          [5, new Date(1_700_000_100_000).toISOString(), 'admin'],
+        ],
+      )
+      assert.deepEqual(
+        (await store.listMessages({ groupId: 'g-recall', recalled: true, limit: 10 })).items.map((m) => m.MsgSeq),
+        [5],
+      )
+      assert.deepEqual(
+        (await store.listMessages({ groupId: 'g-recall', recalled: false, limit: 10 })).items.map((m) => m.MsgSeq),
+        [6],
+      )
     })
 
     it('keys group messages by (GroupId, TopicId, MsgSeq): the same MsgSeq in two topics is two messages', async () => {
@@ -85,9 +112,15 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await store.write(record(c2cSend('12_7_1700000000', 'dave', 'carol')))
       await store.write(record(c2cWithdraw('11_7_1700000000', 'carol', 'dave')))
       const fromCarol = await store.listMessages({ from: 'carol', limit: 10 })
-      assert.deepEqual(fromCarol.items.map((m) => [m.MsgKey, m.recalledBy, m.recalledAt]), [['11_7_1700000000', 'carol', new Date(1_700_000_200_000).toISOString()]])
+      assert.deepEqual(
+        fromCarol.items.map((m) => [m.MsgKey, m.recalledBy, m.recalledAt]),
+        [['11_7_1700000000', 'carol', new Date(1_700_000_200_000).toISOString()]],
+      )
       const toCarol = await store.listMessages({ to: 'carol', limit: 10 })
-      assert.deepEqual(toCarol.items.map((m) => [m.MsgKey, m.recalledAt]), [['12_7_1700000000', null]])
+      assert.deepEqual(
+        toCarol.items.map((m) => [m.MsgKey, m.recalledAt]),
+        [['12_7_1700000000', null]],
+      )
     })
 
     it('keeps a recall that arrives before its message and links it when the message arrives', async () => {
@@ -99,15 +132,25 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await store.write(record(groupSend('g-early', 9)))
       await store.write(record(c2cSend('99_1_1700000000', 'erin', 'frank')))
       const g = await store.listMessages({ groupId: 'g-early', limit: 10 })
-      assert.deepEqual(g.items.map((m) => [m.MsgSeq, m.recalledBy]), [[9, 'admin']])
+      assert.deepEqual(
+        g.items.map((m) => [m.MsgSeq, m.recalledBy]),
+        [[9, 'admin']],
+      )
       const c = await store.listMessages({ from: 'erin', limit: 10 })
-      assert.deepEqual(c.items.map((m) => m.recalledBy), ['erin'])
+      assert.deepEqual(
+        c.items.map((m) => m.recalledBy),
+        ['erin'],
+      )
       assert.equal((await store.stats()).messages.recallsAwaitingMessage, s1.messages.recallsAwaitingMessage - 2)
     })
 
     it('attaches the before-send decision to the message, whichever is committed first', async () => {
       // Group: linked by (GroupId, TopicId, From_Account, Random), since a before-send has no MsgSeq yet.
-      store.enqueue(record(groupBefore('g-dec', 1042), { decision: decision({ verdict: 'allow', rewritten: true, rule: 'mask-phones', action: 'mask' }) }))
+      store.enqueue(
+        record(groupBefore('g-dec', 1042), {
+          decision: decision({ verdict: 'allow', rewritten: true, rule: 'mask-phones', action: 'mask' }),
+        }),
+      )
       await store.write(record(groupSend('g-dec', 42)))
       // C2C: linked by MsgKey; here the after-send is committed first.
       await store.write(record(c2cSend('5_5_1700000000', 'gina', 'hal')))
@@ -118,7 +161,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const c = (await store.listMessages({ from: 'gina', limit: 1 })).items[0]!
       assert.equal((c.decision as { rule: string }).rule, 'ok')
       const before = await store.listEvents({ command: 'Group.CallbackBeforeSendMsg', limit: 10 })
-      assert.equal((before.items.find((e) => (e.body as { GroupId: string }).GroupId === 'g-dec')!.decision as { rule: string }).rule, 'mask-phones')
+      assert.equal(
+        (before.items.find((e) => (e.body as { GroupId: string }).GroupId === 'g-dec')!.decision as { rule: string }).rule,
+        'mask-phones',
+      )
     })
 
     it('keeps a refusal in its event row only (a refused message has no after-send to link); a silent drop still links', async () => {
@@ -144,10 +190,13 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await store.write(record(groupSend('g-msgid', 51, { MsgId: 'tiny-1-1051' })))
       await store.write(record(groupSend('g-msgid', 52, { Random: 1050, MsgId: 'tiny-2-1050' }))) // another send reusing Random 1050
       const items = (await store.listMessages({ groupId: 'g-msgid', limit: 10 })).items
-      assert.deepEqual(items.map((m) => (m.decision as { rule: string } | null)?.rule ?? null), [null, 'bare', 'with-id'])
+      assert.deepEqual(
+        items.map((m) => (m.decision as { rule: string } | null)?.rule ?? null),
+        [null, 'bare', 'with-id'],
+      )
     })
 
-    it('a message takes the decision as stored (the first delivery\'s), in either order: a refusal redelivered and allowed links nothing', async () => {
+    it("a message takes the decision as stored (the first delivery's), in either order: a refusal redelivered and allowed links nothing", async () => {
       store.enqueue(record(groupBefore('g-redo', 1060), { decision: decision({ verdict: 'deny', rule: 'too-fast', action: 'deny' }) }))
       await store.flush()
       await store.write(record(groupSend('g-redo', 60)))
@@ -158,13 +207,19 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await store.flush()
       await store.write(record(groupSend('g-redo', 61)))
       const items = (await store.listMessages({ groupId: 'g-redo', limit: 10 })).items
-      assert.deepEqual(items.map((m) => m.decision), [null, null])
+      assert.deepEqual(
+        items.map((m) => m.decision),
+        [null, null],
+      )
     })
 
     it('pages through messages and events with nextCursor, newest first, each item once', async () => {
       for (let i = 1; i <= 23; i++) await store.write(record(groupSend('g-pages', i)))
       const items = await allPages((cursor) => store.listMessages({ groupId: 'g-pages', limit: 5, cursor }))
-      assert.deepEqual(items.map((m) => m.MsgSeq), Array.from({ length: 23 }, (_, i) => 23 - i))
+      assert.deepEqual(
+        items.map((m) => m.MsgSeq),
+        Array.from({ length: 23 }, (_, i) => 23 - i),
+      )
       const events = await allPages((cursor) => store.listEvents({ command: 'Group.CallbackAfterSendMsg', limit: 4, cursor }))
       assert.equal(new Set(events.map((e) => e.id)).size, events.length)
       const last = (await store.listMessages({ groupId: 'g-pages', limit: 23 })).nextCursor
@@ -173,9 +228,13 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     it('filters events by time', async () => {
       const base = 1_800_000_000_000
-      for (let i = 0; i < 5; i++) await store.write(record({ CallbackCommand: 'Sns.CallbackFriendAdd', N: i }, { receivedAt: base + i * 1000 }))
+      for (let i = 0; i < 5; i++)
+        await store.write(record({ CallbackCommand: 'Sns.CallbackFriendAdd', N: i }, { receivedAt: base + i * 1000 }))
       const mid = await store.listEvents({ command: 'Sns.CallbackFriendAdd', since: base + 1000, until: base + 4000, limit: 10 })
-      assert.deepEqual(mid.items.map((e) => (e.body as { N: number }).N), [3, 2, 1])
+      assert.deepEqual(
+        mid.items.map((e) => (e.body as { N: number }).N),
+        [3, 2, 1],
+      )
     })
 
     it('refuses a cursor it did not make', async () => {
@@ -197,14 +256,20 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.ok(s.decisions.byVerdict.deny! >= 1 && s.decisions.byVerdict.drop! >= 1)
       const events = await store.listEvents({ limit: 10_000 })
       assert.equal(s.events.total, events.items.length)
-      assert.equal(s.events.byCommand['Group.CallbackBeforeSendMsg'], events.items.filter((e) => e.command === 'Group.CallbackBeforeSendMsg').length)
+      assert.equal(
+        s.events.byCommand['Group.CallbackBeforeSendMsg'],
+        events.items.filter((e) => e.command === 'Group.CallbackBeforeSendMsg').length,
+      )
     })
 
     it('commits concurrent writes together (group commit) and they survive a reopen', async () => {
       const sizes: number[] = []
       store.onCommit((r) => sizes.push(r.size))
       await Promise.all(Array.from({ length: 40 }, (_, i) => store.write(record(groupSend('g-batch', i + 1)))))
-      assert.ok(sizes.some((s) => s >= 40), `expected one batch holding all 40 writes, got batch sizes ${sizes.join(',')}`)
+      assert.ok(
+        sizes.some((s) => s >= 40),
+        `expected one batch holding all 40 writes, got batch sizes ${sizes.join(',')}`,
+      )
       const reopened = await t.reopen()
       assert.equal((await reopened.listMessages({ groupId: 'g-batch', limit: 100 })).items.length, 40)
     })

@@ -36,7 +36,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
         const id = Number(page.items[1]!.id)
         const pieces: Buffer[] = []
-        for (let offset = 0; ; ) {
+        for (let offset = 0; ;) {
           const piece = await t.store.readBody('event', id, offset, 1000)
           assert.ok(piece !== null && typeof piece.chunk !== 'string')
           assert.equal(piece.size, big.length)

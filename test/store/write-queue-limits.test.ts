@@ -40,7 +40,12 @@ function hangingBackend(options: { concurrent?: number } = {}) {
     listMessages: () => ({ items: [], nextCursor: null }),
     listEvents: () => ({ items: [], nextCursor: null }),
     readBody: () => null,
-    stats: () => ({ events: { total: 0, byCommand: {} }, decisions: { byVerdict: {}, byRule: {} }, rejections: { byCause: {} }, messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 } }),
+    stats: () => ({
+      events: { total: 0, byCommand: {} },
+      decisions: { byVerdict: {}, byRule: {} },
+      rejections: { byCause: {} },
+      messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 },
+    }),
     ping: () => {},
     close: () => {},
   }
@@ -49,13 +54,23 @@ function hangingBackend(options: { concurrent?: number } = {}) {
     for (const w of waiters.splice(0)) w()
     waiters = []
   }
-  const stored = () => committed.flat().filter((r): r is EventRow => r.kind === 'event').map((r) => r.requestId)
+  const stored = () =>
+    committed
+      .flat()
+      .filter((r): r is EventRow => r.kind === 'event')
+      .map((r) => r.requestId)
   return { backend, committed, state, release, stored }
 }
 
 const settled = async (p: Promise<unknown>): Promise<'resolved' | 'rejected' | 'pending'> => {
   const marker = Symbol('pending')
-  const r = await Promise.race([p.then(() => 'resolved' as const, () => 'rejected' as const), new Promise((resolve) => setImmediate(() => resolve(marker)))])
+  const r = await Promise.race([
+    p.then(
+      () => 'resolved' as const,
+      () => 'rejected' as const,
+    ),
+    new Promise((resolve) => setImmediate(() => resolve(marker))),
+  ])
   return r === marker ? 'pending' : (r as 'resolved' | 'rejected')
 }
 
@@ -69,7 +84,11 @@ describe('write queue limits', () => {
     const over = record(groupSend('cap', 99))
     const refused = store.write(over)
     assert.equal(await settled(refused), 'rejected', 'refused while the database still hangs')
-    await assert.rejects(refused, (err: unknown) => err instanceof StoreBacklogError && err.code === 'TIMHOOK_STORE_BACKLOG' && /TIMHOOK_STORE_BACKLOG/.test(err.message))
+    await assert.rejects(
+      refused,
+      (err: unknown) =>
+        err instanceof StoreBacklogError && err.code === 'TIMHOOK_STORE_BACKLOG' && /TIMHOOK_STORE_BACKLOG/.test(err.message),
+    )
     store.enqueue(record(groupBefore('cap', 1)))
     assert.equal(store.pending, 5)
     assert.deepEqual(store.counters, { dropped: 1, backlogRefused: 2, dataRefused: 0 })
@@ -99,24 +118,34 @@ describe('write queue limits', () => {
 
   it('never holds more than the cap, whatever arrives while the database hangs (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ durable: fc.boolean(), size: fc.nat({ max: 3000 }) }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 20 }), async (writes, cap) => {
-        const { backend, state, release, stored } = hangingBackend({ concurrent: 2 })
-        const store = createStore(backend, { maxPendingRecords: cap, maxPendingBytes: 20_000, maxBatch: 4 })
-        state.hung = true
-        const acked: string[] = []
-        const results: Array<Promise<void>> = []
-        for (const w of writes) {
-          const r = record(groupSend('prop', results.length, { Pad: 'x'.repeat(w.size) }))
-          if (w.durable) results.push(store.write(r).then(() => void acked.push(r.requestId), () => {}))
-          else store.enqueue(r)
-          assert.ok(store.pending <= cap && (store.pending <= 1 || store.pendingBytes <= 20_000))
-        }
-        release()
-        await Promise.all(results)
-        await store.flush()
-        for (const id of acked) assert.equal(stored().filter((s) => s === id).length, 1)
-        await store.close()
-      }),
+      fc.asyncProperty(
+        fc.array(fc.record({ durable: fc.boolean(), size: fc.nat({ max: 3000 }) }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 20 }),
+        async (writes, cap) => {
+          const { backend, state, release, stored } = hangingBackend({ concurrent: 2 })
+          const store = createStore(backend, { maxPendingRecords: cap, maxPendingBytes: 20_000, maxBatch: 4 })
+          state.hung = true
+          const acked: string[] = []
+          const results: Array<Promise<void>> = []
+          for (const w of writes) {
+            const r = record(groupSend('prop', results.length, { Pad: 'x'.repeat(w.size) }))
+            if (w.durable)
+              results.push(
+                store.write(r).then(
+                  () => void acked.push(r.requestId),
+                  () => {},
+                ),
+              )
+            else store.enqueue(r)
+            assert.ok(store.pending <= cap && (store.pending <= 1 || store.pendingBytes <= 20_000))
+          }
+          release()
+          await Promise.all(results)
+          await store.flush()
+          for (const id of acked) assert.equal(stored().filter((s) => s === id).length, 1)
+          await store.close()
+        },
+      ),
       { numRuns: 50 },
     )
   })
@@ -130,11 +159,20 @@ describe('write queue limits', () => {
     state.poison.add(kept.requestId)
     store.enqueue(kept)
     const results = await Promise.allSettled(records.map((r) => store.write(r)))
-    assert.deepEqual(results.map((r) => r.status), records.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')))
+    assert.deepEqual(
+      results.map((r) => r.status),
+      records.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')),
+    )
     const reason = (results[5] as PromiseRejectedResult).reason as StoreRefusedError
     assert.ok(reason instanceof StoreRefusedError)
     assert.match(reason.message, /TIMHOOK_STORE_REFUSED.*refused req-/)
-    assert.deepEqual(stored().sort(), records.filter((_, i) => i !== 5).map((r) => r.requestId).sort())
+    assert.deepEqual(
+      stored().sort(),
+      records
+        .filter((_, i) => i !== 5)
+        .map((r) => r.requestId)
+        .sort(),
+    )
     await store.flush()
     const refusals = committed.flat().filter((r) => r.kind === 'rejection' && r.cause === 'TIMHOOK_STORE_REFUSED').length
     assert.equal(refusals, 2, 'both refusals counted in the stats rejections')

@@ -18,14 +18,23 @@ function fakeBackend() {
     listMessages: () => ({ items: [], nextCursor: null }),
     listEvents: () => ({ items: [], nextCursor: null }),
     readBody: () => null,
-    stats: () => ({ events: { total: 0, byCommand: {} }, decisions: { byVerdict: {}, byRule: {} }, rejections: { byCause: {} }, messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 } }),
+    stats: () => ({
+      events: { total: 0, byCommand: {} },
+      decisions: { byVerdict: {}, byRule: {} },
+      rejections: { byCause: {} },
+      messages: { total: 0, recalled: 0, recallsAwaitingMessage: 0 },
+    }),
     ping: () => {},
     close: () => {},
   }
   return { backend, committed, state }
 }
 
-const eventKeys = (batches: WriteRow[][]) => batches.flat().filter((r) => r.kind === 'event').map((r) => (r as { requestId: string }).requestId)
+const eventKeys = (batches: WriteRow[][]) =>
+  batches
+    .flat()
+    .filter((r) => r.kind === 'event')
+    .map((r) => (r as { requestId: string }).requestId)
 
 describe('write queue', () => {
   it('resolves a write only after the commit that holds it', async () => {
@@ -83,9 +92,19 @@ describe('write queue', () => {
     const store = createStore(backend)
     const good = record(groupSend('q', 1))
     const odd = record(groupBefore('q', 2))
-    Object.defineProperty(odd.body, 'GroupId', { enumerable: true, get: () => { throw new Error('unreadable GroupId') } })
+    Object.defineProperty(odd.body, 'GroupId', {
+      enumerable: true,
+      get: () => {
+        throw new Error('unreadable GroupId')
+      },
+    })
     const oddKept = record(groupBefore('q', 3))
-    Object.defineProperty(oddKept.body, 'GroupId', { enumerable: true, get: () => { throw new Error('unreadable GroupId') } })
+    Object.defineProperty(oddKept.body, 'GroupId', {
+      enumerable: true,
+      get: () => {
+        throw new Error('unreadable GroupId')
+      },
+    })
     store.enqueue(oddKept)
     const results = await Promise.allSettled([store.write(odd), store.write(good)])
     assert.equal(results[0]!.status, 'rejected')
@@ -101,7 +120,10 @@ describe('write queue', () => {
     const { backend, committed } = fakeBackend()
     const store = createStore(backend, { maxBatch: 10 })
     await Promise.all(Array.from({ length: 25 }, (_, i) => store.write(record(groupSend('q', i)))))
-    assert.deepEqual(committed.map((b) => b.filter((r) => r.kind === 'event').length), [10, 10, 5])
+    assert.deepEqual(
+      committed.map((b) => b.filter((r) => r.kind === 'event').length),
+      [10, 10, 5],
+    )
     await store.close()
   })
 

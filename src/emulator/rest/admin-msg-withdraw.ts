@@ -35,7 +35,14 @@ export function adminMsgWithdraw(ctx: EmulatorContext, call: RestCall): Record<s
   ctx.notify(
     'C2C.CallbackAfterMsgWithDraw',
     // Older pages and both SDKs have UnreadMsgNum, the newest page EventTime: both are sent (Tencent's pages differ).
-    { CallbackCommand: 'C2C.CallbackAfterMsgWithDraw', From_Account: from, To_Account: to, MsgKey: msgKey, UnreadMsgNum: ctx.c2c.unreadOf(to), EventTime: now },
+    {
+      CallbackCommand: 'C2C.CallbackAfterMsgWithDraw',
+      From_Account: from,
+      To_Account: to,
+      MsgKey: msgKey,
+      UnreadMsgNum: ctx.c2c.unreadOf(to),
+      EventTime: now,
+    },
     restSendContext(call),
   )
   return ok()

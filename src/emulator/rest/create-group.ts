@@ -17,7 +17,8 @@ const TAKEN = 10021 // group ID already in use
 export function createGroup(ctx: EmulatorContext, call: RestCall): Record<string, unknown> {
   const { body } = call
   const type = requiredString(body, 'Type', BAD)
-  if (!(GROUP_TYPES as ReadonlyArray<string>).includes(type)) throw new RestError(BAD, `Type ${JSON.stringify(type)} is not one of ${GROUP_TYPES.join(', ')}`)
+  if (!(GROUP_TYPES as ReadonlyArray<string>).includes(type))
+    throw new RestError(BAD, `Type ${JSON.stringify(type)} is not one of ${GROUP_TYPES.join(', ')}`)
   const name = requiredString(body, 'Name', BAD)
   const owner = optionalString(body, 'Owner_Account', BAD, true)
   if (owner !== undefined) assertAccount(ctx, owner, 'Owner_Account', BAD)
@@ -31,6 +32,13 @@ export function createGroup(ctx: EmulatorContext, call: RestCall): Record<string
     do groupId = newGroupId(type)
     while (ctx.groups.get(groupId) !== undefined)
   }
-  ctx.groups.create({ GroupId: groupId, Type: type, Name: name, Owner_Account: owner, SupportTopic: supportTopic, CreateTime: Math.floor(ctx.options.now() / 1000) })
+  ctx.groups.create({
+    GroupId: groupId,
+    Type: type,
+    Name: name,
+    Owner_Account: owner,
+    SupportTopic: supportTopic,
+    CreateTime: Math.floor(ctx.options.now() / 1000),
+  })
   return ok({ GroupId: groupId })
 }

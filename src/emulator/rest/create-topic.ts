@@ -20,11 +20,13 @@ export function createTopic(ctx: EmulatorContext, call: RestCall): Record<string
   const topicName = requiredString(body, 'TopicName', BAD)
   const group = ctx.groups.get(groupId)
   if (group === undefined) throw new RestError(NO_GROUP, `group ${groupId} does not exist`)
-  if (!group.SupportTopic) throw new RestError(BAD, `group ${groupId} is not a topic-enabled Community (create it with Type "Community" and SupportTopic 1)`)
+  if (!group.SupportTopic)
+    throw new RestError(BAD, `group ${groupId} is not a topic-enabled Community (create it with Type "Community" and SupportTopic 1)`)
   let topicId = optionalString(body, 'TopicId', BAD, true)
   if (topicId !== undefined) {
     const prefix = `${groupId}@TOPIC#_`
-    if (!topicId.startsWith(prefix) || topicId.length === prefix.length) throw new RestError(BAD, `a custom TopicId must be ${prefix}<custom part>`)
+    if (!topicId.startsWith(prefix) || topicId.length === prefix.length)
+      throw new RestError(BAD, `a custom TopicId must be ${prefix}<custom part>`)
     if (group.topics.has(topicId)) throw new RestError(TAKEN, `TopicId ${topicId} is already in use`)
   } else {
     do topicId = newTopicId(groupId)

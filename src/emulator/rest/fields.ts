@@ -59,7 +59,8 @@ export function optionalStringList(body: Body, field: string, code: number): str
 export function requiredMsgBody(body: Body, code: number): MsgElement[] {
   const v = body.MsgBody
   if (v === undefined) throw new RestError(code, 'MsgBody is required')
-  if (!Array.isArray(v) || v.length === 0) throw new RestError(code, `MsgBody must be a non-empty array of message elements, got ${describe(v)}`)
+  if (!Array.isArray(v) || v.length === 0)
+    throw new RestError(code, `MsgBody must be a non-empty array of message elements, got ${describe(v)}`)
   let custom = 0
   v.forEach((e: unknown, i) => {
     if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new RestError(code, `MsgBody[${i}] must be an object`)

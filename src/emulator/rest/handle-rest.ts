@@ -31,16 +31,25 @@ export async function handleRest(ctx: EmulatorContext, req: RestRequest): Promis
     if (req.method !== 'POST') return fail(BAD_URL, `REST APIs are POST requests; got ${req.method}`)
     // Own keys only: `v4/constructor` must be an unknown API, not Object.prototype's.
     const route = Object.hasOwn(ROUTES, req.api) ? ROUTES[req.api] : undefined
-    if (route === undefined) return fail(NO_RESOURCE, `the emulator does not offer v4/${req.api}; it offers ${Object.keys(ROUTES).map((r) => 'v4/' + r).join(', ')}`)
+    if (route === undefined)
+      return fail(
+        NO_RESOURCE,
+        `the emulator does not offer v4/${req.api}; it offers ${Object.keys(ROUTES)
+          .map((r) => 'v4/' + r)
+          .join(', ')}`,
+      )
     const q = req.query
     const sdkappid = q.get('sdkappid')
     if (sdkappid === null || sdkappid === '') return fail(NO_APP, 'the sdkappid query parameter is required')
     if (sdkappid !== ctx.options.sdkAppId) return fail(BAD_APP, `sdkappid ${sdkappid} is not this app (${ctx.options.sdkAppId})`)
     const identifier = q.get('identifier')
-    if (identifier === null || identifier === '') return fail(BAD_ACCOUNT, 'the identifier query parameter (an App admin account) is required')
-    if (ctx.options.admins !== undefined && !ctx.options.admins.has(identifier)) return fail(NOT_ADMIN, `identifier ${identifier} is not an App admin`)
+    if (identifier === null || identifier === '')
+      return fail(BAD_ACCOUNT, 'the identifier query parameter (an App admin account) is required')
+    if (ctx.options.admins !== undefined && !ctx.options.admins.has(identifier))
+      return fail(NOT_ADMIN, `identifier ${identifier} is not an App admin`)
     const usersig = q.get('usersig')
-    if (usersig === null || usersig === '') return fail(BAD_USERSIG, 'the usersig query parameter is required (the emulator accepts any non-empty value)')
+    if (usersig === null || usersig === '')
+      return fail(BAD_USERSIG, 'the usersig query parameter is required (the emulator accepts any non-empty value)')
     const random = q.get('random')
     if (random === null || !/^\d{1,10}$/.test(random) || Number(random) > 0xffff_ffff) {
       return fail(BAD_URL, 'the random query parameter must be an integer 0–4294967295')

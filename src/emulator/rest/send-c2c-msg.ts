@@ -1,7 +1,16 @@
 import { applyBeforeSendAnswer, type DeliveryDecision } from '../before-send-answer.js'
 import type { EmulatorContext, SendAnswer } from '../emulator-context.js'
 import { c2cMsgKey, newMsgId, randomUint32 } from '../state/ids.js'
-import { forbidCallbackControl, messageBytes, optionalString, optionalStringList, optionalUint32, requiredMsgBody, requiredString, requiredUint32 } from './fields.js'
+import {
+  forbidCallbackControl,
+  messageBytes,
+  optionalString,
+  optionalStringList,
+  optionalUint32,
+  requiredMsgBody,
+  requiredString,
+  requiredUint32,
+} from './fields.js'
 import { assertAccount, restSendContext, type RestCall } from './rest-call.js'
 import { ok, RestError } from './rest-error.js'
 import { sendOnce } from './send-once.js'
@@ -42,7 +51,8 @@ export async function sendC2CMsg(ctx: EmulatorContext, call: RestCall): Promise<
   const noUnread = optionalStringList(body, 'SendMsgControl', BAD_BODY).includes('NoUnread')
   const forbid = forbidCallbackControl(body, BAD_BODY)
   const size = messageBytes(msgBody, cloudCustomData)
-  if (size > ctx.options.maxMsgBytes) throw new RestError(BAD_BODY, `the message is ${size} bytes; at most ${ctx.options.maxMsgBytes} are accepted`)
+  if (size > ctx.options.maxMsgBytes)
+    throw new RestError(BAD_BODY, `the message is ${size} bytes; at most ${ctx.options.maxMsgBytes} are accepted`)
 
   // IM's key is sender + MsgSeq + MsgRandom + CRC32(content); the content itself serves as well here.
   const dedupKey = `${from}\u0000${msgSeq}\u0000${msgRandom}\u0000${JSON.stringify(msgBody)}`
@@ -52,7 +62,16 @@ export async function sendC2CMsg(ctx: EmulatorContext, call: RestCall): Promise<
     const msgKey = c2cMsgKey(msgSeq, msgRandom, msgTime)
     const msgId = newMsgId(from, msgTime, msgRandom)
     const sendContext = restSendContext(call)
-    const common = () => ({ From_Account: from, To_Account: to, MsgSeq: msgSeq, MsgRandom: msgRandom, MsgTime: msgTime, MsgKey: msgKey, MsgId: msgId, OnlineOnlyFlag: onlineOnlyFlag })
+    const common = () => ({
+      From_Account: from,
+      To_Account: to,
+      MsgSeq: msgSeq,
+      MsgRandom: msgRandom,
+      MsgTime: msgTime,
+      MsgKey: msgKey,
+      MsgId: msgId,
+      OnlineOnlyFlag: onlineOnlyFlag,
+    })
 
     let decision: DeliveryDecision = { kind: 'deliver' }
     if (!forbid.before) {
@@ -77,7 +96,12 @@ export async function sendC2CMsg(ctx: EmulatorContext, call: RestCall): Promise<
     if (!forbid.after) {
       const after: Record<string, unknown> = { CallbackCommand: 'C2C.CallbackAfterSendMsg', ...common(), MsgBody: finalBody }
       if (finalCloud !== undefined) after.CloudCustomData = finalCloud
-      Object.assign(after, { SendMsgResult: 0, ErrorInfo: 'send msg succeed', UnreadMsgNum: ctx.c2c.unreadOf(to), EventTime: ctx.options.now() })
+      Object.assign(after, {
+        SendMsgResult: 0,
+        ErrorInfo: 'send msg succeed',
+        UnreadMsgNum: ctx.c2c.unreadOf(to),
+        EventTime: ctx.options.now(),
+      })
       ctx.notify('C2C.CallbackAfterSendMsg', after, sendContext)
     }
     return { answer: { MsgTime: msgTime, MsgKey: msgKey }, stored: true }

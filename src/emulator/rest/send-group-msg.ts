@@ -3,7 +3,15 @@ import { applyBeforeSendAnswer, type DeliveryDecision } from '../before-send-ans
 import type { EmulatorContext, SendAnswer } from '../emulator-context.js'
 import type { Conversation, Group } from '../state/groups.js'
 import { newMsgId } from '../state/ids.js'
-import { forbidCallbackControl, messageBytes, optionalFlag, optionalString, requiredMsgBody, requiredString, requiredUint32 } from './fields.js'
+import {
+  forbidCallbackControl,
+  messageBytes,
+  optionalFlag,
+  optionalString,
+  requiredMsgBody,
+  requiredString,
+  requiredUint32,
+} from './fields.js'
 import { assertAccount, restSendContext, type RestCall } from './rest-call.js'
 import { ok, RestError } from './rest-error.js'
 import { sendOnce } from './send-once.js'
@@ -57,7 +65,8 @@ function readGroupSend(ctx: EmulatorContext, call: RestCall): GroupSend {
   const groupAtInfo = body.GroupAtInfo
   if (groupAtInfo !== undefined && !Array.isArray(groupAtInfo)) throw new RestError(BAD, 'GroupAtInfo must be an array')
   const size = messageBytes(msgBody, cloudCustomData)
-  if (size > ctx.options.maxMsgBytes) throw new RestError(TOO_LONG, `the message is ${size} bytes; at most ${ctx.options.maxMsgBytes} are accepted`)
+  if (size > ctx.options.maxMsgBytes)
+    throw new RestError(TOO_LONG, `the message is ${size} bytes; at most ${ctx.options.maxMsgBytes} are accepted`)
 
   const group = ctx.groups.get(groupId)
   if (group === undefined) throw new RestError(NO_GROUP, `group ${groupId} does not exist`)
@@ -82,7 +91,13 @@ async function deliver(ctx: EmulatorContext, call: RestCall, send: GroupSend): P
 
   let decision: DeliveryDecision = { kind: 'deliver' }
   if (!forbid.before) {
-    const before: Record<string, unknown> = { CallbackCommand: 'Group.CallbackBeforeSendMsg', ...head, MsgId: msgId, OnlineOnlyFlag: onlineOnlyFlag, MsgBody: msgBody }
+    const before: Record<string, unknown> = {
+      CallbackCommand: 'Group.CallbackBeforeSendMsg',
+      ...head,
+      MsgId: msgId,
+      OnlineOnlyFlag: onlineOnlyFlag,
+      MsgBody: msgBody,
+    }
     if (cloudCustomData !== undefined) before.CloudCustomData = cloudCustomData
     if (topicId !== undefined) before.TopicId = topicId
     before.EventTime = now

@@ -10,7 +10,11 @@ import type { DedupWindow } from '../state/dedup-window.js'
  * @example
  * return ok(await sendOnce(ctx.groupDedup, `${groupId}\u0000${topicId}\u0000${random}`, () => deliver()))
  */
-export async function sendOnce<A>(window: DedupWindow<Promise<SendAnswer<A>>>, key: string, send: () => Promise<SendAnswer<A>>): Promise<A> {
+export async function sendOnce<A>(
+  window: DedupWindow<Promise<SendAnswer<A>>>,
+  key: string,
+  send: () => Promise<SendAnswer<A>>,
+): Promise<A> {
   const first = window.recall(key)
   if (first !== undefined) return (await first).answer
   // `send` runs synchronously up to its first await, so nothing can slip in before `remember`.

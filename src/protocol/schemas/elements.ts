@@ -34,11 +34,7 @@ export const definitions: Record<string, Schema> = {
     obj({ Desc: str('location description'), Latitude: num(), Longitude: num() }),
     'A location element.',
   ),
-  TIMFaceElem: element(
-    'TIMFaceElem',
-    obj({ Index: int('app-defined emoji index'), Data: str() }),
-    'An emoji element.',
-  ),
+  TIMFaceElem: element('TIMFaceElem', obj({ Index: int('app-defined emoji index'), Data: str() }), 'An emoji element.'),
   TIMCustomElem: element(
     'TIMCustomElem',
     obj({

@@ -58,7 +58,9 @@ export const messageCommands: CommandSchema[] = [
     source: 'https://cloud.tencent.com/doc/product/269/2661',
     fields: {
       ...groupSendFields,
-      MsgSeq: uint32('per-group sequence from 1; (GroupId, TopicId, MsgSeq) identifies the message; captured AVChatRoom traffic comes without it'),
+      MsgSeq: uint32(
+        'per-group sequence from 1; (GroupId, TopicId, MsgSeq) identifies the message; captured AVChatRoom traffic comes without it',
+      ),
       MsgTime: int('send time, seconds'),
       GroupAtInfo: arr(ref('GroupAtItem'), '@-mentions'),
     },
@@ -112,7 +114,9 @@ export const messageCommands: CommandSchema[] = [
     source: 'https://cloud.tencent.cn/document/product/269/1632',
     fields: {
       ...c2cSendFields,
-      FriendShip: { description: 'the relation between sender and recipient (newer pages); its type is not documented, so it is kept as received' },
+      FriendShip: {
+        description: 'the relation between sender and recipient (newer pages); its type is not documented, so it is kept as received',
+      },
     },
   }),
   defineCommand({

@@ -5,7 +5,22 @@
  * without an example there require nothing. Unknown fields are always kept.
  */
 import { COMMANDS } from '../commands.js'
-import { anyObject, arr, defineCommand, int, millis, obj, ref, req, str, typeNameOf, uint32, type CommandSchema, type Field, type Schema } from './dsl.js'
+import {
+  anyObject,
+  arr,
+  defineCommand,
+  int,
+  millis,
+  obj,
+  ref,
+  req,
+  str,
+  typeNameOf,
+  uint32,
+  type CommandSchema,
+  type Field,
+  type Schema,
+} from './dsl.js'
 import { msgBody } from './elements.js'
 import { MESSAGE_FAMILY_COMMANDS } from './messages.js'
 
@@ -14,7 +29,14 @@ const pairList = (item: Record<string, Schema>) => arr(obj(item))
 const groupBase = { GroupId: str(), Type: str('group type'), Operator_Account: str(), EventTime: millis() }
 /** The same, with the group id required: every example of these commands has it. */
 const groupBaseReq = { ...groupBase, GroupId: req(str()) }
-const topicBase = { GroupId: str(), TopicId: str(), Operator_Account: str(), Type: str('group type: Community'), Name: str('topic name'), EventTime: millis() }
+const topicBase = {
+  GroupId: str(),
+  TopicId: str(),
+  Operator_Account: str(),
+  Type: str('group type: Community'),
+  Name: str('topic name'),
+  EventTime: millis(),
+}
 const officialBase = { Official_Account: str('official account id, "@TOA#_…"'), Operator_Account: str(), EventTime: millis() }
 const subscribers = arr(obj({ Subscriber_Account: req(str()) }), 'the subscribers')
 const extension = {
@@ -40,7 +62,12 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
   'Sns.CallbackPrevFriendAdd': {
     Requester_Account: req(str('who made the request (an admin for REST)')),
     From_Account: req(str('who asks to add the friends')),
-    FriendItem: req(arr(obj({ To_Account: req(str()), Remark: str(), GroupName: str(), AddSource: str(), AddWording: str() }), 'one item per friend to add')),
+    FriendItem: req(
+      arr(
+        obj({ To_Account: req(str()), Remark: str(), GroupName: str(), AddSource: str(), AddWording: str() }),
+        'one item per friend to add',
+      ),
+    ),
     AddType: str('Add_Type_Single or Add_Type_Both'),
     ForceAddFlags: int('1 = added by an admin without asking'),
     EventTime: millis(),
@@ -48,7 +75,17 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
   'Sns.CallbackPrevFriendResponse': {
     Requester_Account: req(str()),
     From_Account: req(str('who answers the requests')),
-    ResponseFriendItem: req(arr(obj({ To_Account: req(str()), Remark: str(), TagName: str(), ResponseAction: str('Response_Action_AgreeAndAdd, Response_Action_Agree or Response_Action_Reject') }), 'one item per answered request')),
+    ResponseFriendItem: req(
+      arr(
+        obj({
+          To_Account: req(str()),
+          Remark: str(),
+          TagName: str(),
+          ResponseAction: str('Response_Action_AgreeAndAdd, Response_Action_Agree or Response_Action_Reject'),
+        }),
+        'one item per answered request',
+      ),
+    ),
     EventTime: millis(),
   },
   'Sns.CallbackFriendAdd': {
@@ -83,7 +120,11 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
     GroupReadInfo: arr(obj({ GroupId: str(), MsgSeq: uint32() })),
     EventTime: millis(),
   },
-  'Group.CallbackOnDailyGroupQuotaAlarm': { QuotaUsed: int('groups created today (net)'), Quota: int('the daily limit'), EventTime: millis() },
+  'Group.CallbackOnDailyGroupQuotaAlarm': {
+    QuotaUsed: int('groups created today (net)'),
+    Quota: int('the daily limit'),
+    EventTime: millis(),
+  },
   'Group.CallbackAfterGroupMsgExtension': { GroupId: str(), MsgSeq: uint32(), ...extension },
   'Group.CallbackBeforeCreateGroup': {
     Operator_Account: req(str()),
@@ -129,7 +170,13 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
     Owner_Account: str('owner of the group'),
     UserDefinedDataList: arr(obj({ Key: str(), Value: str() }), 'custom topic fields set at creation'),
   },
-  'Group.CallbackAfterTopicDestroyed': { GroupId: str(), Type: str('group type: Community'), TopicIdList: arr(str()), Operator_Account: str(), EventTime: millis() },
+  'Group.CallbackAfterTopicDestroyed': {
+    GroupId: str(),
+    Type: str('group type: Community'),
+    TopicIdList: arr(str()),
+    Operator_Account: str(),
+    EventTime: millis(),
+  },
   'Group.CallbackAfterTopicInfoChanged': { ...topicBase, Introduction: str(), Notification: str(), FaceUrl: str() },
   'Group.CallbackAfterMemberFieldChanged': {
     ...groupBaseReq,
@@ -196,7 +243,13 @@ const fieldsOf: Record<string, Record<string, Schema | Field>> = {
   },
   'OfficialAccount.CallbackBeforeCreateOfficialAccount': { ...officialBase, Name: str(), Owner_Account: str() },
   'OfficialAccount.CallbackAfterCreateOfficialAccount': { ...officialBase, Name: str(), Owner_Account: str() },
-  'OfficialAccount.CallbackAfterOfficialAccountInfoChanged': { ...officialBase, Name: str(), Introduction: str(), FaceUrl: str(), Organization: str() },
+  'OfficialAccount.CallbackAfterOfficialAccountInfoChanged': {
+    ...officialBase,
+    Name: str(),
+    Introduction: str(),
+    FaceUrl: str(),
+    Organization: str(),
+  },
   'OfficialAccount.CallbackAfterOfficialAccountDestroyed': { ...officialBase, Owner_Account: str(), Name: str() },
   'OfficialAccount.CallbackBeforeAddSubscriber': { ...officialBase, SubscribeAccountList: subscribers },
   'OfficialAccount.CallbackAfterAddSubscriber': { ...officialBase, SubscribeAccountList: subscribers },
@@ -280,17 +333,15 @@ function withRequired(command: string, fields: Record<string, Schema | Field>): 
 }
 
 /** Schemas for every catalogued command outside the message family. */
-export const otherCommands: CommandSchema[] = COMMANDS.filter((c) => !MESSAGE_FAMILY_COMMANDS.includes(c.command)).map(
-  (c) => {
-    const listed = fieldsOf[c.command]
-    if (listed === undefined) throw new Error(`schemas/others.ts: no fields for ${c.command}`)
-    const fields = withRequired(c.command, listed)
-    return defineCommand({
-      command: c.command,
-      typeName: typeNameOf(c.command),
-      description: c.summary.charAt(0).toUpperCase() + c.summary.slice(1) + '.',
-      source: 'https://cloud.tencent.com/document/product/269/1523 (command list) and the command page',
-      fields,
-    })
-  },
-)
+export const otherCommands: CommandSchema[] = COMMANDS.filter((c) => !MESSAGE_FAMILY_COMMANDS.includes(c.command)).map((c) => {
+  const listed = fieldsOf[c.command]
+  if (listed === undefined) throw new Error(`schemas/others.ts: no fields for ${c.command}`)
+  const fields = withRequired(c.command, listed)
+  return defineCommand({
+    command: c.command,
+    typeName: typeNameOf(c.command),
+    description: c.summary.charAt(0).toUpperCase() + c.summary.slice(1) + '.',
+    source: 'https://cloud.tencent.com/document/product/269/1523 (command list) and the command page',
+    fields,
+  })
+})
