@@ -19,7 +19,7 @@ const openim = (handler: RestHandler): Route => ({ handler, jsonErrorCode: 90001
 export const ROUTES: Readonly<Record<string, Route>> = {
   'group_open_http_svc/create_group': group(createGroup),
   'million_group_open_http_svc/create_topic': group(createTopic),
-  // The name the issue and some SDKs use for the same call.
+  // Another name some SDKs and guides use for the same call.
   'group_open_http_svc/create_group_topic': group(createTopic),
   'group_open_http_svc/send_group_msg': group(sendGroupMsg),
   'group_open_http_svc/group_msg_recall': group(groupMsgRecall),
