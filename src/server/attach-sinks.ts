@@ -7,11 +7,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { SinkConfig } from '../sinks/config.js'
 import type { Outbox } from '../sinks/outbox.js'
 import type { SinkLiveStatus } from '../sinks/run-sinks.js'
 import { openOutbox } from '../store/open-outbox.js'
+import { spawnThread } from '../store/spawn-thread.js'
 import type { Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 import type { ServerMetrics } from './metrics.js'
@@ -41,15 +42,6 @@ export interface SinksHandle {
 }
 
 export type { SinkTuning } from './sinks-thread.js'
-
-function spawnThread(workerData: SinksThreadData): Worker {
-  if (import.meta.url.endsWith('.ts')) {
-    const url = new URL('./sinks-thread.ts', import.meta.url).href
-    const boot = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(url)}, ${JSON.stringify(import.meta.url)}))`
-    return new Worker(boot, { eval: true, workerData })
-  }
-  return new Worker(new URL('./sinks-thread.js', import.meta.url), { workerData })
-}
 
 export async function attachSinks(
   configs: readonly SinkConfig[],
@@ -93,7 +85,7 @@ export async function attachSinks(
 
   const start = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const w = spawnThread(data)
+      const w = spawnThread(import.meta.url, 'sinks-thread', data)
       thread = w
       let ready = false
       let onExit!: () => void

@@ -1,18 +1,9 @@
 /**
  * The sinks' outbox over a SQLite store, served by a thread of its own (sqlite-outbox-thread.ts).
  */
-import { Worker } from 'node:worker_threads'
 import { ReplayError, type Outbox } from '../sinks/outbox.js'
 import type { FromOutbox, ToOutbox } from './sqlite-outbox-thread.js'
-
-function spawn(path: string): Worker {
-  if (import.meta.url.endsWith('.ts')) {
-    const url = new URL('./sqlite-outbox-thread.ts', import.meta.url).href
-    const boot = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(url)}, ${JSON.stringify(import.meta.url)}))`
-    return new Worker(boot, { eval: true, workerData: { path } })
-  }
-  return new Worker(new URL('./sqlite-outbox-thread.js', import.meta.url), { workerData: { path } })
-}
+import { spawnThread } from './spawn-thread.js'
 
 /**
  * Opens the outbox of a SQLite store file (its tables come with the store's migrations: open the store first).
@@ -22,7 +13,7 @@ export function openSqliteOutbox(path: string): Outbox {
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   let next = 1
   let closed = false
-  const w = spawn(path)
+  const w = spawnThread(import.meta.url, 'sqlite-outbox-thread', { path })
   w.unref()
   let failure: Error | undefined
   w.on('message', (m: FromOutbox) => {

@@ -16,7 +16,7 @@
 import type { Worker } from 'node:worker_threads'
 import { StoreBusyError, StoreTimeoutError } from './store-query-error.js'
 import type { BodyChunk, EventItem, MessageItem, Page, Stats } from './store.js'
-import { spawnThread } from './sqlite-writer.js'
+import { spawnThread } from './spawn-thread.js'
 
 export interface ReaderData {
   path: string
@@ -119,7 +119,7 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
   }
 
   const start = (index: number): Slot => {
-    const worker = spawnThread('sqlite-reader-thread', data)
+    const worker = spawnThread(import.meta.url, 'sqlite-reader-thread', data)
     starts++
     worker.unref()
     let cause: Error | undefined

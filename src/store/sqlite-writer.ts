@@ -8,8 +8,9 @@
  * and the next commit starts a new thread: a database that cannot be opened costs one failed
  * start per commit attempt (the store's retry back-off spaces them), never a loop.
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { WriteRow } from './records.js'
+import { spawnThread } from './spawn-thread.js'
 
 /** What the thread is started with. */
 export interface WriterData {
@@ -53,20 +54,6 @@ export class SqliteWriteError extends Error {
 }
 
 /**
- * A store thread (`sqlite-writer-thread`, `sqlite-reader-thread`), from the compiled file next to
- * this one; under tsx (tests run the TypeScript sources) through tsx's loader, which a worker does
- * not inherit from its parent.
- */
-export function spawnThread(name: string, workerData: unknown): Worker {
-  if (import.meta.url.endsWith('.ts')) {
-    const url = new URL(`./${name}.ts`, import.meta.url).href
-    const boot = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(url)}, ${JSON.stringify(import.meta.url)}))`
-    return new Worker(boot, { eval: true, workerData })
-  }
-  return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData })
-}
-
-/**
  * Starts the writer thread for a SQLite file (already created and migrated).
  * @example const writer = startSqliteWriter('./timhook.db'); await writer.commit(rows)
  */
@@ -80,7 +67,7 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
   let closed = false
 
   const start = (): Worker => {
-    const w = spawnThread('sqlite-writer-thread', data)
+    const w = spawnThread(import.meta.url, 'sqlite-writer-thread', data)
     starts++
     let cause: Error | undefined
     let onExit!: () => void
