@@ -27,6 +27,8 @@ class Counts {
 export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
   const insertEvent = db.prepare(sql.INSERT_EVENT)
   const insertMessage = db.prepare(sql.INSERT_MESSAGE)
+  const redelivered = db.prepare(sql.REDELIVERED)
+  const findRecall = db.prepare(sql.FIND_RECALL)
   const insertRecall = db.prepare(sql.INSERT_RECALL)
   const markRecalled = db.prepare(sql.MARK_RECALLED)
   const attachDecision = db.prepare(sql.ATTACH_DECISION)
@@ -48,7 +50,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
     for (const r of rows) {
       switch (r.kind) {
         case 'event': {
-          const stored = insertEvent.get(
+          const inserted = insertEvent.run(
             r.idempotencyKey,
             r.command,
             r.sdkAppId,
@@ -61,8 +63,9 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
             r.verdict,
             r.rule,
             r.decision,
-          ) as { deliveries: number }
-          if (stored.deliveries === 1) {
+          ).changes
+          if (Number(inserted) === 0) redelivered.run(r.idempotencyKey)
+          else {
             counts.add('command', r.command)
             if (r.verdict !== null) counts.add('verdict', r.verdict)
             if (r.rule !== null) counts.add('rule', r.rule)
@@ -71,7 +74,8 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
           break
         }
         case 'message': {
-          const stored = insertMessage.get(
+          const recall = findRecall.get(r.key) as { recalled_at: number; recalled_by: string | null } | undefined
+          const inserted = insertMessage.run(
             r.key,
             r.sendKey,
             r.family,
@@ -84,15 +88,15 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
             r.msgTime,
             r.receivedAt,
             r.body,
-            r.key,
-            r.key,
+            recall?.recalled_at ?? null,
+            recall?.recalled_by ?? null,
             r.decisionKey,
             r.decisionKeyBare,
-          ) as { recalled_at: number | null } | undefined
-          if (stored !== undefined) {
+          ).changes
+          if (Number(inserted) === 1) {
             messages++
             // Its recall came first: the message is recalled, and the recall no longer awaits it.
-            if (stored.recalled_at !== null) {
+            if (recall !== undefined) {
               recalled++
               awaiting--
             }

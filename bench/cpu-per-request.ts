@@ -1,0 +1,169 @@
+/**
+ * CPU µs per request of one target under the bench's mix (bench/lib/mix.lua: a signed
+ * before-send, a group recall, a C2C withdraw in turn, each with a unique key): the target's
+ * utime + stime from /proc (all its threads: the event loop, the SQLite writer and readers, libuv)
+ * divided by the requests wrk completed. On a shared machine this is steadier than req/s: another
+ * process's work slows the target but does not add to its CPU time.
+ *
+ *   npm run build && npx tsx bench/cpu-per-request.ts [--target sqlite|pg|limit] [--seconds 5]
+ *     [--rounds 3] [--connections 32] [--profile DIR]
+ *
+ * The target is pinned to CPU 0 and wrk to CPU 1. `--profile DIR` runs the target under
+ * `node --cpu-prof` (one .cpuprofile per thread, the writer's too) and prints each profile's
+ * top self-time entries. PostgreSQL: TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { sign } from '../src/protocol/signature.js'
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'sqlite' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    profile: { type: 'string' },
+  },
+})
+const SDK_APP_ID = '1400000000'
+const TOKEN = 'bench-token'
+const pgUrl = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
+const work = mkdtempSync(join(tmpdir(), 'timhook-cpu-'))
+const clockTicks = 100 // USER_HZ on Linux
+
+function cpuMicros(pid: number, tid?: string): number {
+  // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8')
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(rest[11]) + Number(rest[12])) * 1e6) / clockTicks
+}
+
+/** CPU µs of each thread, by thread name (threads of one name summed: the libuv pool, V8's workers). */
+function threadMicros(pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      out.set(name, (out.get(name) ?? 0) + cpuMicros(pid, tid))
+    } catch {
+      // the thread ended
+    }
+  }
+  return out
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function argv(port: number, round: number): string[] {
+  const prof = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
+  if (values.target === 'limit') return [process.execPath, ...prof, 'bench/targets/limit.mjs']
+  const db = values.target === 'pg' ? pgUrl : join(work, `cpu-${round}.db`)
+  if (db === undefined) throw new Error('set TIMHOOK_BENCH_PG_URL (or TIMHOOK_TEST_PG_URL) for --target pg')
+  return [
+    process.execPath,
+    ...prof,
+    'dist/cli/main.js',
+    'serve',
+    ...['--host', '127.0.0.1', '--port', String(port), '--sdk-app-id', SDK_APP_ID, '--token', TOKEN, '--db', db],
+  ]
+}
+
+function queries(): Record<string, string> {
+  const t = Math.floor(Date.now() / 1000)
+  const q = (command: string) =>
+    `SdkAppid=${SDK_APP_ID}&CallbackCommand=${command}&contenttype=json&ClientIP=10.0.0.1&OptPlatform=RESTAPI&Sign=${sign(TOKEN, t)}&RequestTime=${t}`
+  return {
+    Q_BEFORE: q('Group.CallbackBeforeSendMsg'),
+    Q_RECALL: q('Group.CallbackAfterRecallMsg'),
+    Q_WITHDRAW: q('C2C.CallbackAfterMsgWithDraw'),
+  }
+}
+
+function wrk(port: number, seconds: number): Promise<{ requests: number; non2xx: number }> {
+  return new Promise((resolve, reject) => {
+    const c = Number(values.connections)
+    const child = spawn(
+      'taskset',
+      ['-c', '1', 'wrk', '-t', '2', '-c', String(c), '-d', `${seconds}s`, '-s', 'bench/lib/mix.lua', `http://127.0.0.1:${port}/`],
+      { env: { ...process.env, ...queries() } },
+    )
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('exit', (code) => {
+      const m = /WRKJSON (\{.*\})/.exec(out)
+      if (code !== 0 || m === null) reject(new Error(`wrk failed (${code}): ${out}`))
+      else resolve(JSON.parse(m[1]!) as { requests: number; non2xx: number })
+    })
+  })
+}
+
+async function round(n: number): Promise<{ cpuUs: number; rps: number; non2xx: number; threads: string }> {
+  const port = 23000 + (process.pid % 1000) + n
+  const child = spawn('taskset', ['-c', '0', ...argv(port, n)], {
+    env: { ...process.env, PORT: String(port), TIMHOOK_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  for (let i = 0; ; i++) {
+    if (i > 200) throw new Error('the target did not start')
+    try {
+      await fetch(`http://127.0.0.1:${port}/healthz`)
+      break
+    } catch {
+      await sleep(100)
+    }
+  }
+  await wrk(port, 1) // warm-up: JIT, caches, the first pages of the file
+  const seconds = Number(values.seconds)
+  const before = cpuMicros(child.pid!)
+  const threadsBefore = threadMicros(child.pid!)
+  const t0 = performance.now()
+  const r = await wrk(port, seconds)
+  const cpu = cpuMicros(child.pid!) - before
+  const threads = [...threadMicros(child.pid!)].map(
+    ([name, us]) => `${name} ${((us - (threadsBefore.get(name) ?? 0)) / r.requests).toFixed(1)}`,
+  )
+  const elapsed = (performance.now() - t0) / 1000
+  const exited = new Promise((res) => child.once('exit', res))
+  child.kill('SIGTERM')
+  await exited
+  return { cpuUs: cpu / r.requests, rps: r.requests / elapsed, non2xx: r.non2xx, threads: threads.join(', ') }
+}
+
+/** The top self-time entries of each .cpuprofile in the directory. */
+function profileTops(dir: string, top = 15): void {
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+      nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>
+      samples: number[]
+    }
+    const byId = new Map(p.nodes.map((n) => [n.id, n]))
+    const self = new Map<string, number>()
+    for (const s of p.samples) {
+      const cf = byId.get(s)!.callFrame
+      const name = `${cf.functionName || '(anonymous)'} ${cf.url.replace(/^.*\/(src|dist|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`
+      self.set(name, (self.get(name) ?? 0) + 1)
+    }
+    const total = p.samples.length
+    console.log(`\n${f} (${total} samples)`)
+    for (const [name, n] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(`  ${((100 * n) / total).toFixed(1).padStart(5)} %  ${name}`)
+  }
+}
+
+const rounds = Number(values.rounds)
+const results = []
+for (let i = 0; i < rounds; i++) {
+  const r = await round(i)
+  results.push(r)
+  console.log(
+    `${values.target} round ${i + 1}: ${r.cpuUs.toFixed(1)} µs CPU per request (all threads), ${Math.round(r.rps)} req/s, non-2xx ${r.non2xx}\n  by thread (µs per request): ${r.threads}`,
+  )
+}
+const sorted = results.map((r) => r.cpuUs).sort((a, b) => a - b)
+console.log(`${values.target}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} µs CPU per request over ${rounds} rounds`)
+if (values.profile !== undefined) profileTops(values.profile)
+rmSync(work, { recursive: true, force: true })

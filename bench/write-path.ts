@@ -1,0 +1,114 @@
+/**
+ * The SQLite write path in one thread, without HTTP: planning the bench's mix (a before-send, a
+ * group recall, a C2C withdraw in turn) into rows, and committing them in batches with
+ * `synchronous = FULL`, as the writer thread does. Prints CPU µs per record of each part
+ * (process.cpuUsage: user + system, so the WAL writes and fsyncs count).
+ *
+ *   npx tsx bench/write-path.ts [--records 30000] [--batch 32] [--rounds 3]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { serialize } from 'node:v8'
+import { planWrites, type CallbackRecord } from '../src/store/records.js'
+import { openSqliteBackend } from '../src/store/sqlite-backend.js'
+import { prepareCommit } from '../src/store/sqlite-commit.js'
+import { openDatabase } from '../src/store/sqlite-driver.js'
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '30000' },
+    batch: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
+  },
+})
+const N = Number(values.records)
+const BATCH = Number(values.batch)
+const dir = mkdtempSync(join(tmpdir(), 'timhook-write-path-'))
+
+let seq = 0
+function record(): CallbackRecord {
+  const n = ++seq
+  const g = n % 97
+  let body: Record<string, unknown>
+  let command: string
+  if (n % 3 === 0) {
+    command = 'Group.CallbackBeforeSendMsg'
+    body = {
+      CallbackCommand: command,
+      GroupId: `@TGS#bench${g}`,
+      Type: 'Public',
+      From_Account: `user${n % 97}`,
+      Operator_Account: `user${n % 97}`,
+      Random: n,
+      OnlineOnlyFlag: 0,
+      MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `今晚八点开会，别迟到 — see you at 8pm! #${n}` } }],
+      CloudCustomData: '',
+      EventTime: '1670574414123',
+    }
+  } else if (n % 3 === 1) {
+    command = 'Group.CallbackAfterRecallMsg'
+    body = {
+      CallbackCommand: command,
+      Operator_Account: 'admin',
+      Type: 'Public',
+      GroupId: `@TGS#bench${g}`,
+      MsgSeqList: [{ MsgSeq: n }],
+      EventTime: '1670574414123',
+    }
+  } else {
+    command = 'C2C.CallbackAfterMsgWithDraw'
+    body = { CallbackCommand: command, From_Account: `user${g}`, To_Account: `peer${g}`, MsgKey: `${n}_${n}_1557481126`, UnreadMsgNum: 7 }
+  }
+  return {
+    command,
+    sdkAppId: '1400000000',
+    clientIp: '10.0.0.1',
+    optPlatform: 'RESTAPI',
+    receivedAt: Date.now(),
+    requestId: `r${n}`,
+    rawBody: Buffer.from(JSON.stringify(body)),
+    body,
+    valid: true,
+    decision:
+      command === 'Group.CallbackBeforeSendMsg'
+        ? { verdict: 'allow', rewritten: false, code: null, fallback: false, rule: null, action: null, reason: null, dryRun: false }
+        : null,
+  }
+}
+
+const cpu = () => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+
+async function round(r: number): Promise<void> {
+  const file = join(dir, `w${r}.db`)
+  await openSqliteBackend(file).close() // creates the schema
+  const db = openDatabase(file, { busyTimeoutMs: 5000 }, (db) => {
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('PRAGMA synchronous = FULL')
+  })
+  const commit = prepareCommit(db)
+  const records = Array.from({ length: N }, record)
+  let t = cpu()
+  const batches = []
+  for (let i = 0; i < N; i += BATCH) batches.push(records.slice(i, i + BATCH).flatMap(planWrites))
+  const planUs = cpu() - t
+  t = cpu()
+  let bytes = 0
+  for (const b of batches) bytes += serialize(b).length
+  const cloneUs = cpu() - t
+  t = cpu()
+  for (const b of batches) commit(b)
+  const commitUs = cpu() - t
+  db.close()
+  const per = (us: number) => (us / N).toFixed(2)
+  console.log(
+    `round ${r + 1}: plan ${per(planUs)} µs, serialise (v8, one side of a postMessage) ${per(cloneUs)} µs (${Math.round(bytes / N)} B), commit ${per(commitUs)} µs per record (batch ${BATCH})`,
+  )
+}
+
+for (let r = 0; r < Number(values.rounds); r++) await round(r)
+rmSync(dir, { recursive: true, force: true })
