@@ -1,7 +1,7 @@
 /** A store outage in the log: one line when it starts, one summary per interval with counts, one when it ends — whatever the number of failures. */
 import assert from 'node:assert/strict'
 import { describe, it, mock } from 'node:test'
-import { OUTAGE_SUMMARY_MS, watchStoreOutage } from '../../src/server/start-server.js'
+import { OUTAGE_SUMMARY_MS, watchStoreOutage } from '../../src/server/store-outage.js'
 import type { CommitReport } from '../../src/store/store.js'
 
 function fakes() {
