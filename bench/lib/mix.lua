@@ -9,6 +9,9 @@ function setup(thread)
 end
 
 local counter = 0
+-- KEY_BASE: where this run's numbering starts (bench/run.ts gives every wrk run its own), so that
+-- no two runs send the same idempotency key.
+local key_base = tonumber(os.getenv("KEY_BASE") or "0")
 local q_before = os.getenv("Q_BEFORE")
 local q_recall = os.getenv("Q_RECALL")
 local q_withdraw = os.getenv("Q_WITHDRAW")
@@ -27,7 +30,7 @@ local withdraw = '{"CallbackCommand":"C2C.CallbackAfterMsgWithDraw","From_Accoun
 
 request = function()
   counter = counter + 1
-  local n = tid * 100000000 + counter
+  local n = key_base + tid * 100000000 + counter
   local g = n % 97
   local k = counter % 3
   if only == "before" or k == 0 then

@@ -1,0 +1,197 @@
+/**
+ * Paced load: wrk with a pause after every answer on each connection (`DELAY_MS` in mix.lua), so
+ * the rate is about connections ÷ (pause + latency). The number of connections is calibrated to
+ * 80 % of the target's own measured maximum. Used for the before-send p99 (the target and the
+ * bare limit under the same paced load, alternating rounds) and the soak (RSS over minutes).
+ */
+import { load } from './procs.js'
+import { median, slope } from './stats.js'
+import { startTarget, target, type Running, type Target } from './targets.js'
+import { runWrk, type Measured } from './wrk.js'
+
+export const DELAY_MS = 2
+
+export interface Calibration {
+  maxRps: number
+  targetRps: number
+  connections: number
+  delayMs: number
+  trials: Array<{ connections: number; rps: number }>
+}
+
+/** The target's maximum (100 connections, unpaced) and the connections that pace it at `fraction` of that. */
+export async function calibrate(
+  t: Target,
+  env: Record<string, string>,
+  o: { seconds: number; fraction: number; log: (s: string) => void },
+): Promise<Calibration> {
+  const r = await startTarget(t)
+  try {
+    await runWrk({ port: r.port, seconds: 1, connections: 100, pid: r.pid, env })
+    const maxRps = (await runWrk({ port: r.port, seconds: o.seconds, connections: 100, pid: r.pid, env })).rps
+    const targetRps = maxRps * o.fraction
+    let connections = Math.max(1, Math.round((targetRps * (DELAY_MS + 1)) / 1000))
+    const trials: Calibration['trials'] = []
+    for (let i = 0; i < 2; i++) {
+      const rps = (await runWrk({ port: r.port, seconds: 2, connections, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } })).rps
+      trials.push({ connections, rps })
+      connections = Math.max(1, Math.min(1000, Math.round((connections * targetRps) / Math.max(1, rps))))
+    }
+    o.log(
+      `  ${t.name}: maximum ${Math.round(maxRps).toLocaleString('en')} req/s → 80 % = ${Math.round(targetRps).toLocaleString('en')} req/s with ${connections} paced connections (${DELAY_MS} ms pause; trials ${trials.map((x) => `${x.connections} → ${Math.round(x.rps).toLocaleString('en')}`).join(', ')})`,
+    )
+    return { maxRps, targetRps, connections, delayMs: DELAY_MS, trials }
+  } finally {
+    await r.stop()
+  }
+}
+
+export interface LatencyRound {
+  round: number
+  first: string
+  target: { rps: number; p50ms: number; p99ms: number; maxms: number; non2xx: number; errors: number }
+  limit: { rps: number; p50ms: number; p99ms: number; maxms: number; non2xx: number; errors: number }
+  /** target p99 − limit p99, ms */
+  p99DeltaMs: number
+}
+
+export interface LatencyResult {
+  target: string
+  calibration: Calibration
+  rounds: LatencyRound[]
+  medianP99Ms: { target: number; limit: number }
+  /** median target p99 − median limit p99 */
+  deltaMs: number
+  met: boolean
+  seconds: number
+}
+
+const view = (m: Measured) => ({
+  rps: m.rps,
+  p50ms: m.p50_us / 1000,
+  p99ms: m.p99_us / 1000,
+  maxms: m.max_us / 1000,
+  non2xx: m.non2xx,
+  errors: m.socket_errors + m.timeouts,
+})
+
+/**
+ * Before-send p99 of `name` at 80 % of its own before-send maximum, and of the bare limit under
+ * the same paced load (same connections, same pause), one process at a time on CPU 0, in
+ * alternating rounds. Target: within `withinMs` of the limit's.
+ */
+export async function beforeSendP99(
+  name: string,
+  o: { rounds: number; seconds: number; calibrateSeconds: number; withinMs: number; log: (s: string) => void },
+): Promise<LatencyResult> {
+  const env = { ONLY: 'before', SENDERS: '100003' }
+  o.log(`\nbefore-send p99 at 80 % of ${name}'s before-send maximum, beside the limit under the same paced load`)
+  const calibration = await calibrate(target(name), env, { seconds: o.calibrateSeconds, fraction: 0.8, log: o.log })
+  const paced = { ...env, DELAY_MS: String(calibration.delayMs) }
+  const rounds: LatencyRound[] = []
+  for (let round = 1; round <= o.rounds; round++) {
+    const order = round % 2 === 1 ? [name, 'limit'] : ['limit', name]
+    const got: Record<string, ReturnType<typeof view>> = {}
+    for (const n of order) {
+      const r: Running = await startTarget(target(n))
+      try {
+        await runWrk({ port: r.port, seconds: 2, connections: calibration.connections, pid: r.pid, env: paced })
+        got[n] = view(await runWrk({ port: r.port, seconds: o.seconds, connections: calibration.connections, pid: r.pid, env: paced }))
+      } finally {
+        await r.stop()
+      }
+    }
+    const row: LatencyRound = {
+      round,
+      first: order[0]!,
+      target: got[name]!,
+      limit: got.limit!,
+      p99DeltaMs: got[name]!.p99ms - got.limit!.p99ms,
+    }
+    rounds.push(row)
+    o.log(
+      `  round ${round} (${order[0]} first): ${name} ${Math.round(row.target.rps).toLocaleString('en')} req/s p50 ${row.target.p50ms.toFixed(2)} p99 ${row.target.p99ms.toFixed(2)} max ${row.target.maxms.toFixed(1)} ms` +
+        ` · limit ${Math.round(row.limit.rps).toLocaleString('en')} req/s p50 ${row.limit.p50ms.toFixed(2)} p99 ${row.limit.p99ms.toFixed(2)} max ${row.limit.maxms.toFixed(1)} ms → Δp99 ${row.p99DeltaMs.toFixed(2)} ms` +
+        (row.target.non2xx + row.target.errors > 0 ? `; NON-2XX ${row.target.non2xx}, ERRORS ${row.target.errors}` : ''),
+    )
+  }
+  const medianP99Ms = { target: median(rounds.map((r) => r.target.p99ms)), limit: median(rounds.map((r) => r.limit.p99ms)) }
+  const deltaMs = medianP99Ms.target - medianP99Ms.limit
+  const met = deltaMs <= o.withinMs
+  o.log(
+    `  → ${name}: median p99 ${medianP99Ms.target.toFixed(2)} ms, limit ${medianP99Ms.limit.toFixed(2)} ms: Δ ${deltaMs.toFixed(2)} ms (target ≤ ${o.withinMs} ms): ${met ? 'met' : 'MISSED'}`,
+  )
+  return { target: name, calibration, rounds, medianP99Ms, deltaMs, met, seconds: o.seconds }
+}
+
+export interface SoakResult {
+  target: string
+  minutes: number
+  calibration: Calibration
+  rps: number
+  p50ms: number
+  p99ms: number
+  non2xx: number
+  errors: number
+  cpuUsPerRequest: number
+  /** RSS every sampleSeconds: seconds since the load started, MiB. */
+  samples: Array<{ s: number; mib: number }>
+  sampleSeconds: number
+  startMiB: number
+  endMiB: number
+  /** Least-squares slope over the fit window, MiB per minute. */
+  slopeMiBPerMin: number
+  fitMinutes: number
+  load: { start: number[]; end: number[] }
+}
+
+/**
+ * `name` on the mix at 80 % of its measured maximum for `minutes`, RSS sampled every few
+ * seconds: start, end, and the least-squares slope over the last 8 minutes (over the last 80 %
+ * when the soak is shorter than 10 minutes).
+ */
+export async function soak(name: string, o: { minutes: number; calibrateSeconds: number; log: (s: string) => void }): Promise<SoakResult> {
+  const sampleSeconds = o.minutes >= 2 ? 5 : 1
+  o.log(`\nsoak: ${name} on the mix at 80 % of its maximum for ${o.minutes} min, RSS every ${sampleSeconds} s`)
+  const calibration = await calibrate(target(name), {}, { seconds: o.calibrateSeconds, fraction: 0.8, log: o.log })
+  const r = await startTarget(target(name))
+  const loadStart = load()
+  try {
+    const m = await runWrk({
+      port: r.port,
+      seconds: Math.round(o.minutes * 60),
+      connections: calibration.connections,
+      pid: r.pid,
+      env: { DELAY_MS: String(calibration.delayMs) },
+      rssEveryMs: sampleSeconds * 1000,
+    })
+    const fitMinutes = o.minutes >= 10 ? 8 : o.minutes * 0.8
+    const from = (o.minutes - fitMinutes) * 60
+    const fit = m.rssSamples.filter((x) => x.s >= from).map((x) => ({ x: x.s / 60, y: x.mib }))
+    const out: SoakResult = {
+      target: name,
+      minutes: o.minutes,
+      calibration,
+      rps: m.rps,
+      p50ms: m.p50_us / 1000,
+      p99ms: m.p99_us / 1000,
+      non2xx: m.non2xx,
+      errors: m.socket_errors + m.timeouts,
+      cpuUsPerRequest: m.cpuUsPerRequest,
+      samples: m.rssSamples.map((x) => ({ s: Math.round(x.s * 10) / 10, mib: Math.round(x.mib * 10) / 10 })),
+      sampleSeconds,
+      startMiB: m.rssSamples[0]?.mib ?? NaN,
+      endMiB: m.rssSamples.at(-1)?.mib ?? NaN,
+      slopeMiBPerMin: slope(fit),
+      fitMinutes,
+      load: { start: loadStart, end: load() },
+    }
+    o.log(
+      `  ${name}: ${Math.round(out.rps).toLocaleString('en')} req/s (aim ${Math.round(calibration.targetRps).toLocaleString('en')}), p99 ${out.p99ms.toFixed(2)} ms; RSS ${out.startMiB.toFixed(1)} → ${out.endMiB.toFixed(1)} MiB, slope over the last ${fitMinutes.toFixed(1)} min ${out.slopeMiBPerMin.toFixed(2)} MiB/min` +
+        (out.non2xx + out.errors > 0 ? `; NON-2XX ${out.non2xx}, ERRORS ${out.errors}` : ''),
+    )
+    return out
+  } finally {
+    await r.stop()
+  }
+}

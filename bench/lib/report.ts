@@ -1,0 +1,101 @@
+/** The Markdown docs/benchmarks.md takes verbatim: the machine, then every round of every piece. */
+import type { LatencyResult, SoakResult } from './paced.js'
+import type { PairedResult } from './paired.js'
+import type { Machine } from './procs.js'
+import { fmt } from './stats.js'
+
+export interface Report {
+  date: string
+  machine: Machine
+  load: { start: number[]; end: number[] }
+  minutes: number
+  paired: PairedResult[]
+  p99: LatencyResult[]
+  soak: SoakResult | null
+}
+
+const met = (m: boolean | null) => (m === null ? 'informative' : m ? 'met' : '**missed**')
+const pct = (x: number) => `${Math.round(x * 100)} %`
+
+export function markdown(r: Report): string {
+  const m = r.machine
+  const out: string[] = []
+  out.push(
+    `${r.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} × ${m.cpu} (kernel ${m.kernel}); Node ${m.node}, wrk ${m.wrk}, SQLite ${m.sqlite} (node:sqlite)` +
+      `${m.postgres !== null ? `, PostgreSQL ${m.postgres} (same machine)` : ''}; timhook at ${m.commit}${m.dirty ? ' with uncommitted changes' : ''}.` +
+      ` Load average (1, 5, 15 min) ${r.load.start.join(', ')} at the start, ${r.load.end.join(', ')} at the end; ${r.minutes.toFixed(1)} minutes in all.`,
+  )
+  if (r.paired.length > 0) {
+    const p0 = r.paired[0]!
+    out.push('', `**Paired** (${p0.rounds.length} rounds × ${p0.seconds} s, ${p0.connections} connections per target):`, '')
+    out.push('| pair | traffic | decided by | median | rounds, min–max | target | |', '|---|---|---|---|---|---|---|')
+    for (const p of r.paired) {
+      out.push(
+        `| ${p.pair.a} ÷ ${p.pair.b} | ${p.pair.traffic} | ${p.pair.decide === 'rps' ? 'req/s' : p.pair.a === 'server-pg' ? "timhook's CPU µs/req" : 'CPU µs/req'} | **${fmt.f(p.median.decided, 3)}** | ${fmt.f(p.range.min, 3)}–${fmt.f(p.range.max, 3)} | ${p.pair.target !== undefined ? `≥ ${p.pair.target}` : ''} | ${met(p.met)} |`,
+      )
+    }
+    for (const p of r.paired) {
+      const a = p.pair.a
+      const b = p.pair.b
+      const pg = p.rounds.some((x) => x.postgresUsPerRequest !== undefined)
+      out.push('', `${a} ÷ ${b}, every round:`, '')
+      out.push(
+        `| round | first | ${a} req/s | ${b} req/s | req/s ratio | ${a} CPU µs/req | ${b} CPU µs/req | CPU ratio | core share ${a} / ${b} | CPU 0 busy |${pg ? ' PostgreSQL µs/req |' : ''} non-2xx, errors |`,
+        `|---|---|---|---|---|---|---|---|---|---|${pg ? '---|' : ''}---|`,
+      )
+      for (const x of p.rounds) {
+        out.push(
+          `| ${x.round} | ${x.first} | ${fmt.int(x.a.rps)} | ${fmt.int(x.b.rps)} | ${fmt.f(x.rpsRatio, 3)} | ${fmt.f(x.a.cpuUsPerRequest, 1)} | ${fmt.f(x.b.cpuUsPerRequest, 1)} | ${fmt.f(x.cpuRatio, 3)} | ${pct(x.a.cpuShare)} / ${pct(x.b.cpuShare)} | ${pct(x.core0Busy)} |${pg ? ` ${fmt.f(x.postgresUsPerRequest ?? NaN, 1)} |` : ''} ${x.a.non2xx + x.b.non2xx}, ${x.a.errors + x.b.errors} |`,
+        )
+      }
+    }
+  }
+  for (const l of r.p99) {
+    const c = l.calibration
+    out.push(
+      '',
+      `**Before-send p99, ${l.target}** at 80 % of its before-send maximum (${fmt.int(c.maxRps)} req/s → ${fmt.int(c.targetRps)}; ${c.connections} connections, ${c.delayMs} ms pause after each answer), the limit under the same paced load; ${l.rounds.length} rounds × ${l.seconds} s, alternating:`,
+      '',
+      `| round | first | ${l.target} req/s | p50 ms | p99 ms | max ms | limit req/s | p50 ms | p99 ms | max ms | Δ p99 ms |`,
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+    )
+    for (const x of l.rounds) {
+      out.push(
+        `| ${x.round} | ${x.first} | ${fmt.int(x.target.rps)} | ${fmt.f(x.target.p50ms)} | ${fmt.f(x.target.p99ms)} | ${fmt.f(x.target.maxms, 1)} | ${fmt.int(x.limit.rps)} | ${fmt.f(x.limit.p50ms)} | ${fmt.f(x.limit.p99ms)} | ${fmt.f(x.limit.maxms, 1)} | ${fmt.f(x.p99DeltaMs)} |`,
+      )
+    }
+    out.push(
+      `| median | | | | **${fmt.f(l.medianP99Ms.target)}** | | | | **${fmt.f(l.medianP99Ms.limit)}** | | **${fmt.f(l.deltaMs)}** (target ≤ 2): ${met(l.met)} |`,
+    )
+  }
+  if (r.soak !== null) {
+    const s = r.soak
+    const every = Math.max(1, Math.round(s.samples.length / 20))
+    out.push(
+      '',
+      `**Soak, ${s.target}**, ${s.minutes} min on the mix at 80 % of its maximum (${fmt.int(s.calibration.maxRps)} req/s → aim ${fmt.int(s.calibration.targetRps)}; ${s.calibration.connections} connections, ${s.calibration.delayMs} ms pause): ` +
+        `${fmt.int(s.rps)} req/s, p50 ${fmt.f(s.p50ms)} ms, p99 ${fmt.f(s.p99ms)} ms, ${fmt.f(s.cpuUsPerRequest, 1)} CPU µs/req, non-2xx ${s.non2xx}, errors ${s.errors}. ` +
+        `RSS sampled every ${s.sampleSeconds} s: **start ${fmt.f(s.startMiB, 1)} MiB, end ${fmt.f(s.endMiB, 1)} MiB, slope ${fmt.f(s.slopeMiBPerMin, 2)} MiB/min** (least squares over the last ${fmt.f(s.fitMinutes, 1)} min). Load average ${s.load.start.join(', ')} → ${s.load.end.join(', ')}.`,
+      '',
+      '| s | ' +
+        s.samples
+          .filter((_, i) => i % every === 0)
+          .map((x) => fmt.int(x.s))
+          .join(' | ') +
+        ' |',
+      '|---|' +
+        s.samples
+          .filter((_, i) => i % every === 0)
+          .map(() => '---')
+          .join('|') +
+        '|',
+      '| RSS MiB | ' +
+        s.samples
+          .filter((_, i) => i % every === 0)
+          .map((x) => fmt.f(x.mib, 0))
+          .join(' | ') +
+        ' |',
+    )
+  }
+  return out.join('\n') + '\n'
+}

@@ -1,0 +1,227 @@
+/**
+ * The bench's targets: each a separate process, started pinned to CPU 0 (`taskset -c 0`, which
+ * holds for every thread it starts), answering on its own port; each start gets a fresh database
+ * (a new SQLite file, a new PostgreSQL schema) that is removed when it stops.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SDK_APP_ID, TOKEN } from './wrk.js'
+
+const ADMIN = 'bench-admin-token-0123456789'
+const node = process.execPath
+export const pgUrl = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
+/** Where the SQLite files go: a disk, so that `synchronous = FULL` pays a real fsync (not tmpfs). */
+export const work = join(process.env.TIMHOOK_BENCH_DIR ?? tmpdir(), `timhook-bench-${process.pid}`)
+
+export interface Target {
+  name: string
+  /** One line for the docs: what the process is. */
+  what: string
+  /** The argv of the target process (run under `taskset -c 0`) and what to remove after it stops. */
+  start: (port: number) => { argv: string[]; cleanup?: () => Promise<void> }
+  available: () => string | true
+}
+
+const serveArgs = (port: number, db: string, extra: string[] = []) => [
+  node,
+  'dist/cli/main.js',
+  'serve',
+  '--host',
+  '127.0.0.1',
+  '--port',
+  String(port),
+  '--sdk-app-id',
+  SDK_APP_ID,
+  '--token',
+  TOKEN,
+  '--admin-token',
+  ADMIN,
+  '--db',
+  db,
+  ...extra,
+]
+
+let fileCounter = 0
+function sqliteFile(prefix: string): { path: string; cleanup: () => Promise<void> } {
+  mkdirSync(work, { recursive: true })
+  const path = join(work, `${prefix}-${++fileCounter}.db`)
+  return {
+    path,
+    cleanup: async () => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true })
+    },
+  }
+}
+
+function pgSchema(): { schema: string; cleanup: () => Promise<void> } {
+  const schema = `bench_${process.pid}_${++fileCounter}`
+  return {
+    schema,
+    cleanup: async () => {
+      const { default: pg } = await import('pg')
+      const client = new pg.Client({ connectionString: pgUrl })
+      try {
+        await client.connect()
+        await client.query(`drop schema if exists ${schema} cascade`)
+      } finally {
+        await client.end().catch(() => {})
+      }
+    },
+  }
+}
+
+let serveChecked: string | true | undefined
+function serveAvailable(): string | true {
+  if (serveChecked !== undefined) return serveChecked
+  try {
+    const help = execFileSync(node, ['dist/cli/main.js', 'serve', '--help'], { encoding: 'utf8' })
+    serveChecked = help.includes('--db') ? true : '`timhook serve` is not built (run npm run build)'
+  } catch {
+    serveChecked = '`timhook serve` is not available (run npm run build)'
+  }
+  return serveChecked
+}
+
+const sqliteServe = (name: string, what: string, extra: string[] = [], needs?: string): Target => ({
+  name,
+  what,
+  start: (port) => {
+    const db = sqliteFile(name)
+    return { argv: serveArgs(port, db.path, extra), cleanup: db.cleanup }
+  },
+  available: () => (needs !== undefined && !existsSync(needs) ? `${needs} is missing` : serveAvailable()),
+})
+
+export const TARGETS: Target[] = [
+  {
+    name: 'limit',
+    what: 'node:http that reads the body and answers the fixed OK envelope: the ceiling for any Node receiver',
+    start: () => ({ argv: [node, 'bench/targets/limit.mjs'] }),
+    available: () => true,
+  },
+  {
+    name: 'limit-parse',
+    what: 'the limit plus `JSON.parse` of the body: the ceiling for a receiver that looks at the body at all',
+    start: () => ({ argv: [node, 'bench/targets/limit-parse.mjs'] }),
+    available: () => true,
+  },
+  {
+    name: 'naive',
+    what: 'Express 5 + `express.json()` + a switch on `CallbackCommand`, no verification, nothing stored',
+    start: () => ({ argv: [node, 'bench/targets/naive.mjs'] }),
+    available: () => true,
+  },
+  {
+    name: 'naive-sqlite',
+    what: 'Express 5 + `express.json()` + one synchronous node:sqlite insert per request (WAL, `synchronous = FULL`), 200 after it',
+    start: () => {
+      const db = sqliteFile('naive-sqlite')
+      return { argv: [node, 'bench/targets/naive-sqlite.mjs', db.path], cleanup: db.cleanup }
+    },
+    available: () => true,
+  },
+  {
+    name: 'library',
+    what: '`createReceiver` on node:http, token on, handlers for the three callbacks',
+    start: () => ({ argv: [node, 'bench/targets/library.mjs'] }),
+    available: () => true,
+  },
+  sqliteServe('server-sqlite', '`timhook serve` on SQLite: every after-callback durable before its 200'),
+  {
+    name: 'server-pg',
+    what: '`timhook serve` on PostgreSQL (a fresh schema per start)',
+    start: (port) => {
+      const s = pgSchema()
+      return { argv: serveArgs(port, pgUrl!, ['--pg-schema', s.schema]), cleanup: s.cleanup }
+    },
+    available: () => (pgUrl === undefined ? 'set TIMHOOK_BENCH_PG_URL (or TIMHOOK_TEST_PG_URL) to a PostgreSQL URL' : serveAvailable()),
+  },
+  sqliteServe(
+    'server-policy',
+    '`timhook serve` on SQLite with `examples/policy.yaml` (10,000 keywords, regex, rate limits, mask and stamp rules)',
+    ['--policy', 'examples/policy.yaml'],
+    'examples/policy.yaml',
+  ),
+  sqliteServe(
+    'server-empty-policy',
+    '`timhook serve` on SQLite with a policy of no rules (`bench/targets/empty-policy.yaml`)',
+    ['--policy', 'bench/targets/empty-policy.yaml'],
+    'bench/targets/empty-policy.yaml',
+  ),
+]
+
+export function target(name: string): Target {
+  const t = TARGETS.find((x) => x.name === name)
+  if (t === undefined) throw new Error(`no bench target named ${name} (${TARGETS.map((x) => x.name).join(', ')})`)
+  return t
+}
+
+// ── processes ─────────────────────────────────────────────────────────────────────────────
+// Below Linux's ephemeral range (32768–60999), where wrk's and the database clients' own sockets live.
+let nextPort = 21000 + (process.pid % 500) * 20
+
+export interface Running {
+  name: string
+  child: ChildProcess
+  pid: number
+  port: number
+  stop: () => Promise<void>
+}
+
+export async function startTarget(t: Target, attempt = 1): Promise<Running> {
+  try {
+    return await startTargetOnce(t)
+  } catch (err) {
+    if (attempt < 3 && /EADDRINUSE/.test(String(err))) return startTarget(t, attempt + 1)
+    throw err
+  }
+}
+
+async function startTargetOnce(t: Target): Promise<Running> {
+  const port = nextPort++
+  const { argv, cleanup } = t.start(port)
+  const child = spawn('taskset', ['-c', '0', ...argv], {
+    env: { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)))
+  child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)))
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)])
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL')
+        await new Promise((r) => child.once('exit', r))
+      }
+    }
+    await cleanup?.()
+  }
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (child.exitCode !== null) {
+      await cleanup?.()
+      throw new Error(`${t.name} exited at start: ${output.slice(-2000)}`)
+    }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`${t.name} did not listen on ${port} within 30 s: ${output.slice(-2000)}`)
+    }
+    try {
+      await fetch(`http://127.0.0.1:${port}/healthz`)
+      break
+    } catch {
+      await sleep(100)
+    }
+  }
+  return { name: t.name, child, pid: child.pid!, port, stop }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export function removeWork() {
+  rmSync(work, { recursive: true, force: true })
+}
