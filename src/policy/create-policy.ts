@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { C2C_DENY_RANGE, GROUP_DENY_RANGE, verdict, type Verdict } from '../protocol/verdict.js'
+import { commandInfo } from '../protocol/commands.js'
+import { DENY_RANGES, denyCodeFamily, verdict, type Verdict } from '../protocol/verdict.js'
 import type { MsgElement } from '../protocol/generated/events.js'
 import { canMask, compileCondition, type Condition, type Range } from './compile-condition.js'
 import type { PolicyDecision, FiredRule, PolicyAction } from './decision.js'
@@ -38,6 +39,8 @@ export interface RuleInfo {
 /** The minimum of a receiver's handler context the decider uses (`ctx.meta.policy` gets the decision). */
 export interface DeciderContext {
   readonly command?: string | undefined
+  /** The command's family from the catalogue (the receiver's context has it). */
+  readonly family?: string | undefined
   readonly meta?: { policy?: PolicyDecision | undefined } | undefined
 }
 
@@ -66,7 +69,15 @@ export interface Policy {
 
 const GROUP = 'Group.CallbackBeforeSendMsg'
 const C2C = 'C2C.CallbackBeforeSendMsg'
-const RANGES: Record<Family, readonly [number, number]> = { group: GROUP_DENY_RANGE, c2c: C2C_DENY_RANGE }
+type MessageCommand = typeof GROUP | typeof C2C
+
+/** The message family of a before-send command, from the catalogue; undefined for any other command. */
+function messageFamily(command: unknown): Family | undefined {
+  if (command !== GROUP && command !== C2C) return undefined
+  return messageFamilyOf(commandInfo(command)?.family)
+}
+
+const messageFamilyOf = (family: string | undefined): Family | undefined => (family === 'group' || family === 'c2c' ? family : undefined)
 const FAMILY_NAME: Record<Family, string> = { group: 'group', c2c: 'C2C' }
 const GROUP_TYPE_ALIASES: Record<string, string[]> = { Work: ['Private'], Private: ['Work'], Meeting: ['ChatRoom'], ChatRoom: ['Meeting'] }
 
@@ -156,15 +167,16 @@ export function createPolicy(config: PolicyConfig | unknown, options: PolicyOpti
     if (rule.then.kind === 'mask' && !canMask(rule.when)) {
       issues.push({ path: `${path}.then.mask`, message: 'nothing to mask: the condition has no keywords, regex or links (outside not)' })
     }
+    const families = familiesOf(rule)
     return {
       name,
       index,
       then: rule.then,
       dryRun: rule.dryRun === true,
-      families: familiesOf(rule),
-      inScope: scopeOf(rule),
+      families,
+      inScope: scopeOf(rule, families),
       when,
-      denial: denialsOf(rule, path, issues),
+      denial: denialsOf(rule, families, path, issues),
       stampData: stampDataOf(rule, p, path, issues),
     }
   })
@@ -189,8 +201,7 @@ function familiesOf(rule: ParsedRule): Set<Family> {
   return new Set(['group', 'c2c'])
 }
 
-function scopeOf(rule: ParsedRule): (view: MessageView) => boolean {
-  const families = familiesOf(rule)
+function scopeOf(rule: ParsedRule, families: ReadonlySet<Family>): (view: MessageView) => boolean {
   const s = rule.scope
   const types = s?.groupTypes === undefined ? undefined : new Set(s.groupTypes.flatMap((t) => [t, ...(GROUP_TYPE_ALIASES[t] ?? [])]))
   const groups = s?.groups === undefined ? undefined : new Set(s.groups)
@@ -204,14 +215,15 @@ function scopeOf(rule: ParsedRule): (view: MessageView) => boolean {
     (except === undefined || !except.has(view.sender))
 }
 
-function denialsOf(rule: ParsedRule, path: string, issues: PolicyIssue[]): CompiledRule['denial'] {
+function denialsOf(rule: ParsedRule, families: ReadonlySet<Family>, path: string, issues: PolicyIssue[]): CompiledRule['denial'] {
   const then = rule.then
   if (then.kind !== 'deny') return {}
   const out: CompiledRule['denial'] = {}
   const at = `${path}.then.deny.code`
-  const inRange = (code: number, f: Family) => code >= RANGES[f][0] && code <= RANGES[f][1]
-  const rangeText = (f: Family) => `${FAMILY_NAME[f]} deny codes are ${RANGES[f][0]}–${RANGES[f][1]}`
-  for (const f of familiesOf(rule)) {
+  // The one range check of a policy's deny code, at load; the verdict built here is answered as is.
+  const inRange = (code: number, f: Family) => denyCodeFamily(code) === f
+  const rangeText = (f: Family) => `${FAMILY_NAME[f]} deny codes are ${DENY_RANGES[f][0]}–${DENY_RANGES[f][1]}`
+  for (const f of families) {
     const code = typeof then.code === 'number' ? then.code : then.code?.[f]
     if (code === undefined) {
       out[f] = { verdict: verdict.deny(), code: undefined }
@@ -223,7 +235,7 @@ function denialsOf(rule: ParsedRule, path: string, issues: PolicyIssue[]): Compi
         path: typeof then.code === 'number' ? at : `${at}.${f}`,
         message:
           typeof then.code === 'number' && inRange(code, other)
-            ? familiesOf(rule).has(other)
+            ? families.has(other)
               ? `${code} is a ${FAMILY_NAME[other]} code but the rule also applies to ${FAMILY_NAME[f]} messages (${rangeText(f)}); set scope.commands: [${other}] or give { ${other}: ${code}, ${f}: … }`
               : `${code} is a ${FAMILY_NAME[other]} code but the rule applies to ${FAMILY_NAME[f]} messages only (${rangeText(f)})`
             : `${code} is outside the range for ${FAMILY_NAME[f]} messages (${rangeText(f)})`,
@@ -235,7 +247,7 @@ function denialsOf(rule: ParsedRule, path: string, issues: PolicyIssue[]): Compi
   if (typeof then.code === 'object') {
     for (const f of ['group', 'c2c'] as const) {
       const code = then.code[f]
-      if (code !== undefined && !out[f] && !familiesOf(rule).has(f) && !inRange(code, f))
+      if (code !== undefined && !out[f] && !families.has(f) && !inRange(code, f))
         issues.push({ path: `${at}.${f}`, message: `${code} is outside the range for ${FAMILY_NAME[f]} messages (${rangeText(f)})` })
     }
   }
@@ -270,16 +282,19 @@ function buildPolicy(
   files: readonly string[],
   rateStore: RateStore,
 ): Policy {
-  function decide(command: unknown, value: object, now: number | undefined): PolicyDecision {
+  // With no rules, every message is allowed unread: no view of it is built.
+  const empty = rules.length === 0
+  function decide(command: unknown, family: Family | undefined, value: object, now: number | undefined): PolicyDecision {
     const event = value as Record<string, unknown> | null | undefined
-    const family: Family | undefined = command === GROUP ? 'group' : command === C2C ? 'c2c' : undefined
     if (family === undefined || typeof event !== 'object' || event === null || !Array.isArray(event.MsgBody)) {
       return {
         ...ALLOW_NO_MATCH,
         reason: family === undefined ? `not a before-send message callback (${String(command)})` : 'the event has no MsgBody',
       }
     }
+    if (empty) return ALLOW_NO_MATCH
     const view = new MessageView(
+      command as MessageCommand,
       family,
       String(event.From_Account ?? ''),
       family === 'group' ? String(event.GroupId ?? '') : undefined,
@@ -291,9 +306,15 @@ function buildPolicy(
   }
 
   const policy: Policy = {
-    decide: (event, now) => decide((event as { CallbackCommand?: unknown } | null)?.CallbackCommand, event, now),
+    decide: (event, now) => {
+      const command = (event as { CallbackCommand?: unknown } | null)?.CallbackCommand
+      return decide(command, messageFamily(command), event, now)
+    },
     decider(event, ctx) {
-      const d = decide(ctx?.command ?? (event as { CallbackCommand?: unknown } | null)?.CallbackCommand, event, undefined)
+      const command = ctx?.command ?? (event as { CallbackCommand?: unknown } | null)?.CallbackCommand
+      // The receiver's context carries the command's family from the catalogue; look it up only without one.
+      const family = command === GROUP || command === C2C ? (messageFamilyOf(ctx?.family) ?? messageFamily(command)) : undefined
+      const d = decide(command, family, event, undefined)
       if (ctx?.meta !== undefined) ctx.meta.policy = d
       return d.verdict
     },

@@ -24,6 +24,8 @@ export class MessageView {
   version = 0
 
   constructor(
+    /** `Group.CallbackBeforeSendMsg` or `C2C.CallbackBeforeSendMsg`. */
+    readonly command: 'Group.CallbackBeforeSendMsg' | 'C2C.CallbackBeforeSendMsg',
     readonly family: Family,
     readonly sender: string,
     readonly groupId: string | undefined,
@@ -36,10 +38,7 @@ export class MessageView {
   /** The message's identity (`beforeSendMessageKey`), so that a rate limit counts a redelivery once; undefined when the event has none. */
   messageKey(): string | undefined {
     if (this.key === null) {
-      this.key =
-        this.event === undefined
-          ? undefined
-          : beforeSendMessageKey(this.family === 'group' ? 'Group.CallbackBeforeSendMsg' : 'C2C.CallbackBeforeSendMsg', this.event)
+      this.key = this.event === undefined ? undefined : beforeSendMessageKey(this.command, this.event)
     }
     return this.key
   }

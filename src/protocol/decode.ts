@@ -48,9 +48,16 @@ function scalarProblem(path: string, type: Scalar, v: unknown): string | undefin
 }
 
 function precheck(command: string, body: Record<string, unknown>): string | undefined {
-  for (const [name, type] of scalarFields.get(command) ?? []) {
-    const problem = scalarProblem(name, type, body[name])
-    if (problem !== undefined) return problem
+  const fields = scalarFields.get(command)
+  if (fields !== undefined) {
+    for (let i = 0; i < fields.length; i++) {
+      const [name, type] = fields[i]!
+      const v = body[name]
+      // A number, or a string where a string is wanted, needs no closer look (nearly every field).
+      if (v === undefined || typeof v === 'number' || (type === 'string' && typeof v === 'string')) continue
+      const problem = scalarProblem(name, type, v)
+      if (problem !== undefined) return problem
+    }
   }
   const list = body.MsgSeqList
   if (Array.isArray(list)) {

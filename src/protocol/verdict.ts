@@ -30,7 +30,23 @@ export interface CustomDeny {
 export const GROUP_DENY_RANGE = [10100, 10200] as const
 export const C2C_DENY_RANGE = [120001, 130000] as const
 
-const inRange = (code: number, [lo, hi]: readonly [number, number]) => Number.isInteger(code) && code >= lo && code <= hi
+/** The custom deny-code range of each message family. */
+export const DENY_RANGES: Readonly<Record<'group' | 'c2c', readonly [number, number]>> = Object.freeze({
+  group: GROUP_DENY_RANGE,
+  c2c: C2C_DENY_RANGE,
+})
+
+/**
+ * The family whose custom range holds `code`, or undefined: the one definition of the ranges, used
+ * where a code is built (`verdict.deny`), loaded (a policy's rule) and answered (`answerFor`).
+ * @example denyCodeFamily(10101) // 'group'
+ */
+export function denyCodeFamily(code: number): 'group' | 'c2c' | undefined {
+  if (!Number.isInteger(code)) return undefined
+  if (code >= GROUP_DENY_RANGE[0] && code <= GROUP_DENY_RANGE[1]) return 'group'
+  if (code >= C2C_DENY_RANGE[0] && code <= C2C_DENY_RANGE[1]) return 'c2c'
+  return undefined
+}
 
 const ALLOW: Verdict = Object.freeze({ [VERDICT]: true as const, kind: 'allow' as const })
 const DENY: Verdict = Object.freeze({ [VERDICT]: true as const, kind: 'deny' as const })
@@ -73,7 +89,7 @@ export const verdict = {
     if (custom === undefined) return DENY
     const { code, info } = custom
     if (info !== undefined && typeof info !== 'string') throw new TypeError('verdict.deny({ info }): info must be a string')
-    if (!inRange(code, GROUP_DENY_RANGE) && !inRange(code, C2C_DENY_RANGE)) {
+    if (denyCodeFamily(code) === undefined) {
       throw new TimhookError('TIMHOOK_DENY_CODE_OUT_OF_RANGE', code)
     }
     return Object.freeze({ [VERDICT]: true as const, kind: 'deny' as const, code, info: info ?? '' })
@@ -119,9 +135,11 @@ export function answerFor(command: string, v: Verdict): Answer {
       return { ActionStatus: 'OK', ErrorCode: 2, ErrorInfo: '' }
     case 'deny': {
       if (v.code === undefined) return { ActionStatus: 'OK', ErrorCode: 1, ErrorInfo: '' }
+      // A code built for one family must not reach the other's sender. The receiver keeps the answer
+      // of a deny verdict per command, so this runs once per (verdict, command), not per message.
       const family = commandInfo(command)?.family
-      const range = family === 'group' ? GROUP_DENY_RANGE : family === 'c2c' ? C2C_DENY_RANGE : undefined
-      if (range !== undefined && !inRange(v.code, range)) {
+      if ((family === 'group' || family === 'c2c') && denyCodeFamily(v.code) !== family) {
+        const range = DENY_RANGES[family]
         throw new TimhookError('TIMHOOK_DENY_CODE_OUT_OF_RANGE', `${v.code} (for ${command}: ${range[0]}–${range[1]})`)
       }
       return { ActionStatus: 'OK', ErrorCode: v.code, ErrorInfo: v.info ?? '' }

@@ -1,3 +1,5 @@
+import type { CommandFamily, CommandPhase } from '../protocol/commands.js'
+
 /**
  * The typed part of `ctx.meta`: what handlers leave for `onAnswer` listeners. Empty here; a module
  * that writes a key declares it once by module augmentation (as Hono's `ContextVariableMap`):
@@ -15,6 +17,10 @@ export interface CallbackContext {
   readonly requestId: string
   /** `CallbackCommand` from the query (or the body when the query lacks it). */
   readonly command: string
+  /** `before` when IM acts on the answer (a decision), `after` when it only notifies; unknown commands are `after`. From the command catalogue. */
+  readonly phase: CommandPhase
+  /** `group` or `c2c` for the message families' commands, `other` for the rest and for unknown commands. From the command catalogue. */
+  readonly family: CommandFamily
   /** The SdkAppid the request was addressed to. */
   readonly sdkAppId: string
   /** `ClientIP`: the IP of the client that caused the event, when Tencent sends it. */

@@ -3,7 +3,7 @@
  * verify (method, SdkAppid, Sign, RequestTime) → decode (size, JSON, command, schema) → route → answer.
  */
 import { randomBytes } from 'node:crypto'
-import { commandInfo, isBeforeCommand } from '../protocol/commands.js'
+import { commandInfo } from '../protocol/commands.js'
 import { decodeEvent } from '../protocol/decode.js'
 import { TimhookError, type ErrorCode } from '../protocol/errors.js'
 import { parseJsonObject } from '../protocol/parse-json.js'
@@ -99,12 +99,10 @@ export function handleRequest(state: State, req: RawRequest): ReceiverResponse |
     if (!sdkAppId) throw new TimhookError('TIMHOOK_SDKAPPID_MISSING')
     if (!options.sdkAppIds.has(sdkAppId))
       throw new TimhookError('TIMHOOK_SDKAPPID_MISMATCH', JSON.stringify(sdkAppId.slice(0, 32)), options.sdkAppIdList)
+    const now = options.now()
     if (options.tokens !== undefined) {
       const requestTime = q.RequestTime
-      const result = verify(
-        { sign: q.Sign, requestTime },
-        { tokens: options.tokens, maxSkewSeconds: options.maxSkewSeconds, now: options.now() },
-      )
+      const result = verify({ sign: q.Sign, requestTime }, { tokens: options.tokens, maxSkewSeconds: options.maxSkewSeconds, now })
       if (!result.ok) {
         const code = SIGN_FAILURES[result.reason]
         throw code === 'TIMHOOK_REQUEST_TIME_SKEW'
@@ -123,19 +121,23 @@ export function handleRequest(state: State, req: RawRequest): ReceiverResponse |
     }
     command = queryCommand || (typeof bodyCommand === 'string' && bodyCommand !== '' ? bodyCommand : undefined)
     if (command === undefined) throw new TimhookError('TIMHOOK_COMMAND_MISSING')
-    // The catalogue's own string from here on: the one sliced from this request's query is new,
-    // so every Map and property lookup below would hash (and intern) it again.
-    command = commandInfo(command)?.command ?? command
+    // The catalogue entry, looked up once: its phase and family travel in the context, and its own
+    // string is the command from here on (the one sliced from this request's query is new, so every
+    // Map and property lookup below would hash it again).
+    const info = commandInfo(command)
+    if (info !== undefined) command = info.command
     const decoded = decodeEvent(command, body)
     if (!decoded.ok && options.strict) throw new TimhookError('TIMHOOK_INVALID_EVENT', command, decoded.problem)
     event = body
     const context: CallbackContext = {
       requestId,
       command,
+      phase: info === undefined ? 'after' : info.phase,
+      family: info === undefined ? 'other' : info.family,
       sdkAppId,
       clientIp: q.ClientIP || undefined,
       optPlatform: normalizePlatform(q.OptPlatform),
-      receivedAt: options.now(),
+      receivedAt: now,
       rawBody: raw,
       known: decoded.ok ? decoded.known : true,
       valid: decoded.ok,
@@ -144,7 +146,7 @@ export function handleRequest(state: State, req: RawRequest): ReceiverResponse |
     }
     ctx = context
     if (!decoded.ok) report(state, new TimhookError('TIMHOOK_EVENT_SCHEMA_MISMATCH', command, decoded.problem), context)
-    const routed = isBeforeCommand(command) ? decide(state, command, body, context) : notify(state, command, body, context)
+    const routed = context.phase === 'before' ? decide(state, command, body, context) : notify(state, command, body, context)
     if (routed instanceof Promise) {
       const c = command
       const e = event

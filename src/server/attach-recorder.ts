@@ -6,7 +6,6 @@
  *   their answer never waits for the disk;
  * - rejections are counted by cause.
  */
-import { isBeforeCommand } from '../protocol/commands.js'
 import type { Verdict } from '../protocol/verdict.js'
 import type { PolicyDecision } from '../policy/index.js'
 import type { AnswerOutcome, CallbackContext, CallbackMeta, Receiver } from '../receiver/index.js'
@@ -69,7 +68,7 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
   receiver.onAny(
     (event, ctx) => {
       // Before-events are recorded from onAnswer, once their decision is known.
-      if (isBeforeCommand(ctx.command)) return undefined
+      if (ctx.phase === 'before') return undefined
       return store.write(toRecord(event, ctx, null))
     },
     { acknowledge: true },
@@ -103,7 +102,7 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
   }
   receiver.onAnswer((o) => {
     const outcome = outcomeLabel(o)
-    const before = o.command !== undefined && isBeforeCommand(o.command)
+    const before = o.ctx?.phase === 'before'
     callbackCounter(commandLabel(o.command), outcome).inc()
     phases[outcome === 'rejected' ? 'rejected' : before ? 'before' : 'after'].observe(o.durationMs / 1000)
     if (before && o.ctx !== undefined && o.event !== undefined && o.status === 200) {

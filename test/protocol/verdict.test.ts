@@ -1,12 +1,27 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { TimhookError } from '../../src/protocol/errors.js'
-import { answerFor, isVerdict, verdict, verdictOfAnswer } from '../../src/protocol/verdict.js'
+import { answerFor, denyCodeFamily, isVerdict, verdict, verdictOfAnswer } from '../../src/protocol/verdict.js'
 
 const G = 'Group.CallbackBeforeSendMsg'
 const C = 'C2C.CallbackBeforeSendMsg'
 
 describe('verdicts on the wire', () => {
+  it('denyCodeFamily: the one definition of the custom ranges, ends included', () => {
+    const cases: Array<[number, string | undefined]> = [
+      [10099, undefined],
+      [10100, 'group'],
+      [10200, 'group'],
+      [10201, undefined],
+      [120000, undefined],
+      [120001, 'c2c'],
+      [130000, 'c2c'],
+      [130001, undefined],
+      [10150.5, undefined],
+      [Number.NaN, undefined],
+    ]
+    for (const [code, family] of cases) assert.equal(denyCodeFamily(code), family, String(code))
+  })
   it('allow is ErrorCode 0 with no body fields', () => {
     assert.deepEqual(answerFor(G, verdict.allow()), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
   })

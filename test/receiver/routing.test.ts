@@ -262,6 +262,30 @@ describe('routing', () => {
     assert.ok(outcomes.every((o) => o.durationMs >= 0 && typeof o.requestId === 'string'))
   })
 
+  it("gives every handler the command's phase and family from the catalogue; unknown commands are after/other", async () => {
+    const r = createReceiver({ sdkAppId: APP })
+    const seen: Array<[string, string, string]> = []
+    r.onAny((_e, ctx) => void seen.push([ctx.command, ctx.phase, ctx.family]))
+    const outcomes: AnswerOutcome[] = []
+    r.onAnswer((o) => void outcomes.push(o))
+    await send(r, groupBeforeSend('hi'))
+    await send(r, c2cBeforeSend('hi'))
+    await send(r, groupRecall())
+    await send(r, { CallbackCommand: 'Sns.CallbackFriendAdd' })
+    await send(r, { CallbackCommand: 'Future.CallbackNotYetDocumented', X: 1 })
+    assert.deepEqual(seen, [
+      ['Group.CallbackBeforeSendMsg', 'before', 'group'],
+      ['C2C.CallbackBeforeSendMsg', 'before', 'c2c'],
+      ['Group.CallbackAfterRecallMsg', 'after', 'group'],
+      ['Sns.CallbackFriendAdd', 'after', 'other'],
+      ['Future.CallbackNotYetDocumented', 'after', 'other'],
+    ])
+    assert.deepEqual(
+      outcomes.map((o) => o.ctx?.phase),
+      ['before', 'before', 'after', 'after', 'after'],
+    )
+  })
+
   it('uses x-request-id as the request id when present', async () => {
     const r = createReceiver({ sdkAppId: APP })
     let id = ''
