@@ -84,6 +84,8 @@ export interface Machine {
   postgres: string | null
   commit: string
   dirty: boolean
+  /** /proc/sys/kernel/sched_autogroup_enabled: a session (each target is one) is a scheduling group of its own. */
+  autogroup: boolean
 }
 
 /** The machine and every version a result depends on. */
@@ -131,5 +133,12 @@ export async function machine(pgUrl: string | undefined): Promise<Machine> {
     postgres,
     commit: git('rev-parse', '--short=12', 'HEAD'),
     dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
+    autogroup: (() => {
+      try {
+        return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1'
+      } catch {
+        return false
+      }
+    })(),
   }
 }

@@ -27,7 +27,11 @@ export function markdown(r: Report): string {
   )
   if (r.paired.length > 0) {
     const p0 = r.paired[0]!
-    out.push('', `**Paired** (${p0.rounds.length} rounds × ${p0.seconds} s, ${p0.connections} connections per target):`, '')
+    out.push(
+      '',
+      `**Paired** (${p0.rounds.length} rounds × ${p0.seconds} s, ${p0.connections} connections per target; scheduler autogroups ${m.autogroup ? 'on: each target a group of its own' : 'off: the core is shared between threads'}):`,
+      '',
+    )
     out.push('| pair | traffic | decided by | median | rounds, min–max | target | |', '|---|---|---|---|---|---|---|')
     for (const p of r.paired) {
       out.push(
@@ -40,12 +44,12 @@ export function markdown(r: Report): string {
       const pg = p.rounds.some((x) => x.postgresUsPerRequest !== undefined)
       out.push('', `${a} ÷ ${b}, every round:`, '')
       out.push(
-        `| round | first | ${a} req/s | ${b} req/s | req/s ratio | ${a} CPU µs/req | ${b} CPU µs/req | CPU ratio | core share ${a} / ${b} | CPU 0 busy |${pg ? ' PostgreSQL µs/req |' : ''} non-2xx, errors |`,
-        `|---|---|---|---|---|---|---|---|---|---|${pg ? '---|' : ''}---|`,
+        `| round | first | ${a} req/s | ${b} req/s | req/s ratio | ${a} CPU µs/req | ${b} CPU µs/req | CPU ratio | core share ${a} / ${b} | CPU 0 busy | load 1 min |${pg ? ' PostgreSQL µs/req |' : ''} non-2xx, errors |`,
+        `|---|---|---|---|---|---|---|---|---|---|---|${pg ? '---|' : ''}---|`,
       )
       for (const x of p.rounds) {
         out.push(
-          `| ${x.round} | ${x.first} | ${fmt.int(x.a.rps)} | ${fmt.int(x.b.rps)} | ${fmt.f(x.rpsRatio, 3)} | ${fmt.f(x.a.cpuUsPerRequest, 1)} | ${fmt.f(x.b.cpuUsPerRequest, 1)} | ${fmt.f(x.cpuRatio, 3)} | ${pct(x.a.cpuShare)} / ${pct(x.b.cpuShare)} | ${pct(x.core0Busy)} |${pg ? ` ${fmt.f(x.postgresUsPerRequest ?? NaN, 1)} |` : ''} ${x.a.non2xx + x.b.non2xx}, ${x.a.errors + x.b.errors} |`,
+          `| ${x.round} | ${x.first} | ${fmt.int(x.a.rps)} | ${fmt.int(x.b.rps)} | ${fmt.f(x.rpsRatio, 3)} | ${fmt.f(x.a.cpuUsPerRequest, 1)} | ${fmt.f(x.b.cpuUsPerRequest, 1)} | ${fmt.f(x.cpuRatio, 3)} | ${pct(x.a.cpuShare)} / ${pct(x.b.cpuShare)} | ${pct(x.core0Busy)} | ${fmt.f(x.load1)} |${pg ? ` ${fmt.f(x.postgresUsPerRequest ?? NaN, 1)} |` : ''} ${x.a.non2xx + x.b.non2xx}, ${x.a.errors + x.b.errors} |`,
         )
       }
     }

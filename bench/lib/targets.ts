@@ -185,6 +185,9 @@ async function startTargetOnce(t: Target): Promise<Running> {
   const child = spawn('taskset', ['-c', '0', ...argv], {
     env: { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A session of its own (setsid), hence a scheduler autogroup of its own where the kernel has
+    // them: two targets on one core then get half of it each, whatever their thread counts.
+    detached: true,
   })
   let output = ''
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)))
