@@ -9,7 +9,7 @@
  *                      the same paced load (library, serve on SQLite), alternating rounds.
  *   --soak             serve on SQLite at 80 % of its maximum for --soak-minutes (10): RSS slope.
  * Older views, when asked: --sequential [--cases a,b] (each case alone, one after the other, with
- * p50/p99 at saturation and docs/bench-chart.svg), --sweep (throughput and p99 by connections).
+ * p50/p99 at saturation and a chart), --sweep (throughput and p99 by connections).
  *
  *   npx tsx bench/run.ts [--quick] [--rounds 5] [--duration 10] [--paired sqlite,pg] [--p99] [--soak] [--soak-minutes 10]
  */
@@ -64,7 +64,7 @@ if (args.help) {
   --soak                serve (SQLite) at 80 % of its maximum, RSS slope (--soak-minutes ${SOAK_MINUTES})
   --rounds N --duration S --connections C     (${ROUNDS}, ${DURATION} s, ${CONNECTIONS})
   --quick               1 round × 2 s, a 15 s soak: a smoke test, under 2 minutes
-  --sequential [--cases a,b]   each case alone in turn (older view; docs/bench-chart.svg)
+  --sequential [--cases a,b]   each case alone in turn (older view; bench/results/sequential-chart.svg)
   --sweep               throughput and p99 by connections (1, 10, 100, 1000)
   --policy-only         = --paired policy,policy-flood`)
   process.exit(0)
@@ -247,8 +247,8 @@ async function olderViews() {
       'bench/results/sequential.json',
       JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, durationSeconds: DURATION, summary }, null, 2) + '\n',
     )
-    writeFileSync('docs/bench-chart.svg', renderChart(summary))
-    log('wrote bench/results/sequential.json and docs/bench-chart.svg')
+    writeFileSync('bench/results/sequential-chart.svg', renderChart(summary))
+    log('wrote bench/results/sequential.json and sequential-chart.svg')
   }
   if (args.sweep) {
     log('\nthroughput and p99 by concurrent connections (5 s each; 2 s with --quick)')
