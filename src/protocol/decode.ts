@@ -105,17 +105,19 @@ function describe(errors: CompiledValidator['errors']): string {
   return `${path} ${e.message ?? 'is invalid'}${extra}`
 }
 
-const PLATFORMS: Record<string, string> = {
-  restapi: 'RESTAPI',
-  web: 'Web',
-  android: 'Android',
-  ios: 'iOS',
-  windows: 'Windows',
-  mac: 'Mac',
-  macos: 'Mac',
-  ipad: 'iPad',
-  unknown: 'Unknown',
-}
+const PLATFORMS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    restapi: 'RESTAPI',
+    web: 'Web',
+    android: 'Android',
+    ios: 'iOS',
+    windows: 'Windows',
+    mac: 'Mac',
+    macos: 'Mac',
+    ipad: 'iPad',
+    unknown: 'Unknown',
+  }),
+)
 
 /**
  * Normalises `OptPlatform`: Tencent sends `IOS` in `State.StateChange` and `iOS` elsewhere,
@@ -124,5 +126,12 @@ const PLATFORMS: Record<string, string> = {
  */
 export function normalizePlatform(value: string | undefined | null): string | undefined {
   if (value == null || value === '') return undefined
-  return PLATFORMS[value.toLowerCase()] ?? value
+  // Nearly every callback carries a value already spelled as it should be: no lower-cased copy then.
+  const spelled = SPELLED.get(value)
+  if (spelled !== undefined) return spelled
+  // A Map, not an object: `OptPlatform=constructor` must not find Object.prototype's.
+  return PLATFORMS.get(value.toLowerCase()) ?? value
 }
+
+// Each spelling that needs no change, mapped to itself (the catalogue's string, so later lookups hash nothing new).
+const SPELLED = new Map([...PLATFORMS.values()].map((v) => [v, v]))

@@ -167,6 +167,8 @@ describe('tolerant decoding', () => {
   it('normalises OptPlatform spellings case-insensitively', () => {
     assert.equal(normalizePlatform('IOS'), 'iOS')
     assert.equal(normalizePlatform('iOS'), 'iOS')
+    // Names of Object.prototype's properties are values like any other, passed through.
+    for (const v of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) assert.equal(normalizePlatform(v), v)
     assert.equal(normalizePlatform('macOS'), 'Mac')
     assert.equal(normalizePlatform('restapi'), 'RESTAPI')
     assert.equal(normalizePlatform('Tizen'), 'Tizen')
