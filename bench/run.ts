@@ -17,12 +17,12 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { renderChart } from './lib/chart.js'
-import { beforeSendP99, soak, type LatencyResult, type SoakResult } from './lib/paced.js'
+import { beforeSendP99, soak } from './lib/paced.js'
 import { DEFAULT_PAIRS, PAIRS, pair, runPair } from './lib/paired.js'
 import { load, machine } from './lib/procs.js'
 import { markdown, type Report } from './lib/report.js'
 import { median } from './lib/stats.js'
-import { pgUrl, removeWork, startTarget, TARGETS, type Target } from './lib/targets.js'
+import { pgUrl, removeWork, startTarget, stopAll, TARGETS, type Target } from './lib/targets.js'
 import { ensureWrk, runWrk, type Measured } from './lib/wrk.js'
 
 const { values: args } = parseArgs({
@@ -130,42 +130,43 @@ async function main() {
     paired: [],
     p99: [],
     soak: null,
+    notMeasured: [],
+    quick: QUICK,
   }
-  const skipped: string[] = []
+  const skipped = report.notMeasured
+  // One piece failing (a target that does not start, a database that went away) is written down
+  // and the run goes on: the quiet window is not repeated for one missing case.
+  const piece = async (name: string, needs: string[], run: () => Promise<void>) => {
+    const why = skipReason(needs)
+    if (why !== null) {
+      skipped.push(`${name}: ${why}`)
+      log(`\n${name}: skipped (${why})`)
+      return
+    }
+    try {
+      await run()
+    } catch (err) {
+      skipped.push(`${name}: failed: ${String(err).slice(0, 500)}`)
+      log(`\n${name}: FAILED: ${String(err)}`)
+    }
+  }
   try {
     for (const p of pairs) {
-      const why = skipReason([p.a, p.b])
-      if (why !== null) {
-        skipped.push(`paired ${p.id}: ${why}`)
-        log(`\npaired ${p.id}: skipped (${why})`)
-        continue
-      }
-      report.paired.push(await runPair(p, { rounds: ROUNDS, seconds: DURATION, warmSeconds: WARM, connections: CONNECTIONS, log }))
+      await piece(`paired ${p.id}`, [p.a, p.b], async () => {
+        report.paired.push(await runPair(p, { rounds: ROUNDS, seconds: DURATION, warmSeconds: WARM, connections: CONNECTIONS, log }))
+      })
     }
     if (runP99) {
       for (const t of P99_TARGETS) {
-        const why = skipReason([t, 'limit'])
-        if (why !== null) {
-          skipped.push(`p99 ${t}: ${why}`)
-          continue
-        }
-        const r: LatencyResult = await beforeSendP99(t, {
-          rounds: ROUNDS,
-          seconds: DURATION,
-          calibrateSeconds: CALIBRATE,
-          withinMs: 2,
-          log,
+        await piece(`p99 ${t}`, [t, 'limit'], async () => {
+          report.p99.push(await beforeSendP99(t, { rounds: ROUNDS, seconds: DURATION, calibrateSeconds: CALIBRATE, withinMs: 2, log }))
         })
-        report.p99.push(r)
       }
     }
     if (runSoak) {
-      const why = skipReason(['server-sqlite'])
-      if (why !== null) skipped.push(`soak: ${why}`)
-      else {
-        const r: SoakResult = await soak('server-sqlite', { minutes: SOAK_MINUTES, calibrateSeconds: CALIBRATE, log })
-        report.soak = r
-      }
+      await piece('soak', ['server-sqlite'], async () => {
+        report.soak = await soak('server-sqlite', { minutes: SOAK_MINUTES, calibrateSeconds: CALIBRATE, log })
+      })
     }
   } finally {
     report.load.end = load()
@@ -173,7 +174,7 @@ async function main() {
     const md = markdown(report)
     mkdirSync('bench/results', { recursive: true })
     const stamp = report.date.replace(/[:.]/g, '-').slice(0, 19)
-    const json = JSON.stringify({ ...report, skipped, quick: QUICK, argv: process.argv.slice(2) }, null, 2) + '\n'
+    const json = JSON.stringify({ ...report, argv: process.argv.slice(2) }, null, 2) + '\n'
     writeFileSync(`bench/results/run-${stamp}.json`, json)
     writeFileSync('bench/results/latest.json', json)
     writeFileSync(`bench/results/run-${stamp}.md`, md)
@@ -267,6 +268,15 @@ async function olderViews() {
       }
     }
   }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping the targets`)
+    void stopAll()
+      .then(removeWork)
+      .finally(() => process.exit(130))
+  })
 }
 
 main().catch((err: unknown) => {

@@ -12,6 +12,10 @@ export interface Report {
   paired: PairedResult[]
   p99: LatencyResult[]
   soak: SoakResult | null
+  /** Pieces skipped or failed, with why. */
+  notMeasured: string[]
+  /** A --quick smoke run: too short to be a measurement. */
+  quick: boolean
 }
 
 const met = (m: boolean | null) => (m === null ? 'informative' : m ? 'met' : '**missed**')
@@ -20,6 +24,7 @@ const pct = (x: number) => `${Math.round(x * 100)} %`
 export function markdown(r: Report): string {
   const m = r.machine
   const out: string[] = []
+  if (r.quick) out.push('**Smoke test (`--quick`): rounds too short and too few to be a measurement; do not quote.**', '')
   out.push(
     `${r.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} × ${m.cpu} (kernel ${m.kernel}); Node ${m.node}, wrk ${m.wrk}, SQLite ${m.sqlite} (node:sqlite)` +
       `${m.postgres !== null ? `, PostgreSQL ${m.postgres} (same machine)` : ''}; timhook at ${m.commit}${m.dirty ? ' with uncommitted changes' : ''}.` +
@@ -101,5 +106,6 @@ export function markdown(r: Report): string {
         ' |',
     )
   }
+  if (r.notMeasured.length > 0) out.push('', 'Not measured in this run:', '', ...r.notMeasured.map((x) => `- ${x.replace(/\s+/g, ' ')}`))
   return out.join('\n') + '\n'
 }

@@ -170,6 +170,14 @@ export interface Running {
   stop: () => Promise<void>
 }
 
+// Targets run in sessions of their own, so a Ctrl-C at the terminal does not reach them: the bench
+// stops what it started (stopAll) before it exits.
+const running = new Set<Running>()
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((r) => r.stop()))
+}
+
 export async function startTarget(t: Target, attempt = 1): Promise<Running> {
   try {
     return await startTargetOnce(t)
@@ -193,6 +201,7 @@ async function startTargetOnce(t: Target): Promise<Running> {
   child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)))
   child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)))
   const stop = async () => {
+    running.delete(self)
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')
       await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)])
@@ -201,12 +210,14 @@ async function startTargetOnce(t: Target): Promise<Running> {
         await new Promise((r) => child.once('exit', r))
       }
     }
-    await cleanup?.()
+    await cleanup?.().catch((err: unknown) => console.error(`${t.name}: cleanup failed: ${String(err)}`))
   }
+  const self: Running = { name: t.name, child, pid: child.pid!, port, stop }
+  running.add(self)
   const deadline = Date.now() + 30_000
   for (;;) {
     if (child.exitCode !== null) {
-      await cleanup?.()
+      await cleanup?.().catch((err: unknown) => console.error(`${t.name}: cleanup failed: ${String(err)}`))
       throw new Error(`${t.name} exited at start: ${output.slice(-2000)}`)
     }
     if (Date.now() > deadline) {
@@ -220,7 +231,7 @@ async function startTargetOnce(t: Target): Promise<Running> {
       await sleep(100)
     }
   }
-  return { name: t.name, child, pid: child.pid!, port, stop }
+  return self
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

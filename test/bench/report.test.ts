@@ -1,0 +1,120 @@
+/**
+ * The bench's arithmetic and its Markdown: the soak's slope, the medians, and a report that shows
+ * every round (not only the median), says what was not measured, and marks a smoke run as such.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import { PAIRS } from '../../bench/lib/paired.js'
+import type { PairedResult, PairedRound } from '../../bench/lib/paired.js'
+import { markdown, type Report } from '../../bench/lib/report.js'
+import { median, slope } from '../../bench/lib/stats.js'
+
+describe('bench statistics', () => {
+  it('median of an odd and an even number of values, unsorted', () => {
+    assert.equal(median([5, 1, 3]), 3)
+    assert.equal(median([4, 1, 3, 2]), 2.5)
+    assert.ok(Number.isNaN(median([])))
+  })
+
+  it('slope recovers the gradient of any straight line, and is NaN without two distinct x', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -1000, max: 1000, noNaN: true }),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { minLength: 2, maxLength: 50 }),
+        (a, b, xs) => {
+          const s = slope(xs.map((x) => ({ x, y: a * x + b })))
+          assert.ok(Math.abs(s - a) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b)), `slope ${s}, expected ${a}`)
+        },
+      ),
+    )
+    assert.ok(Number.isNaN(slope([{ x: 1, y: 2 }])))
+    assert.ok(
+      Number.isNaN(
+        slope([
+          { x: 1, y: 2 },
+          { x: 1, y: 3 },
+        ]),
+      ),
+    )
+  })
+})
+
+const side = (rps: number, cpu: number) => ({
+  rps,
+  cpuUsPerRequest: cpu,
+  cpuShare: 0.5,
+  p50ms: 1,
+  p99ms: 2,
+  peakRssMiB: 100,
+  non2xx: 0,
+  errors: 0,
+})
+
+function report(over: Partial<Report> = {}): Report {
+  const pair = PAIRS.find((p) => p.id === 'sqlite')!
+  const rounds: PairedRound[] = [1, 2, 3].map((round) => ({
+    round,
+    first: round % 2 === 1 ? pair.a : pair.b,
+    a: side(1000 + round * 111, 100 + round),
+    b: side(4000 + round * 7, 30),
+    rpsRatio: (1000 + round * 111) / (4000 + round * 7),
+    cpuRatio: 30 / (100 + round),
+    core0Busy: 1,
+    load1: 0.5 + round,
+  }))
+  const result: PairedResult = {
+    pair,
+    rounds,
+    median: { rpsRatio: rounds[1]!.rpsRatio, cpuRatio: rounds[1]!.cpuRatio, decided: rounds[1]!.cpuRatio },
+    range: { min: rounds[2]!.cpuRatio, max: rounds[0]!.cpuRatio },
+    met: false,
+    connections: 100,
+    seconds: 10,
+  }
+  return {
+    date: '2026-11-29T18:00:00.000Z',
+    machine: {
+      cpu: 'Test CPU',
+      cores: 2,
+      kernel: '6.0',
+      node: 'v24.0.0',
+      wrk: '4.1.0',
+      sqlite: '3.50.0',
+      postgres: null,
+      commit: 'abc',
+      dirty: false,
+      autogroup: true,
+    },
+    load: { start: [0.1, 0.2, 0.3], end: [0.4, 0.5, 0.6] },
+    minutes: 3,
+    paired: [result],
+    p99: [],
+    soak: null,
+    notMeasured: [],
+    quick: false,
+    ...over,
+  }
+}
+
+describe('bench Markdown report', () => {
+  it('has a row for every round with both targets’ req/s and CPU, and the median against the target', () => {
+    const md = markdown(report())
+    for (const round of [1, 2, 3]) {
+      const row = md.split('\n').find((l) => l.startsWith(`| ${round} | `))
+      assert.ok(row, `no row for round ${round}`)
+      assert.ok(row.includes((1000 + round * 111).toLocaleString('en')), row)
+      assert.ok(row.includes(String(100 + round) + '.0'), row)
+    }
+    assert.match(md, /\| server-sqlite ÷ limit \| .* \| \*\*0\.294\*\* \| 0\.291–0\.297 \| ≥ 0\.5 \| \*\*missed\*\* \|/)
+    assert.match(md, /Load average \(1, 5, 15 min\) 0\.1, 0\.2, 0\.3 at the start, 0\.4, 0\.5, 0\.6 at the end/)
+    assert.doesNotMatch(md, /Smoke test/)
+  })
+
+  it('marks a --quick run as a smoke test and lists what was not measured', () => {
+    const md = markdown(report({ quick: true, notMeasured: ['paired pg: set TIMHOOK_BENCH_PG_URL'] }))
+    assert.match(md, /^\*\*Smoke test/)
+    assert.match(md, /- paired pg: set TIMHOOK_BENCH_PG_URL/)
+  })
+})
