@@ -2,7 +2,9 @@
  * The SQLite write path in one thread, without HTTP: planning the bench's mix (a before-send, a
  * group recall, a C2C withdraw in turn) into rows, and committing them in batches with
  * `synchronous = FULL`, as the writer thread does. Prints CPU µs per record of each part
- * (process.cpuUsage: user + system, so the WAL writes and fsyncs count).
+ * (process.cpuUsage: user + system, so the WAL writes and fsyncs count), and of posting the
+ * batches to a thread: cloned row by row, or packed as the writer posts them (one transferred
+ * buffer for the raw bodies).
  *
  *   npx tsx bench/write-path.ts [--records 30000] [--batch 32] [--rounds 3]
  */
@@ -10,11 +12,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { serialize } from 'node:v8'
-import { planWrites, type CallbackRecord } from '../src/store/records.js'
+import { Worker } from 'node:worker_threads'
+import { planWrites, type CallbackRecord, type WriteRow } from '../src/store/records.js'
 import { openSqliteBackend } from '../src/store/sqlite-backend.js'
 import { prepareCommit } from '../src/store/sqlite-commit.js'
 import { openDatabase } from '../src/store/sqlite-driver.js'
+import { packRows } from '../src/store/sqlite-writer.js'
 
 const { values } = parseArgs({
   options: {
@@ -83,6 +86,29 @@ const cpu = () => {
   return u.user + u.system
 }
 
+// A thread that receives batches as the writer thread does (rebuilding a packed batch's bodies).
+const sink = new Worker(
+  `const { parentPort } = require('node:worker_threads')
+  parentPort.on('message', (m) => {
+    if (m.bytes !== undefined) { const b = Buffer.from(m.bytes); let s = 0; for (const r of m.rows) if (r.kind === 'event') { const e = r.raw; r.raw = b.subarray(s, e); s = e } }
+    if (m.last) parentPort.postMessage('done')
+  })`,
+  { eval: true },
+)
+
+/** CPU µs (both threads: this process) to post every batch to a thread, cloned row by row or packed (src/store/sqlite-writer.ts). */
+async function post(batches: WriteRow[][], packed: boolean): Promise<number> {
+  const t = cpu()
+  batches.forEach((rows, i) => {
+    const last = i === batches.length - 1
+    if (!packed) return sink.postMessage({ rows, last })
+    const p = packRows(rows)
+    sink.postMessage({ rows: p.rows, bytes: p.bytes, last }, [p.bytes])
+  })
+  await new Promise((resolve) => sink.once('message', resolve))
+  return cpu() - t
+}
+
 async function round(r: number): Promise<void> {
   const file = join(dir, `w${r}.db`)
   await openSqliteBackend(file).close() // creates the schema
@@ -96,19 +122,18 @@ async function round(r: number): Promise<void> {
   const batches = []
   for (let i = 0; i < N; i += BATCH) batches.push(records.slice(i, i + BATCH).flatMap(planWrites))
   const planUs = cpu() - t
-  t = cpu()
-  let bytes = 0
-  for (const b of batches) bytes += serialize(b).length
-  const cloneUs = cpu() - t
+  const cloneUs = await post(batches, false)
+  const packedUs = await post(batches, true)
   t = cpu()
   for (const b of batches) commit(b)
   const commitUs = cpu() - t
   db.close()
   const per = (us: number) => (us / N).toFixed(2)
   console.log(
-    `round ${r + 1}: plan ${per(planUs)} µs, serialise (v8, one side of a postMessage) ${per(cloneUs)} µs (${Math.round(bytes / N)} B), commit ${per(commitUs)} µs per record (batch ${BATCH})`,
+    `round ${r + 1}: plan ${per(planUs)} µs, post to a thread: cloned ${per(cloneUs)} µs, packed ${per(packedUs)} µs; commit ${per(commitUs)} µs per record (batch ${BATCH})`,
   )
 }
 
 for (let r = 0; r < Number(values.rounds); r++) await round(r)
+await sink.terminate()
 rmSync(dir, { recursive: true, force: true })

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { prepareCommit } from './sqlite-commit.js'
 import { openDatabase, sqliteCode } from './sqlite-driver.js'
-import type { FromWriter, ToWriter, WriterData } from './sqlite-writer.js'
+import { unpackRows, type FromWriter, type ToWriter, type WriterData } from './sqlite-writer.js'
 
 const { path, busyTimeoutMs } = workerData as WriterData
 const port = parentPort!
@@ -27,7 +27,7 @@ port.on('message', (m: ToWriter) => {
     return
   }
   try {
-    commit(m.rows)
+    commit(unpackRows(m.rows, m.bytes))
     send({ type: 'done', id: m.id })
   } catch (err) {
     const e = err as { message?: unknown }
