@@ -169,6 +169,8 @@ export interface CallbackKeys {
   sendWithMsgId?: string
   /** One-to-one messages: `MsgKey`. */
   msgKey?: string
+  /** Group recalls: the key of each recalled message (`g|…`), in `MsgSeqList` order. */
+  recalled?: string[]
 }
 
 /**
@@ -213,14 +215,22 @@ export function callbackKeys(command: string, body: Body, rawBody: Uint8Array | 
       const list = body.MsgSeqList
       const group = groupParts(body)
       if (!Array.isArray(list) || group === undefined) break
+      // The key of each recalled message (an item without an integer MsgSeq names none), and the
+      // event's key from all of them (a digest when one is malformed).
+      const recalled: string[] = []
       let seqs = ''
+      let whole = true
       for (let i = 0; i < list.length; i++) {
         const item = list[i] as Body | null
         const seq = typeof item === 'object' && item !== null ? idInt(item.MsgSeq) : undefined
-        if (seq === undefined) return { event: digestKey(command, rawBody) }
+        if (seq === undefined) {
+          whole = false
+          continue
+        }
+        recalled.push(`g|${group.escaped}|${seq}`)
         seqs += i === 0 ? String(seq) : `,${seq}`
       }
-      return { event: `${command}|g|${group.escaped}|${seqs}` }
+      return { event: whole ? `${command}|g|${group.escaped}|${seqs}` : digestKey(command, rawBody), recalled }
     }
     case 'Group.CallbackBeforeSendMsg': {
       const send = groupSendKey(body)

@@ -3,7 +3,7 @@
  * for the message commands a message or a recall (a before-send's decision is in its event row).
  * Pure: both backends apply the same plan, so SQLite and PostgreSQL cannot drift in what they keep.
  */
-import { beforeSendEventKey, callbackKeys, groupMessageId, groupMessageKey, idInt, idText } from '../protocol/idempotency-key.js'
+import { beforeSendEventKey, callbackKeys, idInt, idText, type CallbackKeys } from '../protocol/idempotency-key.js'
 
 /** The before-send decision taken for a message, as recorded (policy fields are null without a policy). */
 export interface DecisionRecord {
@@ -123,107 +123,103 @@ const int = (v: unknown): number | null => idInt(v) ?? null
 /** The rows one accepted callback produces, in the order they must be applied. */
 export function planWrites(record: CallbackRecord): WriteRow[] {
   const { body, command } = record
-  const decision = record.decision === null ? null : decisionJson(record.decision)
+  // Every key of the callback, built once (escaping each id once), for all of its rows.
+  const keys = callbackKeys(command, body, record.rawBody)
+  const rows: WriteRow[] = [eventRow(record, keys)]
+  switch (command) {
+    case 'Group.CallbackAfterSendMsg':
+    case 'C2C.CallbackAfterSendMsg': {
+      const message = messageRow(record, keys)
+      if (message !== undefined) rows.push(message)
+      break
+    }
+    case 'Group.CallbackAfterRecallMsg':
+    case 'C2C.CallbackAfterMsgWithDraw':
+      recallRows(record, keys, rows)
+      break
+  }
+  return rows
+}
+
+/** The event-log row: the callback as received, with its decision when it had one. */
+function eventRow(record: CallbackRecord, keys: CallbackKeys): EventRow {
+  const { command, decision } = record
   // A decision reaches its message through the message's send key (the before-send's event key
   // is made from it). A refused message is never delivered, so its decision stays in its event
   // row alone. (A silent drop's is linked: whether Tencent sends an after-send for it is not documented.)
-  const linkable = decision !== null && record.decision?.verdict !== 'deny'
-  // Every key of the callback, built once (escaping each id once), for all of its rows.
-  const keys = callbackKeys(command, body, record.rawBody)
-  const sendKey = !linkable
-    ? null
-    : command === 'Group.CallbackBeforeSendMsg' || command === 'C2C.CallbackBeforeSendMsg'
-      ? (keys.send ?? null)
-      : null
-  const rows: WriteRow[] = [
-    {
-      kind: 'event',
-      idempotencyKey: keys.event,
-      command,
-      sdkAppId: record.sdkAppId,
-      clientIp: record.clientIp,
-      optPlatform: record.optPlatform,
-      receivedAt: record.receivedAt,
-      requestId: record.requestId,
-      raw: record.rawBody,
-      valid: record.valid,
-      verdict: record.decision?.verdict ?? null,
-      rule: record.decision?.rule ?? null,
-      decision,
-      sendKey,
-    },
-  ]
-  const eventTime = int(body.EventTime) ?? record.receivedAt
-  switch (command) {
-    case 'Group.CallbackAfterSendMsg': {
-      const id = keys.group
-      if (id === undefined) break
-      rows.push({
-        kind: 'message',
-        key: keys.message!,
-        sendKey: keys.send ?? '',
-        decisionKey: keys.sendWithMsgId === undefined ? '' : beforeSendEventKey('group', keys.sendWithMsgId),
-        decisionKeyBare: keys.send === undefined ? '' : beforeSendEventKey('group', keys.send),
-        family: 'group',
-        groupId: id.groupId,
-        topicId: id.topicId,
-        msgSeq: id.msgSeq,
-        msgKey: null,
-        fromAccount: str(body.From_Account),
-        toAccount: null,
-        msgTime: int(body.MsgTime),
-        receivedAt: record.receivedAt,
-        body: JSON.stringify(body),
-      })
-      break
-    }
-    case 'C2C.CallbackAfterSendMsg': {
-      if (keys.message === undefined) break
-      const decisionKey = beforeSendEventKey('c2c', keys.message)
-      rows.push({
-        kind: 'message',
-        key: keys.message,
-        sendKey: keys.message,
-        decisionKey,
-        decisionKeyBare: decisionKey,
-        family: 'c2c',
-        groupId: null,
-        topicId: null,
-        msgSeq: int(body.MsgSeq),
-        msgKey: keys.msgKey!,
-        fromAccount: str(body.From_Account),
-        toAccount: str(body.To_Account),
-        msgTime: int(body.MsgTime),
-        receivedAt: record.receivedAt,
-        body: JSON.stringify(body),
-      })
-      break
-    }
-    case 'Group.CallbackAfterRecallMsg': {
-      if (!Array.isArray(body.MsgSeqList)) break
-      for (const item of body.MsgSeqList) {
-        const id = groupMessageId(body, (item as Record<string, unknown> | null)?.MsgSeq)
-        if (id === undefined) continue
-        rows.push({
-          kind: 'recall',
-          key: groupMessageKey(id.groupId, id.topicId, id.msgSeq),
-          recalledAt: eventTime,
-          recalledBy: str(body.Operator_Account),
-        })
-      }
-      break
-    }
-    case 'C2C.CallbackAfterMsgWithDraw': {
-      if (keys.message === undefined) break
-      // The withdraw callback names no operator: only the sender (or an admin acting for them) can withdraw.
-      rows.push({
-        kind: 'recall',
-        key: keys.message,
-        recalledAt: eventTime,
-        recalledBy: str(body.Operator_Account) ?? str(body.From_Account),
-      })
-      break
+  const linkable =
+    decision !== null &&
+    decision.verdict !== 'deny' &&
+    (command === 'Group.CallbackBeforeSendMsg' || command === 'C2C.CallbackBeforeSendMsg')
+  return {
+    kind: 'event',
+    idempotencyKey: keys.event,
+    command,
+    sdkAppId: record.sdkAppId,
+    clientIp: record.clientIp,
+    optPlatform: record.optPlatform,
+    receivedAt: record.receivedAt,
+    requestId: record.requestId,
+    raw: record.rawBody,
+    valid: record.valid,
+    verdict: decision?.verdict ?? null,
+    rule: decision?.rule ?? null,
+    decision: decision === null ? null : decisionJson(decision),
+    sendKey: linkable ? (keys.send ?? null) : null,
+  }
+}
+
+/** An after-send's message row, linked to its before-send's decision; undefined when the body names no message. */
+function messageRow(record: CallbackRecord, keys: CallbackKeys): MessageRow | undefined {
+  const { body } = record
+  if (keys.message === undefined) return undefined
+  const common = {
+    kind: 'message' as const,
+    key: keys.message,
+    fromAccount: str(body.From_Account),
+    msgTime: int(body.MsgTime),
+    receivedAt: record.receivedAt,
+    body: JSON.stringify(body),
+  }
+  if (keys.group !== undefined) {
+    const { groupId, topicId, msgSeq } = keys.group
+    return {
+      ...common,
+      sendKey: keys.send ?? '',
+      decisionKey: keys.sendWithMsgId === undefined ? '' : beforeSendEventKey('group', keys.sendWithMsgId),
+      decisionKeyBare: keys.send === undefined ? '' : beforeSendEventKey('group', keys.send),
+      family: 'group',
+      groupId,
+      topicId,
+      msgSeq,
+      msgKey: null,
+      toAccount: null,
     }
   }
-  return rows
+  const decisionKey = beforeSendEventKey('c2c', keys.message)
+  return {
+    ...common,
+    sendKey: keys.message,
+    decisionKey,
+    decisionKeyBare: decisionKey,
+    family: 'c2c',
+    groupId: null,
+    topicId: null,
+    msgSeq: int(body.MsgSeq),
+    msgKey: keys.msgKey!,
+    toAccount: str(body.To_Account),
+  }
+}
+
+/** A recall row per recalled message (a group recall names several, a withdraw one). */
+function recallRows(record: CallbackRecord, keys: CallbackKeys, rows: WriteRow[]): void {
+  const { body } = record
+  const recalledAt = int(body.EventTime) ?? record.receivedAt
+  if (keys.recalled !== undefined) {
+    const recalledBy = str(body.Operator_Account)
+    for (const key of keys.recalled) rows.push({ kind: 'recall', key, recalledAt, recalledBy })
+  } else if (keys.message !== undefined) {
+    // The withdraw callback names no operator: only the sender (or an admin acting for them) can withdraw.
+    rows.push({ kind: 'recall', key: keys.message, recalledAt, recalledBy: str(body.Operator_Account) ?? str(body.From_Account) })
+  }
 }
