@@ -6,11 +6,12 @@
  * process's work slows the target but does not add to its CPU time.
  *
  *   npm run build && npx tsx bench/cpu-per-request.ts [--target sqlite|pg|limit] [--seconds 5]
- *     [--rounds 3] [--connections 32] [--profile DIR]
+ *     [--rounds 3] [--connections 32] [--profile DIR] [--root DIR …]
  *
  * The target is pinned to CPU 0 and wrk to CPU 1. `--profile DIR` runs the target under
  * `node --cpu-prof` (one .cpuprofile per thread, the writer's too) and prints each profile's
- * top self-time entries. PostgreSQL: TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL.
+ * top self-time entries. `--root` (repeatable) runs the target from each of several checkouts (each
+ * built), in alternating rounds, to compare two versions under the same load. PostgreSQL: TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
     profile: { type: 'string' },
+    root: { type: 'string', multiple: true },
   },
 })
 const SDK_APP_ID = '1400000000'
@@ -57,15 +59,15 @@ function threadMicros(pid: number): Map<string, number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function argv(port: number, round: number): string[] {
+function argv(port: number, round: number, root: string): string[] {
   const prof = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
-  if (values.target === 'limit') return [process.execPath, ...prof, 'bench/targets/limit.mjs']
+  if (values.target === 'limit') return [process.execPath, ...prof, join(root, 'bench/targets/limit.mjs')]
   const db = values.target === 'pg' ? pgUrl : join(work, `cpu-${round}.db`)
   if (db === undefined) throw new Error('set TIMHOOK_BENCH_PG_URL (or TIMHOOK_TEST_PG_URL) for --target pg')
   return [
     process.execPath,
     ...prof,
-    'dist/cli/main.js',
+    join(root, 'dist/cli/main.js'),
     'serve',
     ...['--host', '127.0.0.1', '--port', String(port), '--sdk-app-id', SDK_APP_ID, '--token', TOKEN, '--db', db],
   ]
@@ -101,9 +103,9 @@ function wrk(port: number, seconds: number): Promise<{ requests: number; non2xx:
   })
 }
 
-async function round(n: number): Promise<{ cpuUs: number; rps: number; non2xx: number; threads: string }> {
+async function round(n: number, root: string): Promise<{ cpuUs: number; rps: number; non2xx: number; threads: string }> {
   const port = 23000 + (process.pid % 1000) + n
-  const child = spawn('taskset', ['-c', '0', ...argv(port, n)], {
+  const child = spawn('taskset', ['-c', '0', ...argv(port, n, root)], {
     env: { ...process.env, PORT: String(port), TIMHOOK_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
@@ -155,15 +157,22 @@ function profileTops(dir: string, top = 15): void {
 }
 
 const rounds = Number(values.rounds)
-const results = []
+const roots = values.root ?? ['.']
+const results = new Map<string, number[]>(roots.map((r) => [r, []]))
 for (let i = 0; i < rounds; i++) {
-  const r = await round(i)
-  results.push(r)
+  for (const [j, root] of roots.entries()) {
+    const r = await round(i * roots.length + j, root)
+    results.get(root)!.push(r.cpuUs)
+    console.log(
+      `${values.target} ${root} round ${i + 1}: ${r.cpuUs.toFixed(1)} µs CPU per request (all threads), ${Math.round(r.rps)} req/s, non-2xx ${r.non2xx}\n  by thread (µs per request): ${r.threads}`,
+    )
+  }
+}
+for (const [root, xs] of results) {
+  const sorted = [...xs].sort((a, b) => a - b)
   console.log(
-    `${values.target} round ${i + 1}: ${r.cpuUs.toFixed(1)} µs CPU per request (all threads), ${Math.round(r.rps)} req/s, non-2xx ${r.non2xx}\n  by thread (µs per request): ${r.threads}`,
+    `${values.target} ${root}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} µs CPU per request over ${rounds} rounds`,
   )
 }
-const sorted = results.map((r) => r.cpuUs).sort((a, b) => a - b)
-console.log(`${values.target}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} µs CPU per request over ${rounds} rounds`)
 if (values.profile !== undefined) profileTops(values.profile)
 rmSync(work, { recursive: true, force: true })
