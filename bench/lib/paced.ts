@@ -2,7 +2,7 @@
  * Paced load: wrk with a pause after every answer on each connection (`DELAY_MS` in mix.lua), so
  * the rate is about connections ÷ (pause + latency). The number of connections is calibrated to
  * 80 % of the target's own measured maximum. Used for the before-send p99 (the target and the
- * bare limit under the same paced load, alternating rounds) and the soak (RSS over minutes).
+ * bare limit at the same rate, alternating rounds) and the soak (RSS over minutes).
  */
 import { load } from './procs.js'
 import { median, slope } from './stats.js'
@@ -30,17 +30,37 @@ export async function calibrate(
     await runWrk({ port: r.port, seconds: 1, connections: 100, pid: r.pid, env })
     const maxRps = (await runWrk({ port: r.port, seconds: o.seconds, connections: 100, pid: r.pid, env })).rps
     const targetRps = maxRps * o.fraction
-    let connections = Math.max(1, Math.round((targetRps * (DELAY_MS + 1)) / 1000))
-    const trials: Calibration['trials'] = []
-    for (let i = 0; i < 2; i++) {
-      const rps = (await runWrk({ port: r.port, seconds: 2, connections, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } })).rps
-      trials.push({ connections, rps })
-      connections = Math.max(1, Math.min(1000, Math.round((connections * targetRps) / Math.max(1, rps))))
-    }
+    const { connections, trials } = await pace(r, env, targetRps)
     o.log(
-      `  ${t.name}: maximum ${Math.round(maxRps).toLocaleString('en')} req/s → 80 % = ${Math.round(targetRps).toLocaleString('en')} req/s with ${connections} paced connections (${DELAY_MS} ms pause; trials ${trials.map((x) => `${x.connections} → ${Math.round(x.rps).toLocaleString('en')}`).join(', ')})`,
+      `  ${t.name}: maximum ${Math.round(maxRps).toLocaleString('en')} req/s → ${Math.round(o.fraction * 100)} % = ${Math.round(targetRps).toLocaleString('en')} req/s with ${connections} paced connections (${DELAY_MS} ms pause; trials ${trials.map((x) => `${x.connections} → ${Math.round(x.rps).toLocaleString('en')}`).join(', ')})`,
     )
     return { maxRps, targetRps, connections, delayMs: DELAY_MS, trials }
+  } finally {
+    await r.stop()
+  }
+}
+
+/** The connections that pace a running target at `targetRps`: a guess, then two 2 s trials, each correcting it. */
+async function pace(r: Running, env: Record<string, string>, targetRps: number) {
+  let connections = Math.max(1, Math.round((targetRps * (DELAY_MS + 1)) / 1000))
+  const trials: Calibration['trials'] = []
+  for (let i = 0; i < 2; i++) {
+    const rps = (await runWrk({ port: r.port, seconds: 2, connections, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } })).rps
+    trials.push({ connections, rps })
+    connections = Math.max(1, Math.min(1000, Math.round((connections * targetRps) / Math.max(1, rps))))
+  }
+  return { connections, trials }
+}
+
+/** The connections that pace `t` at a rate measured elsewhere (the limit, at the case's 80 %). */
+async function paceAt(t: Target, env: Record<string, string>, targetRps: number, log: (s: string) => void): Promise<Calibration> {
+  const r = await startTarget(t)
+  try {
+    const { connections, trials } = await pace(r, env, targetRps)
+    log(
+      `  ${t.name}: the same ${Math.round(targetRps).toLocaleString('en')} req/s with ${connections} paced connections (trials ${trials.map((x) => `${x.connections} → ${Math.round(x.rps).toLocaleString('en')}`).join(', ')})`,
+    )
+    return { maxRps: NaN, targetRps, connections, delayMs: DELAY_MS, trials }
   } finally {
     await r.stop()
   }
@@ -58,6 +78,8 @@ export interface LatencyRound {
 export interface LatencyResult {
   target: string
   calibration: Calibration
+  /** The limit paced at the same rate (its own connection count: it answers faster). */
+  limitCalibration: Calibration
   rounds: LatencyRound[]
   medianP99Ms: { target: number; limit: number }
   /** median target p99 − median limit p99 */
@@ -76,17 +98,20 @@ const view = (m: Measured) => ({
 })
 
 /**
- * Before-send p99 of `name` at 80 % of its own before-send maximum, and of the bare limit under
- * the same paced load (same connections, same pause), one process at a time on CPU 0, in
- * alternating rounds. Target: within `withinMs` of the limit's.
+ * Before-send p99 of `name` at 80 % of its own before-send maximum, and of the bare limit paced
+ * at the same rate (the same pause; its own number of connections, calibrated the same way,
+ * since it answers faster), one process at a time on CPU 0, in alternating rounds. Target:
+ * within `withinMs` of the limit's.
  */
 export async function beforeSendP99(
   name: string,
   o: { rounds: number; seconds: number; calibrateSeconds: number; withinMs: number; log: (s: string) => void },
 ): Promise<LatencyResult> {
   const env = { ONLY: 'before', SENDERS: '100003' }
-  o.log(`\nbefore-send p99 at 80 % of ${name}'s before-send maximum, beside the limit under the same paced load`)
+  o.log(`\nbefore-send p99 at 80 % of ${name}'s before-send maximum, beside the limit paced at the same rate`)
   const calibration = await calibrate(target(name), env, { seconds: o.calibrateSeconds, fraction: 0.8, log: o.log })
+  const limitCalibration = await paceAt(target('limit'), env, calibration.targetRps, o.log)
+  const connectionsOf = (n: string) => (n === 'limit' ? limitCalibration.connections : calibration.connections)
   const paced = { ...env, DELAY_MS: String(calibration.delayMs) }
   const rounds: LatencyRound[] = []
   for (let round = 1; round <= o.rounds; round++) {
@@ -95,8 +120,8 @@ export async function beforeSendP99(
     for (const n of order) {
       const r: Running = await startTarget(target(n))
       try {
-        await runWrk({ port: r.port, seconds: 2, connections: calibration.connections, pid: r.pid, env: paced })
-        got[n] = view(await runWrk({ port: r.port, seconds: o.seconds, connections: calibration.connections, pid: r.pid, env: paced }))
+        await runWrk({ port: r.port, seconds: 2, connections: connectionsOf(n), pid: r.pid, env: paced })
+        got[n] = view(await runWrk({ port: r.port, seconds: o.seconds, connections: connectionsOf(n), pid: r.pid, env: paced }))
       } finally {
         await r.stop()
       }
@@ -121,7 +146,7 @@ export async function beforeSendP99(
   o.log(
     `  → ${name}: median p99 ${medianP99Ms.target.toFixed(2)} ms, limit ${medianP99Ms.limit.toFixed(2)} ms: Δ ${deltaMs.toFixed(2)} ms (target ≤ ${o.withinMs} ms): ${met ? 'met' : 'MISSED'}`,
   )
-  return { target: name, calibration, rounds, medianP99Ms, deltaMs, met, seconds: o.seconds }
+  return { target: name, calibration, limitCalibration, rounds, medianP99Ms, deltaMs, met, seconds: o.seconds }
 }
 
 export interface SoakResult {

@@ -63,7 +63,7 @@ export function markdown(r: Report): string {
     const c = l.calibration
     out.push(
       '',
-      `**Before-send p99, ${l.target}** at 80 % of its before-send maximum (${fmt.int(c.maxRps)} req/s → ${fmt.int(c.targetRps)}; ${c.connections} connections, ${c.delayMs} ms pause after each answer), the limit under the same paced load; ${l.rounds.length} rounds × ${l.seconds} s, alternating:`,
+      `**Before-send p99, ${l.target}** at 80 % of its before-send maximum (${fmt.int(c.maxRps)} req/s → ${fmt.int(c.targetRps)}; ${c.connections} connections, ${c.delayMs} ms pause after each answer), the limit paced at the same rate (${l.limitCalibration.connections} connections, the same pause); ${l.rounds.length} rounds × ${l.seconds} s, alternating:`,
       '',
       `| round | first | ${l.target} req/s | p50 ms | p99 ms | max ms | limit req/s | p50 ms | p99 ms | max ms | Δ p99 ms |`,
       '|---|---|---|---|---|---|---|---|---|---|---|',
