@@ -1,4 +1,5 @@
-import { createCallbackSender, type CallbackOutcome, type SentCallback, type CallbackSender, type SendContext } from './callback-sender.js'
+import { createCallbackSender, type CallbackOutcome, type CallbackSender, type SendContext } from '../sender/callback-sender.js'
+import type { SentCallback } from './sent-callback.js'
 import type { ResolvedEmulatorOptions } from './options.js'
 import { C2CStore } from './state/c2c.js'
 import { DedupWindow } from './state/dedup-window.js'

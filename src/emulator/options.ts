@@ -1,4 +1,4 @@
-import type { SentCallback } from './callback-sender.js'
+import type { SentCallback } from './sent-callback.js'
 
 /**
  * Options of the emulator, validated once at start so that a typo fails loudly instead of

@@ -1,6 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { SentCallback } from './callback-sender.js'
+import type { SentCallback } from './sent-callback.js'
 import { createEmulatorContext, type EmulatorContext } from './emulator-context.js'
 import { resolveEmulatorOptions, type EmulatorOptions } from './options.js'
 import { readApi } from './read-api.js'

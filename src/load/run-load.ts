@@ -1,5 +1,5 @@
-import { applyBeforeSendAnswer } from '../emulator/before-send-answer.js'
-import { createCallbackSender, type CallbackOutcome } from '../emulator/callback-sender.js'
+import { applyBeforeSendAnswer } from '../sender/before-send-answer.js'
+import { createCallbackSender, type CallbackOutcome } from '../sender/callback-sender.js'
 import { LatencySample, type LatencySummary } from './latency-sample.js'
 import { DEFAULT_MIX, type LoadOptions, type Mix } from './load-options.js'
 import { TrafficModel } from './traffic-model.js'

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { Command } from 'commander'
 import fc from 'fast-check'
-import { addConfigOptions, configOf } from '../../src/cli/serve.js'
+import { addConfigOptions, configOf } from '../../src/cli/config-options.js'
 import { CONFIG_FIELDS, configSchema, FLAGS } from '../../src/server/config.js'
 import { tempDir } from '../server/helpers.js'
 

@@ -15,8 +15,9 @@ const LAYER: Record<string, number> = {
   receiver: 1,
   policy: 1,
   store: 1,
-  emulator: 1,
+  sender: 1,
   adapters: 2,
+  emulator: 2,
   load: 2,
   server: 3,
   cli: 4,
@@ -28,11 +29,12 @@ const ALLOWED: Record<string, string[]> = {
   receiver: ['protocol'],
   policy: ['protocol'],
   store: ['protocol', 'sinks'],
-  emulator: ['protocol'],
-  load: ['protocol', 'emulator'],
+  sender: ['protocol'],
+  emulator: ['protocol', 'sender'],
+  load: ['protocol', 'sender'],
   adapters: ['protocol', 'receiver'],
   server: ['protocol', 'receiver', 'adapters', 'policy', 'store', 'sinks'],
-  cli: ['protocol', 'receiver', 'adapters', 'policy', 'store', 'server', 'emulator', 'load', 'sinks'],
+  cli: ['protocol', 'receiver', 'adapters', 'policy', 'store', 'server', 'sender', 'emulator', 'load', 'sinks'],
 }
 
 function files(dir: string): string[] {

@@ -1,4 +1,4 @@
-import { applyBeforeSendAnswer, type DeliveryDecision } from '../before-send-answer.js'
+import { applyBeforeSendAnswer, type DeliveryDecision } from '../../sender/before-send-answer.js'
 import type { EmulatorContext, SendAnswer } from '../emulator-context.js'
 import { c2cMsgKey, newMsgId, randomUint32 } from '../state/ids.js'
 import {

@@ -1,5 +1,5 @@
 import type { GroupAtItem, MsgElement } from '../../protocol/generated/events.js'
-import { applyBeforeSendAnswer, type DeliveryDecision } from '../before-send-answer.js'
+import { applyBeforeSendAnswer, type DeliveryDecision } from '../../sender/before-send-answer.js'
 import type { EmulatorContext, SendAnswer } from '../emulator-context.js'
 import type { Conversation, Group } from '../state/groups.js'
 import { newMsgId } from '../state/ids.js'

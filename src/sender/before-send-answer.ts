@@ -1,3 +1,4 @@
+/** How IM acts on a before-send callback's answer: deliver (rewritten or not), refuse or drop. */
 import { C2C_DENY_RANGE, GROUP_DENY_RANGE } from '../protocol/verdict.js'
 import type { MsgElement } from '../protocol/generated/events.js'
 import type { CallbackOutcome } from './callback-sender.js'

@@ -1,3 +1,8 @@
+/**
+ * A callback client shaped like Tencent's: the signed request target, the POST over a keep-alive
+ * pool with one timeout over the whole exchange, and the answer classified. The emulator sends its
+ * callbacks with it, and the load generator its load; it imports nothing of ours but the protocol.
+ */
 import { Pool } from 'undici'
 import { sign } from '../protocol/signature.js'
 
@@ -5,18 +10,6 @@ import { sign } from '../protocol/signature.js'
 export type CallbackOutcome =
   | { kind: 'answered'; status: 200; answer: Record<string, unknown>; latencyMs: number }
   | { kind: 'failed'; reason: 'timeout' | 'status' | 'not-json' | 'network'; status?: number; detail: string; latencyMs: number }
-
-/** One callback the emulator sent (or, with no callback URL, would have sent). */
-export interface SentCallback {
-  /** Milliseconds since the epoch, when it was sent. */
-  at: number
-  command: string
-  /** Path and query of the request (with `Sign`/`RequestTime` when a token is set). */
-  target: string
-  body: Record<string, unknown>
-  /** Absent while the answer is outstanding. */
-  outcome?: CallbackOutcome
-}
 
 export interface CallbackSenderOptions {
   /** The configured callback URL; its own path and query are kept, ours are appended. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createCallbackSender } from '../../src/emulator/callback-sender.js'
+import { createCallbackSender } from '../../src/sender/callback-sender.js'
 import { verify } from '../../src/protocol/signature.js'
 import { listen } from '../helpers/http.js'
-import { APP, createGroup, emulatorFor, recordingBackend, rest, text, type Backend } from './helpers.js'
+import { APP, createGroup, emulatorFor, recordingBackend, rest, text, type Backend } from '../emulator/helpers.js'
 
 describe('callback sender', () => {
   let backend: Backend

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { applyBeforeSendAnswer } from '../../src/emulator/before-send-answer.js'
-import type { CallbackOutcome } from '../../src/emulator/callback-sender.js'
+import { applyBeforeSendAnswer } from '../../src/sender/before-send-answer.js'
+import type { CallbackOutcome } from '../../src/sender/callback-sender.js'
 
 const answered = (answer: Record<string, unknown>): CallbackOutcome => ({ kind: 'answered', status: 200, answer, latencyMs: 1 })
 const okWith = (fields: Record<string, unknown>) => answered({ ActionStatus: 'OK', ErrorInfo: '', ...fields })
