@@ -127,6 +127,62 @@ describe('architecture', () => {
     assert.deepEqual(importsOf('src/x/f.ts', text), ['src/x/a.ts', 'src/docs/b.ts', 'src/x/c.ts', 'src/x/d.ts', 'src/x/e.ts'])
   })
 
+  it("docs/architecture.md's layer block is the code's: each folder on its layer, with the folders it imports", () => {
+    const doc = readFileSync('docs/architecture.md', 'utf8')
+    const block = doc.slice(doc.indexOf('```\nlayer 4') + 4, doc.indexOf('```', doc.indexOf('```\nlayer 4') + 4))
+    const drawn = new Map<string, { layer: number; imports: string[] }>()
+    let layer = -1
+    for (const line of block.trim().split('\n')) {
+      const m = /^(?:layer (\d) {2})?\s*([a-z]+)\s+(?:→ (.+)|\(nothing of ours\))$/.exec(line)
+      assert.ok(m, `a layer line: ${line}`)
+      if (m[1] !== undefined) layer = Number(m[1])
+      drawn.set(m[2]!, { layer, imports: m[3] === undefined ? [] : m[3].split(', ').sort() })
+    }
+    const actual = new Map<string, Set<string>>()
+    for (const [file, deps] of graph) {
+      const parts = file.split('/')
+      if (parts.length === 2) continue
+      const set = actual.get(parts[1]!) ?? actual.set(parts[1]!, new Set()).get(parts[1]!)!
+      for (const dep of deps) if (dep.split('/')[1] !== parts[1]) set.add(dep.split('/')[1]!)
+    }
+    assert.deepEqual([...drawn.keys()].sort(), Object.keys(LAYER).sort())
+    for (const [area, { layer: l, imports }] of drawn) {
+      assert.equal(l, LAYER[area], `${area} is drawn on layer ${LAYER[area]}`)
+      assert.deepEqual(imports, [...(actual.get(area) ?? [])].sort(), `${area}'s arrows are its imports`)
+    }
+  })
+
+  it("docs/architecture.md's table allows each folder what the rules allow", () => {
+    const doc = readFileSync('docs/architecture.md', 'utf8')
+    for (const [area, allowed] of Object.entries(ALLOWED)) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`src/${area}\` |`))
+      assert.ok(row, `a row for src/${area}`)
+      const cell = row.split(' | ').at(-1)!.replace(/ \|$/, '').replace(/\*/g, '')
+      if (cell === 'everything below it') assert.equal(LAYER[area], Math.max(...Object.values(LAYER)))
+      else assert.deepEqual(cell === 'nothing of ours' ? [] : cell.split(', ').sort(), [...allowed].sort(), `src/${area}`)
+    }
+  })
+
+  it("docs/architecture.md's three flows name files that exist, each once", () => {
+    const doc = readFileSync('docs/architecture.md', 'utf8')
+    const section = doc.slice(
+      doc.indexOf('## Three flows, file by file'),
+      doc.indexOf('\n## ', doc.indexOf('## Three flows, file by file') + 1),
+    )
+    const flows = section.split('\n**').slice(1)
+    assert.equal(flows.length, 3)
+    for (const flow of flows) {
+      const named = [...flow.matchAll(/`([a-z-]+\/[\w/.-]+\.ts)`/g)].map((m) => m[1]!)
+      assert.ok(named.length > 8, flow.slice(0, 60))
+      for (const file of named) assert.ok(graph.has(`src/${file}`), `src/${file} exists`)
+      assert.deepEqual(
+        named.filter((f, i) => named.indexOf(f) !== i),
+        [],
+        `each file once in: ${flow.slice(0, 60)}`,
+      )
+    }
+  })
+
   it('docs/library.md lists every code of the error catalogue', () => {
     const doc = readFileSync('docs/library.md', 'utf8')
     for (const code of Object.keys(ERRORS)) assert.ok(doc.includes(`\`${code}\``), `${code} is documented`)
