@@ -1,7 +1,9 @@
 import type { Command } from 'commander'
 import { Option } from 'commander'
 import { EMULATED_COMMANDS, startEmulator, type SentCallback } from '../emulator/index.js'
+import { EMULATOR_DEFAULTS } from '../emulator/options.js'
 import { formatProgress, formatReport, parseDuration, parseMix, runLoad } from '../load/index.js'
+import { LOAD_DEFAULTS } from '../load/load-options.js'
 
 const list = (value: string) =>
   value
@@ -72,12 +74,12 @@ export function registerEmulator(program: Command): void {
     .enablePositionalOptions()
     .description('run a local stand-in for Tencent Cloud IM: its REST API, and callbacks to your backend exactly as Tencent sends them')
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port'), 9080)
-    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--host <address>', 'address to listen on', EMULATOR_DEFAULTS.host)
     .option('--callback-url <url>', 'your callback backend, e.g. http://127.0.0.1:8080/im (without it, no callbacks are sent)')
     .option('--sdk-app-id <id>', 'the SDKAppID (REST sdkappid, callback SdkAppid)')
     .option('--token <token>', 'callback authentication token: adds Sign/RequestTime (default: $TIM_CALLBACK_TOKEN)')
     .option('--commands <list>', `enabled callbacks, comma-separated (default: all of ${EMULATED_COMMANDS.join(', ')})`, list)
-    .option('--timeout-ms <ms>', 'callback timeout', integer('--timeout-ms'), 2000)
+    .option('--timeout-ms <ms>', 'callback timeout', integer('--timeout-ms'), EMULATOR_DEFAULTS.timeoutMs)
     .option('--fail-closed', 'refuse a message when its before-send callback fails (default: deliver, as Tencent does)')
     .option('--accounts <list>', 'only these UserIDs exist (default: every account exists, no import needed)', list)
     .option('--admins <list>', 'only these identifiers may call the REST API (default: any)', list)
@@ -97,17 +99,17 @@ function registerLoad(emulator: Command): void {
     .requiredOption('--rate <n>', 'callbacks per second', positive('--rate'))
     .requiredOption('--duration <d>', 'how long, e.g. 30s, 2m, 500ms', parseDuration)
     .option('--mix <weights>', 'relative weights, e.g. group=60,c2c=30,recall=5,withdraw=5 (the default)', parseMix)
-    .option('--sdk-app-id <id>', 'SdkAppid of the callbacks', '1400000000')
+    .option('--sdk-app-id <id>', 'SdkAppid of the callbacks', LOAD_DEFAULTS.sdkAppId)
     .option('--token <token>', 'sign callbacks with this token (default: $TIM_CALLBACK_TOKEN)')
-    .option('--groups <n>', 'groups to spread group messages over', integer('--groups'), 200)
-    .option('--users <n>', 'accounts', integer('--users'), 1000)
-    .option('--connections <n>', 'keep-alive connections to the target', integer('--connections'), 64)
-    .option('--timeout-ms <ms>', 'per-callback timeout', integer('--timeout-ms'), 2000)
+    .option('--groups <n>', 'groups to spread group messages over', integer('--groups'), LOAD_DEFAULTS.groups)
+    .option('--users <n>', 'accounts', integer('--users'), LOAD_DEFAULTS.users)
+    .option('--connections <n>', 'keep-alive connections to the target', integer('--connections'), LOAD_DEFAULTS.connections)
+    .option('--timeout-ms <ms>', 'per-callback timeout', integer('--timeout-ms'), LOAD_DEFAULTS.timeoutMs)
     .option(
       '--max-in-flight <n>',
       'at most this many callbacks outstanding (raise it for a slow target at a high rate)',
       integer('--max-in-flight'),
-      1024,
+      LOAD_DEFAULTS.maxInFlight,
     )
     .addOption(new Option('--json', 'print the report as JSON'))
     .action(load)

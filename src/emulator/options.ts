@@ -87,6 +87,9 @@ const positiveInt = (name: string, value: number | undefined, fallback: number):
   return v
 }
 
+/** Defaults the command line shows and passes as they are. */
+export const EMULATOR_DEFAULTS = { timeoutMs: 2000, host: '127.0.0.1' } as const
+
 /** Validates and fills in defaults. */
 export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulatorOptions {
   if (options === null || typeof options !== 'object')
@@ -129,10 +132,10 @@ export function resolveEmulatorOptions(options: EmulatorOptions): ResolvedEmulat
     callbackUrl,
     token: options.token,
     commands,
-    timeoutMs: positiveInt('timeoutMs', options.timeoutMs, 2000),
+    timeoutMs: positiveInt('timeoutMs', options.timeoutMs, EMULATOR_DEFAULTS.timeoutMs),
     failClosed: options.failClosed ?? false,
     port,
-    host: options.host ?? '127.0.0.1',
+    host: options.host ?? EMULATOR_DEFAULTS.host,
     accounts: list('accounts', options.accounts),
     admins: list('admins', options.admins),
     connections: positiveInt('connections', options.connections, 32),

@@ -6,6 +6,16 @@ export type Mix = Record<Operation, number>
 /** Group sends in many groups, one-to-one sends, and a few recalls and withdraws of what was sent. */
 export const DEFAULT_MIX: Mix = { group: 60, c2c: 30, recall: 5, withdraw: 5 }
 
+/** What `runLoad` uses for an option not given; `timhook emulator load`'s flags default to the same. */
+export const LOAD_DEFAULTS = {
+  sdkAppId: '1400000000',
+  groups: 200,
+  users: 1000,
+  connections: 64,
+  timeoutMs: 2000,
+  maxInFlight: 1024,
+} as const
+
 export interface LoadOptions {
   /** The callback URL of the backend under test. */
   target: string

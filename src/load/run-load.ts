@@ -1,7 +1,7 @@
 import { applyBeforeSendAnswer } from '../sender/before-send-answer.js'
 import { createCallbackSender, type CallbackOutcome } from '../sender/callback-sender.js'
 import { LatencySample, type LatencySummary } from './latency-sample.js'
-import { DEFAULT_MIX, type LoadOptions, type Mix } from './load-options.js'
+import { DEFAULT_MIX, LOAD_DEFAULTS, type LoadOptions, type Mix } from './load-options.js'
 import { TrafficModel } from './traffic-model.js'
 
 export interface LoadReport {
@@ -63,10 +63,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const { rate, durationMs } = options
   const url = checkOptions(options)
   const mix: Mix = { ...DEFAULT_MIX, ...options.mix }
-  const sdkAppId = String(options.sdkAppId ?? '1400000000')
-  const timeoutMs = options.timeoutMs ?? 2000
-  const sender = createCallbackSender({ url, sdkAppId, token: options.token, timeoutMs, connections: options.connections ?? 64 })
-  const model = new TrafficModel(mix, options.groups ?? 200, options.users ?? 1000)
+  const sdkAppId = String(options.sdkAppId ?? LOAD_DEFAULTS.sdkAppId)
+  const timeoutMs = options.timeoutMs ?? LOAD_DEFAULTS.timeoutMs
+  const connections = options.connections ?? LOAD_DEFAULTS.connections
+  const sender = createCallbackSender({ url, sdkAppId, token: options.token, timeoutMs, connections })
+  const model = new TrafficModel(mix, options.groups ?? LOAD_DEFAULTS.groups, options.users ?? LOAD_DEFAULTS.users)
   const tally = new Tally()
   const counts: Counts = { sent: 0, completed: 0, inFlight: 0, due: 0 }
 
@@ -152,7 +153,7 @@ class Tally {
  */
 function pace(options: LoadOptions, counts: Counts, fire: () => void, started: number): Promise<number> {
   const { rate, durationMs } = options
-  const maxInFlight = options.maxInFlight ?? 1024
+  const maxInFlight = options.maxInFlight ?? LOAD_DEFAULTS.maxInFlight
   return new Promise<number>((resolve) => {
     let lastProgress = 0
     const tick = () => {
