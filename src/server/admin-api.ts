@@ -36,7 +36,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown, headers: 
   send(res, status, body, { 'content-type': 'application/json; charset=utf-8', ...headers })
 }
 
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+function send(res: ServerResponse, status: number, body: string | Uint8Array, headers: Record<string, string>): void {
   if (res.headersSent || res.destroyed) {
     res.destroy()
     return
@@ -121,8 +121,8 @@ const BODY_ROUTE = /^\/api\/(events|messages)\/([^/]*)\/(raw|body)$/
 export function createAdminApi(store: Store, adminToken: string | undefined, logger: ServerLogger): AdminHandler {
   const guard = bearerGuard(adminToken)
 
-  // Each route answers a JSON text (pages are built item by item, see pageJson, by the store).
-  const routes: Record<string, (params: Params) => Promise<string>> = {
+  // Each route answers a JSON text, or its UTF-8 bytes (pages are built item by item, see pageJson, by the store).
+  const routes: Record<string, (params: Params) => Promise<string | Uint8Array>> = {
     '/api/messages': async (params) => {
       checkParams(params, ['groupId', 'topicId', 'from', 'to', 'recalled', 'since', 'until', 'limit', 'cursor'])
       return store.listMessagesJson({
@@ -226,7 +226,7 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
       pending.catch((err: unknown) => (res.headersSent ? res.destroy() : failed(res, path)(err)))
       return
     }
-    let pending: Promise<string>
+    let pending: Promise<string | Uint8Array>
     try {
       pending = route!(new URLSearchParams(query))
     } catch (err) {

@@ -125,6 +125,11 @@ export const CONFIG = {
     arg: 'n',
     help: 'SQLite: admin reads running or waiting at once; past it 503 TOO_MANY_READS',
   }),
+  // No default here: the store derives it from the core count (src/store/sqlite-reader.ts).
+  adminReaders: field(int(1, 64).optional(), {
+    arg: 'n',
+    help: 'SQLite: reader threads for admin reads (default 1 on 2 cores or fewer, else 2)',
+  }),
   shutdownTimeoutMs: field(int(0, 600_000).default(10_000), { arg: 'ms', help: 'how long shutdown waits for in-flight requests' }),
   tlsCert: field(z.string().min(1).optional(), {
     arg: 'file',

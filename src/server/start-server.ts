@@ -72,6 +72,7 @@ async function openRecording(config: ServerConfig, logger: ServerLogger) {
     adminTimeoutMs: config.adminReadTimeoutMs,
     readBudgetMs: config.adminReadTimeoutMs,
     maxConcurrentReads: config.maxAdminReads,
+    readers: config.adminReaders,
     maxBatch: config.maxBatch,
     maxPendingRecords: config.maxPendingRecords,
     maxPendingBytes: config.maxPendingBytes,

@@ -46,8 +46,8 @@ export interface StoreBackend {
   listMessages(query: MessageQuery): Promise<Page<MessageItem>> | Page<MessageItem>
   listEvents(query: EventQuery): Promise<Page<EventItem>> | Page<EventItem>
   /** A listing rendered as the admin API answers it (`pageJson`); without it, the page is rendered from `listMessages`/`listEvents`. */
-  listMessagesJson?(query: MessageQuery): Promise<string>
-  listEventsJson?(query: EventQuery): Promise<string>
+  listMessagesJson?(query: MessageQuery): Promise<string | Uint8Array>
+  listEventsJson?(query: EventQuery): Promise<string | Uint8Array>
   stats(): Promise<Stats> | Stats
   readBody(kind: 'event' | 'message', id: number, offset: number, length: number): Promise<BodyChunk | null> | BodyChunk | null
   ping(): Promise<void> | void

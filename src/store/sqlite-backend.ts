@@ -64,11 +64,11 @@ export function openSqliteBackend(path: string, options: SqliteOptions = {}): Sq
     },
     listMessagesJson(q) {
       const s = sql.messageSelect(q, BUDGET_GUARD)
-      return readers.read({ op: 'messages', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<string>
+      return readers.read({ op: 'messages', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<Uint8Array>
     },
     listEventsJson(q) {
       const s = sql.eventSelect(q, BUDGET_GUARD)
-      return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<string>
+      return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<Uint8Array>
     },
     readBody(kind, id, offset, length) {
       const s = sql.bodyChunkSelect(kind, id, offset, length)

@@ -9,29 +9,23 @@
  *
  * A page is cut here to what the admin API answers (`fitPage`, 1 MiB of JSON), so the event loop
  * receives one page's worth of items, never `limit` large bodies; for the admin API it is rendered
- * here too (`pageJson`), so the event loop receives one string and only writes it. On Linux the thread lowers its
- * own scheduling priority (nice 10): on a busy machine the event loop that answers callbacks
- * comes first.
+ * and UTF-8-encoded here too (`pageJson`), and the bytes are moved to the event loop, not copied:
+ * the event loop only writes them (no string to copy, measure or encode there). The thread runs at
+ * the lowest priority it can get (src/store/thread-priority.ts): on a busy machine the event loop
+ * that answers callbacks comes first, and a reader only uses CPU time nothing else wants.
  */
-import { readlinkSync } from 'node:fs'
-import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import * as sql from './sql.js'
 import { fitPage, pageJson } from './page-json.js'
 import { openDatabase } from './sqlite-driver.js'
 import type { FromReader, ReaderData, ToReader } from './sqlite-reader.js'
 import * as sqliteSql from './sqlite-sql.js'
+import { lowerThisThread } from './thread-priority.js'
 import type { Page, Stats } from './store.js'
 
 const { path, busyTimeoutMs } = workerData as ReaderData
 const port = parentPort!
-try {
-  // Linux: /proc/thread-self names this thread's id, and setpriority on a thread id affects that thread alone.
-  const tid = Number(/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1])
-  if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, 10)
-} catch {
-  // elsewhere (or not permitted): the thread keeps the process's priority
-}
+lowerThisThread()
 const db = openDatabase(path, { busyTimeoutMs }, (db) => db.exec('PRAGMA query_only = ON'))
 
 class Late extends Error {}
@@ -70,8 +64,22 @@ function stats(): Stats {
   }
 }
 
-/** A page for the main thread: the admin API's JSON text (only a string crosses), or the items that fit in it. */
-const listing = <T extends { id: string }>(page: Page<T>, json: boolean): Page<T> | string => (json ? pageJson(page) : fitPage(page))
+const utf8 = new TextEncoder()
+
+/** A page for the main thread: the admin API's JSON as UTF-8 (an array of its own, moved across), or the items that fit in it. */
+const listing = <T extends { id: string }>(page: Page<T>, json: boolean): Page<T> | Uint8Array =>
+  json ? utf8.encode(pageJson(page)) : fitPage(page)
+
+/** Whole arrays are moved to the main thread rather than copied (a body chunk from SQLite or a rendered page). */
+const movable = (value: unknown): ArrayBuffer[] => {
+  const bytes = value instanceof Uint8Array ? value : (value as { chunk?: unknown } | null)?.chunk
+  return bytes instanceof Uint8Array &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+    ? [bytes.buffer]
+    : []
+}
 
 port.on('message', (m: ToReader) => {
   if (m.type === 'close') {
@@ -89,7 +97,7 @@ port.on('message', (m: ToReader) => {
           : m.op === 'messages'
             ? listing(sql.messagePage(rows(m.text, m.params), m.limit), m.json === true)
             : listing(sql.eventPage(rows(m.text, m.params), m.limit), m.json === true)
-    port.postMessage({ type: 'done', id: m.id, value } satisfies FromReader)
+    port.postMessage({ type: 'done', id: m.id, value } satisfies FromReader, movable(value))
   } catch (err) {
     deadline = Infinity
     if (err instanceof Late) port.postMessage({ type: 'late', id: m.id } satisfies FromReader)

@@ -13,6 +13,7 @@
  * - a limit on admin reads at once (`maxConcurrentReads`), waiting ones included, and threads
  *   still finishing an abandoned read: past it a read is refused at once with `StoreBusyError` (503).
  */
+import { availableParallelism } from 'node:os'
 import type { Worker } from 'node:worker_threads'
 import { StoreBusyError, StoreTimeoutError } from './store-query-error.js'
 import type { BodyChunk, EventItem, MessageItem, Page, Stats } from './store.js'
@@ -30,13 +31,13 @@ export type ReadOp =
 export type ToReader = ({ type: 'read'; id: number; budgetMs: number } & ReadOp) | { type: 'close' }
 export type FromReader =
   | { type: 'ready' }
-  | { type: 'done'; id: number; value: Page<MessageItem> | Page<EventItem> | string | BodyChunk | null | Stats }
+  | { type: 'done'; id: number; value: Page<MessageItem> | Page<EventItem> | Uint8Array | BodyChunk | null | Stats }
   | { type: 'late'; id: number }
   | { type: 'failed'; id: number; message: string }
 
 export interface SqliteReaderOptions {
-  /** Reader threads, each with its own connection. Default 2. */
-  readers?: number
+  /** Reader threads, each with its own connection. Default `defaultReaders()`: 1 on a machine of 2 cores or fewer, else 2. */
+  readers?: number | undefined
   /** Longest admin read, ms (from its arrival, waiting included); past it the admin API answers 503. Default 5000. */
   readBudgetMs?: number
   /** Most admin reads at once, waiting ones included; past it the admin API answers 503 at once. Default 4. */
@@ -80,12 +81,21 @@ interface Slot {
 }
 
 /**
+ * Reader threads when none is configured: one on a machine of two cores or fewer (a second reader
+ * there takes the event loop's core whenever both render a page at once), else two.
+ * @example defaultReaders(2) // 1
+ */
+export function defaultReaders(cores = availableParallelism()): number {
+  return cores <= 2 ? 1 : 2
+}
+
+/**
  * Starts the reader threads for a SQLite file (already created and migrated).
  * @example const readers = startSqliteReaders('./timhook.db'); await readers.read({ op: 'stats' })
  */
 export function startSqliteReaders(path: string, options: SqliteReaderOptions & { busyTimeoutMs?: number } = {}): SqliteReaders {
   const data: ReaderData = { path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }
-  const size = Math.max(1, options.readers ?? 2)
+  const size = Math.max(1, options.readers ?? defaultReaders())
   const budgetMs = options.readBudgetMs ?? 5000
   const limit = Math.max(1, options.maxConcurrentReads ?? 4)
   const graceMs = options.readGraceMs ?? 1000

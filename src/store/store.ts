@@ -137,10 +137,11 @@ export interface Store {
   listEvents(query: EventQuery): Promise<Page<EventItem>>
   /**
    * The admin API's answer for a listing: `pageJson` of the page (1 MiB at most), rendered where
-   * the backend reads it — SQLite renders it in its reader thread, so the event loop only writes it.
+   * the backend reads it — SQLite renders and UTF-8-encodes it in its reader thread and hands the
+   * bytes over without a copy, so the event loop only writes them.
    */
-  listMessagesJson(query: MessageQuery): Promise<string>
-  listEventsJson(query: EventQuery): Promise<string>
+  listMessagesJson(query: MessageQuery): Promise<string | Uint8Array>
+  listEventsJson(query: EventQuery): Promise<string | Uint8Array>
   stats(): Promise<Stats>
   /**
    * Reads a piece of a stored body — an event's raw body or a message's JSON — by row id: `length`

@@ -78,4 +78,13 @@ describe('config', () => {
       }),
     )
   })
+
+  it('takes the SQLite reader threads from the environment, defaulting to none set (the store derives it from the cores)', () => {
+    assert.equal(loadConfig({ env: { TIMHOOK_SDK_APP_ID: '1400000000' } }).adminReaders, undefined)
+    assert.equal(loadConfig({ env: { TIMHOOK_SDK_APP_ID: '1400000000', TIMHOOK_ADMIN_READERS: '3' } }).adminReaders, 3)
+    assert.throws(
+      () => loadConfig({ env: { TIMHOOK_SDK_APP_ID: '1400000000', TIMHOOK_ADMIN_READERS: '0' } }),
+      (err: unknown) => err instanceof ConfigError && /adminReaders \(from TIMHOOK_ADMIN_READERS\)/.test(err.message),
+    )
+  })
 })

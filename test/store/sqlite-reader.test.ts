@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test'
 import { createStore } from '../../src/store/create-store.js'
 import { PAGE_BYTES, pageJson } from '../../src/store/page-json.js'
 import { openSqliteBackend } from '../../src/store/sqlite-backend.js'
-import { startSqliteReaders, type ReadOp } from '../../src/store/sqlite-reader.js'
+import { defaultReaders, startSqliteReaders, type ReadOp } from '../../src/store/sqlite-reader.js'
 import { BUDGET_GUARD } from '../../src/store/sqlite-sql.js'
 import { StoreBusyError, StoreTimeoutError } from '../../src/store/store-query-error.js'
 import { allPages, groupSend, record } from './helpers.js'
@@ -51,14 +51,18 @@ describe('SQLite reader threads', () => {
     const page = await store.listMessages({ groupId: '@reader', limit: 10 })
     assert.equal(page.items.length, 1)
     assert.equal((await store.stats()).messages.total, 1)
-    assert.equal(backend.readers.starts, 2) // the default pool, started with the store
+    assert.equal(backend.readers.starts, defaultReaders()) // the default pool, started with the store
     await store.close()
+  })
+
+  it('default to one thread on two cores or fewer, two above', () => {
+    assert.deepEqual([1, 2, 3, 4, 64].map(defaultReaders), [1, 1, 2, 2, 2])
   })
 
   it('cut a page to the admin API’s byte budget in the thread; following nextCursor gives every item once', async () => {
     const backend = openSqliteBackend(fresh())
     const store = createStore(backend)
-    const text = 'x'.repeat(60_000) // under the inline limit: each message is ~60 KB of JSON
+    const text = 'x'.repeat(59_990) + '今晚' // under the inline limit: each message is ~60 KB of JSON, not all ASCII
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         store.write(record(groupSend('@big', i + 1, { MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] }))),
@@ -75,10 +79,14 @@ describe('SQLite reader threads', () => {
       seqs,
       Array.from({ length: 30 }, (_, i) => 30 - i),
     )
-    // The admin API's answer, rendered in the thread, is the same page as JSON.
+    // The admin API's answer, rendered and encoded in the thread, is the same page as UTF-8 JSON bytes.
+    const decoded = (x: string | Uint8Array) => {
+      assert.ok(x instanceof Uint8Array, 'SQLite hands the page over as bytes')
+      return Buffer.from(x).toString('utf8')
+    }
     for (const q of [{ groupId: '@big', limit: 30 }, { limit: 5 }])
-      assert.equal(await store.listMessagesJson(q), pageJson(await store.listMessages(q)))
-    assert.equal(await store.listEventsJson({ limit: 40 }), pageJson(await store.listEvents({ limit: 40 })))
+      assert.equal(decoded(await store.listMessagesJson(q)), pageJson(await store.listMessages(q)))
+    assert.equal(decoded(await store.listEventsJson({ limit: 40 })), pageJson(await store.listEvents({ limit: 40 })))
     await store.close()
   })
 
