@@ -1,16 +1,17 @@
 /**
- * The sinks' delivery loops, in a thread of their own at a lower scheduling priority (nice 10 on
- * Linux): building envelopes, signing, the Redis/NATS/HTTP clients all run here, so on a busy
- * machine the event loop that answers callbacks keeps the CPU and the sinks take what is left
- * (they lag under a peak and catch up after it). Started by attach-sinks.ts; talks to it by messages.
+ * The sinks' delivery loops, in a thread of their own at the lowest scheduling priority Linux gives
+ * an unprivileged thread (src/store/thread-priority.ts): building envelopes, signing, the
+ * Redis/NATS/HTTP clients all run here, and on SQLite the outbox's event reads run in a thread at
+ * that priority too, so on a busy machine the event loop that answers callbacks keeps the CPU and
+ * the sinks take only what is left (they lag under a peak and catch up after it; callbacks never
+ * wait for them). Started by attach-sinks.ts; talks to it by messages.
  */
-import { readFileSync } from 'node:fs'
-import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { createSink, type SinkConfig } from '../sinks/config.js'
 import { startSinkRunner, type SinkLiveStatus } from '../sinks/run-sinks.js'
 import type { SinkFailureReason } from '../sinks/sink.js'
 import { openOutbox } from '../store/open-outbox.js'
+import { lowerThisThread } from '../store/thread-priority.js'
 import type { BackoffOptions } from '../sinks/backoff.js'
 
 /** Delivery loop timings (tests shorten them). */
@@ -46,21 +47,18 @@ const port = parentPort!
 const data = workerData as SinksThreadData
 const post = (m: FromSinksThread) => port.postMessage(m)
 
-try {
-  // Linux: /proc/thread-self names this thread; setpriority on a thread id affects that thread alone.
-  const tid = Number(/^Pid:\s+(\d+)/m.exec(readFileSync('/proc/thread-self/status', 'utf8'))?.[1])
-  if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, 10)
-} catch {
-  // elsewhere (or not permitted): the thread keeps the process's priority
-}
 
 const log = (level: 'info' | 'warn' | 'error') => (obj: object, msg: string) => post({ type: 'log', level, obj, msg })
 
 async function main(): Promise<void> {
   const outbox = await openOutbox(data.db, {
     schema: data.schema,
+    lowPriorityReads: true,
     onIdleError: (err) => log('warn')({ err: err.message }, 'a sinks PostgreSQL connection was lost; it will be replaced'),
   })
+  // Lowered once the outbox has started its threads: a thread inherits its creator's priority, and
+  // the outbox's cursor writes take the store's write lock, so their thread keeps the process's.
+  lowerThisThread()
   const runner = startSinkRunner({
     outbox,
     sinks: data.configs.map(createSink),

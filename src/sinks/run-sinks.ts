@@ -2,6 +2,10 @@
  * The delivery loop: one loop per sink, each reading the outbox on its own (never a hook on the
  * commit path, so a slow or failing sink delays neither callbacks nor another sink).
  *
+ * The loops share their reads: a batch read for one sink serves every other sink that asks for the
+ * same events (they usually start together and move a batch at a time), so three sinks read the
+ * store about as often as one (`sharedReads`).
+ *
  * Per sink: take the sink's lease (one instance delivers a sink at a time; the lease is renewed
  * while held and taken over by another instance when it expires), read the events after the
  * cursor, send them, and move the cursor only past what the destination confirmed. A failure is
@@ -98,7 +102,8 @@ export function startSinkRunner(options: SinkRunnerOptions): SinkRunner {
     names.add(s.name)
   }
   let closed = false
-  const loops = options.sinks.map((sink) => new SinkLoop(sink, holder, options, () => closed))
+  const read = options.sinks.length > 1 ? sharedReads(options.outbox, 4 * options.sinks.length) : options.outbox.read.bind(options.outbox)
+  const loops = options.sinks.map((sink) => new SinkLoop(sink, holder, options, () => closed, read))
   const running = loops.map((l) => l.run())
   return {
     holder,
@@ -113,6 +118,35 @@ export function startSinkRunner(options: SinkRunnerOptions): SinkRunner {
       await Promise.all(running)
       await Promise.all(options.sinks.map((s) => s.close().catch(() => {})))
     },
+  }
+}
+
+type Read = Outbox['read']
+
+/**
+ * `outbox.read`, shared: a read of the same position and limit as one in flight, or as one of the
+ * last `keep` reads, gets the same events instead of reading the store again. Correct because an
+ * outbox answer stays a valid answer: the events it returned are committed, in delivery order, and
+ * none can later appear before them (the `Outbox` rule); a later read from the same position may
+ * only return more. An empty answer (caught up) is not kept, so a loop polling at the end always
+ * reads afresh; a failed read is not kept either.
+ * @example const read = sharedReads(outbox, 12); await read('0', 200)
+ */
+export function sharedReads(outbox: Outbox, keep: number): Read {
+  const recent = new Map<string, Promise<OutboxEvent[]>>()
+  return (position, limit) => {
+    const key = `${limit} ${position}`
+    let events = recent.get(key)
+    if (events !== undefined) return events
+    events = outbox.read(position, limit)
+    recent.set(key, events)
+    const forget = () => {
+      if (recent.get(key) === events) recent.delete(key)
+    }
+    events.then((e) => e.length === 0 && forget(), forget)
+    // The oldest read leaves first (Map keeps insertion order).
+    while (recent.size > keep) recent.delete(recent.keys().next().value!)
+    return events
   }
 }
 
@@ -148,6 +182,7 @@ class SinkLoop {
     private readonly holder: string,
     private readonly options: SinkRunnerOptions,
     private readonly isClosed: () => boolean,
+    private readonly read: Read,
   ) {
     this.outbox = options.outbox
     this.log = options.logger ?? noLog
@@ -198,7 +233,7 @@ class SinkLoop {
           await this.redrive(redrives)
           continue
         }
-        const events = await this.outbox.read(this.position!, this.batch)
+        const events = await this.read(this.position!, this.batch)
         outboxFailures = 0
         if (events.length === 0) {
           this.caughtUp()

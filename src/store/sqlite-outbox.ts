@@ -1,19 +1,31 @@
 /**
  * The sinks' outbox over a SQLite store, served by a thread of its own (sqlite-outbox-thread.ts).
+ *
+ * With `lowPriorityReads` (the sinks' delivery thread uses it), the event reads — the bulk of the
+ * work: rows with their bodies, copied to the delivery loops — run in a second thread at the
+ * lowest priority, on a read-only connection; the cursor and lease writes stay in a thread at the
+ * process's priority, because they take the store's write lock: a starved holder would stall the
+ * commits callbacks wait for.
  */
 import { ReplayError, type Outbox } from '../sinks/outbox.js'
-import type { FromOutbox, ToOutbox } from './sqlite-outbox-thread.js'
+import type { FromOutbox, OutboxThreadData, ToOutbox } from './sqlite-outbox-thread.js'
 import { spawnThread } from './spawn-thread.js'
 
-/**
- * Opens the outbox of a SQLite store file (its tables come with the store's migrations: open the store first).
- * @example const outbox = openSqliteOutbox('./timhook.db')
- */
-export function openSqliteOutbox(path: string): Outbox {
+export interface SqliteOutboxOptions {
+  /** Run `read`, `lag` and `redrives` in a thread of their own at the lowest priority. Default false. */
+  lowPriorityReads?: boolean | undefined
+}
+
+interface Channel {
+  call<T>(op: ToOutbox['op'], args: unknown[]): Promise<T>
+  close(): Promise<void>
+}
+
+function channel(data: OutboxThreadData): Channel {
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   let next = 1
   let closed = false
-  const w = spawnThread(import.meta.url, 'sqlite-outbox-thread', { path })
+  const w = spawnThread(import.meta.url, 'sqlite-outbox-thread', data)
   w.unref()
   let failure: Error | undefined
   w.on('message', (m: FromOutbox) => {
@@ -32,7 +44,7 @@ export function openSqliteOutbox(path: string): Outbox {
     for (const p of pending.values()) p.reject(failure)
     pending.clear()
   })
-  const call = <T>(op: ToOutbox['op'], ...args: unknown[]): Promise<T> => {
+  const call = <T>(op: ToOutbox['op'], args: unknown[]): Promise<T> => {
     if (failure !== undefined) return Promise.reject(failure)
     if (closed && op !== 'close') return Promise.reject(new Error('the outbox is closed'))
     const id = next++
@@ -43,11 +55,38 @@ export function openSqliteOutbox(path: string): Outbox {
     })
   }
   return {
-    read: (p, limit) => call('read', p, limit),
+    call,
+    async close() {
+      if (closed) return
+      closed = true
+      if (failure !== undefined) return
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()))
+      await call('close', []).catch(() => {})
+      // Kept alive until the thread has closed its connection and exited.
+      w.ref()
+      const t = setTimeout(() => void w.terminate(), 5000)
+      await exited
+      clearTimeout(t)
+    },
+  }
+}
+
+/**
+ * Opens the outbox of a SQLite store file (its tables come with the store's migrations: open the store first).
+ * @example const outbox = openSqliteOutbox('./timhook.db')
+ */
+export function openSqliteOutbox(path: string, options: SqliteOutboxOptions = {}): Outbox {
+  const writes = channel({ path, reader: false })
+  const reads = options.lowPriorityReads === true ? channel({ path, reader: true }) : writes
+  const call = <T>(op: ToOutbox['op'], ...args: unknown[]) => writes.call<T>(op, args)
+  const read = <T>(op: ToOutbox['op'], ...args: unknown[]) => reads.call<T>(op, args)
+  let closed = false
+  return {
+    read: (p, limit) => read('read', p, limit),
     lease: (sink, holder, ttl, start) => call('lease', sink, holder, ttl, start),
     release: (sink, holder) => call('release', sink, holder),
     advance: (sink, holder, epoch, p, dead) => call('advance', sink, holder, epoch, p, dead),
-    lag: (p, cap) => call('lag', p, cap),
+    lag: (p, cap) => read('lag', p, cap),
     async replay(sink, from) {
       const r = await call<{ position: string; epoch: number } | string>('replay', sink, from)
       if (typeof r === 'string') throw new ReplayError(r)
@@ -56,19 +95,12 @@ export function openSqliteOutbox(path: string): Outbox {
     status: () => call('status'),
     deadLetters: (sink, limit) => call('deadLetters', sink, limit),
     redrive: (sink, ids) => call('redrive', sink, ids),
-    redrives: (sink, limit) => call('redrives', sink, limit),
+    redrives: (sink, limit) => read('redrives', sink, limit),
     settleRedrive: (sink, id, failure) => call('settleRedrive', sink, id, failure),
     async close() {
       if (closed) return
       closed = true
-      if (failure !== undefined) return
-      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()))
-      await call('close').catch(() => {})
-      // Kept alive until the thread has closed its connection and exited.
-      w.ref()
-      const t = setTimeout(() => void w.terminate(), 5000)
-      await exited
-      clearTimeout(t)
+      await Promise.all([writes.close(), reads === writes ? undefined : reads.close()])
     },
   }
 }
