@@ -8,13 +8,19 @@
  * The admin loops run in a worker thread, so reading their pages does not delay the probe; a loop
  * refused with 503 waits for its Retry-After, as a client should.
  *
- * Reports before-send p50 / p99 / max per phase, and what the admin reads got (status, code, time).
+ * Reports, every round: before-send p50 / p99 / max per phase; from /proc, the CPU time of `serve`'s
+ * event loop (its main thread) and how long it waited for a core (run-queue delay), per second and
+ * per admin page answered, and the CPU of the reader threads; then what the admin reads got
+ * (status, code, time). The admin loops stand in for an operator's client on another machine: they
+ * run at the lowest priority here (`--client-priority normal` to run them like any process).
  *
- *   npm run build && npx tsx bench/admin-reads.ts [--messages 300000] [--large 1000] [--rate 100] [--duration 15] [--rounds 2] [--db file]
+ *   npm run build && npx tsx bench/admin-reads.ts [--messages 300000] [--large 1000] [--rate 100] [--duration 15] [--rounds 2]
+ *     [--admin-readers n (serve's reader threads; default: serve's own)] [--client-priority idle|normal] [--db file]
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os'
+import { DatabaseSync } from 'node:sqlite'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
@@ -29,6 +35,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '15' },
     rounds: { type: 'string', default: '2' },
     readers: { type: 'string', default: '10' },
+    'admin-readers': { type: 'string' },
+    'client-priority': { type: 'string', default: 'idle' },
     db: { type: 'string' },
   },
 })
@@ -39,6 +47,7 @@ const RATE = Number(values.rate)
 const DURATION = Number(values.duration)
 const ROUNDS = Number(values.rounds)
 const READERS = Number(values.readers)
+const CLIENT_IDLE = values['client-priority'] !== 'normal'
 const APP = '1400000000'
 const ADMIN = 'bench-admin-token-0123456789'
 const GROUPS = 300
@@ -125,6 +134,15 @@ if (!existsSync(file) || values.db === undefined) {
   )
 }
 
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
+const sqliteVersion = (new DatabaseSync(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v
+console.log(
+  `bench/admin-reads.ts — ${new Date().toISOString()}, node ${process.version}, SQLite ${sqliteVersion}, Linux ${release()}, ${availableParallelism()} × ${cpus()[0]?.model}, load average ${load()}`,
+)
+
 // ── the server ───────────────────────────────────────────────────────────────────────────────
 const proc = spawn(
   process.execPath,
@@ -144,7 +162,10 @@ const proc = spawn(
     '--log-level',
     'info',
   ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(values['admin-readers'] === undefined ? {} : { TIMHOOK_ADMIN_READERS: values['admin-readers'] }) },
+  },
 )
 const url = await new Promise<string>((resolve, reject) => {
   let buf = ''
@@ -156,6 +177,72 @@ const url = await new Promise<string>((resolve, reject) => {
     if (buf.length > 100_000) buf = buf.slice(-10_000)
   })
 })
+
+// ── serve's threads, from /proc: CPU time and run-queue delay (schedstat, ns) ─────────────────
+interface ThreadTimes {
+  /** The event loop (serve's main thread). */
+  loop: { cpu: number; wait: number }
+  /** Other threads by name (Node 24+ names worker threads after their module). */
+  byName: Map<string, { cpu: number; wait: number; count: number }>
+}
+function threadTimes(pid: number): ThreadTimes {
+  const out: ThreadTimes = { loop: { cpu: 0, wait: 0 }, byName: new Map() }
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [cpu, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number) as [number, number]
+      if (Number(tid) === pid) {
+        out.loop = { cpu, wait }
+        continue
+      }
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      const t = out.byName.get(name) ?? { cpu: 0, wait: 0, count: 0 }
+      out.byName.set(name, { cpu: t.cpu + cpu, wait: t.wait + wait, count: t.count + 1 })
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return out
+}
+/** How each named thread of serve is scheduled (from /proc/<pid>/task/<tid>/stat: policy and nice). */
+function schedulingOf(pid: number): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // after the name: field 3 is f[0]; nice is field 19, policy field 41
+      const nice = Number(f[16])
+      const policy = Number(f[38])
+      const name = Number(tid) === pid ? 'event loop' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      const text = policy === 5 ? 'SCHED_IDLE' : policy === 3 ? `SCHED_BATCH nice ${nice}` : `nice ${nice}`
+      const seen = out.get(name)?.split('/') ?? []
+      out.set(name, [...new Set([...seen, text])].join('/'))
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return out
+}
+
+/** What serve's threads did between two samples, as text: ms of CPU (and of waiting for a core) per second, and per admin page. */
+const loopMsPerS = (a: ThreadTimes, b: ThreadTimes, seconds: number) => (b.loop.cpu - a.loop.cpu) / 1e6 / seconds
+/** `idleMsPerS`: the event loop's CPU in the idle phase before, so that what the admin pages add shows per page. */
+function threadReport(a: ThreadTimes, b: ThreadTimes, seconds: number, pages: number, idleMsPerS = 0): string {
+  const ms = (ns: number) => ns / 1e6
+  const loopCpu = ms(b.loop.cpu - a.loop.cpu)
+  const loopWait = ms(b.loop.wait - a.loop.wait)
+  const parts = [
+    `event loop CPU ${(loopCpu / seconds).toFixed(1)} ms/s, waited for a core ${(loopWait / seconds).toFixed(2)} ms/s` +
+      (pages > 0 ? ` (+${((loopCpu - idleMsPerS * seconds) / pages).toFixed(2)} ms CPU per admin page over idle)` : ''),
+  ]
+  for (const [name, t] of [...b.byName].sort()) {
+    const before = a.byName.get(name) ?? { cpu: 0, wait: 0, count: 0 }
+    const cpu = ms(t.cpu - before.cpu)
+    if (cpu / seconds < 1) continue
+    parts.push(`${name} ×${t.count} ${(cpu / seconds).toFixed(0)} ms/s`)
+  }
+  return parts.join('; ')
+}
 
 // ── the probe: before-sends, open loop ───────────────────────────────────────────────────────
 const pool = new Pool(url, { connections: 8, pipelining: 1 })
@@ -212,7 +299,14 @@ const ADMIN_PATHS = [
 ]
 const readerCode = `
 const { parentPort, workerData } = require('node:worker_threads')
-const { url, admin, paths, loops } = workerData
+const { url, admin, paths, loops, idle } = workerData
+if (idle) {
+  // An operator's client runs on another machine: here it takes only CPU time nothing else wants.
+  try {
+    const tid = /^Pid:\\s+(\\d+)/m.exec(require('node:fs').readFileSync('/proc/thread-self/status', 'utf8'))[1]
+    require('node:child_process').execFileSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore' })
+  } catch {}
+}
 let stop = false
 const results = []
 parentPort.on('message', () => { stop = true })
@@ -240,7 +334,10 @@ Promise.all(Array.from({ length: loops }, (_, i) => loop(i))).then(() => parentP
 async function withAdminReads<T>(
   fn: () => Promise<T>,
 ): Promise<{ value: T; reads: Array<{ path: string; status: number; code: string; ms: number; bytes: number }> }> {
-  const worker = new Worker(readerCode, { eval: true, workerData: { url, admin: ADMIN, paths: ADMIN_PATHS, loops: READERS } })
+  const worker = new Worker(readerCode, {
+    eval: true,
+    workerData: { url, admin: ADMIN, paths: ADMIN_PATHS, loops: READERS, idle: CLIENT_IDLE },
+  })
   const done = new Promise<Array<{ path: string; status: number; code: string; ms: number; bytes: number }>>((resolve) =>
     worker.once('message', resolve),
   )
@@ -260,21 +357,35 @@ const summary = (xs: number[]) =>
   `p50 ${quantile(xs, 0.5).toFixed(2)} ms, p99 ${quantile(xs, 0.99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(1)} ms (${xs.length} answers)`
 
 await probe(3) // warm-up
+const census = threadTimes(proc.pid!)
+const scheduling = schedulingOf(proc.pid!)
+console.log(
+  `serve's threads: event loop (${scheduling.get('event loop')}), ${[...census.byName].map(([n, t]) => `${n} ×${t.count} (${scheduling.get(n)})`).join(', ')}; admin client loops: ${READERS}, ${CLIENT_IDLE ? 'SCHED_IDLE (as if on another machine)' : 'normal priority'}`,
+)
 const idle: number[] = []
 const loaded: number[] = []
 let failedIdle = 0
 let failedLoaded = 0
 const reads: Array<{ path: string; status: number; code: string; ms: number; bytes: number }> = []
 for (let round = 0; round < ROUNDS; round++) {
+  const t0 = threadTimes(proc.pid!)
   const a = await probe(DURATION)
+  const t1 = threadTimes(proc.pid!)
   idle.push(...a.latencies)
   failedIdle += a.failed
-  console.log(`round ${round + 1} idle:  ${summary(a.latencies)}`)
+  console.log(`round ${round + 1} idle:  ${summary(a.latencies)}; load average ${load()}`)
+  console.log(`               ${threadReport(t0, t1, DURATION, 0)}`)
+  const t2 = threadTimes(proc.pid!)
   const b = await withAdminReads(() => probe(DURATION))
+  const t3 = threadTimes(proc.pid!)
   loaded.push(...b.value.latencies)
   failedLoaded += b.value.failed
   reads.push(...b.reads)
-  console.log(`round ${round + 1} admin: ${summary(b.value.latencies)}; ${b.reads.length} admin reads`)
+  const pages = b.reads.filter((r) => r.status === 200).length
+  console.log(
+    `round ${round + 1} admin: ${summary(b.value.latencies)}; ${b.reads.length} admin reads (${pages} pages); load average ${load()}`,
+  )
+  console.log(`               ${threadReport(t2, t3, DURATION, pages, loopMsPerS(t0, t1, DURATION))}`)
 }
 await pool.close()
 proc.kill('SIGTERM')

@@ -1,19 +1,28 @@
 /**
  * Sinks, measured (docs/benchmarks.md "Sinks"):
- * 1. `serve` (SQLite) with and without three sinks configured (Redis Streams, NATS JetStream, a
- *    webhook), side by side in alternating rounds: callback throughput (the three core callbacks
- *    mixed) and before-send p99 (before-sends alone), wrk on CPU 1, serve on CPU 0. The sink
- *    servers and the webhook receiver run on the same two cores: what is measured is the whole
- *    machine delivering what it takes in.
- * 2. Delivery throughput per sink type: N events already stored, one sink from the beginning,
+ * 1. At saturation: `serve` (SQLite) with and without three sinks configured (Redis Streams, NATS
+ *    JetStream, a webhook), side by side in alternating rounds: callback throughput (the three core
+ *    callbacks mixed, 100 connections) and before-send p99 (before-sends alone), wrk on CPU 1,
+ *    serve on CPU 0; after each round with sinks, how far they are behind.
+ * 2. At 80 % of the maximum (paced: each connection pauses after every answer, `DELAY_MS` in
+ *    bench/lib/mix.lua; the connections are calibrated on serve without sinks): the same pairs,
+ *    the rate reached and the p50/p99 of the mix, then of before-sends alone — where a real
+ *    deployment runs — and whether the sinks keep up there.
+ * 3. Delivery throughput per sink type: N events already stored, one sink from the beginning,
  *    events/s until its cursor reaches the last one.
  *
- * Needs wrk, and the servers of scripts/sink-test-servers.sh:
- *   eval "$(scripts/sink-test-servers.sh start)"; npm run build; npx tsx bench/sinks.ts [--rounds 3] [--duration 8] [--events 20000]
+ * The destinations stand in for the App's own machines: the bench starts its own Redis and NATS
+ * (scripts/sink-test-servers.sh, in a temporary directory, on ports of its own) and a webhook
+ * receiver, all at the lowest priority (SCHED_IDLE with util-linux's chrt, else nice 19), so that
+ * what is compared is what `serve` spends, not what the consumers' servers take from it on the
+ * same two cores. Every round is printed, with the machine, the versions and the load average.
+ *
+ * Needs wrk, redis-server and nats-server:
+ *   npm run build; npx tsx bench/sinks.ts [--rounds 3] [--duration 8] [--events 20000] [--only serve|paced|delivery]
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { cpus, loadavg, setPriority, tmpdir } from 'node:os'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, release, setPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { sign } from '../src/protocol/signature.js'
@@ -31,44 +40,98 @@ const { values: args } = parseArgs({
 const ROUNDS = Number(args.rounds ?? 3)
 const DURATION = Number(args.duration ?? 8)
 const EVENTS = Number(args.events ?? 20_000)
-const REDIS = process.env.TIMHOOK_TEST_REDIS_URL
-const NATS = process.env.TIMHOOK_TEST_NATS_URL
-if (REDIS === undefined || NATS === undefined) throw new Error('start the sink servers first: eval "$(scripts/sink-test-servers.sh start)"')
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 const APP = '1400000000'
 const TOKEN = 'bench-token'
+const ADMIN = 'bench-admin-token-0123456789'
+/** Paced load: each connection pauses this long after every answer (bench/lib/mix.lua). */
+const DELAY_MS = 2
 const work = mkdtempSync(join(tmpdir(), 'timhook-bench-sinks-'))
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
 
-/**
- * The destinations stand in for the App's own machines: they run at nice 10 here (the webhook
- * receiver, and Redis and NATS when their pid files are found), so that what is compared is what
- * `serve` itself spends, not what the consumers' servers take from it on the same two cores.
- */
-function reniceSinkServers(): string {
-  const dir = process.env.TIMHOOK_SINK_DATA ?? '/tmp/timhook-sinks'
-  const done: string[] = []
-  for (const name of ['redis', 'nats']) {
+/** Lowers a process (all its threads) to SCHED_IDLE, else nice 19; says which. */
+function lowest(pid: number): string {
+  try {
+    execFileSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(pid)], { stdio: 'ignore' })
+    return 'SCHED_IDLE'
+  } catch {
     try {
-      const pid = Number(readFileSync(join(dir, `${name}.pid`), 'utf8').trim())
-      setPriority(pid, 10)
-      done.push(name)
+      setPriority(pid, 19)
+      return 'nice 19'
     } catch {
-      // not ours to renice (another data directory, or not permitted): measured as they run
+      return 'normal priority'
     }
   }
-  return done.length === 0 ? 'Redis and NATS at their own priority' : `${done.join(' and ')} at nice 10`
 }
 
-/** A webhook receiver in a process of its own: answers 204 to everything. */
-function receiver(): Promise<{ url: string; child: ChildProcess }> {
+/** The bench's own Redis and NATS (scripts/sink-test-servers.sh in a directory of its own), at the lowest priority. */
+const SINK_ENV = {
+  ...process.env,
+  TIMHOOK_SINK_DATA: join(work, 'servers'),
+  TIMHOOK_REDIS_PORT: String(56_500 + (process.pid % 400)),
+  TIMHOOK_NATS_PORT: String(54_500 + (process.pid % 400)),
+}
+function startSinkServers(): { redis: string; nats: string; priority: string; versions: string } {
+  const out = execFileSync('scripts/sink-test-servers.sh', ['start'], { env: SINK_ENV, encoding: 'utf8' })
+  const redis = /TIMHOOK_TEST_REDIS_URL=(\S+)/.exec(out)?.[1]
+  const nats = /TIMHOOK_TEST_NATS_URL=(\S+)/.exec(out)?.[1]
+  if (redis === undefined || nats === undefined) throw new Error(`redis-server and nats-server are needed: ${out}`)
+  const priority = ['redis', 'nats']
+    .map((name) => `${name} ${lowest(Number(readFileSync(join(SINK_ENV.TIMHOOK_SINK_DATA, `${name}.pid`), 'utf8').trim()))}`)
+    .join(', ')
+  const version = (cmd: string, arg: string) => {
+    try {
+      return execFileSync(cmd, [arg], { encoding: 'utf8' }).trim().split('\n')[0]!
+    } catch {
+      return `${cmd} (version unknown)`
+    }
+  }
+  return { redis, nats, priority, versions: `${version('redis-server', '--version')}; ${version('nats-server', '--version')}` }
+}
+const stopSinkServers = () => execFileSync('scripts/sink-test-servers.sh', ['stop'], { env: SINK_ENV, stdio: 'ignore' })
+
+/** A webhook receiver in a process of its own at the lowest priority: answers 204 to everything. */
+function receiver(): Promise<{ url: string; child: ChildProcess; priority: string }> {
   const code = `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{s.writeHead(204);s.end()})}).listen(0,'127.0.0.1',function(){console.log(this.address().port)})`
-  const child = spawn('nice', ['-n', '10', process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const priority = lowest(child.pid!)
   return new Promise((resolve) =>
-    child.stdout!.once('data', (d: Buffer) => resolve({ url: `http://127.0.0.1:${String(d).trim()}/hook`, child })),
+    child.stdout!.once('data', (d: Buffer) => resolve({ url: `http://127.0.0.1:${String(d).trim()}/hook`, child, priority })),
   )
 }
+
+/** How each named thread of a process is scheduled and how much CPU it used (from /proc), e.g. "sinks-thread SCHED_IDLE 120 ms". */
+function threadsOf(pid: number): Map<string, { policy: string; cpuMs: number; count: number }> {
+  const out = new Map<string, { policy: string; cpuMs: number; count: number }>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const policy = Number(f[38]) === 5 ? 'SCHED_IDLE' : `nice ${f[16]}`
+      const cpuMs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+      const name = Number(tid) === pid ? 'event loop' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      const t = out.get(name)
+      const policies = new Set([...(t?.policy.split('/') ?? []), policy])
+      out.set(name, { policy: [...policies].join('/'), cpuMs: (t?.cpuMs ?? 0) + cpuMs, count: (t?.count ?? 0) + 1 })
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return out
+}
+const threadText = (m: Map<string, { policy: string; cpuMs: number; count: number }>) =>
+  [...m]
+    .filter(([name, t]) => !/^(V8Worker|DelayedTaskSche|SignalInspector)$/.test(name) && (name !== 'libuv-worker' || t.cpuMs >= 1))
+    .map(([name, t]) => `${name}${t.count > 1 ? ` ×${t.count}` : ''} (${t.policy}) ${Math.round(t.cpuMs)} ms`)
+    .join(', ')
+
+let REDIS = ''
+let NATS = ''
 
 let port = 23000 + (process.pid % 400) * 5
 async function serve(sinks: unknown[] | undefined): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
@@ -90,6 +153,8 @@ async function serve(sinks: unknown[] | undefined): Promise<{ child: ChildProces
       TOKEN,
       '--db',
       db,
+      '--admin-token',
+      ADMIN,
       '--log-level',
       'warn',
     ],
@@ -117,7 +182,26 @@ async function serve(sinks: unknown[] | undefined): Promise<{ child: ChildProces
   }
 }
 
-function wrk(p: number, seconds: number, only?: 'before'): Promise<{ rps: number; p99ms: number; non2xx: number }> {
+/** What the sinks of a serve still have to deliver (its admin API), e.g. "archive 1,204, bus 0, billing 55". */
+async function sinkLag(p: number): Promise<{ text: string; total: number }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${p}/api/sinks`, { headers: { authorization: `Bearer ${ADMIN}` } })
+    const body = (await res.json()) as { sinks: Array<{ name: string; lag: { events: number | null } }> }
+    const total = body.sinks.reduce((a, s) => a + (s.lag.events ?? 0), 0)
+    return { text: body.sinks.map((s) => `${s.name} ${(s.lag.events ?? 0).toLocaleString('en')}`).join(', '), total }
+  } catch (err) {
+    return { text: `unknown (${String(err)})`, total: NaN }
+  }
+}
+
+interface WrkResult {
+  rps: number
+  p50ms: number
+  p99ms: number
+  maxms: number
+  non2xx: number
+}
+function wrk(p: number, seconds: number, only?: 'before', pace?: { connections: number; delayMs: number }): Promise<WrkResult> {
   const t = Math.floor(Date.now() / 1000)
   const q = (command: string) =>
     `SdkAppid=${APP}&CallbackCommand=${command}&contenttype=json&ClientIP=10.0.0.1&OptPlatform=RESTAPI&Sign=${sign(TOKEN, t)}&RequestTime=${t}`
@@ -127,6 +211,7 @@ function wrk(p: number, seconds: number, only?: 'before'): Promise<{ rps: number
     Q_RECALL: q('Group.CallbackAfterRecallMsg'),
     Q_WITHDRAW: q('C2C.CallbackAfterMsgWithDraw'),
     ...(only ? { ONLY: only } : {}),
+    ...(pace ? { DELAY_MS: String(pace.delayMs) } : {}),
   }
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -138,7 +223,7 @@ function wrk(p: number, seconds: number, only?: 'before'): Promise<{ rps: number
         '-t',
         '2',
         '-c',
-        '100',
+        String(pace?.connections ?? 100),
         '-d',
         `${seconds}s`,
         '--timeout',
@@ -155,50 +240,108 @@ function wrk(p: number, seconds: number, only?: 'before'): Promise<{ rps: number
     child.on('exit', (code) => {
       const m = /WRKJSON (\{.*\})/.exec(text)
       if (code !== 0 || m === null) return reject(new Error(`wrk: ${text}`))
-      const r = JSON.parse(m[1]!) as { requests: number; duration_us: number; p99_us: number; non2xx: number }
-      resolve({ rps: r.requests / (r.duration_us / 1e6), p99ms: r.p99_us / 1000, non2xx: r.non2xx })
+      const r = JSON.parse(m[1]!) as {
+        requests: number
+        duration_us: number
+        p50_us: number
+        p99_us: number
+        max_us: number
+        non2xx: number
+      }
+      resolve({
+        rps: r.requests / (r.duration_us / 1e6),
+        p50ms: r.p50_us / 1000,
+        p99ms: r.p99_us / 1000,
+        maxms: r.max_us / 1000,
+        non2xx: r.non2xx,
+      })
     })
   })
 }
 
-async function sideBySide(hookUrl: string) {
-  const three = (tag: string) => [
-    { name: 'archive', type: 'redis-stream', url: REDIS, stream: `bench:${tag}`, maxLen: 200_000 },
-    { name: 'bus', type: 'nats-jetstream', url: NATS, stream: `BENCH${tag}`, subject: `bench${tag}.{command}` },
-    { name: 'billing', type: 'webhook', url: hookUrl, secret: SECRET },
-  ]
-  const results: Record<string, { mix: number[]; p99: number[]; non2xx: number }> = {
-    'no sinks': { mix: [], p99: [], non2xx: 0 },
-    'three sinks': { mix: [], p99: [], non2xx: 0 },
-  }
+const threeSinks = (hookUrl: string, tag: string) => [
+  { name: 'archive', type: 'redis-stream', url: REDIS, stream: `bench:${tag}`, maxLen: 200_000 },
+  { name: 'bus', type: 'nats-jetstream', url: NATS, stream: `BENCH${tag}`, subject: `bench${tag}.{command}` },
+  { name: 'billing', type: 'webhook', url: hookUrl, secret: SECRET },
+]
+const CASES = ['no sinks', 'three sinks'] as const
+type Case = (typeof CASES)[number]
+const ms = (x: number) => x.toFixed(2)
+const rate = (x: number) => Math.round(x).toLocaleString('en').padStart(7)
+
+/**
+ * Pairs of rounds, the order alternating: per case, the mix then before-sends alone (unpaced, or
+ * paced), and after a case with sinks, how far they are behind. Returns the medians per case.
+ */
+async function rounds(hookUrl: string, label: string, pace?: { connections: number; delayMs: number }) {
+  const results = Object.fromEntries(CASES.map((c) => [c, { mix: [] as WrkResult[], before: [] as WrkResult[], non2xx: 0 }])) as Record<
+    Case,
+    { mix: WrkResult[]; before: WrkResult[]; non2xx: number }
+  >
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ['no sinks', 'three sinks'] : ['three sinks', 'no sinks']
+    const order: Case[] = round % 2 === 0 ? ['no sinks', 'three sinks'] : ['three sinks', 'no sinks']
     for (const name of order) {
-      const s = await serve(name === 'no sinks' ? undefined : three(`${process.pid}x${round}`))
+      const s = await serve(name === 'no sinks' ? undefined : threeSinks(hookUrl, `${process.pid}x${label.length}x${round}`))
       try {
-        await wrk(s.port, 1)
-        const mix = await wrk(s.port, DURATION)
-        const before = await wrk(s.port, DURATION, 'before')
-        results[name]!.mix.push(mix.rps)
-        results[name]!.p99.push(before.p99ms)
-        results[name]!.non2xx += mix.non2xx + before.non2xx
+        await wrk(s.port, 1, undefined, pace)
+        const cpu0 = threadsOf(s.child.pid!)
+        const mix = await wrk(s.port, DURATION, undefined, pace)
+        const before = await wrk(s.port, DURATION, 'before', pace)
+        const cpu1 = threadsOf(s.child.pid!)
+        const r = results[name]
+        r.mix.push(mix)
+        r.before.push(before)
+        r.non2xx += mix.non2xx + before.non2xx
+        const lag = name === 'no sinks' ? undefined : await sinkLag(s.port)
         console.log(
-          `  round ${round + 1} ${name.padEnd(11)} mix ${Math.round(mix.rps).toLocaleString('en').padStart(7)} req/s   before-send p99 ${before.p99ms.toFixed(2)} ms   (load ${loadavg()[0]!.toFixed(2)})`,
+          `  ${label} round ${round + 1} ${name.padEnd(11)} mix ${rate(mix.rps)} req/s p50 ${ms(mix.p50ms)} p99 ${ms(mix.p99ms)} ms · before-send ${rate(before.rps)} req/s p50 ${ms(before.p50ms)} p99 ${ms(before.p99ms)} max ${ms(before.maxms)} ms · load ${load()}`,
         )
+        const used = new Map([...cpu1].map(([n, t]) => [n, { ...t, cpuMs: t.cpuMs - (cpu0.get(n)?.cpuMs ?? 0) }]))
+        console.log(`      serve's threads over the ${2 * DURATION} s: ${threadText(used)}`)
+        if (lag !== undefined) console.log(`      sinks behind at the end: ${lag.text} events`)
       } finally {
         await s.stop()
       }
     }
   }
-  const a = results['no sinks']!
-  const b = results['three sinks']!
+  const med = (c: Case, f: (r: { mix: WrkResult[]; before: WrkResult[] }) => WrkResult[], k: keyof WrkResult) =>
+    median(f(results[c]).map((x) => x[k]))
+  const line = (what: string, f: (r: { mix: WrkResult[]; before: WrkResult[] }) => WrkResult[], k: keyof WrkResult, unit: string) => {
+    const a = med('no sinks', f, k)
+    const b = med('three sinks', f, k)
+    console.log(
+      `  ${label} median ${what}: ${k === 'rps' ? Math.round(a) : ms(a)} → ${k === 'rps' ? Math.round(b) : ms(b)} ${unit} (× ${(b / a).toFixed(3)})`,
+    )
+  }
+  console.log('')
+  line('mix throughput', (r) => r.mix, 'rps', 'req/s')
+  line('mix p99', (r) => r.mix, 'p99ms', 'ms')
+  line('before-send throughput', (r) => r.before, 'rps', 'req/s')
+  line('before-send p99', (r) => r.before, 'p99ms', 'ms')
+  console.log(`  ${label} non-2xx: ${results['no sinks'].non2xx} / ${results['three sinks'].non2xx}`)
+  return { maxRps: med('no sinks', (r) => r.mix, 'rps') }
+}
+
+/** Connections that pace serve without sinks at `fraction` of `maxRps` (two 2-second trials, as bench/lib/paced.ts does). */
+async function calibrate(maxRps: number, fraction: number): Promise<{ connections: number; delayMs: number }> {
+  const target = maxRps * fraction
+  let connections = Math.max(1, Math.round((target * (DELAY_MS + 1)) / 1000))
+  const s = await serve(undefined)
+  const trials: string[] = []
+  try {
+    await wrk(s.port, 1)
+    for (let i = 0; i < 2; i++) {
+      const r = await wrk(s.port, 2, undefined, { connections, delayMs: DELAY_MS })
+      trials.push(`${connections} → ${Math.round(r.rps)}`)
+      connections = Math.max(1, Math.min(1000, Math.round((connections * target) / Math.max(1, r.rps))))
+    }
+  } finally {
+    await s.stop()
+  }
   console.log(
-    `\n  median mix throughput: ${Math.round(median(a.mix))} → ${Math.round(median(b.mix))} req/s (× ${(median(b.mix) / median(a.mix)).toFixed(3)})`,
+    `\nat ${Math.round(fraction * 100)} % of the maximum: ${Math.round(maxRps)} req/s × ${fraction} = ${Math.round(target)} req/s, ${connections} connections pausing ${DELAY_MS} ms after each answer (trials ${trials.join(', ')}); ${ROUNDS} rounds × ${DURATION} s`,
   )
-  console.log(
-    `  median before-send p99: ${median(a.p99).toFixed(2)} → ${median(b.p99).toFixed(2)} ms (× ${(median(b.p99) / median(a.p99)).toFixed(3)})`,
-  )
-  console.log(`  non-2xx: ${a.non2xx} / ${b.non2xx}`)
+  return { connections, delayMs: DELAY_MS }
 }
 
 async function deliveryRate(hookUrl: string) {
@@ -266,27 +409,40 @@ async function deliveryRate(hookUrl: string) {
 
 async function main() {
   console.log(
-    `bench/sinks.ts — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
+    `bench/sinks.ts — ${new Date().toISOString()}, node ${process.version}, Linux ${release()}, ${availableParallelism()} × ${cpus()[0]?.model}, load average ${load()}`,
   )
-  console.log(`destinations: webhook receiver at nice 10, ${reniceSinkServers()}; the sink loops run in serve's sinks thread at nice 10`)
+  const servers = startSinkServers()
+  REDIS = servers.redis
+  NATS = servers.nats
   const hook = await receiver()
+  console.log(
+    `destinations: ${servers.versions}; ${servers.priority}, webhook receiver ${hook.priority} (in production they run on other machines)`,
+  )
   try {
-    if (args.only !== 'delivery') {
-      console.log(`\nserve (SQLite) without and with three sinks: ${ROUNDS} rounds × ${DURATION} s, 100 connections`)
-      await sideBySide(hook.url)
+    let maxRps = NaN
+    if (args.only === undefined || args.only === 'serve') {
+      console.log(`\nat saturation: serve (SQLite) without and with three sinks, ${ROUNDS} rounds × ${DURATION} s, 100 connections`)
+      maxRps = (await rounds(hook.url, 'saturation')).maxRps
     }
-    if (args.only !== 'serve') await deliveryRate(hook.url)
+    if (args.only === undefined || args.only === 'paced') {
+      if (Number.isNaN(maxRps)) {
+        const s = await serve(undefined)
+        try {
+          await wrk(s.port, 1)
+          maxRps = (await wrk(s.port, DURATION)).rps
+        } finally {
+          await s.stop()
+        }
+      }
+      await rounds(hook.url, 'paced 80 %', await calibrate(maxRps, 0.8))
+    }
+    if (args.only === undefined || args.only === 'delivery') await deliveryRate(hook.url)
   } finally {
     hook.child.kill()
+    stopSinkServers()
     rmSync(work, { recursive: true, force: true })
   }
-  console.log(
-    `\nload average after: ${loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' ')}`,
-  )
+  console.log(`\nload average after: ${load()}`)
 }
 
 void main()
