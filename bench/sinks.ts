@@ -21,7 +21,7 @@
  *   npm run build; npx tsx bench/sinks.ts [--rounds 3] [--duration 8] [--events 20000] [--only serve|paced|delivery]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, release, setPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -77,13 +77,43 @@ const SINK_ENV = {
   TIMHOOK_NATS_PORT: String(54_500 + (process.pid % 400)),
 }
 function startSinkServers(): { redis: string; nats: string; priority: string; versions: string } {
+  // Redis first, started here as the script would but not daemonized: a daemon calls setsid(), and
+  // a session of its own is a scheduling group of its own (autogroup) that takes an equal share of
+  // the cores whatever its threads' priority. The script then finds it running and starts NATS.
+  const dir = SINK_ENV.TIMHOOK_SINK_DATA
+  mkdirSync(dir, { recursive: true })
+  const port = SINK_ENV.TIMHOOK_REDIS_PORT
+  const redisArgs = ['--bind', '127.0.0.1', '--port', port, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always']
+  spawn('redis-server', [...redisArgs, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'), '--dir', dir], {
+    stdio: 'ignore',
+  }).unref()
+  for (let i = 0; ; i++) {
+    try {
+      if (execFileSync('redis-cli', ['-p', port, 'ping'], { encoding: 'utf8' }).includes('PONG')) break
+    } catch {
+      // not up yet
+    }
+    if (i > 100) throw new Error(`redis-server did not start (see ${dir}/redis.log)`)
+    execFileSync('sleep', ['0.1'])
+  }
   const out = execFileSync('scripts/sink-test-servers.sh', ['start'], { env: SINK_ENV, encoding: 'utf8' })
   const redis = /TIMHOOK_TEST_REDIS_URL=(\S+)/.exec(out)?.[1]
   const nats = /TIMHOOK_TEST_NATS_URL=(\S+)/.exec(out)?.[1]
   if (redis === undefined || nats === undefined) throw new Error(`redis-server and nats-server are needed: ${out}`)
+  const autogroup = (pid: number | string) => {
+    try {
+      return readFileSync(`/proc/${pid}/autogroup`, 'utf8').split(' ')[0]!.replace('/', '')
+    } catch {
+      return 'no autogroup'
+    }
+  }
   const priority = ['redis', 'nats']
-    .map((name) => `${name} ${lowest(Number(readFileSync(join(SINK_ENV.TIMHOOK_SINK_DATA, `${name}.pid`), 'utf8').trim()))}`)
+    .map((name) => {
+      const pid = Number(readFileSync(join(dir, `${name}.pid`), 'utf8').trim())
+      return `${name} ${lowest(pid)} (${autogroup(pid)})`
+    })
     .join(', ')
+    .concat(`; this bench ${autogroup('self')}`)
   const version = (cmd: string, arg: string) => {
     try {
       return execFileSync(cmd, [arg], { encoding: 'utf8' }).trim().split('\n')[0]!
