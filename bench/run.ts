@@ -97,7 +97,8 @@ function plan(): Array<{ piece: string; seconds: number }> {
   const out: Array<{ piece: string; seconds: number }> = []
   for (const p of pairs) out.push({ piece: `paired ${p.id}`, seconds: ROUNDS * (2 * START + WARM + DURATION + 1) })
   const calibration = START + 1 + CALIBRATE + 2 * 2
-  if (runP99) for (const t of P99_TARGETS) out.push({ piece: `p99 ${t}`, seconds: calibration + ROUNDS * 2 * (START + 2 + DURATION) })
+  if (runP99)
+    for (const t of P99_TARGETS) out.push({ piece: `p99 ${t}`, seconds: 2 * calibration - CALIBRATE + ROUNDS * 2 * (START + 2 + DURATION) })
   if (runSoak) out.push({ piece: `soak ${SOAK_MINUTES} min`, seconds: calibration + START + SOAK_MINUTES * 60 })
   return out
 }
