@@ -327,7 +327,12 @@ async function rounds(hookUrl: string, label: string, pace?: { connections: numb
           `  ${label} round ${round + 1} ${name.padEnd(11)} mix ${rate(mix.rps)} req/s p50 ${ms(mix.p50ms)} p99 ${ms(mix.p99ms)} ms · before-send ${rate(before.rps)} req/s p50 ${ms(before.p50ms)} p99 ${ms(before.p99ms)} max ${ms(before.maxms)} ms · load ${load()}`,
         )
         const used = new Map([...cpu1].map(([n, t]) => [n, { ...t, cpuMs: t.cpuMs - (cpu0.get(n)?.cpuMs ?? 0) }]))
-        console.log(`      serve's threads over the ${2 * DURATION} s: ${threadText(used)}`)
+        // CPU per callback answered: the event loop and the writer do the callbacks' work; steadier than req/s on a shared machine.
+        const answered = (mix.rps + before.rps) * DURATION
+        const perCallback = (name: string) => (((used.get(name)?.cpuMs ?? 0) * 1000) / answered).toFixed(1)
+        console.log(
+          `      serve's threads over the ${2 * DURATION} s: ${threadText(used)}; per callback: event loop ${perCallback('event loop')} µs, writer ${perCallback('sqlite-writer-t')} µs`,
+        )
         if (lag !== undefined) console.log(`      sinks behind at the end: ${lag.text} events`)
       } finally {
         await s.stop()
