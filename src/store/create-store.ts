@@ -89,29 +89,94 @@ interface Item {
   reject?: (err: unknown) => void
 }
 
+/** The retry delay after failed commits: doubles from the base up to 5 s; the last error is what readiness reports. */
+class Backoff {
+  delay: number
+  lastError: Error | undefined
+  /** When the retry timer fires (0 when none is set). */
+  retryAt = 0
+  constructor(private readonly base: number) {
+    this.delay = base
+  }
+  succeeded(): void {
+    this.delay = this.base
+    this.lastError = undefined
+  }
+  failed(err: unknown): void {
+    this.lastError = err instanceof Error ? err : new Error(String(err))
+  }
+  /** The delay for the next retry, and the one after it doubled. */
+  next(): number {
+    const d = this.delay
+    this.retryAt = Date.now() + d
+    this.delay = Math.min(d * 2, 5000)
+    return d
+  }
+}
+
+/** What waits for the store, in records and bytes, against its cap. */
+class Budget {
+  records = 0
+  bytes = 0
+  constructor(
+    readonly maxRecords: number,
+    readonly maxBytes: number,
+  ) {}
+  /** Takes room for a record of `bytes`; false (nothing taken) past the cap. A record alone is admitted whatever its size. */
+  take(bytes: number): boolean {
+    if (this.records >= this.maxRecords || (this.records > 0 && this.bytes + bytes > this.maxBytes)) return false
+    this.records++
+    this.bytes += bytes
+    return true
+  }
+  /** Gives back an item's room, once. */
+  release(item: Item): void {
+    if (!item.counted) return
+    item.counted = false
+    this.records--
+    this.bytes -= item.bytes
+  }
+}
+
+/** The reads of a store: the backend's, as promises (a listing's JSON rendered from its page when the backend cannot render it). */
+function storeReads(
+  backend: StoreBackend,
+): Pick<Store, 'listMessages' | 'listEvents' | 'listMessagesJson' | 'listEventsJson' | 'stats' | 'readBody' | 'ping'> {
+  return {
+    listMessages: async (q) => backend.listMessages(q),
+    listEvents: async (q) => backend.listEvents(q),
+    listMessagesJson: async (q) =>
+      backend.listMessagesJson === undefined ? pageJson(await backend.listMessages(q)) : backend.listMessagesJson(q),
+    listEventsJson: async (q) => (backend.listEventsJson === undefined ? pageJson(await backend.listEvents(q)) : backend.listEventsJson(q)),
+    stats: async () => backend.stats(),
+    readBody: async (kind, id, offset, length) => backend.readBody(kind, id, offset, length),
+    ping: async () => backend.ping(),
+  }
+}
+
+/** A copy of a body that holds only its bytes: a body read in one piece is a slice of the socket's read buffer (64 KiB), which a waiting record would otherwise keep whole. */
+function compact(record: CallbackRecord): CallbackRecord {
+  const raw = record.rawBody
+  return raw.buffer.byteLength > 2 * raw.length + 8192 ? { ...record, rawBody: Buffer.from(raw) } : record
+}
+
 /**
  * Wraps a backend with the writer queue.
  * @example const store = createStore(openSqliteBackend('./timhook.db'))
  */
 export function createStore(backend: StoreBackend, options: StoreOptions = {}): Store & { readonly dropped: number } {
   const maxBatch = options.maxBatch ?? 1000
-  const maxRecords = options.maxPendingRecords ?? DEFAULT_MAX_PENDING_RECORDS
-  const maxBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES
+  const budget = new Budget(options.maxPendingRecords ?? DEFAULT_MAX_PENDING_RECORDS, options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES)
   const maxInFlight = Math.max(1, backend.concurrentCommits ?? 1)
-  const baseDelay = options.retryDelayMs ?? 200
+  const backoff = new Backoff(options.retryDelayMs ?? 200)
   const isDataError = (err: unknown) => (backend.isDataError ?? (backend.kind === 'sqlite' ? isSqliteDataError : undefined))?.(err) === true
 
   let queue: Item[] = []
   /** Rejected requests by cause, committed with the next batch: a map, not queued rows, so a flood of bad requests costs nothing while the database is down. */
   let rejections = new Map<string, number>()
   let inFlight = 0
-  let waitingRecords = 0
-  let waitingBytes = 0
   let scheduled = false
   let retryTimer: NodeJS.Timeout | undefined
-  let retryAt = 0
-  let delay = baseDelay
-  let lastError: Error | undefined
   let closed = false
   const counters: StoreCounters = { dropped: 0, backlogRefused: 0, dataRefused: 0 }
   const listeners: Array<(report: CommitReport) => void> = []
@@ -137,36 +202,25 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
   /** After an outage: retry kept records (or probe) later, backing off. */
   const retryLater = () => {
     if (closed || retryTimer !== undefined) return
-    retryAt = Date.now() + delay
     retryTimer = setTimeout(() => {
       retryTimer = undefined
-      retryAt = 0
+      backoff.retryAt = 0
       if (queue.length > 0 || rejections.size > 0) schedule()
-      else if (lastError !== undefined) void probe()
-    }, delay)
+      else if (backoff.lastError !== undefined) void probe()
+    }, backoff.next())
     retryTimer.unref()
-    delay = Math.min(delay * 2, 5000)
-  }
-
-  const succeeded = () => {
-    delay = baseDelay
-    lastError = undefined
-  }
-
-  const failed = (err: unknown) => {
-    lastError = err instanceof Error ? err : new Error(String(err))
   }
 
   async function probe(): Promise<void> {
-    if (closed || lastError === undefined || inFlight > 0) return
+    if (closed || backoff.lastError === undefined || inFlight > 0) return
     inFlight++
     const started = performance.now()
     try {
       await (backend.probe !== undefined ? backend.probe() : backend.commit([]))
-      succeeded()
+      backoff.succeeded()
       report({ size: 0, durationMs: performance.now() - started, error: undefined, probe: true })
     } catch (err) {
-      failed(err)
+      backoff.failed(err)
       report({ size: 0, durationMs: performance.now() - started, error: err, probe: true })
       retryLater()
     } finally {
@@ -179,7 +233,7 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
   function pump(): void {
     scheduled = false
     while (inFlight < maxInFlight && (queue.length > 0 || rejections.size > 0)) {
-      if (lastError !== undefined && Date.now() < retryAt && !queue.some((i) => i.durable)) break
+      if (backoff.lastError !== undefined && Date.now() < backoff.retryAt && !queue.some((i) => i.durable)) break
       const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch)
       queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch)
       if (rejections.size > 0) {
@@ -206,14 +260,7 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
 
   /** One transaction for the batch; on a data error, halves until the refused record is alone. */
   async function commitBatch(batch: Item[]): Promise<void> {
-    const rows: WriteRow[] = []
-    // Records are planned into rows here, in the batch loop, not per request: one tight loop
-    // over a batch runs with warm caches, where planning each record as its request is
-    // answered cost 2–3 times as much (it sits between HTTP work that evicts the caches).
-    for (const item of batch) {
-      const planned = item.rows ?? plan(item)
-      for (const row of planned) rows.push(row)
-    }
+    const rows = planBatch(batch)
     const live = batch.filter((i) => i.rows!.length > 0)
     for (const item of batch) if (item.rows!.length === 0) done(item)
     if (live.length === 0) return
@@ -226,7 +273,7 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     }
     if (error !== undefined && isDataError(error)) {
       // Not an outage: the database works, and refuses something in this batch.
-      succeeded()
+      backoff.succeeded()
       if (live.length > 1) {
         const half = Math.ceil(live.length / 2)
         await commitBatch(live.slice(0, half))
@@ -239,13 +286,35 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     }
     report({ size: live.length, durationMs: performance.now() - started, error })
     if (error === undefined) {
-      succeeded()
+      backoff.succeeded()
       for (const item of live) done(item)
       return
     }
-    failed(error)
-    // Durable writes fail now (their callback is answered FAIL, so Tencent may redeliver);
-    // fire-and-forget records go back to the front of the queue and are retried.
+    backoff.failed(error)
+    keepForRetry(live, error)
+    retryLater()
+  }
+
+  /**
+   * The rows of a batch, in order. Records are planned into rows here, in the batch loop, not per
+   * request: one tight loop over a batch runs with warm caches, where planning each record as its
+   * request is answered cost 2–3 times as much (it sits between HTTP work that evicts the caches).
+   */
+  function planBatch(batch: Item[]): WriteRow[] {
+    const rows: WriteRow[] = []
+    for (const item of batch) {
+      const planned = item.rows ?? plan(item)
+      for (const row of planned) rows.push(row)
+    }
+    return rows
+  }
+
+  /**
+   * After a failed commit: durable writes fail now (their callback is answered FAIL, so Tencent may
+   * redeliver); fire-and-forget records go back to the front of the queue and are retried, and
+   * rejection counts back to their map.
+   */
+  function keepForRetry(live: Item[], error: unknown): void {
     const keep: Item[] = []
     for (const item of live) {
       if (item.durable) fail(item, error)
@@ -255,23 +324,15 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
       }
     }
     queue = keep.concat(queue)
-    retryLater()
-  }
-
-  function release(item: Item): void {
-    if (!item.counted) return
-    item.counted = false
-    waitingRecords--
-    waitingBytes -= item.bytes
   }
 
   function done(item: Item): void {
-    release(item)
+    budget.release(item)
     item.resolve?.()
   }
 
   function fail(item: Item, err: unknown): void {
-    release(item)
+    budget.release(item)
     item.reject?.(err)
   }
 
@@ -302,19 +363,13 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
   /** Queues a record, or refuses it when too much waits already. */
   function admit(record: CallbackRecord, durable: boolean, resolve?: () => void, reject?: (err: unknown) => void): boolean {
     const bytes = record.rawBody.length
-    if (waitingRecords >= maxRecords || (waitingRecords > 0 && waitingBytes + bytes > maxBytes)) {
+    if (!budget.take(bytes)) {
       counters.backlogRefused++
-      if (durable) reject!(new StoreBacklogError(waitingRecords, waitingBytes, maxRecords, maxBytes))
+      if (durable) reject!(new StoreBacklogError(budget.records, budget.bytes, budget.maxRecords, budget.maxBytes))
       else counters.dropped++
       return false
     }
-    waitingRecords++
-    waitingBytes += bytes
-    // A body read in one piece is a slice of the socket's read buffer (64 KiB): kept as is while the
-    // record waits, it would hold that whole buffer. A copy holds what it needs.
-    const raw = record.rawBody
-    if (raw.buffer.byteLength > 2 * raw.length + 8192) record = { ...record, rawBody: Buffer.from(raw) }
-    queue.push({ rows: undefined, record, counted: true, bytes, durable, resolve, reject })
+    queue.push({ rows: undefined, record: compact(record), counted: true, bytes, durable, resolve, reject })
     schedule()
     return true
   }
@@ -331,7 +386,7 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     countRejection(cause) {
       if (closed) return
       rejections.set(cause, (rejections.get(cause) ?? 0) + 1)
-      if (lastError === undefined) schedule()
+      if (backoff.lastError === undefined) schedule()
     },
     flush() {
       if (queue.length === 0 && inFlight === 0 && rejections.size === 0) return Promise.resolve()
@@ -339,7 +394,7 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
       // While commits fail, records kept for a later retry do not hold it up.
       return new Promise<void>((resolve) => {
         const check = () => {
-          const rest = lastError === undefined ? queue.length + rejections.size : queue.filter((i) => i.durable).length
+          const rest = backoff.lastError === undefined ? queue.length + rejections.size : queue.filter((i) => i.durable).length
           if (inFlight === 0 && rest === 0) resolve()
           else idle.push(check)
         }
@@ -347,25 +402,18 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
         schedule()
       })
     },
-    listMessages: async (q) => backend.listMessages(q),
-    listEvents: async (q) => backend.listEvents(q),
-    listMessagesJson: async (q) =>
-      backend.listMessagesJson === undefined ? pageJson(await backend.listMessages(q)) : backend.listMessagesJson(q),
-    listEventsJson: async (q) => (backend.listEventsJson === undefined ? pageJson(await backend.listEvents(q)) : backend.listEventsJson(q)),
-    stats: async () => backend.stats(),
-    readBody: async (kind, id, offset, length) => backend.readBody(kind, id, offset, length),
-    ping: async () => backend.ping(),
+    ...storeReads(backend),
     onCommit(listener) {
       listeners.push(listener)
     },
     get pending() {
-      return waitingRecords
+      return budget.records
     },
     get pendingBytes() {
-      return waitingBytes
+      return budget.bytes
     },
     get lastCommitError() {
-      return lastError
+      return backoff.lastError
     },
     get counters() {
       return { ...counters }
