@@ -17,7 +17,7 @@ import { planWrites, type CallbackRecord, type WriteRow } from '../src/store/rec
 import { openSqliteBackend } from '../src/store/sqlite-backend.js'
 import { prepareCommit } from '../src/store/sqlite-commit.js'
 import { openDatabase } from '../src/store/sqlite-driver.js'
-import { packRows } from '../src/store/sqlite-writer.js'
+import { packRows } from '../src/store/sqlite-packed-rows.js'
 
 const { values } = parseArgs({
   options: {
@@ -96,7 +96,7 @@ const sink = new Worker(
   { eval: true },
 )
 
-/** CPU µs (both threads: this process) to post every batch to a thread, cloned row by row or packed (src/store/sqlite-writer.ts). */
+/** CPU µs (both threads: this process) to post every batch to a thread, cloned row by row or packed (src/store/sqlite-packed-rows.ts). */
 async function post(batches: WriteRow[][], packed: boolean): Promise<number> {
   const t = cpu()
   batches.forEach((rows, i) => {

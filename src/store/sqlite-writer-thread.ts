@@ -8,7 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { prepareCommit } from './sqlite-commit.js'
 import { openDatabase, sqliteCode } from './sqlite-driver.js'
-import { unpackRows, type FromWriter, type ToWriter, type WriterData } from './sqlite-writer.js'
+import { unpackRows } from './sqlite-packed-rows.js'
+import type { FromWriter, ToWriter, WriterData } from './sqlite-writer.js'
 
 const { path, busyTimeoutMs } = workerData as WriterData
 const port = parentPort!

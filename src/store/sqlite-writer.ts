@@ -9,17 +9,15 @@
  * start per commit attempt (the store's retry back-off spaces them), never a loop.
  */
 import type { Worker } from 'node:worker_threads'
-import type { EventRow, WriteRow } from './records.js'
+import type { WriteRow } from './records.js'
 import { spawnThread } from './spawn-thread.js'
+import { packRows, type PostedRow } from './sqlite-packed-rows.js'
 
 /** What the thread is started with. */
 export interface WriterData {
   path: string
   busyTimeoutMs: number
 }
-
-/** A row as posted: an event's raw body is the end of its bytes in the batch's buffer. */
-export type PostedRow = Exclude<WriteRow, EventRow> | (Omit<EventRow, 'raw'> & { raw: number })
 
 export type ToWriter = { type: 'commit'; id: number; rows: PostedRow[]; bytes: ArrayBuffer } | { type: 'close' }
 export type FromWriter =
@@ -54,38 +52,6 @@ export class SqliteWriteError extends Error {
     this.name = 'SqliteWriteError'
     this.code = code
   }
-}
-
-/**
- * A batch as posted to the thread: the rows without their raw bodies, and the bodies in one
- * buffer that is transferred, not cloned. Cloned one by one, each body would copy its whole
- * backing store (an 8 KiB pool slab, or the socket's read buffer), and each row cost twice the CPU
- * to post (bench/write-path.ts measures both).
- */
-export function packRows(rows: WriteRow[]): { rows: PostedRow[]; bytes: ArrayBuffer } {
-  let size = 0
-  for (const r of rows) if (r.kind === 'event') size += r.raw.length
-  const buf = Buffer.allocUnsafeSlow(size)
-  let end = 0
-  const posted = rows.map((r): PostedRow => {
-    if (r.kind !== 'event') return r
-    end += r.raw.copy(buf, end)
-    return { ...r, raw: end }
-  })
-  return { rows: posted, bytes: buf.buffer as ArrayBuffer }
-}
-
-/** The thread's side of `packRows`: the rows with their raw bodies (views of the one buffer). */
-export function unpackRows(rows: PostedRow[], bytes: ArrayBuffer): WriteRow[] {
-  const buf = Buffer.from(bytes)
-  let start = 0
-  for (const r of rows) {
-    if (r.kind !== 'event') continue
-    const end = r.raw
-    ;(r as unknown as EventRow).raw = buf.subarray(start, end)
-    start = end
-  }
-  return rows as WriteRow[]
 }
 
 /**
