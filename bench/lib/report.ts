@@ -83,7 +83,7 @@ export function markdown(r: Report): string {
     out.push(
       '',
       `**Soak, ${s.target}**, ${s.minutes} min on the mix at 80 % of its maximum (${fmt.int(s.calibration.maxRps)} req/s → aim ${fmt.int(s.calibration.targetRps)}; ${s.calibration.connections} connections, ${s.calibration.delayMs} ms pause): ` +
-        `${fmt.int(s.rps)} req/s, p50 ${fmt.f(s.p50ms)} ms, p99 ${fmt.f(s.p99ms)} ms, ${fmt.f(s.cpuUsPerRequest, 1)} CPU µs/req, non-2xx ${s.non2xx}, errors ${s.errors}. ` +
+        `${fmt.int(s.rps)} req/s (${pct(s.rps / s.calibration.targetRps)} of the aim), p50 ${fmt.f(s.p50ms)} ms, p99 ${fmt.f(s.p99ms)} ms, ${fmt.f(s.cpuUsPerRequest, 1)} CPU µs/req, non-2xx ${s.non2xx}, errors ${s.errors}. ` +
         `RSS sampled every ${s.sampleSeconds} s: **start ${fmt.f(s.startMiB, 1)} MiB, end ${fmt.f(s.endMiB, 1)} MiB, slope ${fmt.f(s.slopeMiBPerMin, 2)} MiB/min** (least squares over the last ${fmt.f(s.fitMinutes, 1)} min). Load average ${s.load.start.join(', ')} → ${s.load.end.join(', ')}.`,
       '',
       '| s | ' +
