@@ -47,7 +47,6 @@ const port = parentPort!
 const data = workerData as SinksThreadData
 const post = (m: FromSinksThread) => port.postMessage(m)
 
-
 const log = (level: 'info' | 'warn' | 'error') => (obj: object, msg: string) => post({ type: 'log', level, obj, msg })
 
 async function main(): Promise<void> {
