@@ -1,5 +1,5 @@
 /** How IM acts on a before-send callback's answer: deliver (rewritten or not), refuse or drop. */
-import { C2C_DENY_RANGE, GROUP_DENY_RANGE } from '../protocol/verdict.js'
+import { denyCodeFamily, DENY_RANGES } from '../protocol/verdict.js'
 import type { MsgElement } from '../protocol/generated/events.js'
 import type { CallbackOutcome } from './callback-sender.js'
 
@@ -9,12 +9,9 @@ export type DeliveryDecision =
   | { kind: 'deny'; code: number; info: string }
   | { kind: 'drop' }
 
-/** The family decides the default refusal code and the custom range (group: refusal 10016, custom
- * codes 10100–10200; one-to-one: refusal 20006, custom codes 120001–130000). */
-const FAMILY = {
-  group: { denyCode: 10016, denyInfo: 'the App backend refused the message through a third-party callback', range: GROUP_DENY_RANGE },
-  c2c: { denyCode: 20006, denyInfo: 'the App backend refused the message through a third-party callback', range: C2C_DENY_RANGE },
-} as const
+/** What IM answers the sender when it refuses: its own code per family, and one text. */
+const REFUSAL = { group: 10016, c2c: 20006 } as const
+const REFUSAL_INFO = 'the App backend refused the message through a third-party callback'
 
 const isElementArray = (v: unknown): v is MsgElement[] =>
   Array.isArray(v) &&
@@ -30,10 +27,9 @@ const isElementArray = (v: unknown): v is MsgElement[] =>
  * @example applyBeforeSendAnswer('group', outcome, false) // { kind: 'deny', code: 10016, … } for ErrorCode 1
  */
 export function applyBeforeSendAnswer(family: 'group' | 'c2c', outcome: CallbackOutcome, failClosed: boolean): DeliveryDecision {
-  const f = FAMILY[family]
   const failed = (why: string): DeliveryDecision =>
     failClosed
-      ? { kind: 'deny', code: f.denyCode, info: `callback failed (${why}); refused because fail-closed is set` }
+      ? { kind: 'deny', code: REFUSAL[family], info: `callback failed (${why}); refused because fail-closed is set` }
       : { kind: 'deliver', failure: why }
   if (outcome.kind === 'failed') return failed(outcome.detail)
   const { answer } = outcome
@@ -53,8 +49,10 @@ export function applyBeforeSendAnswer(family: 'group' | 'c2c', outcome: Callback
     }
     return decision
   }
-  if (code === 1) return { kind: 'deny', code: f.denyCode, info: f.denyInfo }
+  if (code === 1) return { kind: 'deny', code: REFUSAL[family], info: REFUSAL_INFO }
   if (code === 2) return { kind: 'drop' }
-  if (code >= f.range[0] && code <= f.range[1]) return { kind: 'deny', code, info }
-  return failed(`ErrorCode ${code} is neither 0, 1, 2 nor in ${f.range[0]}–${f.range[1]}`)
+  // A custom code counts only in the message's own family's range (the one definition of the ranges, protocol/verdict.ts).
+  if (denyCodeFamily(code) === family) return { kind: 'deny', code, info }
+  const [low, high] = DENY_RANGES[family]
+  return failed(`ErrorCode ${code} is neither 0, 1, 2 nor in ${low}–${high}`)
 }
