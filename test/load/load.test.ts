@@ -8,7 +8,7 @@ import type { TimhookError } from '../../src/protocol/errors.js'
 import { toNodeHandler } from '../../src/adapters/node.js'
 import { createReceiver } from '../../src/receiver/index.js'
 import { listen } from '../helpers/http.js'
-import { APP } from './helpers.js'
+import { APP } from '../emulator/helpers.js'
 
 describe('load generator', () => {
   it('drives a consistent, signed mix that our receiver accepts: MsgSeq contiguous per group, recalls and withdraws of sent messages', async () => {
