@@ -175,6 +175,47 @@ export interface SoakResult {
  * seconds: start, end, and the least-squares slope over the last 8 minutes (over the last 80 %
  * when the soak is shorter than 10 minutes).
  */
+/**
+ * A soak's load as back-to-back wrk runs of at most `SEGMENT_SECONDS`: each run signs its callbacks
+ * with the time it starts (bench/lib/wrk.ts), and a `RequestTime` older than the receiver's allowed
+ * skew (60 s by default) is refused, so one long run would measure refusals after its first minute.
+ * Totals are summed; p50/p99/max are the worst segment's; RSS samples are on one time line.
+ */
+const SEGMENT_SECONDS = 40
+
+async function segments(totalSeconds: number, run: (seconds: number) => Promise<Measured>): Promise<Measured> {
+  const parts: Measured[] = []
+  const samples: Measured['rssSamples'] = []
+  let elapsed = 0
+  while (elapsed < totalSeconds - 0.5) {
+    const seconds = Math.max(1, Math.round(Math.min(SEGMENT_SECONDS, totalSeconds - elapsed)))
+    const m = await run(seconds)
+    for (const x of m.rssSamples) samples.push({ s: x.s + elapsed, mib: x.mib })
+    parts.push(m)
+    elapsed += m.duration_us / 1e6
+  }
+  const sum = (f: (m: Measured) => number) => parts.reduce((a, m) => a + f(m), 0)
+  const worst = (f: (m: Measured) => number) => Math.max(...parts.map(f))
+  const requests = sum((m) => m.requests)
+  const duration_us = sum((m) => m.duration_us)
+  return {
+    requests,
+    duration_us,
+    non2xx: sum((m) => m.non2xx),
+    socket_errors: sum((m) => m.socket_errors),
+    timeouts: sum((m) => m.timeouts),
+    p50_us: worst((m) => m.p50_us),
+    p90_us: worst((m) => m.p90_us),
+    p99_us: worst((m) => m.p99_us),
+    max_us: worst((m) => m.max_us),
+    rps: requests / (duration_us / 1e6),
+    cpuUsPerRequest: sum((m) => m.cpuUsPerRequest * m.requests) / Math.max(1, requests),
+    cpuShare: sum((m) => m.cpuShare * m.duration_us) / Math.max(1, duration_us),
+    peakRssMiB: worst((m) => m.peakRssMiB),
+    rssSamples: samples,
+  }
+}
+
 export async function soak(name: string, o: { minutes: number; calibrateSeconds: number; log: (s: string) => void }): Promise<SoakResult> {
   const sampleSeconds = o.minutes >= 2 ? 5 : 1
   o.log(`\nsoak: ${name} on the mix at 80 % of its maximum for ${o.minutes} min, RSS every ${sampleSeconds} s`)
@@ -182,14 +223,20 @@ export async function soak(name: string, o: { minutes: number; calibrateSeconds:
   const r = await startTarget(target(name))
   const loadStart = load()
   try {
-    const m = await runWrk({
-      port: r.port,
-      seconds: Math.round(o.minutes * 60),
-      connections: calibration.connections,
-      pid: r.pid,
-      env: { DELAY_MS: String(calibration.delayMs) },
-      rssEveryMs: sampleSeconds * 1000,
-    })
+    const m = await segments(o.minutes * 60, (seconds) =>
+      runWrk({
+        port: r.port,
+        seconds,
+        connections: calibration.connections,
+        pid: r.pid,
+        env: { DELAY_MS: String(calibration.delayMs) },
+        rssEveryMs: sampleSeconds * 1000,
+      }),
+    )
+    if (m.non2xx + m.socket_errors + m.timeouts > 0)
+      throw new Error(
+        `soak: ${m.non2xx} non-2xx answers and ${m.socket_errors + m.timeouts} errors of ${m.requests} requests: the load was refused, the RSS says nothing`,
+      )
     const fitMinutes = o.minutes >= 10 ? 8 : o.minutes * 0.8
     const from = (o.minutes - fitMinutes) * 60
     const fit = m.rssSamples.filter((x) => x.s >= from).map((x) => ({ x: x.s / 60, y: x.mib }))
