@@ -5,7 +5,7 @@
  * divided by the requests wrk completed. On a shared machine this is steadier than req/s: another
  * process's work slows the target but does not add to its CPU time.
  *
- *   npm run build && npx tsx bench/cpu-per-request.ts [--target sqlite|pg|limit] [--seconds 5]
+ *   npm run build && npx tsx bench/cpu-per-request.ts [--target sqlite|pg|limit|limit-parse|library] [--seconds 5]
  *     [--rounds 3] [--connections 32] [--profile DIR] [--root DIR …]
  *
  * The target is pinned to CPU 0 and wrk to CPU 1. `--profile DIR` runs the target under
@@ -62,6 +62,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 function argv(port: number, round: number, root: string): string[] {
   const prof = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
   if (values.target === 'limit') return [process.execPath, ...prof, join(root, 'bench/targets/limit.mjs')]
+  if (values.target === 'library' || values.target === 'limit-parse')
+    return [process.execPath, ...prof, join(root, `bench/targets/${values.target}.mjs`)]
   const db = values.target === 'pg' ? pgUrl : join(work, `cpu-${round}.db`)
   if (db === undefined) throw new Error('set TIMHOOK_BENCH_PG_URL (or TIMHOOK_TEST_PG_URL) for --target pg')
   return [
@@ -106,7 +108,7 @@ function wrk(port: number, seconds: number): Promise<{ requests: number; non2xx:
 async function round(n: number, root: string): Promise<{ cpuUs: number; rps: number; non2xx: number; threads: string }> {
   const port = 23000 + (process.pid % 1000) + n
   const child = spawn('taskset', ['-c', '0', ...argv(port, n, root)], {
-    env: { ...process.env, PORT: String(port), TIMHOOK_LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   for (let i = 0; ; i++) {
