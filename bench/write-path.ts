@@ -3,10 +3,12 @@
  * group recall, a C2C withdraw in turn) into rows, and committing them in batches with
  * `synchronous = FULL`, as the writer thread does. Prints CPU µs per record of each part
  * (process.cpuUsage: user + system, so the WAL writes and fsyncs count), and of posting the
- * batches to a thread: cloned row by row, or packed as the writer posts them (one transferred
- * buffer for the raw bodies).
+ * batches to a thread: cloned row by row, or packed as the writer posts them (one flat array of
+ * values and one transferred buffer for the raw bodies). The connection is set up as the writer
+ * thread's (`setUpWriter`); `--autocheckpoint`, `--page-size` (a new file) and `--pragma` try others.
  *
- *   npx tsx bench/write-path.ts [--records 30000] [--batch 32] [--rounds 3]
+ *   npx tsx bench/write-path.ts [--records 30000] [--batch 32] [--rounds 3] [--autocheckpoint 1000]
+ *     [--page-size 2048] [--pragma cache_size=-65536 …]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import { planWrites, type CallbackRecord, type WriteRow } from '../src/store/records.js'
 import { openSqliteBackend } from '../src/store/sqlite-backend.js'
-import { prepareCommit } from '../src/store/sqlite-commit.js'
+import { prepareCommit, setUpWriter } from '../src/store/sqlite-commit.js'
 import { openDatabase } from '../src/store/sqlite-driver.js'
 import { packRows } from '../src/store/sqlite-packed-rows.js'
 
@@ -24,6 +26,10 @@ const { values } = parseArgs({
     records: { type: 'string', default: '30000' },
     batch: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '3' },
+    // Variants: the file's page size (a new file only), the WAL's automatic checkpoint (pages; the writer's own by default), any other PRAGMA.
+    'page-size': { type: 'string' },
+    autocheckpoint: { type: 'string' },
+    pragma: { type: 'string', multiple: true },
   },
 })
 const N = Number(values.records)
@@ -86,15 +92,21 @@ const cpu = () => {
   return u.user + u.system
 }
 
-// A thread that receives batches as the writer thread does (rebuilding a packed batch's bodies).
+// A thread that receives batches as the writer thread does (a packed batch unpacked into rows by
+// the writer's own code, loaded through tsx as src/store/spawn-thread.ts does).
+const packedRowsUrl = new URL('../src/store/sqlite-packed-rows.ts', import.meta.url).href
 const sink = new Worker(
   `const { parentPort } = require('node:worker_threads')
-  parentPort.on('message', (m) => {
-    if (m.bytes !== undefined) { const b = Buffer.from(m.bytes); let s = 0; for (const r of m.rows) if (r.kind === 'event') { const e = r.raw; r.raw = b.subarray(s, e); s = e } }
-    if (m.last) parentPort.postMessage('done')
+  import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(packedRowsUrl)}, ${JSON.stringify(import.meta.url)})).then(({ unpackRows }) => {
+    parentPort.on('message', (m) => {
+      if (m.bytes !== undefined) unpackRows(m.values, m.bytes)
+      if (m.last) parentPort.postMessage('done')
+    })
+    parentPort.postMessage('ready')
   })`,
   { eval: true },
 )
+await new Promise((resolve) => sink.once('message', resolve))
 
 /** CPU µs (both threads: this process) to post every batch to a thread, cloned row by row or packed (src/store/sqlite-packed-rows.ts). */
 async function post(batches: WriteRow[][], packed: boolean): Promise<number> {
@@ -103,7 +115,7 @@ async function post(batches: WriteRow[][], packed: boolean): Promise<number> {
     const last = i === batches.length - 1
     if (!packed) return sink.postMessage({ rows, last })
     const p = packRows(rows)
-    sink.postMessage({ rows: p.rows, bytes: p.bytes, last }, [p.bytes])
+    sink.postMessage({ values: p.values, bytes: p.bytes, last }, [p.bytes])
   })
   await new Promise((resolve) => sink.once('message', resolve))
   return cpu() - t
@@ -111,10 +123,13 @@ async function post(batches: WriteRow[][], packed: boolean): Promise<number> {
 
 async function round(r: number): Promise<void> {
   const file = join(dir, `w${r}.db`)
+  if (values['page-size'] !== undefined)
+    openDatabase(file, {}, (db) => db.exec(`PRAGMA page_size = ${Number(values['page-size'])}; PRAGMA journal_mode = WAL`)).close()
   await openSqliteBackend(file).close() // creates the schema
   const db = openDatabase(file, { busyTimeoutMs: 5000 }, (db) => {
-    db.exec('PRAGMA journal_mode = WAL')
-    db.exec('PRAGMA synchronous = FULL')
+    setUpWriter(db) // as the writer thread's connection
+    if (values.autocheckpoint !== undefined) db.exec(`PRAGMA wal_autocheckpoint = ${Number(values.autocheckpoint)}`)
+    for (const p of values.pragma ?? []) db.exec(`PRAGMA ${p}`)
   })
   const commit = prepareCommit(db)
   const records = Array.from({ length: N }, record)

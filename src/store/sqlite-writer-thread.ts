@@ -6,17 +6,14 @@
  * (the file cannot be opened, …) ends the thread; the main side then fails its pending commits.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { prepareCommit } from './sqlite-commit.js'
+import { prepareCommit, setUpWriter } from './sqlite-commit.js'
 import { openDatabase, sqliteCode } from './sqlite-driver.js'
 import { unpackRows } from './sqlite-packed-rows.js'
 import type { FromWriter, ToWriter, WriterData } from './sqlite-writer.js'
 
 const { path, busyTimeoutMs } = workerData as WriterData
 const port = parentPort!
-const db = openDatabase(path, { busyTimeoutMs }, (db) => {
-  db.exec('PRAGMA journal_mode = WAL')
-  db.exec('PRAGMA synchronous = FULL')
-})
+const db = openDatabase(path, { busyTimeoutMs }, setUpWriter)
 const commit = prepareCommit(db)
 
 const send = (m: FromWriter) => port.postMessage(m)
@@ -28,7 +25,7 @@ port.on('message', (m: ToWriter) => {
     return
   }
   try {
-    commit(unpackRows(m.rows, m.bytes))
+    commit(unpackRows(m.values, m.bytes))
     send({ type: 'done', id: m.id })
   } catch (err) {
     const e = err as { message?: unknown }

@@ -11,7 +11,7 @@
 import type { Worker } from 'node:worker_threads'
 import type { WriteRow } from './records.js'
 import { spawnThread } from './spawn-thread.js'
-import { packRows, type PostedRow } from './sqlite-packed-rows.js'
+import { packRows, type PackedRows } from './sqlite-packed-rows.js'
 
 /** What the thread is started with. */
 export interface WriterData {
@@ -19,7 +19,7 @@ export interface WriterData {
   busyTimeoutMs: number
 }
 
-export type ToWriter = { type: 'commit'; id: number; rows: PostedRow[]; bytes: ArrayBuffer } | { type: 'close' }
+export type ToWriter = { type: 'commit'; id: number; values: PackedRows['values']; bytes: ArrayBuffer } | { type: 'close' }
 export type FromWriter =
   { type: 'ready' } | { type: 'done'; id: number } | { type: 'failed'; id: number; message: string; code: string | undefined }
 
@@ -110,7 +110,7 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
         pending.set(id, { resolve, reject })
         w.ref()
         const packed = packRows(rows)
-        w.postMessage({ type: 'commit', id, rows: packed.rows, bytes: packed.bytes } satisfies ToWriter, [packed.bytes])
+        w.postMessage({ type: 'commit', id, values: packed.values, bytes: packed.bytes } satisfies ToWriter, [packed.bytes])
       })
     },
     get thread() {

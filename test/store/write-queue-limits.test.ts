@@ -199,6 +199,51 @@ describe('write queue limits', () => {
     await store.close()
   })
 
+  it('group commit: records that arrive while a commit runs wait for it and form one batch, unless a full batch waits', async () => {
+    const { backend, committed, state, release } = hangingBackend({ concurrent: 3 })
+    const store = createStore(backend, { maxBatch: 4, groupCommitHoldMs: 600_000 })
+    state.hung = true
+    const first = store.write(record(groupSend('group-commit', 0)))
+    while (state.inFlight < 1) await new Promise((resolve) => setImmediate(resolve))
+    const rest = Array.from({ length: 3 }, (_, i) => store.write(record(groupSend('group-commit', i + 1))))
+    // The queue's pump runs on setImmediate: two turns later it has seen the three records.
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(state.inFlight, 1, 'less than a full batch waits for the running commit')
+    // A full batch (4) waiting starts beside it.
+    const more = Array.from({ length: 1 }, (_, i) => store.write(record(groupSend('group-commit', i + 4))))
+    while (state.inFlight < 2) await new Promise((resolve) => setImmediate(resolve))
+    release()
+    await Promise.all([first, ...rest, ...more])
+    assert.deepEqual(
+      committed.map((rows) => rows.filter((r) => r.kind === 'event').length),
+      [1, 4],
+    )
+    await store.close()
+  })
+
+  it('group commit: a slow commit holds the next batch only groupCommitHoldMs, then a further commit starts beside it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 })
+    const { backend, committed, state, release } = hangingBackend({ concurrent: 3 })
+    const store = createStore(backend, { maxBatch: 100, groupCommitHoldMs: 20 })
+    state.hung = true
+    const first = store.write(record(groupSend('group-hold', 0)))
+    while (state.inFlight < 1) await new Promise((resolve) => setImmediate(resolve))
+    const second = store.write(record(groupSend('group-hold', 1)))
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve))
+    t.mock.timers.tick(19)
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(state.inFlight, 1, 'held while the running commit is younger than the hold')
+    t.mock.timers.tick(1)
+    while (state.inFlight < 2) await new Promise((resolve) => setImmediate(resolve))
+    release()
+    await Promise.all([first, second])
+    assert.deepEqual(
+      committed.map((rows) => rows.filter((r) => r.kind === 'event').length),
+      [1, 1],
+    )
+    await store.close()
+  })
+
   it('runs up to concurrentCommits batches at once', async () => {
     const { backend, state, release } = hangingBackend({ concurrent: 3 })
     const store = createStore(backend, { maxBatch: 2 })
