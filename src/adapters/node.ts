@@ -25,16 +25,22 @@ export function toNodeHandler(receiver: Receiver): NodeListener {
 }
 
 function serve(receiver: Receiver, req: IncomingMessage, res: ServerResponse): void {
-  const request: RawRequest = { method: req.method, query: queryOf(req.url ?? '/'), headers: req.headers, body: undefined }
+  const request: RawRequest = {
+    method: req.method,
+    query: queryOf(req.url ?? '/'),
+    headers: req.headers,
+    body: undefined,
+    bodyError: undefined,
+  }
   if (req.readableEnded) {
     // Something already consumed the stream: a body parser (express.json(), express.raw(), …) or a
     // middleware that kept the bytes. Use raw bytes when it left them; otherwise handle() explains.
     const { body, rawBody } = req as { body?: unknown; rawBody?: unknown }
     request.body = isRaw(body) ? body : isRaw(rawBody) ? rawBody : (body ?? {})
   } else if (req.method === 'POST') {
-    readNodeBodyInto(req, receiver.bodyLimit, req, (read) => {
-      if (read.ok) request.body = read.body
-      else request.bodyError = read.error
+    readNodeBodyInto(req, receiver.bodyLimit, req, (body, error) => {
+      request.body = body
+      request.bodyError = error
       answer(res, receiver, request)
     })
     return

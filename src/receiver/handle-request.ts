@@ -208,9 +208,7 @@ interface Routed {
  */
 function decide(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> {
   const { options, registry } = state
-  for (const listener of registry.anyListeners) {
-    invoke(state, () => listener.fn(event, ctx), ctx, 'onAny')
-  }
+  for (const listener of registry.anyListeners) invoke(state, listener.fn, event, ctx, 'onAny')
   const decider = registry.deciders.get(command)
   if (decider === undefined) return ALLOWED
   let result: unknown
@@ -253,26 +251,41 @@ function settleVerdict(state: State, command: string, ctx: CallbackContext, v: u
     return fallback(state, command, 'TIMHOOK_VERDICT_INVALID')
   }
   try {
-    return { response: responseFor(command, v), verdict: v, fallback: false, errorCode: undefined }
+    return routedFor(command, v)
   } catch (err) {
     report(state, new TimhookError('TIMHOOK_VERDICT_INVALID', command, errorText(err)), ctx)
     return fallback(state, command, 'TIMHOOK_VERDICT_INVALID')
   }
 }
 
-// Deny and drop verdicts are usually built once and returned for many messages (a policy's rule, a
-// handler's constant): their answer is serialized once per (verdict, command). Rewrites are not kept.
-const answered = new WeakMap<Verdict, Map<string, ReceiverResponse>>()
+// Allow, deny and drop verdicts are usually built once and returned for many messages (a policy's
+// rule, a handler's constant): their answer is serialized, and their outcome built, once per
+// (verdict, command). Rewrites are not kept.
+const answered = new WeakMap<Verdict, Map<string, Routed>>()
+const ALLOWED_BY_DECIDER: Routed = Object.freeze({
+  response: okResponse(),
+  verdict: verdict.allow(),
+  fallback: false,
+  errorCode: undefined,
+})
 
-function responseFor(command: string, v: Verdict): ReceiverResponse {
-  if (v.kind === 'allow') return okResponse(answerFor(command, v))
+function routedFor(command: string, v: Verdict): Routed {
+  if (v === ALLOWED_BY_DECIDER.verdict) return ALLOWED_BY_DECIDER
+  if (v.kind === 'allow' && (v.msgBody !== undefined || v.cloudCustomData !== undefined))
+    return { response: okResponse(answerFor(command, v)), verdict: v, fallback: false, errorCode: undefined }
   let byCommand = answered.get(v)
   const cached = byCommand?.get(command)
   if (cached !== undefined) return cached
-  const response: ReceiverResponse = Object.freeze(okResponse(answerFor(command, v))) // shared by every later answer
+  // Shared by every later answer: frozen, like the answer it holds.
+  const routed: Routed = Object.freeze({
+    response: Object.freeze(okResponse(answerFor(command, v))),
+    verdict: v,
+    fallback: false,
+    errorCode: undefined,
+  })
   if (byCommand === undefined) answered.set(v, (byCommand = new Map()))
-  byCommand.set(command, response)
-  return response
+  byCommand.set(command, routed)
+  return routed
 }
 
 function fallback(state: State, command: string, errorCode: ErrorCode): Routed {
@@ -296,14 +309,14 @@ const ALLOW_VERDICT = verdict.allow()
  */
 function notify(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> {
   const { registry, options } = state
-  const pending: Array<Promise<unknown>> = []
+  let pending: Array<Promise<unknown>> | undefined // allocated when a listener is async
   // Bodies that failed their schema too (ctx.valid === false): a typed listener must not lose real
   // traffic. Only catalogued commands have listeners (on() refuses others).
   const listeners = registry.listeners.get(command)
   if (listeners !== undefined) {
     for (const fn of listeners) {
-      const p = invoke(state, () => fn(event, ctx), ctx, command)
-      if (p !== undefined) pending.push(p)
+      const p = invoke(state, fn, event, ctx, command)
+      if (p !== undefined) (pending ??= []).push(p)
     }
   }
   let ackFailure: string | undefined
@@ -311,19 +324,20 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
   for (const listener of registry.anyListeners) {
     if (listener.acknowledge) {
       acksPending++
-      pending.push(
+      ;(pending ??= []).push(
         settle(() => listener.fn(event, ctx)).then((error) => {
           acksPending--
           if (error !== undefined) ackFailure ??= errorText(error)
         }),
       )
     } else {
-      const p = invoke(state, () => listener.fn(event, ctx), ctx, 'onAny')
-      if (p !== undefined) pending.push(p)
+      const p = invoke(state, listener.fn, event, ctx, 'onAny')
+      if (p !== undefined) (pending ??= []).push(p)
     }
   }
-  if (pending.length === 0) return ALLOWED
-  return runWithDeadline(() => Promise.all(pending), options.deadlineMs).then((timed) => {
+  if (pending === undefined) return ALLOWED
+  const all = pending
+  return runWithDeadline(() => Promise.all(all), options.deadlineMs).then((timed) => {
     if (timed.kind === 'late') {
       if (acksPending > 0) ackFailure ??= `did not finish within ${options.deadlineMs} ms`
       else
@@ -340,11 +354,20 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
   })
 }
 
-/** Runs a listener; a throw or rejection goes to onError. Returns a promise only for async listeners. */
-function invoke(state: State, fn: () => unknown, ctx: CallbackContext, label: string): Promise<unknown> | undefined {
+/**
+ * Runs a listener; a throw or rejection goes to onError. Returns a promise only for async listeners.
+ * Takes the listener and its arguments rather than a closure over them: one allocation less per listener and callback.
+ */
+function invoke(
+  state: State,
+  fn: (event: Record<string, unknown>, ctx: CallbackContext) => unknown,
+  event: Record<string, unknown>,
+  ctx: CallbackContext,
+  label: string,
+): Promise<unknown> | undefined {
   let result: unknown
   try {
-    result = fn()
+    result = fn(event, ctx)
   } catch (err) {
     report(state, new TimhookError('TIMHOOK_HANDLER_FAILED', label, errorText(err)), ctx)
     return undefined
