@@ -8,6 +8,14 @@
  *
  * --server also measures `timhook serve` over HTTP (autocannon, SQLite store) with and without
  * the example policy.
+ *
+ * `--http` measures instead what each part of the policy costs `timhook serve` (SQLite) per
+ * before-send, as CPU µs per request over HTTP (bench/http-parts.ts; the paired bench's typical
+ * traffic: 100,003 senders, every message passes and is stamped): serve without a policy, with an
+ * empty one, with the example, and with the example less its stamp rule or its rate rules. Needs
+ * `npm run build` and wrk; ~(rounds × 5 × (seconds + 4)) s.
+ *
+ *   npx tsx bench/policy.ts --http --rounds 3 [--seconds 10]
  */
 import { parseArgs } from 'node:util'
 import { createPolicy, loadPolicyFile, type Policy } from '../src/policy/index.js'
@@ -20,8 +28,14 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     iterations: { type: 'string', default: '20000' },
     server: { type: 'boolean', default: false },
+    http: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '10' },
   },
 })
+if (values.http) {
+  await httpParts()
+  process.exit(0)
+}
 const ROUNDS = Number(values.rounds)
 const N = Number(values.iterations)
 
@@ -236,4 +250,58 @@ if (values.server) {
   console.log(`  with / without:              ${(p / w).toFixed(3)}`)
   for (const server of Object.values(servers)) await server.close()
   rmSync(dir, { recursive: true, force: true })
+}
+
+// ── --http: the parts of the policy over HTTP, in `timhook serve` ──
+async function httpParts(): Promise<void> {
+  const { cpuPerRequest, here, printParts } = await import('./http-parts.js')
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = mkdtempSync(join(tmpdir(), 'timhook-policy-parts-'))
+  const example = readFileSync(new URL('../examples/policy.yaml', import.meta.url), 'utf8').replace(
+    'file: ./policy-words.txt',
+    `file: ${new URL('../examples/policy-words.txt', import.meta.url).pathname}`,
+  )
+  // The example less the rules between two of its comments.
+  const without = (from: string, to: string) => {
+    const a = example.indexOf(from)
+    const b = example.indexOf(to)
+    if (a === -1 || b === -1) throw new Error(`examples/policy.yaml changed: no "${from}" or "${to}"`)
+    return example.slice(0, a) + example.slice(b)
+  }
+  const files = {
+    empty: 'rules: []\n',
+    example,
+    'no-stamp': without('  # Every group message carries', '  # Try a rule without enforcing'),
+    'no-rate': without('  # Floods:', '  # Links in public'),
+  }
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, `${name}.yaml`), text)
+  const serve = (policy?: keyof typeof files) =>
+    [
+      'dist/cli/main.js',
+      `${policy === undefined ? '' : `process.argv.push('--policy', ${JSON.stringify(join(dir, `${policy}.yaml`))})\n`}await import('${here('dist/cli/main.js')}')\n`,
+    ] as [string, string]
+  const medians = await cpuPerRequest(
+    'sqlite',
+    [
+      { name: 'serve, no policy', file: serve() },
+      { name: 'serve, empty policy', file: serve('empty') },
+      { name: 'serve, examples/policy.yaml', file: serve('example') },
+      { name: 'serve, the example less its stamp rule', file: serve('no-stamp') },
+      { name: 'serve, the example less its rate rules', file: serve('no-rate') },
+    ],
+    { rounds: Number(values.rounds), seconds: Number(values.seconds), env: { ONLY: 'before', SENDERS: '100003' } },
+  )
+  rmSync(dir, { recursive: true, force: true })
+  printParts(`node ${process.version}, serve (SQLite), before-sends only from 100,003 senders, CPU µs per request over HTTP`, medians, [
+    ['a policy with no rules: its wiring, and the decision recorded', 'serve, empty policy', 'serve, no policy'],
+    ["the example's rules", 'serve, examples/policy.yaml', 'serve, empty policy'],
+    ['of which the stamp (rewrite, answer, its bytes)', 'serve, examples/policy.yaml', 'serve, the example less its stamp rule'],
+    ['of which the rate windows', 'serve, examples/policy.yaml', 'serve, the example less its rate rules'],
+  ])
+  const none = medians.get('serve, no policy')!
+  console.log(
+    `\n  example ÷ none: ${(none / medians.get('serve, examples/policy.yaml')!).toFixed(3)}, empty ÷ none: ${(none / medians.get('serve, empty policy')!).toFixed(3)} (inverse ratios of CPU per request)`,
+  )
 }

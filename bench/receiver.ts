@@ -5,6 +5,13 @@
  * process, in alternating rounds, so machine noise hits them alike; the ratios are what to read.
  *
  *   npx tsx bench/receiver.ts [--rounds 5] [--iterations 50000]
+ *
+ * `--http` measures instead, over HTTP (CPU µs per request under the bench's mix, bench/http-parts.ts),
+ * what each part of the library costs in a server: limit-parse (read, decode, JSON.parse, answer),
+ * then `handle()` behind a minimal listener, then `toNodeHandler` (the adapter), then the same
+ * without a token (the Sign check). Needs `npm run build` and wrk; ~(rounds × 4 × (seconds + 3)) s.
+ *
+ *   npx tsx bench/receiver.ts --http --rounds 3 [--seconds 10]
  */
 import { parseArgs } from 'node:util'
 import { createReceiver } from '../src/receiver/index.js'
@@ -13,7 +20,18 @@ import { sign, verify } from '../src/protocol/signature.js'
 import { scanQuery } from '../src/receiver/parse-query.js'
 import { verdict } from '../src/protocol/verdict.js'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, iterations: { type: 'string', default: '50000' } } })
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    iterations: { type: 'string', default: '50000' },
+    http: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '10' },
+  },
+})
+if (values.http) {
+  await httpParts()
+  process.exit(0)
+}
 const ROUNDS = Number(values.rounds)
 const N = Number(values.iterations)
 
@@ -118,4 +136,46 @@ for (const command of Object.keys(bodies)) {
     )
   }
   console.log('')
+}
+
+// ── --http: the parts of a request over HTTP ──
+async function httpParts(): Promise<void> {
+  const { cpuPerRequest, here, printParts } = await import('./http-parts.js')
+  const { readFileSync } = await import('node:fs')
+  const target = (body: string) => ['bench/targets/library.mjs', body] as [string, string]
+  // The library target's receiver and handlers (bench/targets/library.mjs), with its import made absolute.
+  const library = readFileSync(new URL('targets/library.mjs', import.meta.url), 'utf8').replace(
+    "'../../dist/index.js'",
+    `'${here('dist/index.js')}'`,
+  )
+  const minimal = library.replace(
+    'const server = http.createServer(toNodeHandler(receiver))',
+    `const server = http.createServer((req, res) => {
+  const chunks = []
+  req.on('data', (c) => chunks.push(c))
+  req.on('end', () => {
+    const url = req.url
+    const q = url.indexOf('?')
+    const r = receiver.handle({ method: req.method, query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body: Buffer.concat(chunks) })
+    res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) }).end(r.body)
+  })
+})`,
+  )
+  const variants = [
+    { name: 'limit-parse', file: target(readFileSync(new URL('targets/limit-parse.mjs', import.meta.url), 'utf8')) },
+    { name: 'handle() behind a minimal listener', file: target(minimal) },
+    { name: 'library (toNodeHandler)', file: target(library) },
+    { name: 'library without a token', file: target(library.replace(', token: process.env.TOKEN', '')) },
+  ]
+  if (variants[1]!.file[1] === library || variants[3]!.file[1] === library)
+    throw new Error('bench/targets/library.mjs changed: update the variants')
+  const medians = await cpuPerRequest('library', variants, { rounds: Number(values.rounds), seconds: Number(values.seconds) })
+  printParts(`node ${process.version}, CPU µs per request over HTTP (bench's mix), median of alternating rounds`, medians, [
+    ['handle(): verify, decode, route, answer (+ the handlers)', 'handle() behind a minimal listener', 'limit-parse'],
+    ['the node:http adapter (toNodeHandler) beyond a minimal listener', 'library (toNodeHandler)', 'handle() behind a minimal listener'],
+    ['the Sign check', 'library (toNodeHandler)', 'library without a token'],
+  ])
+  console.log(
+    `\n  library ÷ limit-parse (inverse ratio of CPU per request): ${(medians.get('limit-parse')! / medians.get('library (toNodeHandler)')!).toFixed(3)}`,
+  )
 }
