@@ -9,13 +9,16 @@
  *
  *   npx tsx bench/write-path.ts [--records 30000] [--batch 32] [--rounds 3] [--autocheckpoint 1000]
  *     [--page-size 2048] [--pragma cache_size=-65536 …]
+ *   npx tsx bench/write-path.ts --backend pg   # commit to PostgreSQL: CPU per record in timhook and in the server
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
+import pg from 'pg'
 import { planWrites, type CallbackRecord, type WriteRow } from '../src/store/records.js'
+import { openPostgresBackend } from '../src/store/postgres-backend.js'
 import { openSqliteBackend } from '../src/store/sqlite-backend.js'
 import { prepareCommit, setUpWriter } from '../src/store/sqlite-commit.js'
 import { openDatabase } from '../src/store/sqlite-driver.js'
@@ -30,6 +33,8 @@ const { values } = parseArgs({
     'page-size': { type: 'string' },
     autocheckpoint: { type: 'string' },
     pragma: { type: 'string', multiple: true },
+    // `pg`: the batches committed to PostgreSQL instead (TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL, a fresh schema per round).
+    backend: { type: 'string', default: 'sqlite' },
   },
 })
 const N = Number(values.records)
@@ -121,7 +126,47 @@ async function post(batches: WriteRow[][], packed: boolean): Promise<number> {
   return cpu() - t
 }
 
+/** CPU µs of the PostgreSQL server processes serving the schema's connections (their /proc, so a server on this machine). */
+async function pgServerMicros(admin: pg.Client, app: string): Promise<number> {
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app])
+  let us = 0
+  for (const { pid } of rows) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    us += ((Number(f[11]) + Number(f[12])) * 1e6) / 100
+  }
+  return us
+}
+
+/** Commits every batch to PostgreSQL one after another (as one commit in flight does): CPU µs per record here and in the server. */
+async function pgRound(r: number): Promise<void> {
+  const url = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
+  if (url === undefined) throw new Error('set TIMHOOK_BENCH_PG_URL (or TIMHOOK_TEST_PG_URL) for --backend pg')
+  const schema = `write_path_${process.pid}_${r}`
+  const app = `timhook-${schema}`
+  const backend = await openPostgresBackend(`${url}${url.includes('?') ? '&' : '?'}application_name=${app}`, { schema, poolSize: 1 })
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  const records = Array.from({ length: N }, record)
+  const batches = []
+  for (let i = 0; i < N; i += BATCH) batches.push(records.slice(i, i + BATCH).flatMap(planWrites))
+  await backend.commit(batches[0]!) // the connection, its prepared plans
+  const server = await pgServerMicros(admin, app)
+  const t = cpu()
+  for (const b of batches.slice(1)) await backend.commit(b)
+  const here = cpu() - t
+  const there = (await pgServerMicros(admin, app)) - server
+  await backend.close()
+  await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+  await admin.end()
+  const n = N - BATCH
+  console.log(
+    `round ${r + 1}: PostgreSQL commit ${(here / n).toFixed(2)} µs per record in timhook, ${(there / n).toFixed(2)} µs in the server (batch ${BATCH})`,
+  )
+}
+
 async function round(r: number): Promise<void> {
+  if (values.backend === 'pg') return pgRound(r)
   const file = join(dir, `w${r}.db`)
   if (values['page-size'] !== undefined)
     openDatabase(file, {}, (db) => db.exec(`PRAGMA page_size = ${Number(values['page-size'])}; PRAGMA journal_mode = WAL`)).close()

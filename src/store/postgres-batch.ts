@@ -19,26 +19,31 @@
 import type pg from 'pg'
 import type { EventRow, MessageRow, RecallRow, WriteRow } from './records.js'
 
-// $1…: columns in arrival order; ids drawn in that order, rows inserted in key order.
-const INSERT_EVENTS = `INSERT INTO events (id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision, deliveries)
+// $1…: columns in arrival order; ids drawn in that order, rows inserted in key order. Answers
+// only the redelivered keys (nearly always none): a row back per event cost ~5 µs a record to
+// parse, and the counts need only the exceptions.
+const INSERT_EVENTS = `WITH ins AS (INSERT INTO events (id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision, deliveries)
   SELECT id, k, c, s, ip, p, ra, rq, raw, v, vd, ru, d, n FROM (
     SELECT nextval(pg_get_serial_sequence('events', 'id')) AS id, u.* FROM (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bytea[], $9::smallint[], $10::text[], $11::text[], $12::text[], $13::int[])
         WITH ORDINALITY AS t(k, c, s, ip, p, ra, rq, raw, v, vd, ru, d, n, ord) ORDER BY ord) u) x
   ORDER BY k COLLATE "C"
   ON CONFLICT (idem_key) DO UPDATE SET deliveries = events.deliveries + excluded.deliveries
-  RETURNING idem_key, (xmax = 0) AS fresh`
+  RETURNING idem_key, (xmax = 0) AS fresh)
+  SELECT idem_key FROM ins WHERE NOT fresh`
 
 // One row per message key: the message, its recall, or both. A row that exists already is only
-// locked here (DO UPDATE … WHERE false locks it without changing it) and completed below.
-const INSERT_MESSAGES = `INSERT INTO messages (id, key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, decision_key, decision_key_bare, recalled_at, recalled_by)
+// locked here (DO UPDATE … WHERE false locks it without changing it) and completed below. Answers
+// the keys that were stored already (not inserted), nearly always none.
+const INSERT_MESSAGES = `WITH ins AS (INSERT INTO messages (id, key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, decision_key, decision_key_bare, recalled_at, recalled_by)
   SELECT id, k, f, g, tp, seq, mk, fr, too, mt, ra, b, dk, dkb, rat, rby FROM (
     SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, u.* FROM (
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[])
         WITH ORDINALITY AS t(k, f, g, tp, seq, mk, fr, too, mt, ra, b, dk, dkb, rat, rby, ord) ORDER BY ord) u) x
   ORDER BY k COLLATE "C"
   ON CONFLICT (key) DO UPDATE SET recalled_by = messages.recalled_by WHERE false
-  RETURNING key`
+  RETURNING key)
+  SELECT t.k AS key FROM unnest($1::text[]) AS t(k) WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.key = t.k)`
 // A message whose row was a recall awaiting it (rows already locked by INSERT_MESSAGES).
 const FILL_MESSAGES = `UPDATE messages m SET family = t.f, group_id = t.g, topic_id = t.tp, msg_seq = t.seq, msg_key = t.mk, from_account = t.fr, to_account = t.too,
     msg_time = t.mt, received_at = t.ra, body = t.b, decision_key = t.dk, decision_key_bare = t.dkb
@@ -56,6 +61,20 @@ const ADD_COUNTS = `INSERT INTO counts (kind, name, slot, n)
   SELECT k, nm, (pg_backend_pid() % 16)::smallint, n FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(k, nm, n)
   ORDER BY k COLLATE "C", nm COLLATE "C"
   ON CONFLICT (kind, name, slot) DO UPDATE SET n = counts.n + excluded.n`
+
+/**
+ * Each statement is named, so PostgreSQL parses and plans it once per connection (node-postgres
+ * prepares it on first use), not for every batch: ~half of the server's CPU per record at 32 a
+ * batch (bench/write-path.ts --backend pg). Every statement's result columns are listed, so a
+ * migration run by a newer instance meanwhile cannot change a prepared statement's result type.
+ */
+const STATEMENT_NAMES = new Map<string, string>([
+  [INSERT_EVENTS, 'timhook_insert_events'],
+  [INSERT_MESSAGES, 'timhook_insert_messages'],
+  [FILL_MESSAGES, 'timhook_fill_messages'],
+  [MARK_RECALLED, 'timhook_mark_recalled'],
+  [ADD_COUNTS, 'timhook_add_counts'],
+])
 
 /** Column arrays of some rows: `columns(rows, r => r.a, r => r.b)` → `[[a…], [b…]]`. */
 function columns<R>(rows: R[], ...pick: Array<(r: R) => unknown>): unknown[][] {
@@ -88,7 +107,7 @@ class Counts {
  */
 export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promise<void> {
   const query = async (text: string, params: unknown[]) =>
-    (await client.query(text, params.map(withoutNul))).rows as Array<Record<string, unknown>>
+    (await client.query({ name: STATEMENT_NAMES.get(text), text, values: params.map(withoutNul) })).rows as Array<Record<string, unknown>>
   const events = new Map<string, { row: EventRow; n: number }>()
   const messages = new Map<string, MessageSlot>()
   const counts = new Counts()
@@ -138,10 +157,9 @@ export async function applyBatch(client: pg.ClientBase, rows: WriteRow[]): Promi
         (e) => e.n,
       ),
     )
-    for (const r of result) {
-      if (r.fresh !== true) continue
-      const e = events.get(String(r.idem_key))?.row
-      if (e === undefined) continue
+    const redelivered = new Set(result.map((r) => String(r.idem_key)))
+    for (const [key, { row: e }] of events) {
+      if (redelivered.has(key)) continue
       counts.add(COUNT_KINDS.command, e.command)
       if (e.verdict !== null) counts.add(COUNT_KINDS.verdict, e.verdict)
       if (e.rule !== null) counts.add(COUNT_KINDS.rule, e.rule)
@@ -167,7 +185,7 @@ type Query = (text: string, params: unknown[]) => Promise<Array<Record<string, u
 
 async function applyMessages(query: Query, slots: MessageSlot[], counts: Counts): Promise<void> {
   const m = (s: MessageSlot) => s.message
-  const inserted = await query(
+  const existing = await query(
     INSERT_MESSAGES,
     columns(
       slots,
@@ -188,11 +206,11 @@ async function applyMessages(query: Query, slots: MessageSlot[], counts: Counts)
       (s) => s.recall?.recalledBy ?? null,
     ),
   )
-  const fresh = new Set(inserted.map((r) => String(r.key)))
+  const stored = new Set(existing.map((r) => String(r.key)))
   const fill: MessageSlot[] = []
   const recall: MessageSlot[] = []
   for (const s of slots) {
-    if (fresh.has(s.key)) {
+    if (!stored.has(s.key)) {
       if (s.message !== undefined) counts.add(COUNT_KINDS.messages, 'total')
       if (s.message !== undefined && s.recall !== undefined) counts.add(COUNT_KINDS.messages, 'recalled')
       if (s.message === undefined) counts.add(COUNT_KINDS.messages, 'awaiting')
