@@ -10,15 +10,19 @@
  *
  * Reports, every round: before-send p50 / p99 / max per phase; from /proc, the CPU time of `serve`'s
  * event loop (its main thread) and how long it waited for a core (run-queue delay), per second and
- * per admin page answered, and the CPU of the reader threads; then what the admin reads got
+ * per admin page answered, and the CPU of every other thread of serve and of its background processes
+ * (the readers' child process, V8's helpers included; CPU per process too); then what the admin reads got
  * (status, code, time). The admin loops stand in for an operator's client on another machine: they
  * run at the lowest priority here (`--client-priority normal` to run them like any process).
  *
  *   npm run build && npx tsx bench/admin-reads.ts [--messages 300000] [--large 1000] [--rate 100] [--duration 15] [--rounds 2]
- *     [--admin-readers n (serve's reader threads; default: serve's own)] [--client-priority idle|normal] [--db file]
+ *     [--admin-readers n (serve's readers; default: serve's own)] [--background process|thread (where serve runs them; default: serve's own)]
+ *     [--client-priority idle|normal] [--serve-cpu 0 (taskset for serve; '' for none)] [--db file]
+ *
+ * On a 2-core machine run it as `taskset -c 1 npx tsx bench/admin-reads.ts …`: serve alone on CPU 0.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os'
 import { DatabaseSync } from 'node:sqlite'
 import { join } from 'node:path'
@@ -26,6 +30,7 @@ import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import { Pool } from 'undici'
 import { createStore, openSqliteBackend, type CallbackRecord } from '../src/store/index.js'
+import { treeUse, used, type TreeUse } from './proc-threads.js'
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +41,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     readers: { type: 'string', default: '10' },
     'admin-readers': { type: 'string' },
+    background: { type: 'string' },
+    'serve-cpu': { type: 'string', default: '0' },
     'client-priority': { type: 'string', default: 'idle' },
     db: { type: 'string' },
   },
@@ -144,9 +151,14 @@ console.log(
 )
 
 // ── the server ───────────────────────────────────────────────────────────────────────────────
+// serve on one core of its own (`--serve-cpu`, taskset; '' for none): its background processes
+// inherit it, so what they take from the event loop shows; run the bench itself on another core.
+const pin = values['serve-cpu'] === '' ? [] : ['taskset', '-c', values['serve-cpu']]
 const proc = spawn(
-  process.execPath,
+  pin[0] ?? process.execPath,
   [
+    ...pin.slice(1),
+    ...(pin.length > 0 ? [process.execPath] : []),
     'dist/cli/main.js',
     'serve',
     '--host',
@@ -164,7 +176,11 @@ const proc = spawn(
   ],
   {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...(values['admin-readers'] === undefined ? {} : { TIMHOOK_ADMIN_READERS: values['admin-readers'] }) },
+    env: {
+      ...process.env,
+      ...(values['admin-readers'] === undefined ? {} : { TIMHOOK_ADMIN_READERS: values['admin-readers'] }),
+      ...(values.background === undefined ? {} : { TIMHOOK_BACKGROUND: values.background }),
+    },
   },
 )
 const url = await new Promise<string>((resolve, reject) => {
@@ -178,70 +194,22 @@ const url = await new Promise<string>((resolve, reject) => {
   })
 })
 
-// ── serve's threads, from /proc: CPU time and run-queue delay (schedstat, ns) ─────────────────
-interface ThreadTimes {
-  /** The event loop (serve's main thread). */
-  loop: { cpu: number; wait: number }
-  /** Other threads by name (Node 24+ names worker threads after their module). */
-  byName: Map<string, { cpu: number; wait: number; count: number }>
-}
-function threadTimes(pid: number): ThreadTimes {
-  const out: ThreadTimes = { loop: { cpu: 0, wait: 0 }, byName: new Map() }
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const [cpu, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number) as [number, number]
-      if (Number(tid) === pid) {
-        out.loop = { cpu, wait }
-        continue
-      }
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
-      const t = out.byName.get(name) ?? { cpu: 0, wait: 0, count: 0 }
-      out.byName.set(name, { cpu: t.cpu + cpu, wait: t.wait + wait, count: t.count + 1 })
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return out
-}
-/** How each named thread of serve is scheduled (from /proc/<pid>/task/<tid>/stat: policy and nice). */
-function schedulingOf(pid: number): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      // after the name: field 3 is f[0]; nice is field 19, policy field 41
-      const nice = Number(f[16])
-      const policy = Number(f[38])
-      const name = Number(tid) === pid ? 'event loop' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
-      const text = policy === 5 ? 'SCHED_IDLE' : policy === 3 ? `SCHED_BATCH nice ${nice}` : `nice ${nice}`
-      const seen = out.get(name)?.split('/') ?? []
-      out.set(name, [...new Set([...seen, text])].join('/'))
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return out
-}
-
+// ── serve's threads and its background processes, from /proc: CPU time and run-queue delay ──
 /** What serve's threads did between two samples, as text: ms of CPU (and of waiting for a core) per second, and per admin page. */
-const loopMsPerS = (a: ThreadTimes, b: ThreadTimes, seconds: number) => (b.loop.cpu - a.loop.cpu) / 1e6 / seconds
+const loopMsPerS = (a: TreeUse, b: TreeUse, seconds: number) => (b.loop.cpu - a.loop.cpu) / 1e6 / seconds
 /** `idleMsPerS`: the event loop's CPU in the idle phase before, so that what the admin pages add shows per page. */
-function threadReport(a: ThreadTimes, b: ThreadTimes, seconds: number, pages: number, idleMsPerS = 0): string {
-  const ms = (ns: number) => ns / 1e6
-  const loopCpu = ms(b.loop.cpu - a.loop.cpu)
-  const loopWait = ms(b.loop.wait - a.loop.wait)
+function threadReport(a: TreeUse, b: TreeUse, seconds: number, pages: number, idleMsPerS = 0): string {
+  const u = used(a, b)
   const parts = [
-    `event loop CPU ${(loopCpu / seconds).toFixed(1)} ms/s, waited for a core ${(loopWait / seconds).toFixed(2)} ms/s` +
-      (pages > 0 ? ` (+${((loopCpu - idleMsPerS * seconds) / pages).toFixed(2)} ms CPU per admin page over idle)` : ''),
+    `event loop CPU ${(u.loop.cpu / seconds).toFixed(1)} ms/s, waited for a core ${(u.loop.wait / seconds).toFixed(2)} ms/s` +
+      (pages > 0 ? ` (+${((u.loop.cpu - idleMsPerS * seconds) / pages).toFixed(2)} ms CPU per admin page over idle)` : ''),
   ]
-  for (const [name, t] of [...b.byName].sort()) {
-    const before = a.byName.get(name) ?? { cpu: 0, wait: 0, count: 0 }
-    const cpu = ms(t.cpu - before.cpu)
-    if (cpu / seconds < 1) continue
-    parts.push(`${name} ×${t.count} ${(cpu / seconds).toFixed(0)} ms/s`)
+  for (const [name, t] of [...u.byName].sort()) {
+    if (t.cpu / seconds < 1) continue
+    parts.push(`${name}${t.count > 1 ? ` ×${t.count}` : ''} ${(t.cpu / seconds).toFixed(0)} ms/s`)
   }
-  return parts.join('; ')
+  const processes = [...u.byProcess].map(([role, cpu]) => `${role} ${(cpu / seconds).toFixed(0)} ms/s`).join(', ')
+  return `${parts.join('; ')}\n               CPU per process: ${processes}`
 }
 
 // ── the probe: before-sends, open loop ───────────────────────────────────────────────────────
@@ -357,10 +325,9 @@ const summary = (xs: number[]) =>
   `p50 ${quantile(xs, 0.5).toFixed(2)} ms, p99 ${quantile(xs, 0.99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(1)} ms (${xs.length} answers)`
 
 await probe(3) // warm-up
-const census = threadTimes(proc.pid!)
-const scheduling = schedulingOf(proc.pid!)
+const census = treeUse(proc.pid!)
 console.log(
-  `serve's threads: event loop (${scheduling.get('event loop')}), ${[...census.byName].map(([n, t]) => `${n} ×${t.count} (${scheduling.get(n)})`).join(', ')}; admin client loops: ${READERS}, ${CLIENT_IDLE ? 'SCHED_IDLE (as if on another machine)' : 'normal priority'}`,
+  `serve's threads and background processes: ${[...census.byName].map(([n, t]) => `${n} ×${t.count} (${t.policy})`).join(', ')}; admin client loops: ${READERS}, ${CLIENT_IDLE ? 'SCHED_IDLE (as if on another machine)' : 'normal priority'}`,
 )
 const idle: number[] = []
 const loaded: number[] = []
@@ -368,16 +335,16 @@ let failedIdle = 0
 let failedLoaded = 0
 const reads: Array<{ path: string; status: number; code: string; ms: number; bytes: number }> = []
 for (let round = 0; round < ROUNDS; round++) {
-  const t0 = threadTimes(proc.pid!)
+  const t0 = treeUse(proc.pid!)
   const a = await probe(DURATION)
-  const t1 = threadTimes(proc.pid!)
+  const t1 = treeUse(proc.pid!)
   idle.push(...a.latencies)
   failedIdle += a.failed
   console.log(`round ${round + 1} idle:  ${summary(a.latencies)}; load average ${load()}`)
   console.log(`               ${threadReport(t0, t1, DURATION, 0)}`)
-  const t2 = threadTimes(proc.pid!)
+  const t2 = treeUse(proc.pid!)
   const b = await withAdminReads(() => probe(DURATION))
-  const t3 = threadTimes(proc.pid!)
+  const t3 = treeUse(proc.pid!)
   loaded.push(...b.value.latencies)
   failedLoaded += b.value.failed
   reads.push(...b.reads)

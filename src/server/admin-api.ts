@@ -10,6 +10,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { HeldPage } from '../store/held-page.js'
 import { PAGE_BYTES } from '../store/page-json.js'
 import { StoreBusyError, StoreQueryError, StoreTimeoutError } from '../store/store-query-error.js'
 import type { Store } from '../store/store.js'
@@ -36,9 +37,15 @@ function sendJson(res: ServerResponse, status: number, value: unknown, headers: 
   send(res, status, body, { 'content-type': 'application/json; charset=utf-8', ...headers })
 }
 
-function send(res: ServerResponse, status: number, body: string | Uint8Array, headers: Record<string, string>): void {
+function send(res: ServerResponse, status: number, body: string | Uint8Array | HeldPage, headers: Record<string, string>): void {
   if (res.headersSent || res.destroyed) {
+    if (body instanceof HeldPage) body.drop()
     res.destroy()
+    return
+  }
+  if (body instanceof HeldPage) {
+    // Written by the reader process that holds it (src/store/held-page.ts); a failure cuts the response.
+    body.writeTo(res, headers).catch(() => res.destroy())
     return
   }
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) })
@@ -121,8 +128,9 @@ const BODY_ROUTE = /^\/api\/(events|messages)\/([^/]*)\/(raw|body)$/
 export function createAdminApi(store: Store, adminToken: string | undefined, logger: ServerLogger): AdminHandler {
   const guard = bearerGuard(adminToken)
 
-  // Each route answers a JSON text, or its UTF-8 bytes (pages are built item by item, see pageJson, by the store).
-  const routes: Record<string, (params: Params) => Promise<string | Uint8Array>> = {
+  // Each route answers a JSON text, or its UTF-8 bytes (pages are built item by item, see pageJson, by the store),
+  // or a page a reader process holds and writes into the connection itself.
+  const routes: Record<string, (params: Params) => Promise<string | Uint8Array | HeldPage>> = {
     '/api/messages': async (params) => {
       checkParams(params, ['groupId', 'topicId', 'from', 'to', 'recalled', 'since', 'until', 'limit', 'cursor'])
       return store.listMessagesJson({
@@ -226,7 +234,7 @@ export function createAdminApi(store: Store, adminToken: string | undefined, log
       pending.catch((err: unknown) => (res.headersSent ? res.destroy() : failed(res, path)(err)))
       return
     }
-    let pending: Promise<string | Uint8Array>
+    let pending: Promise<string | Uint8Array | HeldPage>
     try {
       pending = route!(new URLSearchParams(query))
     } catch (err) {

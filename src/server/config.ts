@@ -130,6 +130,10 @@ export const CONFIG = {
     arg: 'n',
     help: 'SQLite: reader threads for admin reads (default 1 on 2 cores or fewer, else 2)',
   }),
+  background: field(z.enum(['process', 'thread']).default('process'), {
+    arg: 'where',
+    help: 'where SQLite admin reads and sink delivery run: process (child processes at the lowest priority) or thread',
+  }),
   shutdownTimeoutMs: field(int(0, 600_000).default(10_000), { arg: 'ms', help: 'how long shutdown waits for in-flight requests' }),
   tlsCert: field(z.string().min(1).optional(), {
     arg: 'file',

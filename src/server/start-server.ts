@@ -7,6 +7,7 @@
 import type http from 'node:http'
 import { createReceiver, type Logger, type Receiver } from '../receiver/index.js'
 import { isPostgresUrl, openStore } from '../store/open-store.js'
+import { backgroundLauncher } from '../store/spawn-thread.js'
 import type { Store } from '../store/store.js'
 import { bearerGuard, createAdminApi, internalError } from './admin-api.js'
 import { attachPolicy, type PolicyHandle } from './attach-policy.js'
@@ -73,6 +74,7 @@ async function openRecording(config: ServerConfig, logger: ServerLogger) {
     readBudgetMs: config.adminReadTimeoutMs,
     maxConcurrentReads: config.maxAdminReads,
     readers: config.adminReaders,
+    isolation: config.background,
     maxBatch: config.maxBatch,
     maxPendingRecords: config.maxPendingRecords,
     maxPendingBytes: config.maxPendingBytes,
@@ -99,6 +101,13 @@ function warnWithoutToken(config: ServerConfig, logger: ServerLogger): void {
     { risk: 'forged callbacks' },
     'no callback token (--token): Sign is not checked, so anyone who can reach this port can send callbacks that are stored and answered as if Tencent sent them; set the callback authentication token from the IM console',
   )
+}
+
+/** Where the background work (SQLite admin reads, sinks) runs, and at what priority (docs/server.md "Operating limits"). */
+function logBackground(config: ServerConfig, logger: ServerLogger): void {
+  if (isPostgresUrl(config.db) && config.sinks.length === 0) return
+  const priority = config.background === 'process' ? backgroundLauncher().priority : 'idle threads (V8 helpers at normal priority)'
+  logger.info({ background: config.background, priority }, 'background work (SQLite admin reads, sinks) runs apart from the event loop')
 }
 
 /** The main port's server: connection limits and the connection cap (a connection past it is closed at once and counted). */
@@ -134,12 +143,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   try {
     policy = config.policy === undefined ? undefined : attachPolicy(receiver, config.policy, { metrics, logger })
     undoSteps.push(() => policy?.close())
-    sinks = await attachSinks(config.sinks, config.db, config.pgSchema, store, metrics, logger, options.sinks)
+    sinks = await attachSinks(config.sinks, config.db, config.pgSchema, store, metrics, logger, options.sinks, config.background)
     undoSteps.push(() => sinks.close())
   } catch (err) {
     return undo(undoSteps, err)
   }
   warnWithoutToken(config, logger)
+  logBackground(config, logger)
 
   const requests = trackRequests()
   const respondMetrics = metricsResponder(metrics)

@@ -16,6 +16,7 @@
  * it refuses is alone: that record fails (`TIMHOOK_STORE_REFUSED`, counted in the stats'
  * rejections), the others are committed.
  */
+import type { HeldPage } from './held-page.js'
 import { pageJson } from './page-json.js'
 import type { WriteRow } from './records.js'
 import { planWrites, type CallbackRecord } from './records.js'
@@ -47,8 +48,8 @@ export interface StoreBackend {
   listMessages(query: MessageQuery): Promise<Page<MessageItem>> | Page<MessageItem>
   listEvents(query: EventQuery): Promise<Page<EventItem>> | Page<EventItem>
   /** A listing rendered as the admin API answers it (`pageJson`); without it, the page is rendered from `listMessages`/`listEvents`. */
-  listMessagesJson?(query: MessageQuery): Promise<string | Uint8Array>
-  listEventsJson?(query: EventQuery): Promise<string | Uint8Array>
+  listMessagesJson?(query: MessageQuery): Promise<string | Uint8Array | HeldPage>
+  listEventsJson?(query: EventQuery): Promise<string | Uint8Array | HeldPage>
   stats(): Promise<Stats> | Stats
   readBody(kind: 'event' | 'message', id: number, offset: number, length: number): Promise<BodyChunk | null> | BodyChunk | null
   ping(): Promise<void> | void

@@ -1,10 +1,46 @@
 /**
- * Starts a worker thread from a module next to the caller: the compiled `.js` file, or under tsx
- * (tests run the TypeScript sources) the `.ts` file through tsx's loader, which a worker does not
- * inherit from its parent.
+ * Starts background work (the admin API's SQLite readers, the sinks' delivery loops) from a module
+ * next to the caller, either as a worker thread of this process or as a child process of its own
+ * (`spawnBackground`). Under tsx (tests run the TypeScript sources) the `.ts` file runs through
+ * tsx's loader, which neither a worker nor a child inherits from its parent.
+ *
+ * Why a child process: V8's helper threads (garbage collection, compilation) are shared by every
+ * isolate of a process and run at the process's priority. A worker thread lowered to `SCHED_IDLE`
+ * still hands its garbage collection to helpers at normal priority, which then take the event loop's
+ * core for a scheduler slice. A child started at `SCHED_IDLE` (`chrt --idle 0 node …`) has every
+ * thread at that priority, V8's helpers included: it runs only on CPU time the callbacks' event
+ * loop does not want. The two talk over the child's IPC channel (`serialization: 'advanced'`, so
+ * byte arrays cross as they are); src/store/background-port.ts is the child's side.
  */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { startThreadPool } from './thread-priority.js'
+
+/** Where background work runs: child processes at the lowest priority (default), or threads of this process. */
+export type Isolation = 'process' | 'thread'
+
+/**
+ * A background thread or process, as its starter sees it (the part of `Worker` the callers use).
+ * `exit` is emitted once, with an exit code (a child killed by a signal: 128 + its number).
+ */
+export interface Background {
+  /** The child's process id, or undefined for a thread. */
+  readonly pid: number | undefined
+  postMessage(message: unknown, transfer?: readonly ArrayBuffer[]): void
+  /** A child process only: sends `message` with a native socket handle, which stays open here too (the child gets its own copy of it). */
+  sendHandle?(message: unknown, handle: object): void
+  on<M>(event: 'message', listener: (message: M) => void): this
+  on(event: 'error', listener: (err: Error) => void): this
+  on(event: 'exit', listener: (code: number) => void): this
+  once(event: 'exit', listener: (code: number) => void): this
+  /** Ends it at once (a child: SIGKILL). */
+  terminate(): Promise<unknown>
+  /** Whether it keeps this process alive (both: like `Worker.ref`/`unref`). */
+  ref(): void
+  unref(): void
+}
 
 /**
  * The thread is named after its module (Node 24+ shows it as the thread's name in /proc and `top -H`,
@@ -22,4 +58,128 @@ export function spawnThread(from: string, name: string, workerData: unknown): Wo
     return new Worker(boot, { eval: true, workerData, name })
   }
   return new Worker(new URL(`./${name}.js`, from), { workerData, name })
+}
+
+/** How a background child process is started, and the priority that gives it. */
+export interface Launcher {
+  /** The command put before `node …` (empty: none). */
+  readonly prefix: readonly string[]
+  /** `idle`: SCHED_IDLE, every thread of the child; `nice 19`; `unchanged`: the same priority as this process. */
+  readonly priority: 'idle' | 'nice 19' | 'unchanged'
+}
+
+let launcher: Launcher | undefined
+
+/**
+ * The lowest priority this system lets a child start at, found once: util-linux's `chrt --idle 0`
+ * (Linux), else `nice -n 19`, else none. Each is tried on `node --version`.
+ * @example backgroundLauncher().priority // 'idle' on Linux with util-linux
+ */
+export function backgroundLauncher(): Launcher {
+  if (launcher !== undefined) return launcher
+  const tries: Launcher[] = [
+    { prefix: ['chrt', '--idle', '0'], priority: 'idle' },
+    { prefix: ['nice', '-n', '19'], priority: 'nice 19' },
+  ]
+  for (const t of tries) {
+    try {
+      execFileSync(t.prefix[0]!, [...t.prefix.slice(1), process.execPath, '--version'], { stdio: 'ignore', timeout: 10_000 })
+      launcher = t
+      return t
+    } catch {
+      // not there, or not permitted: the next
+    }
+  }
+  launcher = { prefix: [], priority: 'unchanged' }
+  return launcher
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15, SIGABRT: 6 }
+
+/** A child process with an IPC channel, shaped like a `Worker`. */
+class ChildBackground extends EventEmitter implements Background {
+  private readonly exited: Promise<void>
+  private ended = false
+
+  constructor(private readonly child: ChildProcess) {
+    super()
+    let onExit!: () => void
+    this.exited = new Promise<void>((resolve) => (onExit = resolve))
+    const exit = (code: number) => {
+      if (this.ended) return
+      this.ended = true
+      onExit()
+      this.emit('exit', code)
+    }
+    child.on('message', (m: unknown) => {
+      // The child's last words (src/store/background-port.ts): the error that ends it.
+      if (typeof m === 'object' && m !== null && 'timhookBackgroundError' in m) {
+        if (this.listenerCount('error') > 0) this.emit('error', new Error(String(m.timhookBackgroundError)))
+        return
+      }
+      this.emit('message', m)
+    })
+    child.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err)
+      // Spawning failed: no 'exit' follows.
+      if (child.pid === undefined) exit(1)
+    })
+    child.on('exit', (code, signal) => exit(code ?? 128 + (signal === null ? 0 : (SIGNALS[signal] ?? 0))))
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+
+  postMessage(message: unknown): void {
+    // A child that has gone: the message is dropped (its 'exit' tells the caller).
+    if (this.child.connected) this.child.send(message as never, undefined, undefined, () => {})
+  }
+
+  sendHandle(message: unknown, handle: object): void {
+    if (this.child.connected) this.child.send(message as never, handle as never, { keepOpen: true }, () => {})
+  }
+
+  async terminate(): Promise<unknown> {
+    if (!this.ended) this.child.kill('SIGKILL')
+    await this.exited
+    return undefined
+  }
+
+  ref(): void {
+    this.child.ref()
+    ;(this.child.channel as { ref?: () => void } | null | undefined)?.ref?.()
+  }
+
+  unref(): void {
+    this.child.unref()
+    ;(this.child.channel as { unref?: () => void } | null | undefined)?.unref?.()
+  }
+}
+
+/**
+ * Starts background work from the module `name` beside the caller: a worker thread (`thread`), or a
+ * child process at the lowest priority `backgroundLauncher` finds (`process`). The module reads its
+ * data and talks to this side through src/store/background-port.ts, the same code either way.
+ * @example const reader = spawnBackground(import.meta.url, 'sqlite-reader-thread', { path }, 'process')
+ */
+export function spawnBackground(from: string, name: string, data: unknown, isolation: Isolation): Background {
+  if (isolation === 'thread') {
+    const w = spawnThread(from, name, data) as unknown as Background & { pid?: undefined }
+    return w
+  }
+  const ts = from.endsWith('.ts')
+  const file = fileURLToPath(new URL(`./${name}.${ts ? 'ts' : 'js'}`, from))
+  const { prefix } = backgroundLauncher()
+  const node = [process.execPath, ...(ts ? ['--import', import.meta.resolve('tsx')] : []), file]
+  const argv = [...prefix, ...node]
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+    env: { ...process.env, TIMHOOK_BACKGROUND_CHILD: name },
+  })
+  const bg = new ChildBackground(child)
+  // The first message is the data (a worker gets it as `workerData`).
+  bg.postMessage({ timhookBackgroundData: data })
+  return bg
 }

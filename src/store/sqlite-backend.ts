@@ -11,6 +11,7 @@
  * - the main thread keeps one read-only connection for readiness (`SELECT 1`, microseconds).
  * WAL lets the readers run while the writer commits.
  */
+import type { HeldPage } from './held-page.js'
 import type { StoreBackend } from './create-store.js'
 import type { WriteRow } from './records.js'
 import * as sql from './sql.js'
@@ -64,11 +65,15 @@ export function openSqliteBackend(path: string, options: SqliteOptions = {}): Sq
     },
     listMessagesJson(q) {
       const s = sql.messageSelect(q, BUDGET_GUARD)
-      return readers.read({ op: 'messages', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<Uint8Array>
+      return readers.read({ op: 'messages', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<
+        Uint8Array | HeldPage
+      >
     },
     listEventsJson(q) {
       const s = sql.eventSelect(q, BUDGET_GUARD)
-      return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<Uint8Array>
+      return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<
+        Uint8Array | HeldPage
+      >
     },
     readBody(kind, id, offset, length) {
       const s = sql.bodyChunkSelect(kind, id, offset, length)

@@ -14,6 +14,12 @@ import { spawnThread } from './spawn-thread.js'
 export interface SqliteOutboxOptions {
   /** Run `read`, `lag` and `redrives` in a thread of their own at the lowest priority. Default false. */
   lowPriorityReads?: boolean | undefined
+  /**
+   * Only `read`, `lag` and `redrives` (in a thread at the lowest priority): no thread for the writes,
+   * which fail. For a process whose every thread runs at the lowest priority (the sinks' child
+   * process): it asks its parent to write, since a starved holder of the write lock would stall commits.
+   */
+  readsOnly?: boolean | undefined
 }
 
 interface Channel {
@@ -71,13 +77,20 @@ function channel(data: OutboxThreadData): Channel {
   }
 }
 
+/** The writes of an outbox opened `readsOnly`. */
+const refused: Channel = {
+  call: () => Promise.reject(new Error('this outbox only reads (opened readsOnly)')),
+  close: async () => {},
+}
+
 /**
  * Opens the outbox of a SQLite store file (its tables come with the store's migrations: open the store first).
  * @example const outbox = openSqliteOutbox('./timhook.db')
  */
 export function openSqliteOutbox(path: string, options: SqliteOutboxOptions = {}): Outbox {
-  const writes = channel({ path, reader: false })
-  const reads = options.lowPriorityReads === true ? channel({ path, reader: true }) : writes
+  const readsOnly = options.readsOnly === true
+  const writes: Channel = readsOnly ? refused : channel({ path, reader: false })
+  const reads = options.lowPriorityReads === true || readsOnly ? channel({ path, reader: true }) : writes
   const call = <T>(op: ToOutbox['op'], ...args: unknown[]) => writes.call<T>(op, args)
   const read = <T>(op: ToOutbox['op'], ...args: unknown[]) => reads.call<T>(op, args)
   let closed = false

@@ -14,10 +14,10 @@
  *   still finishing an abandoned read: past it a read is refused at once with `StoreBusyError` (503).
  */
 import { availableParallelism } from 'node:os'
-import type { Worker } from 'node:worker_threads'
 import { StoreBusyError, StoreTimeoutError } from './store-query-error.js'
 import type { BodyChunk, EventItem, MessageItem, Page, Stats } from './store.js'
-import { spawnThread } from './spawn-thread.js'
+import { HeldPage, type PageHolder } from './held-page.js'
+import { spawnBackground, type Background, type Isolation } from './spawn-thread.js'
 
 export interface ReaderData {
   path: string
@@ -28,10 +28,23 @@ export type ReadOp =
   | { op: 'messages' | 'events'; text: string; params: Array<string | number | null>; limit: number; json?: boolean }
   | { op: 'body'; text: string; params: Array<string | number | null> }
   | { op: 'stats' }
-export type ToReader = ({ type: 'read'; id: number; budgetMs: number } & ReadOp) | { type: 'close' }
+/** Pages a child process holds (`HeldPage`) are asked for by the id of the read that rendered them. */
+export type ToReader =
+  | ({ type: 'read'; id: number; budgetMs: number } & ReadOp)
+  | { type: 'close' }
+  | { type: 'write'; id: number }
+  | { type: 'fetch'; id: number }
+  | { type: 'drop'; id: number }
 export type FromReader =
   | { type: 'ready' }
-  | { type: 'done'; id: number; value: Page<MessageItem> | Page<EventItem> | Uint8Array | BodyChunk | null | Stats }
+  | {
+      type: 'done'
+      id: number
+      value: Page<MessageItem> | Page<EventItem> | Uint8Array | BodyChunk | null | Stats | { held: number; byteLength: number }
+    }
+  | { type: 'written'; id: number }
+  | { type: 'fetched'; id: number; bytes: Uint8Array }
+  | { type: 'writeFailed'; id: number; message: string }
   | { type: 'late'; id: number }
   | { type: 'failed'; id: number; message: string }
 
@@ -44,6 +57,12 @@ export interface SqliteReaderOptions {
   maxConcurrentReads?: number
   /** How long a thread past a read's budget has to stop the statement itself before it is terminated and replaced, ms. Default 1000. */
   readGraceMs?: number
+  /**
+   * Where the readers run: `process` (default), each a child process started at the lowest priority
+   * (every thread of it, V8's garbage-collection helpers included); `thread`, threads of this process
+   * (each lowered, V8's helpers not: they are shared with the event loop).
+   */
+  isolation?: Isolation | undefined
 }
 
 export interface SqliteReaders {
@@ -54,6 +73,8 @@ export interface SqliteReaders {
   readonly starts: number
   /** Threads with their connection open and no read. */
   readonly idle: number
+  /** The reader child processes' ids (none with `isolation: 'thread'`). */
+  readonly pids: number[]
   close(): Promise<void>
 }
 
@@ -73,7 +94,7 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker
+  worker: Background
   job: Job | undefined
   /** True once the thread has opened its connection. */
   ready: boolean
@@ -99,10 +120,11 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
   const budgetMs = options.readBudgetMs ?? 5000
   const limit = Math.max(1, options.maxConcurrentReads ?? 4)
   const graceMs = options.readGraceMs ?? 1000
+  const isolation = options.isolation ?? 'process'
   const slots: Array<Slot | undefined> = new Array<Slot | undefined>(size).fill(undefined)
   const waiting: Job[] = []
   /** Threads terminated on a read past its budget, until they exit. */
-  const abandoned = new Map<Worker, Promise<void>>()
+  const abandoned = new Map<Background, Promise<void>>()
   /** Reads waiting or on a thread (answered or not). */
   let admitted = 0
   let nextId = 1
@@ -124,27 +146,61 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
     job.slot = undefined
     if (slot !== undefined && slot.job === job) {
       slot.job = undefined
-      slot.worker.unref()
+      // Once closing, every reader keeps this process alive until it has exited.
+      if (!closed) slot.worker.unref()
     }
   }
 
   const start = (index: number): Slot => {
-    const worker = spawnThread(import.meta.url, 'sqlite-reader-thread', data)
+    const worker = spawnBackground(import.meta.url, 'sqlite-reader-thread', data, isolation)
     starts++
     worker.unref()
     let cause: Error | undefined
     let onExit!: () => void
     const slot: Slot = { worker, job: undefined, ready: false, exited: new Promise<void>((resolve) => (onExit = resolve)) }
+    /** Questions about pages this child holds, by page id: one at a time per page. */
+    const asks = new Map<number, { resolve: (m: FromReader) => void; reject: (err: Error) => void }>()
+    const ask = (id: number, send: () => void) =>
+      new Promise<FromReader>((resolve, reject) => {
+        if (exited) return reject(new Error('the SQLite reader process stopped before it wrote the page'))
+        asks.set(id, { resolve, reject })
+        worker.ref()
+        send()
+      })
+    let exited = false
+    const holder = (id: number): PageHolder => ({
+      write: async (handle) => {
+        const m = await ask(id, () => worker.sendHandle!({ type: 'write', id } satisfies ToReader, handle))
+        if (m.type === 'writeFailed') throw new Error(`the SQLite reader process could not write the page: ${m.message}`)
+      },
+      fetch: async () => {
+        const m = await ask(id, () => worker.postMessage({ type: 'fetch', id } satisfies ToReader))
+        if (m.type !== 'fetched')
+          throw new Error(`the SQLite reader process could not send the page: ${m.type === 'writeFailed' ? m.message : m.type}`)
+        return m.bytes
+      },
+      drop: () => worker.postMessage({ type: 'drop', id } satisfies ToReader),
+    })
     worker.on('message', (m: FromReader) => {
       if (m.type === 'ready') {
         slot.ready = true
         return
       }
+      if (m.type === 'written' || m.type === 'fetched' || m.type === 'writeFailed') {
+        const a = asks.get(m.id)
+        asks.delete(m.id)
+        if (asks.size === 0 && slot.job === undefined && !closed) worker.unref()
+        a?.resolve(m)
+        return
+      }
       const job = slot.job
       if (job === undefined || job.id !== m.id) return
       release(job)
-      if (m.type === 'done') settle(job, undefined, m.value)
-      else if (m.type === 'late') settle(job, new StoreTimeoutError(job.budgetMs, 'stopped by its reader thread'))
+      if (m.type === 'done') {
+        const v = m.value
+        const page = v !== null && typeof v === 'object' && 'held' in v ? new HeldPage(v.byteLength, holder(v.held)) : v
+        settle(job, undefined, page)
+      } else if (m.type === 'late') settle(job, new StoreTimeoutError(job.budgetMs, 'stopped by its reader thread'))
       else settle(job, new Error(m.message))
       dispatch()
     })
@@ -152,6 +208,7 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
       cause = err
     })
     worker.on('exit', (code) => {
+      exited = true
       abandoned.delete(worker)
       if (slots[index] === slot) slots[index] = undefined
       const err = new Error(`the SQLite reader thread stopped (${cause?.message ?? `exit code ${code}`})`, { cause })
@@ -164,6 +221,8 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
         release(job)
         settle(job, err)
       }
+      for (const a of asks.values()) a.reject(err)
+      asks.clear()
       onExit()
       dispatch()
     })
@@ -236,6 +295,9 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
     },
     get starts() {
       return starts
+    },
+    get pids() {
+      return slots.flatMap((s) => (s?.worker.pid === undefined ? [] : [s.worker.pid]))
     },
     get idle() {
       return slots.filter((s) => s !== undefined && s.ready && s.job === undefined).length

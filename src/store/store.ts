@@ -2,6 +2,7 @@
  * The storage interface of `timhook serve`. Two implementations: SQLite (`openSqliteStore`) and
  * PostgreSQL (`openPostgresStore`); one test suite runs against both.
  */
+import type { HeldPage } from './held-page.js'
 import type { CallbackRecord } from './records.js'
 
 /** A page of results, newest first. `nextCursor` is null on the last page. */
@@ -138,10 +139,11 @@ export interface Store {
   /**
    * The admin API's answer for a listing: `pageJson` of the page (1 MiB at most), rendered where
    * the backend reads it — SQLite renders and UTF-8-encodes it in its reader thread and hands the
-   * bytes over without a copy, so the event loop only writes them.
+   * bytes over without a copy, so the event loop only writes them; a reader child process keeps
+   * them and writes them into the connection itself (`HeldPage`).
    */
-  listMessagesJson(query: MessageQuery): Promise<string | Uint8Array>
-  listEventsJson(query: EventQuery): Promise<string | Uint8Array>
+  listMessagesJson(query: MessageQuery): Promise<string | Uint8Array | HeldPage>
+  listEventsJson(query: EventQuery): Promise<string | Uint8Array | HeldPage>
   stats(): Promise<Stats>
   /**
    * Reads a piece of a stored body — an event's raw body or a message's JSON — by row id: `length`

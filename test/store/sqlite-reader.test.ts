@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createStore } from '../../src/store/create-store.js'
+import { HeldPage } from '../../src/store/held-page.js'
 import { PAGE_BYTES, pageJson } from '../../src/store/page-json.js'
 import { openSqliteBackend } from '../../src/store/sqlite-backend.js'
 import { defaultReaders, startSqliteReaders, type ReadOp } from '../../src/store/sqlite-reader.js'
@@ -80,13 +81,16 @@ describe('SQLite reader threads', () => {
       Array.from({ length: 30 }, (_, i) => 30 - i),
     )
     // The admin API's answer, rendered and encoded in the thread, is the same page as UTF-8 JSON bytes.
-    const decoded = (x: string | Uint8Array) => {
-      assert.ok(x instanceof Uint8Array, 'SQLite hands the page over as bytes')
-      return Buffer.from(x).toString('utf8')
+    // (A reader child process keeps the bytes and hands them over when asked: HeldPage.)
+    const decoded = async (x: string | Uint8Array | HeldPage) => {
+      assert.ok(x instanceof Uint8Array || x instanceof HeldPage, 'SQLite hands the page over as bytes')
+      const bytes = x instanceof HeldPage ? await x.bytes() : x
+      if (x instanceof HeldPage) assert.equal(bytes.byteLength, x.byteLength)
+      return Buffer.from(bytes).toString('utf8')
     }
     for (const q of [{ groupId: '@big', limit: 30 }, { limit: 5 }])
-      assert.equal(decoded(await store.listMessagesJson(q)), pageJson(await store.listMessages(q)))
-    assert.equal(decoded(await store.listEventsJson({ limit: 40 })), pageJson(await store.listEvents({ limit: 40 })))
+      assert.equal(await decoded(await store.listMessagesJson(q)), pageJson(await store.listMessages(q)))
+    assert.equal(await decoded(await store.listEventsJson({ limit: 40 })), pageJson(await store.listEvents({ limit: 40 })))
     await store.close()
   })
 
