@@ -19,9 +19,14 @@
  *
  * Needs wrk, redis-server and nats-server:
  *   npm run build; npx tsx bench/sinks.ts [--rounds 3] [--duration 8] [--events 20000] [--only serve|paced|delivery]
+ *     [--background process|thread (where serve runs the sinks; default: serve's own)]
+ *
+ * Every round prints the CPU of each thread of serve and of its background processes (the sinks'
+ * child process: `sinks main`, `sinks V8Worker`, …, at SCHED_IDLE), V8's helpers included, beside
+ * the p99.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, release, setPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -33,9 +38,16 @@ import { webhookSink } from '../src/sinks/webhook.js'
 import type { Sink } from '../src/sinks/sink.js'
 import { openOutbox } from '../src/store/open-outbox.js'
 import { openStore } from '../src/store/open-store.js'
+import { treeUse } from './proc-threads.js'
 
 const { values: args } = parseArgs({
-  options: { rounds: { type: 'string' }, duration: { type: 'string' }, events: { type: 'string' }, only: { type: 'string' } },
+  options: {
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    events: { type: 'string' },
+    only: { type: 'string' },
+    background: { type: 'string' },
+  },
 })
 const ROUNDS = Number(args.rounds ?? 3)
 const DURATION = Number(args.duration ?? 8)
@@ -135,28 +147,16 @@ function receiver(): Promise<{ url: string; child: ChildProcess; priority: strin
   )
 }
 
-/** How each named thread of a process is scheduled and how much CPU it used (from /proc), e.g. "sinks-thread SCHED_IDLE 120 ms". */
+/** How each named thread of serve and of its background processes (`sinks main`, `sinks V8Worker`, …) is scheduled and how much CPU it used (from /proc). */
 function threadsOf(pid: number): Map<string, { policy: string; cpuMs: number; count: number }> {
-  const out = new Map<string, { policy: string; cpuMs: number; count: number }>()
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const policy = Number(f[38]) === 5 ? 'SCHED_IDLE' : `nice ${f[16]}`
-      const cpuMs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
-      const name = Number(tid) === pid ? 'event loop' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
-      const t = out.get(name)
-      const policies = new Set([...(t?.policy.split('/') ?? []), policy])
-      out.set(name, { policy: [...policies].join('/'), cpuMs: (t?.cpuMs ?? 0) + cpuMs, count: (t?.count ?? 0) + 1 })
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
+  const t = treeUse(pid)
+  const out = new Map([['event loop', { policy: 'nice 0', cpuMs: t.loop.cpu / 1e6, count: 1 }]])
+  for (const [name, u] of t.byName) out.set(name, { policy: u.policy, cpuMs: u.cpu / 1e6, count: u.count })
   return out
 }
 const threadText = (m: Map<string, { policy: string; cpuMs: number; count: number }>) =>
   [...m]
-    .filter(([name, t]) => !/^(V8Worker|DelayedTaskSche|SignalInspector)$/.test(name) && (name !== 'libuv-worker' || t.cpuMs >= 1))
+    .filter(([name, t]) => !/^(DelayedTaskSche|SignalInspector)$/.test(name) && t.cpuMs >= 1)
     .map(([name, t]) => `${name}${t.count > 1 ? ` ×${t.count}` : ''} (${t.policy}) ${Math.round(t.cpuMs)} ms`)
     .join(', ')
 
@@ -189,7 +189,11 @@ async function serve(sinks: unknown[] | undefined): Promise<{ child: ChildProces
       'warn',
     ],
     {
-      env: { ...process.env, ...(sinks === undefined ? {} : { TIMHOOK_SINKS: JSON.stringify(sinks) }) },
+      env: {
+        ...process.env,
+        ...(sinks === undefined ? {} : { TIMHOOK_SINKS: JSON.stringify(sinks) }),
+        ...(args.background === undefined ? {} : { TIMHOOK_BACKGROUND: args.background }),
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   )
@@ -331,7 +335,7 @@ async function rounds(hookUrl: string, label: string, pace?: { connections: numb
         const answered = (mix.rps + before.rps) * DURATION
         const perCallback = (name: string) => (((used.get(name)?.cpuMs ?? 0) * 1000) / answered).toFixed(1)
         console.log(
-          `      serve's threads over the ${2 * DURATION} s: ${threadText(used)}; per callback: event loop ${perCallback('event loop')} µs, writer ${perCallback('sqlite-writer-t')} µs`,
+          `      serve's threads and its sinks process over the ${2 * DURATION} s: ${threadText(used)}; per callback: event loop ${perCallback('event loop')} µs, writer ${perCallback('sqlite-writer-t')} µs`,
         )
         if (lag !== undefined) console.log(`      sinks behind at the end: ${lag.text} events`)
       } finally {

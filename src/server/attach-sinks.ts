@@ -1,23 +1,25 @@
 /**
- * `timhook serve`'s sinks: the delivery loops run in a thread of their own (sinks-thread.ts, at a
- * lower priority), so their work never takes the callbacks' event loop; this side forwards their
- * logs and metrics, keeps their latest status for the admin API and /metrics, and wakes them after
- * each commit (other instances' commits are seen at the next poll). The admin API reads and
- * changes the stored sink state through an outbox of its own.
+ * `timhook serve`'s sinks: the delivery loops run in a child process at the lowest priority (or a
+ * thread of their own: `isolation`; sinks-thread.ts), so their work never takes the callbacks' event
+ * loop; this side forwards their logs and metrics, keeps their latest status for the admin API and
+ * /metrics, and wakes them after each commit (other instances' commits are seen at the next poll).
+ * The admin API reads and changes the stored sink state through an outbox of its own; on SQLite a
+ * child process has its cursor and lease writes run there too (at serve's priority: they take the
+ * store's write lock).
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { Worker } from 'node:worker_threads'
 import type { SinkConfig } from '../sinks/config.js'
 import type { Outbox } from '../sinks/outbox.js'
 import type { SinkLiveStatus } from '../sinks/run-sinks.js'
 import { openOutbox } from '../store/open-outbox.js'
-import { spawnThread } from '../store/spawn-thread.js'
+import { isPostgresUrl } from '../store/open-store.js'
+import { spawnBackground, type Background, type Isolation } from '../store/spawn-thread.js'
 import type { Store } from '../store/store.js'
 import type { ServerLogger } from './logger.js'
 import type { ServerMetrics } from './metrics.js'
 import { createSinkMetrics } from './sink-metrics.js'
-import type { FromSinksThread, SinkTuning, SinksThreadData, ToSinksThread } from './sinks-thread.js'
+import { PARENT_OPS, type FromSinksThread, type SinkTuning, type SinksThreadData, type ToSinksThread } from './sinks-messages.js'
 
 /** A configured sink, as the admin API describes it. */
 export interface SinkInfo {
@@ -41,7 +43,10 @@ export interface SinksHandle {
   close(): Promise<void>
 }
 
-export type { SinkTuning } from './sinks-thread.js'
+export type { SinkTuning } from './sinks-messages.js'
+
+/** With the sinks in a child process: the shortest interval between two wakes, ms. */
+export const WAKE_EVERY_MS = 10
 
 export async function attachSinks(
   configs: readonly SinkConfig[],
@@ -51,6 +56,7 @@ export async function attachSinks(
   metrics: ServerMetrics,
   logger: ServerLogger,
   tuning: SinkTuning = {},
+  isolation: Isolation = 'process',
 ): Promise<SinksHandle> {
   if (configs.length === 0) return { sinks: [], outbox: undefined, runner: undefined, close: async () => {} }
   const infos: SinkInfo[] = configs.map((c) => ({
@@ -66,7 +72,8 @@ export async function attachSinks(
   })
   const m = createSinkMetrics(metrics.registry)
   const holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
-  const data: SinksThreadData = { configs: [...configs], db, schema, holder, tuning }
+  const writesViaParent = isolation === 'process' && !isPostgresUrl(db)
+  const data: SinksThreadData = { configs: [...configs], db, schema, holder, tuning, writesViaParent }
   let latest: SinkLiveStatus[] = infos.map((s) => ({
     ...s,
     holding: false,
@@ -78,14 +85,14 @@ export async function attachSinks(
     consecutiveFailures: 0,
     lastError: null,
   }))
-  let thread: Worker | undefined
+  let thread: Background | undefined
   let closing = false
   let closed: Promise<void> = Promise.resolve()
   let restarts = 0
 
   const start = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const w = spawnThread(import.meta.url, 'sinks-thread', data)
+      const w = spawnBackground(import.meta.url, 'sinks-thread', data, isolation)
       thread = w
       let ready = false
       let onExit!: () => void
@@ -117,6 +124,20 @@ export async function attachSinks(
             return
           case 'closed':
             return
+          case 'outbox': {
+            const reply = (m: ToSinksThread) => w.postMessage(m)
+            if (!(PARENT_OPS as readonly string[]).includes(msg.op)) {
+              reply({ type: 'outboxDone', id: msg.id, ok: false, message: `not an outbox write: ${String(msg.op)}` })
+              return
+            }
+            const call = outbox[msg.op] as (...args: unknown[]) => Promise<unknown>
+            call.apply(outbox, msg.args).then(
+              (value) => reply({ type: 'outboxDone', id: msg.id, ok: true, value }),
+              (err: unknown) =>
+                reply({ type: 'outboxDone', id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) }),
+            )
+            return
+          }
         }
       })
       w.on('error', (err) => {
@@ -144,16 +165,24 @@ export async function attachSinks(
     throw err
   }
   let wakePending = false
+  let lastWake = -Infinity
+  // A wake crossing a process boundary costs the event loop a write to the channel: at most one per
+  // WAKE_EVERY_MS then (the last commit of a burst still wakes the loops, at the end of the interval).
+  const every = isolation === 'process' ? WAKE_EVERY_MS : 0
   const runner: SinksView = {
     holder,
     wake() {
       // One message per turn of the event loop at most, however many commits ended in it.
       if (wakePending || thread === undefined) return
       wakePending = true
-      setImmediate(() => {
+      const send = () => {
         wakePending = false
+        lastWake = performance.now()
         thread?.postMessage({ type: 'wake' } satisfies ToSinksThread)
-      })
+      }
+      const wait = lastWake + every - performance.now()
+      if (wait > 0) setTimeout(send, wait).unref()
+      else setImmediate(send)
     },
     status: () => latest,
   }
