@@ -210,7 +210,8 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
     worker.on('exit', (code) => {
       exited = true
       abandoned.delete(worker)
-      if (slots[index] === slot) slots[index] = undefined
+      const replace = slots[index] === slot
+      if (replace) slots[index] = undefined
       const err = new Error(`the SQLite reader thread stopped (${cause?.message ?? `exit code ${code}`})`, { cause })
       // A thread that could not even open the file: the waiting reads fail with it too, rather
       // than starting thread after thread until their budget runs out.
@@ -224,6 +225,10 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
       for (const a of asks.values()) a.reject(err)
       asks.clear()
       onExit()
+      // One that had been serving (killed, crashed) is replaced at once, so the next read finds a
+      // reader ready (a new child process takes a moment to start); one that never got ready, only
+      // when a read needs it.
+      if (replace && slot.ready && !closed) start(index)
       dispatch()
     })
     slots[index] = slot

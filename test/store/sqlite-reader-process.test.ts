@@ -77,7 +77,7 @@ describe('SQLite readers in a child process', { skip: LINUX ? false : 'Linux onl
     }
   })
 
-  it('replace a child killed with -9: the read it had fails with the cause, the next read works', async () => {
+  it('replace a child killed with -9 at once: the read it had fails with the cause, the next read works', async () => {
     const backend = openSqliteBackend(fresh(), { readers: 1, readBudgetMs: 30_000 })
     const store = createStore(backend)
     try {
@@ -98,6 +98,13 @@ describe('SQLite readers in a child process', { skip: LINUX ? false : 'Linux onl
       assert.equal(backend.readers.starts, 2)
       assert.notEqual(backend.readers.pids[0], first)
       assert.equal(alive(first!), false)
+      // An idle child killed: replaced at once, ready before any read asks for it.
+      await until(() => backend.readers.idle === 1)
+      const second = backend.readers.pids[0]!
+      process.kill(second, 'SIGKILL')
+      await until(() => backend.readers.starts === 3 && backend.readers.idle === 1)
+      assert.equal(backend.readers.active, 0)
+      assert.equal((await backend.stats()).messages.total, 1)
     } finally {
       await store.close()
     }
