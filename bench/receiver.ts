@@ -145,7 +145,7 @@ async function httpParts(): Promise<void> {
   const target = (body: string) => ['bench/targets/library.mjs', body] as [string, string]
   // The library target's receiver and handlers (bench/targets/library.mjs), with its import made absolute.
   const library = readFileSync(new URL('targets/library.mjs', import.meta.url), 'utf8').replace(
-    "'../../dist/index.js'",
+    /'(?:\.\.\/){2}dist\/index\.js'/,
     `'${here('dist/index.js')}'`,
   )
   const minimal = library.replace(
