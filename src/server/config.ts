@@ -128,7 +128,7 @@ export const CONFIG = {
   // No default here: the store derives it from the core count (src/store/sqlite-reader.ts).
   adminReaders: field(int(1, 64).optional(), {
     arg: 'n',
-    help: 'SQLite: reader threads for admin reads (default 1 on 2 cores or fewer, else 2)',
+    help: 'SQLite: readers for admin reads (default 1 on 2 cores or fewer, else 2)',
   }),
   background: field(z.enum(['process', 'thread']).default('process'), {
     arg: 'where',
