@@ -2,7 +2,8 @@
  * `timhook serve` runs its background work — the SQLite admin reads and the sinks' delivery — in
  * child processes (the default `--background process`). A child killed with -9 is replaced: the
  * next admin read is answered, and every acknowledged callback still reaches the sink, in order.
- * No child outlives serve: not after SIGTERM, not after serve itself is killed with -9. Linux only
+ * No child outlives serve: not after SIGTERM, not after serve itself is killed with -9; with
+ * `background: thread` there is none, and delivery is the same. Linux only
  * (the children are found through /proc).
  */
 import assert from 'node:assert/strict'
@@ -110,6 +111,35 @@ describe('serve’s background child processes', { skip: LINUX ? false : 'Linux 
       }
     },
   )
+
+  it('stay in serve’s process with background: thread, and deliver the same', { timeout: 60_000 }, async () => {
+    const t = tempDir()
+    const hook = await webhookEndpoint()
+    const db = `${t.dir}/timhook.db`
+    try {
+      const env = {
+        TIMHOOK_BACKGROUND: 'thread',
+        TIMHOOK_SINKS: JSON.stringify([{ name: 'billing', type: 'webhook', url: hook.url, secret: SECRET, start: 'beginning' }]),
+      }
+      const s = await spawnServer(['--db', db, '--admin-token', ADMIN, '--log-level', 'info'], env)
+      running.push(s)
+      await s.waitForLog((l) => l.sink === 'billing' && l.msg === 'sink delivering from this instance', 30_000)
+      const acked = await postAll(
+        s.url,
+        Array.from({ length: 50 }, (_, i) => groupAfterSend('thread', i + 1)),
+      )
+      assert.equal((await fetch(`${s.url}/api/stats`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 200)
+      assert.equal(childrenOf(s.proc.pid!).size, 0)
+      await waitUntil('every acknowledged callback at the webhook', () => new Set(hook.delivered().map((e) => e.key)).size >= 50)
+      const c = tally(acked, hook.delivered(), await deliveryRanks(db))
+      assert.deepEqual({ lost: c.lost, outOfOrder: c.outOfOrder }, { lost: 0, outOfOrder: 0 })
+      s.proc.kill('SIGTERM')
+      assert.equal((await s.exited).code, 0)
+    } finally {
+      await hook.close()
+      t.cleanup()
+    }
+  })
 
   it('end by themselves when serve is killed with -9', { timeout: 60_000 }, async () => {
     const t = tempDir()
