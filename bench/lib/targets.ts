@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { SDK_APP_ID, TOKEN } from './wrk.js'
 
 const ADMIN = 'bench-admin-token-0123456789'
@@ -20,8 +21,10 @@ export interface Target {
   /** One line for the docs: what the process is. */
   what: string
   /** The argv of the target process (run under `taskset -c 0`) and what to remove after it stops. */
-  start: (port: number) => { argv: string[]; cleanup?: () => Promise<void> }
+  start: (port: number) => { argv: string[]; cleanup?: () => Promise<void>; db?: string }
   available: () => string | true
+  /** Environment of the target process beyond the bench's own (e.g. NODE_OPTIONS with V8 flags). */
+  env?: Record<string, string>
 }
 
 const serveArgs = (port: number, db: string, extra: string[] = []) => [
@@ -84,14 +87,15 @@ function serveAvailable(): string | true {
   return serveChecked
 }
 
-const sqliteServe = (name: string, what: string, extra: string[] = [], needs?: string): Target => ({
+const sqliteServe = (name: string, what: string, extra: string[] = [], needs?: string, env?: Record<string, string>): Target => ({
   name,
   what,
   start: (port) => {
     const db = sqliteFile(name)
-    return { argv: serveArgs(port, db.path, extra), cleanup: db.cleanup }
+    return { argv: serveArgs(port, db.path, extra), cleanup: db.cleanup, db: db.path }
   },
   available: () => (needs !== undefined && !existsSync(needs) ? `${needs} is missing` : serveAvailable()),
+  ...(env === undefined ? {} : { env }),
 })
 
 export const TARGETS: Target[] = [
@@ -145,6 +149,13 @@ export const TARGETS: Target[] = [
     'examples/policy.yaml',
   ),
   sqliteServe(
+    'server-sqlite-young16',
+    "`timhook serve` on SQLite with `NODE_OPTIONS=--max-semi-space-size=16`: the main isolate's young generation capped at 2 × 16 MiB",
+    [],
+    undefined,
+    { NODE_OPTIONS: '--max-semi-space-size=16' },
+  ),
+  sqliteServe(
     'server-empty-policy',
     '`timhook serve` on SQLite with a policy of no rules (`bench/targets/empty-policy.yaml`)',
     ['--policy', 'bench/targets/empty-policy.yaml'],
@@ -167,6 +178,8 @@ export interface Running {
   child: ChildProcess
   pid: number
   port: number
+  /** The SQLite file of a target that has one. */
+  db?: string
   stop: () => Promise<void>
 }
 
@@ -178,20 +191,42 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((r) => r.stop()))
 }
 
-export async function startTarget(t: Target, attempt = 1): Promise<Running> {
+export interface StartOptions {
+  /** Preload bench/lib/memory-probe.mjs: every thread of the target reports its V8 heap to this directory. */
+  memoryProbe?: string
+}
+
+export async function startTarget(t: Target, o: StartOptions = {}, attempt = 1): Promise<Running> {
   try {
-    return await startTargetOnce(t)
+    return await startTargetOnce(t, o)
   } catch (err) {
-    if (attempt < 3 && /EADDRINUSE/.test(String(err))) return startTarget(t, attempt + 1)
+    if (attempt < 3 && /EADDRINUSE/.test(String(err))) return startTarget(t, o, attempt + 1)
     throw err
   }
 }
 
-async function startTargetOnce(t: Target): Promise<Running> {
+export const MEMORY_PROBE = fileURLToPath(new URL('./memory-probe.mjs', import.meta.url))
+
+/** The target's environment: the bench's, the target's own, and the memory probe when asked (NODE_OPTIONS joined, not replaced). */
+export function targetEnv(t: Target, port: number, o: StartOptions = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn', ...t.env }
+  const nodeOptions = [process.env.NODE_OPTIONS, t.env?.NODE_OPTIONS]
+  if (o.memoryProbe !== undefined) {
+    // Quoted: NODE_OPTIONS splits on spaces, and the checkout's path may hold one.
+    nodeOptions.push(`--import ${JSON.stringify(MEMORY_PROBE)}`)
+    env.TIMHOOK_BENCH_MEMORY_DIR = o.memoryProbe
+  }
+  const joined = nodeOptions.filter((x) => x !== undefined && x !== '').join(' ')
+  if (joined === '') delete env.NODE_OPTIONS
+  else env.NODE_OPTIONS = joined
+  return env
+}
+
+async function startTargetOnce(t: Target, o: StartOptions): Promise<Running> {
   const port = nextPort++
-  const { argv, cleanup } = t.start(port)
+  const { argv, cleanup, db } = t.start(port)
   const child = spawn('taskset', ['-c', '0', ...argv], {
-    env: { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn' },
+    env: targetEnv(t, port, o),
     stdio: ['ignore', 'pipe', 'pipe'],
     // A session of its own (setsid), hence a scheduler autogroup of its own where the kernel has
     // them: two targets on one core then get half of it each, whatever their thread counts.
@@ -212,7 +247,7 @@ async function startTargetOnce(t: Target): Promise<Running> {
     }
     await cleanup?.().catch((err: unknown) => console.error(`${t.name}: cleanup failed: ${String(err)}`))
   }
-  const self: Running = { name: t.name, child, pid: child.pid!, port, stop }
+  const self: Running = { name: t.name, child, pid: child.pid!, port, stop, ...(db === undefined ? {} : { db }) }
   running.add(self)
   const deadline = Date.now() + 30_000
   for (;;) {
