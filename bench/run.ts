@@ -7,7 +7,9 @@
  *                      noise hits both alike (bench/lib/paired.ts). `default`, `all`, or pair ids.
  *   --p99              before-send p99 at 80 % of the target's maximum beside the bare limit's under
  *                      the same paced load (library, serve on SQLite), alternating rounds.
- *   --soak             serve on SQLite at 80 % of its maximum for --soak-minutes (10): RSS slope.
+ *   --soak             serve on SQLite at 80 % of its maximum for --soak-minutes (10): memory by part
+ *                      (RSS, each thread's V8 heap, the live heap, the native rest), each part's slope.
+ *                      --soak-target server-sqlite-young16 soaks serve with a capped young generation.
  * Older views, when asked: --sequential [--cases a,b] (each case alone, one after the other, with
  * p50/p99 at saturation and a chart), --sweep (throughput and p99 by connections).
  *
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     'p99-targets': { type: 'string' },
     soak: { type: 'boolean', default: false },
     'soak-minutes': { type: 'string' },
+    'soak-target': { type: 'string' },
     sequential: { type: 'boolean', default: false },
     cases: { type: 'string' },
     sweep: { type: 'boolean', default: false },
@@ -52,6 +55,7 @@ const WARM = QUICK ? 1 : 2
 const CONNECTIONS = Number(args.connections ?? 100)
 const CALIBRATE = QUICK ? 2 : 5
 const SOAK_MINUTES = Number(args['soak-minutes'] ?? (QUICK ? 0.25 : 10))
+const SOAK_TARGET = args['soak-target'] ?? 'server-sqlite'
 const P99_TARGETS = (args['p99-targets'] ?? 'library,server-sqlite').split(',')
 for (const [k, v] of Object.entries({ rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, 'soak-minutes': SOAK_MINUTES })) {
   if (!(v > 0)) throw new Error(`--${k} must be a positive number`)
@@ -61,7 +65,7 @@ if (args.help) {
   console.log(`npx tsx bench/run.ts [options]   (npm run bench: build, then all three pieces)
   --paired <ids>        paired ratios: default (${DEFAULT_PAIRS.join(',')}), all, or ids of: ${PAIRS.map((p) => p.id).join(', ')}
   --p99                 before-send p99 at 80 % of the maximum, beside the limit (--p99-targets ${P99_TARGETS.join(',')})
-  --soak                serve (SQLite) at 80 % of its maximum, RSS slope (--soak-minutes ${SOAK_MINUTES})
+  --soak                serve (SQLite) at 80 % of its maximum, memory by part and its slope (--soak-minutes ${SOAK_MINUTES}; --soak-target ${SOAK_TARGET})
   --rounds N --duration S --connections C     (${ROUNDS}, ${DURATION} s, ${CONNECTIONS})
   --quick               1 round × 2 s, a 15 s soak: a smoke test, under 2 minutes
   --sequential [--cases a,b]   each case alone in turn (older view; bench/results/sequential-chart.svg)
@@ -96,7 +100,8 @@ const START = 2.5
 function plan(): Array<{ piece: string; seconds: number }> {
   const out: Array<{ piece: string; seconds: number }> = []
   for (const p of pairs) out.push({ piece: `paired ${p.id}`, seconds: ROUNDS * (2 * START + WARM + DURATION + 1) })
-  const calibration = START + 1 + CALIBRATE + 2 * 2
+  // Calibration: usually two turns of an unpaced maximum and three 2 s paced trials (bench/lib/paced.ts).
+  const calibration = START + 1 + 2 * (CALIBRATE + 3 * 2.3)
   if (runP99)
     for (const t of P99_TARGETS) out.push({ piece: `p99 ${t}`, seconds: 2 * calibration - CALIBRATE + ROUNDS * 2 * (START + 2 + DURATION) })
   if (runSoak) out.push({ piece: `soak ${SOAK_MINUTES} min`, seconds: calibration + START + SOAK_MINUTES * 60 })
@@ -165,8 +170,8 @@ async function main() {
       }
     }
     if (runSoak) {
-      await piece('soak', ['server-sqlite'], async () => {
-        report.soak = await soak('server-sqlite', { minutes: SOAK_MINUTES, calibrateSeconds: CALIBRATE, log })
+      await piece('soak', [SOAK_TARGET], async () => {
+        report.soak = await soak(SOAK_TARGET, { minutes: SOAK_MINUTES, calibrateSeconds: CALIBRATE, log })
       })
     }
   } finally {

@@ -4,22 +4,44 @@
  * 80 % of the target's own measured maximum. Used for the before-send p99 (the target and the
  * bare limit at the same rate, alternating rounds) and the soak (RSS over minutes).
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { courses, PARTS, sampleMemory, settledAt, type MemorySample, type Part, type PartCourse } from './memory.js'
 import { load } from './procs.js'
-import { median, slope } from './stats.js'
+import { median } from './stats.js'
 import { startTarget, target, type Running, type Target } from './targets.js'
 import { runWrk, type Measured } from './wrk.js'
 
 export const DELAY_MS = 2
 
 export interface Calibration {
+  /** The target's maximum: unpaced, with `maxConnections` connections (the paced load's own count). */
   maxRps: number
+  maxConnections: number
   targetRps: number
   connections: number
   delayMs: number
+  /** Each turn of the search: the connections of the unpaced maximum, the maximum, and the paced trials that followed. */
+  turns: Array<{ maxConnections: number; maxRps: number; trials: Array<{ connections: number; rps: number }> }>
   trials: Array<{ connections: number; rps: number }>
+  /** The last paced trial: the rate the paced load held and the share of one core the target used (1 = a full core). */
+  held: { rps: number; cpuShare: number }
+  /** The share of the core the target used at its maximum. */
+  maxCpuShare: number
 }
 
-/** The target's maximum (100 connections, unpaced) and the connections that pace it at `fraction` of that. */
+/** The most turns of the search for a maximum taken with the paced load's own connection count. */
+const TURNS = 4
+
+/**
+ * The target's maximum and the paced connections that hold `fraction` of it. A server that batches
+ * its commits pays more per request when fewer requests are in flight, so a maximum taken with many
+ * connections (100) is one a paced load of a few dozen cannot reach: 80 % of it nearly filled the
+ * core. So the maximum is taken with the connection count the paced load uses, found as a fixed
+ * point: the maximum with c connections → the aim → the paced connections c′ that hold it → the
+ * maximum with c′, until c′ is within 15 % of c (at most four turns).
+ */
 export async function calibrate(
   t: Target,
   env: Record<string, string>,
@@ -28,39 +50,78 @@ export async function calibrate(
   const r = await startTarget(t)
   try {
     await runWrk({ port: r.port, seconds: 1, connections: 100, pid: r.pid, env })
-    const maxRps = (await runWrk({ port: r.port, seconds: o.seconds, connections: 100, pid: r.pid, env })).rps
-    const targetRps = maxRps * o.fraction
-    const { connections, trials } = await pace(r, env, targetRps)
+    const turns: Calibration['turns'] = []
+    let maxConnections = 100
+    let connections = 100
+    let max: Measured | undefined
+    let paced: Awaited<ReturnType<typeof pace>> | undefined
+    for (let turn = 0; turn < TURNS; turn++) {
+      max = await runWrk({ port: r.port, seconds: o.seconds, connections: maxConnections, pid: r.pid, env })
+      paced = await pace(r, env, max.rps * o.fraction, turn === 0 ? undefined : connections)
+      connections = paced.connections
+      turns.push({ maxConnections, maxRps: max.rps, trials: paced.trials })
+      if (Math.abs(connections - maxConnections) <= 0.15 * maxConnections) break
+      maxConnections = connections
+    }
+    const last = paced!.last
+    const out: Calibration = {
+      maxRps: max!.rps,
+      maxConnections: turns.at(-1)!.maxConnections,
+      targetRps: max!.rps * o.fraction,
+      connections,
+      delayMs: DELAY_MS,
+      turns,
+      trials: paced!.trials,
+      held: { rps: last.rps, cpuShare: last.cpuShare },
+      maxCpuShare: max!.cpuShare,
+    }
     o.log(
-      `  ${t.name}: maximum ${Math.round(maxRps).toLocaleString('en')} req/s → ${Math.round(o.fraction * 100)} % = ${Math.round(targetRps).toLocaleString('en')} req/s with ${connections} paced connections (${DELAY_MS} ms pause; trials ${trials.map((x) => `${x.connections} → ${Math.round(x.rps).toLocaleString('en')}`).join(', ')})`,
+      `  ${t.name}: maximum ${Math.round(out.maxRps).toLocaleString('en')} req/s with ${out.maxConnections} connections unpaced → ${Math.round(o.fraction * 100)} % = ${Math.round(out.targetRps).toLocaleString('en')} req/s with ${connections} paced connections (${DELAY_MS} ms pause); ` +
+        `the last trial held ${Math.round(last.rps).toLocaleString('en')} req/s (${Math.round((100 * last.rps) / out.targetRps)} % of the aim) using ${Math.round(100 * last.cpuShare)} % of the core (${Math.round(100 * out.maxCpuShare)} % at the maximum)` +
+        `; turns: ${turns.map((x) => `${x.maxConnections} c → ${Math.round(x.maxRps).toLocaleString('en')} req/s, paced ${x.trials.map((y) => `${y.connections} → ${Math.round(y.rps).toLocaleString('en')}`).join(', ')}`).join('; ')}`,
     )
-    return { maxRps, targetRps, connections, delayMs: DELAY_MS, trials }
+    return out
   } finally {
     await r.stop()
   }
 }
 
-/** The connections that pace a running target at `targetRps`: a guess, then two 2 s trials, each correcting it. */
-async function pace(r: Running, env: Record<string, string>, targetRps: number) {
-  let connections = Math.max(1, Math.round((targetRps * (DELAY_MS + 1)) / 1000))
+/**
+ * The connections that pace a running target at `targetRps`: a guess (or `from`), then three 2 s
+ * trials, each correcting it; the last trial is run with the connections returned.
+ */
+async function pace(r: Running, env: Record<string, string>, targetRps: number, from?: number) {
+  let connections = from ?? Math.max(1, Math.round((targetRps * (DELAY_MS + 1)) / 1000))
   const trials: Calibration['trials'] = []
-  for (let i = 0; i < 2; i++) {
-    const rps = (await runWrk({ port: r.port, seconds: 2, connections, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } })).rps
-    trials.push({ connections, rps })
-    connections = Math.max(1, Math.min(1000, Math.round((connections * targetRps) / Math.max(1, rps))))
+  let last: Measured | undefined
+  for (let i = 0; i < 3; i++) {
+    last = await runWrk({ port: r.port, seconds: 2, connections, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } })
+    trials.push({ connections, rps: last.rps })
+    if (i === 2) break
+    connections = Math.max(1, Math.min(1000, Math.round((connections * targetRps) / Math.max(1, last.rps))))
   }
-  return { connections, trials }
+  return { connections, trials, last: last! }
 }
 
 /** The connections that pace `t` at a rate measured elsewhere (the limit, at the case's 80 %). */
 async function paceAt(t: Target, env: Record<string, string>, targetRps: number, log: (s: string) => void): Promise<Calibration> {
   const r = await startTarget(t)
   try {
-    const { connections, trials } = await pace(r, env, targetRps)
+    const { connections, trials, last } = await pace(r, env, targetRps)
     log(
       `  ${t.name}: the same ${Math.round(targetRps).toLocaleString('en')} req/s with ${connections} paced connections (trials ${trials.map((x) => `${x.connections} → ${Math.round(x.rps).toLocaleString('en')}`).join(', ')})`,
     )
-    return { maxRps: NaN, targetRps, connections, delayMs: DELAY_MS, trials }
+    return {
+      maxRps: NaN,
+      maxConnections: NaN,
+      targetRps,
+      connections,
+      delayMs: DELAY_MS,
+      turns: [],
+      trials,
+      held: { rps: last.rps, cpuShare: last.cpuShare },
+      maxCpuShare: NaN,
+    }
   } finally {
     await r.stop()
   }
@@ -154,27 +215,33 @@ export interface SoakResult {
   minutes: number
   calibration: Calibration
   rps: number
+  /** The share of one core the target used over the soak (1 = a full core). */
+  cpuShare: number
   p50ms: number
   p99ms: number
   non2xx: number
   errors: number
   cpuUsPerRequest: number
-  /** RSS every sampleSeconds: seconds since the load started, MiB. */
-  samples: Array<{ s: number; mib: number }>
+  /** Every sampleSeconds: seconds since the load started, MiB by part (bench/lib/memory.ts). */
+  samples: MemorySample[]
   sampleSeconds: number
   startMiB: number
   endMiB: number
-  /** Least-squares slope over the fit window, MiB per minute. */
+  /** Least-squares slope of RSS over the fit window, MiB per minute. */
   slopeMiBPerMin: number
   fitMinutes: number
+  /** Each part's start, value where the fit window begins, end, highest and slope. */
+  parts: Record<Part, PartCourse>
+  /** Seconds into the soak from which RSS stays within SETTLED_MIB of its last value: the warm-up's end, read from the data. */
+  settledS: number
+  /** The sizes of the SQLite files at the end (MiB): database, -wal, -shm. */
+  files?: { db: number; wal: number; shm: number }
   load: { start: number[]; end: number[] }
 }
 
-/**
- * `name` on the mix at 80 % of its measured maximum for `minutes`, RSS sampled every few
- * seconds: start, end, and the least-squares slope over the last 8 minutes (over the last 80 %
- * when the soak is shorter than 10 minutes).
- */
+/** The band RSS must stay in, from the warm-up's end to the last sample, MiB. */
+export const SETTLED_MIB = 8
+
 /**
  * A soak's load as back-to-back wrk runs of at most `SEGMENT_SECONDS`: each run signs its callbacks
  * with the time it starts (bench/lib/wrk.ts), and a `RequestTime` older than the receiver's allowed
@@ -216,12 +283,26 @@ async function segments(totalSeconds: number, run: (seconds: number) => Promise<
   }
 }
 
+/**
+ * `name` on the mix at 80 % of its maximum for `minutes`, its memory sampled every few seconds by
+ * part: RSS (anonymous, file-backed, shared), each thread's V8 heap and the live heap after the
+ * latest full collection (bench/lib/memory-probe.mjs, preloaded into the target), V8's `external`,
+ * the native rest, the SQLite files. Reported: each part's start, end, highest and least-squares
+ * slope over the last 8 minutes (the last 80 % of a shorter soak), and when RSS settled.
+ */
 export async function soak(name: string, o: { minutes: number; calibrateSeconds: number; log: (s: string) => void }): Promise<SoakResult> {
   const sampleSeconds = o.minutes >= 2 ? 5 : 1
-  o.log(`\nsoak: ${name} on the mix at 80 % of its maximum for ${o.minutes} min, RSS every ${sampleSeconds} s`)
+  o.log(`\nsoak: ${name} on the mix at 80 % of its maximum for ${o.minutes} min, memory by part every ${sampleSeconds} s`)
   const calibration = await calibrate(target(name), {}, { seconds: o.calibrateSeconds, fraction: 0.8, log: o.log })
-  const r = await startTarget(target(name))
+  const probeDir = mkdtempSync(join(tmpdir(), 'timhook-bench-memory-'))
+  const r = await startTarget(target(name), { memoryProbe: probeDir })
   const loadStart = load()
+  const samples: MemorySample[] = []
+  const t0 = performance.now()
+  const take = () =>
+    samples.push(sampleMemory({ pid: r.pid, s: (performance.now() - t0) / 1000, probeDir, ...(r.db === undefined ? {} : { db: r.db }) }))
+  take()
+  const sampler = setInterval(take, sampleSeconds * 1000)
   try {
     const m = await segments(o.minutes * 60, (seconds) =>
       runWrk({
@@ -233,37 +314,56 @@ export async function soak(name: string, o: { minutes: number; calibrateSeconds:
         rssEveryMs: sampleSeconds * 1000,
       }),
     )
+    clearInterval(sampler)
+    take()
     if (m.non2xx + m.socket_errors + m.timeouts > 0)
       throw new Error(
         `soak: ${m.non2xx} non-2xx answers and ${m.socket_errors + m.timeouts} errors of ${m.requests} requests: the load was refused, the RSS says nothing`,
       )
     const fitMinutes = o.minutes >= 10 ? 8 : o.minutes * 0.8
     const from = (o.minutes - fitMinutes) * 60
-    const fit = m.rssSamples.filter((x) => x.s >= from).map((x) => ({ x: x.s / 60, y: x.mib }))
+    const parts = courses(samples, from)
+    const round = (x: number) => Math.round(x * 10) / 10
+    const last = samples.at(-1)!
     const out: SoakResult = {
       target: name,
       minutes: o.minutes,
       calibration,
       rps: m.rps,
+      cpuShare: m.cpuShare,
       p50ms: m.p50_us / 1000,
       p99ms: m.p99_us / 1000,
       non2xx: m.non2xx,
       errors: m.socket_errors + m.timeouts,
       cpuUsPerRequest: m.cpuUsPerRequest,
-      samples: m.rssSamples.map((x) => ({ s: Math.round(x.s * 10) / 10, mib: Math.round(x.mib * 10) / 10 })),
+      samples: samples.map((x) => ({
+        ...x,
+        ...Object.fromEntries(PARTS.map((p) => [p, round(x[p])])),
+        s: round(x.s),
+        heaps: Object.fromEntries(Object.entries(x.heaps).map(([k, v]) => [k, round(v)])),
+      })),
       sampleSeconds,
-      startMiB: m.rssSamples[0]?.mib ?? NaN,
-      endMiB: m.rssSamples.at(-1)?.mib ?? NaN,
-      slopeMiBPerMin: slope(fit),
+      startMiB: parts.rss.start,
+      endMiB: parts.rss.end,
+      slopeMiBPerMin: parts.rss.slopeMiBPerMin,
       fitMinutes,
+      parts,
+      settledS: settledAt(samples, SETTLED_MIB),
+      ...(last.files === undefined ? {} : { files: last.files }),
       load: { start: loadStart, end: load() },
     }
+    const f = (x: number) => x.toFixed(1)
     o.log(
-      `  ${name}: ${Math.round(out.rps).toLocaleString('en')} req/s (aim ${Math.round(calibration.targetRps).toLocaleString('en')}), p99 ${out.p99ms.toFixed(2)} ms; RSS ${out.startMiB.toFixed(1)} → ${out.endMiB.toFixed(1)} MiB, slope over the last ${fitMinutes.toFixed(1)} min ${out.slopeMiBPerMin.toFixed(2)} MiB/min` +
-        (out.non2xx + out.errors > 0 ? `; NON-2XX ${out.non2xx}, ERRORS ${out.errors}` : ''),
+      `  ${name}: ${Math.round(out.rps).toLocaleString('en')} req/s (${Math.round((100 * out.rps) / calibration.targetRps)} % of the aim ${Math.round(calibration.targetRps).toLocaleString('en')}; ${Math.round(100 * out.cpuShare)} % of the core), p99 ${out.p99ms.toFixed(2)} ms; ` +
+        `RSS ${f(out.startMiB)} → ${f(out.endMiB)} MiB, slope over the last ${fitMinutes.toFixed(1)} min ${out.slopeMiBPerMin.toFixed(2)} MiB/min, settled (±${SETTLED_MIB} MiB) from ${Math.round(out.settledS)} s` +
+        `; by part (start → end, max, MiB/min): ${PARTS.filter((p) => p !== 'rss')
+          .map((p) => `${p} ${f(parts[p].start)} → ${f(parts[p].end)}, ${f(parts[p].max)}, ${parts[p].slopeMiBPerMin.toFixed(2)}`)
+          .join('; ')}`,
     )
     return out
   } finally {
+    clearInterval(sampler)
     await r.stop()
+    rmSync(probeDir, { recursive: true, force: true })
   }
 }

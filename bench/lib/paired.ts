@@ -70,6 +70,8 @@ export const PAIRS: Pair[] = [
     decide: 'cpu',
   },
   { id: 'naive', a: 'naive', b: 'library', traffic: MIX, decide: 'cpu' },
+  // The price of a young generation capped at 2 × 16 MiB (docs/server.md "Operating limits").
+  { id: 'young16', a: 'server-sqlite-young16', b: 'server-sqlite', traffic: MIX, decide: 'cpu' },
 ]
 export const DEFAULT_PAIRS = ['sqlite', 'pg', 'library', 'policy', 'empty-policy', 'naive-sqlite']
 

@@ -1,8 +1,9 @@
 /** The Markdown docs/benchmarks.md takes verbatim: the machine, then every round of every piece. */
-import type { LatencyResult, SoakResult } from './paced.js'
+import { PARTS, type MemorySample, type Part } from './memory.js'
+import { SETTLED_MIB, type Calibration, type LatencyResult, type SoakResult } from './paced.js'
 import type { PairedResult } from './paired.js'
 import type { Machine } from './procs.js'
-import { fmt } from './stats.js'
+import { fmt, median } from './stats.js'
 
 export interface Report {
   date: string
@@ -16,6 +17,25 @@ export interface Report {
   notMeasured: string[]
   /** A --quick smoke run: too short to be a measurement. */
   quick: boolean
+}
+
+const PART_NAMES: Record<Part, string> = {
+  rss: '**RSS**',
+  anon: 'anonymous (RssAnon)',
+  file: 'file-backed (RssFile: code, libraries)',
+  shmem: 'shared (RssShmem: SQLite -shm)',
+  heapTotal: 'V8 heaps committed, all threads',
+  live: 'live heap after the latest full GC, all threads',
+  external: 'V8 external (buffers), all threads',
+  native: 'native rest: anonymous − heaps − external',
+}
+
+/** How a paced load was calibrated, in one clause. */
+function pacing(c: Calibration): string {
+  return (
+    `maximum ${fmt.int(c.maxRps)} req/s with ${c.maxConnections} connections unpaced, the paced load's own count → aim ${fmt.int(c.targetRps)} req/s; ` +
+    `${c.connections} connections, ${c.delayMs} ms pause after each answer; calibration's last trial held ${pct(c.held.rps / c.targetRps)} of the aim, ${pct(c.held.cpuShare)} of the core (${pct(c.maxCpuShare)} at the maximum)`
+  )
 }
 
 const met = (m: boolean | null) => (m === null ? 'informative' : m ? 'met' : '**missed**')
@@ -63,7 +83,7 @@ export function markdown(r: Report): string {
     const c = l.calibration
     out.push(
       '',
-      `**Before-send p99, ${l.target}** at 80 % of its before-send maximum (${fmt.int(c.maxRps)} req/s → ${fmt.int(c.targetRps)}; ${c.connections} connections, ${c.delayMs} ms pause after each answer), the limit paced at the same rate (${l.limitCalibration.connections} connections, the same pause); ${l.rounds.length} rounds × ${l.seconds} s, alternating:`,
+      `**Before-send p99, ${l.target}** at 80 % of its before-send maximum (${pacing(c)}), the limit paced at the same rate (${l.limitCalibration.connections} connections, the same pause); ${l.rounds.length} rounds × ${l.seconds} s, alternating; ${l.target} held ${pct(median(l.rounds.map((x) => x.target.rps)) / c.targetRps)} of the aim (median round), the limit ${pct(median(l.rounds.map((x) => x.limit.rps)) / c.targetRps)}:`,
       '',
       `| round | first | ${l.target} req/s | p50 ms | p99 ms | max ms | limit req/s | p50 ms | p99 ms | max ms | Δ p99 ms |`,
       '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -79,31 +99,36 @@ export function markdown(r: Report): string {
   }
   if (r.soak !== null) {
     const s = r.soak
+    const c = s.calibration
     const every = Math.max(1, Math.round(s.samples.length / 20))
+    const shown = s.samples.filter((_, i) => i % every === 0 || i === s.samples.length - 1)
+    const row = (label: string, f: (x: MemorySample) => number) => `| ${label} | ${shown.map((x) => fmt.f(f(x), 0)).join(' | ')} |`
     out.push(
       '',
-      `**Soak, ${s.target}**, ${s.minutes} min on the mix at 80 % of its maximum (${fmt.int(s.calibration.maxRps)} req/s → aim ${fmt.int(s.calibration.targetRps)}; ${s.calibration.connections} connections, ${s.calibration.delayMs} ms pause): ` +
-        `${fmt.int(s.rps)} req/s (${pct(s.rps / s.calibration.targetRps)} of the aim), p50 ${fmt.f(s.p50ms)} ms, p99 ${fmt.f(s.p99ms)} ms, ${fmt.f(s.cpuUsPerRequest, 1)} CPU µs/req, non-2xx ${s.non2xx}, errors ${s.errors}. ` +
-        `RSS sampled every ${s.sampleSeconds} s: **start ${fmt.f(s.startMiB, 1)} MiB, end ${fmt.f(s.endMiB, 1)} MiB, slope ${fmt.f(s.slopeMiBPerMin, 2)} MiB/min** (least squares over the last ${fmt.f(s.fitMinutes, 1)} min). Load average ${s.load.start.join(', ')} → ${s.load.end.join(', ')}.`,
+      `**Soak, ${s.target}**, ${s.minutes} min on the mix at 80 % of its maximum (${pacing(c)}): ` +
+        `${fmt.int(s.rps)} req/s held (**${pct(s.rps / c.targetRps)} of the aim**, ${pct(s.cpuShare)} of the core), p50 ${fmt.f(s.p50ms)} ms, p99 ${fmt.f(s.p99ms)} ms, ${fmt.f(s.cpuUsPerRequest, 1)} CPU µs/req, non-2xx ${s.non2xx}, errors ${s.errors}. ` +
+        `Memory sampled every ${s.sampleSeconds} s: **RSS start ${fmt.f(s.startMiB, 1)} MiB, end ${fmt.f(s.endMiB, 1)} MiB, slope ${fmt.f(s.slopeMiBPerMin, 2)} MiB/min** (least squares over the last ${fmt.f(s.fitMinutes, 1)} min); ` +
+        `RSS within ±${SETTLED_MIB} MiB of its end from ${fmt.int(s.settledS)} s on.` +
+        (s.files === undefined
+          ? ''
+          : ` SQLite files at the end: database ${fmt.f(s.files.db, 0)} MiB, WAL ${fmt.f(s.files.wal, 1)} MiB, shared memory ${fmt.f(s.files.shm, 2)} MiB.`) +
+        ` Load average ${s.load.start.join(', ')} → ${s.load.end.join(', ')}.`,
       '',
-      '| s | ' +
-        s.samples
-          .filter((_, i) => i % every === 0)
-          .map((x) => fmt.int(x.s))
-          .join(' | ') +
-        ' |',
-      '|---|' +
-        s.samples
-          .filter((_, i) => i % every === 0)
-          .map(() => '---')
-          .join('|') +
-        '|',
-      '| RSS MiB | ' +
-        s.samples
-          .filter((_, i) => i % every === 0)
-          .map((x) => fmt.f(x.mib, 0))
-          .join(' | ') +
-        ' |',
+      `| part (MiB) | start | at ${fmt.int(s.minutes * 60 - s.fitMinutes * 60)} s | end | highest | slope MiB/min |`,
+      '|---|---|---|---|---|---|',
+      ...PARTS.map((p) => {
+        const x = s.parts[p]
+        return `| ${PART_NAMES[p]} | ${fmt.f(x.start, 1)} | ${fmt.f(x.fitStart, 1)} | ${fmt.f(x.end, 1)} | ${fmt.f(x.max, 1)} | ${fmt.f(x.slopeMiBPerMin, 2)} |`
+      }),
+      '',
+      `| s | ${shown.map((x) => fmt.int(x.s)).join(' | ')} |`,
+      `|---|${shown.map(() => '---').join('|')}|`,
+      row('RSS', (x) => x.rss),
+      row('anonymous', (x) => x.anon),
+      row('V8 heaps, committed', (x) => x.heapTotal),
+      row('main thread heap', (x) => x.heaps.main ?? NaN),
+      row('live heap', (x) => x.live),
+      row('native rest', (x) => x.native),
     )
   }
   if (r.notMeasured.length > 0) out.push('', 'Not measured in this run:', '', ...r.notMeasured.map((x) => `- ${x.replace(/\s+/g, ' ')}`))

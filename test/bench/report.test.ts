@@ -7,6 +7,8 @@ import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { PAIRS } from '../../bench/lib/paired.js'
 import type { PairedResult, PairedRound } from '../../bench/lib/paired.js'
+import { courses, type MemorySample } from '../../bench/lib/memory.js'
+import type { Calibration, SoakResult } from '../../bench/lib/paced.js'
 import { markdown, type Report } from '../../bench/lib/report.js'
 import { median, slope } from '../../bench/lib/stats.js'
 
@@ -116,5 +118,67 @@ describe('bench Markdown report', () => {
     const md = markdown(report({ quick: true, notMeasured: ['paired pg: set TIMHOOK_BENCH_PG_URL'] }))
     assert.match(md, /^\*\*Smoke test/)
     assert.match(md, /- paired pg: set TIMHOOK_BENCH_PG_URL/)
+  })
+
+  it('a soak: the rate held against the aim, each part’s start, end, highest and slope, and the samples by part', () => {
+    const samples: MemorySample[] = Array.from({ length: 121 }, (_, i) => {
+      const rss = i < 20 ? 200 : 360
+      return {
+        s: i * 5,
+        rss,
+        anon: rss - 60,
+        file: 60,
+        shmem: 0.1,
+        heapTotal: rss - 120,
+        heapUsed: 50,
+        live: 33,
+        external: 15,
+        native: 45,
+        heaps: { main: rss - 150 },
+      }
+    })
+    const calibration: Calibration = {
+      maxRps: 6500,
+      maxConnections: 27,
+      targetRps: 5200,
+      connections: 27,
+      delayMs: 2,
+      turns: [],
+      trials: [],
+      held: { rps: 5100, cpuShare: 0.79 },
+      maxCpuShare: 0.99,
+    }
+    const soak: SoakResult = {
+      target: 'server-sqlite',
+      minutes: 10,
+      calibration,
+      rps: 4680,
+      cpuShare: 0.81,
+      p50ms: 1,
+      p99ms: 9,
+      non2xx: 0,
+      errors: 0,
+      cpuUsPerRequest: 170,
+      samples,
+      sampleSeconds: 5,
+      startMiB: 200,
+      endMiB: 360,
+      slopeMiBPerMin: 0,
+      fitMinutes: 8,
+      parts: courses(samples, 120),
+      settledS: 100,
+      files: { db: 700, wal: 4, shm: 0.03 },
+      load: { start: [0.1], end: [0.2] },
+    }
+    const md = markdown(report({ soak }))
+    assert.match(md, /4,680 req\/s held \(\*\*90 % of the aim\*\*, 81 % of the core\)/)
+    assert.match(md, /maximum 6,500 req\/s with 27 connections unpaced/)
+    assert.match(md, /\*\*RSS start 200\.0 MiB, end 360\.0 MiB, slope 0\.00 MiB\/min\*\*/)
+    assert.match(md, /within ±8 MiB of its end from 100 s on/)
+    assert.match(md, /\| \*\*RSS\*\* \| 200\.0 \| 360\.0 \| 360\.0 \| 360\.0 \| 0\.00 \|/)
+    assert.match(md, /\| live heap after the latest full GC, all threads \| 33\.0 \| 33\.0 \| 33\.0 \| 33\.0 \| 0\.00 \|/)
+    const rssRow = md.split('\n').find((l) => l.startsWith('| RSS |'))!
+    assert.ok(rssRow.startsWith('| RSS | 200 |') && rssRow.endsWith(' 360 |'), rssRow)
+    assert.match(md, /\| main thread heap \| 50 \|/)
   })
 })
