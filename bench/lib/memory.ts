@@ -46,13 +46,15 @@ export interface MemorySample {
   external: number
   /** anon − heapTotal − external: anonymous memory V8 does not know of (SQLite, malloc arenas, stacks, V8's own malloc). */
   native: number
+  /** RSS of the target's child processes, all of them (background readers, the sinks' process), summed. */
+  children: number
   /** heapTotal per thread, by thread name. */
   heaps: Record<string, number>
   /** The SQLite files' sizes on disk, when the target has them: database, -wal, -shm. */
   files?: { db: number; wal: number; shm: number }
 }
 
-export const PARTS = ['rss', 'anon', 'file', 'shmem', 'heapTotal', 'live', 'external', 'native'] as const
+export const PARTS = ['rss', 'anon', 'file', 'shmem', 'heapTotal', 'live', 'external', 'native', 'children'] as const
 export type Part = (typeof PARTS)[number]
 
 /** RssAnon, RssFile, RssShmem of /proc/<pid>/status, MiB; zeros when the process is gone. */
@@ -64,6 +66,33 @@ export function rssParts(pid: number): { rss: number; anon: number; file: number
   } catch {
     return { rss: 0, anon: 0, file: 0, shmem: 0 }
   }
+}
+
+/** The pids of every descendant of `pid` (children, their children, …), from /proc/<n>/stat. */
+export function descendants(pid: number): number[] {
+  const parent = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+    } catch {
+      // the process ended while the list was read
+    }
+  }
+  const out: number[] = []
+  const wanted = new Set([pid])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const [p, pp] of parent) {
+      if (wanted.has(pp) && !wanted.has(p)) {
+        wanted.add(p)
+        out.push(p)
+        grew = true
+      }
+    }
+  }
+  return out
 }
 
 /** The latest report of each thread of `pid` in the probe's directory. */
@@ -115,6 +144,7 @@ export function sampleMemory(o: { pid: number; s: number; probeDir?: string; db?
     live: threads.length === 0 ? NaN : sum((t) => (Number.isFinite(t.afterMajor) ? t.afterMajor : t.heapUsed)),
     external,
     native: threads.length === 0 ? NaN : k.anon - heapTotal - external,
+    children: descendants(o.pid).reduce((a, p) => a + rssParts(p).rss, 0),
     heaps,
   }
   if (o.db !== undefined) out.files = { db: size(o.db), wal: size(`${o.db}-wal`), shm: size(`${o.db}-shm`) }

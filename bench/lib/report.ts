@@ -28,6 +28,7 @@ const PART_NAMES: Record<Part, string> = {
   live: 'live heap after the latest full GC, all threads',
   external: 'V8 external (buffers), all threads',
   native: 'native rest: anonymous − heaps − external',
+  children: 'child processes (readers, sinks): RSS, all of them',
 }
 
 /** How a paced load was calibrated, in one clause. */
@@ -129,6 +130,7 @@ export function markdown(r: Report): string {
       row('main thread heap', (x) => x.heaps.main ?? NaN),
       row('live heap', (x) => x.live),
       row('native rest', (x) => x.native),
+      row('child processes', (x) => x.children),
     )
   }
   if (r.notMeasured.length > 0) out.push('', 'Not measured in this run:', '', ...r.notMeasured.map((x) => `- ${x.replace(/\s+/g, ' ')}`))

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { courses, PARTS, rssParts, sampleMemory, settledAt, threadMemory, type MemorySample } from '../../bench/lib/memory.js'
+import { courses, descendants, PARTS, rssParts, sampleMemory, settledAt, threadMemory, type MemorySample } from '../../bench/lib/memory.js'
 import { MEMORY_PROBE, target, targetEnv } from '../../bench/lib/targets.js'
 
 const sample = (s: number, rss: number, over: Partial<MemorySample> = {}): MemorySample => ({
@@ -25,6 +25,7 @@ const sample = (s: number, rss: number, over: Partial<MemorySample> = {}): Memor
   external: 10,
   native: rss - 50 - rss / 2 - 10,
   heaps: { main: rss / 2 },
+  children: 40,
   ...over,
 })
 
@@ -105,6 +106,31 @@ describe('soak memory parts', () => {
       assert.equal(threadMemory(dir, process.pid).length, 2)
     } finally {
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('child processes', () => {
+  it('counts the RSS of a child and of its child, and not of this process', async () => {
+    // A child that starts a grandchild, then says both pids and waits for its stdin to close.
+    const code = `
+      const { spawn } = require('node:child_process')
+      const g = spawn(process.execPath, ['-e', 'process.stdin.resume(); process.stdin.on("end", () => process.exit(0))'], { stdio: ['pipe', 'ignore', 'inherit'] })
+      process.stdout.write(process.pid + ' ' + g.pid + '\\n')
+      process.stdin.resume()
+      process.stdin.on('end', () => { g.stdin.end(); g.on('exit', () => process.exit(0)) })`
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] })
+    try {
+      const line = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())))
+      const [c, g] = line.trim().split(' ').map(Number)
+      const found = descendants(process.pid)
+      assert.ok(found.includes(c!) && found.includes(g!), `${found.join(',')} lacks ${c} or ${g}`)
+      assert.ok(!found.includes(process.pid))
+      const m = sampleMemory({ pid: process.pid, s: 0 })
+      assert.ok(m.children >= rssParts(c!).rss + rssParts(g!).rss - 1 && m.children > 10, String(m.children))
+    } finally {
+      child.stdin.end()
+      await new Promise((resolve) => child.once('exit', resolve))
     }
   })
 })

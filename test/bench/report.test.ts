@@ -134,6 +134,7 @@ describe('bench Markdown report', () => {
         live: 33,
         external: 15,
         native: 45,
+        children: 20,
         heaps: { main: rss - 150 },
       }
     })
@@ -180,5 +181,7 @@ describe('bench Markdown report', () => {
     const rssRow = md.split('\n').find((l) => l.startsWith('| RSS |'))!
     assert.ok(rssRow.startsWith('| RSS | 200 |') && rssRow.endsWith(' 360 |'), rssRow)
     assert.match(md, /\| main thread heap \| 50 \|/)
+    assert.match(md, /\| child processes \| 20 \|/)
+    assert.match(md, /\| child processes \(readers, sinks\): RSS, all of them \| 20\.0 \|/)
   })
 })
