@@ -16,31 +16,29 @@ import { runWrk, type Measured } from './wrk.js'
 export const DELAY_MS = 2
 
 export interface Calibration {
-  /** The target's maximum: unpaced, with `maxConnections` connections (the paced load's own count). */
+  /** The target's maximum: unpaced, `maxConnections` (100) connections, and the share of one core it used there (1 = a full core). */
   maxRps: number
   maxConnections: number
+  maxCpuShare: number
+  /** The core share the paced load aims at: `fraction` × maxCpuShare. */
+  aimShare: number
+  /** The rate of the paced load at exactly aimShare: the aim the runs are held against. */
   targetRps: number
   connections: number
   delayMs: number
-  /** Each turn of the search: the connections of the unpaced maximum, the maximum, and the paced trials that followed. */
-  turns: Array<{ maxConnections: number; maxRps: number; trials: Array<{ connections: number; rps: number }> }>
-  trials: Array<{ connections: number; rps: number }>
-  /** The last paced trial: the rate the paced load held and the share of one core the target used (1 = a full core). */
+  /** The paced trials: connections, the rate, the core share. */
+  trials: Array<{ connections: number; rps: number; cpuShare: number }>
+  /** The last paced trial, run with `connections`. */
   held: { rps: number; cpuShare: number }
-  /** The share of the core the target used at its maximum. */
-  maxCpuShare: number
 }
 
-/** The most turns of the search for a maximum taken with the paced load's own connection count. */
-const TURNS = 4
-
 /**
- * The target's maximum and the paced connections that hold `fraction` of it. A server that batches
- * its commits pays more per request when fewer requests are in flight, so a maximum taken with many
- * connections (100) is one a paced load of a few dozen cannot reach: 80 % of it nearly filled the
- * core. So the maximum is taken with the connection count the paced load uses, found as a fixed
- * point: the maximum with c connections → the aim → the paced connections c′ that hold it → the
- * maximum with c′, until c′ is within 15 % of c (at most four turns).
+ * The target's maximum (100 connections, unpaced) and the paced connections that keep it busy
+ * `fraction` of the time it is busy at that maximum. "80 % of the maximum" as a rate was ambiguous
+ * for a server that batches its commits: with fewer requests in flight each request costs more, so
+ * 80 % of the 100-connection maximum was a rate a paced load of a few dozen connections could not
+ * hold (it filled the core at 82 % of it). As a share of the core it means one thing whatever a
+ * request costs at that load, and the aimed rate is what the paced load does at that share.
  */
 export async function calibrate(
   t: Target,
@@ -50,35 +48,15 @@ export async function calibrate(
   const r = await startTarget(t)
   try {
     await runWrk({ port: r.port, seconds: 1, connections: 100, pid: r.pid, env })
-    const turns: Calibration['turns'] = []
-    let maxConnections = 100
-    let connections = 100
-    let max: Measured | undefined
-    let paced: Awaited<ReturnType<typeof pace>> | undefined
-    for (let turn = 0; turn < TURNS; turn++) {
-      max = await runWrk({ port: r.port, seconds: o.seconds, connections: maxConnections, pid: r.pid, env })
-      paced = await pace(r, env, max.rps * o.fraction, turn === 0 ? undefined : connections)
-      connections = paced.connections
-      turns.push({ maxConnections, maxRps: max.rps, trials: paced.trials })
-      if (Math.abs(connections - maxConnections) <= 0.15 * maxConnections) break
-      maxConnections = connections
-    }
-    const last = paced!.last
-    const out: Calibration = {
-      maxRps: max!.rps,
-      maxConnections: turns.at(-1)!.maxConnections,
-      targetRps: max!.rps * o.fraction,
-      connections,
-      delayMs: DELAY_MS,
-      turns,
-      trials: paced!.trials,
-      held: { rps: last.rps, cpuShare: last.cpuShare },
-      maxCpuShare: max!.cpuShare,
-    }
+    const out = await searchPacing(o.fraction, {
+      max: (connections) => runWrk({ port: r.port, seconds: o.seconds, connections, pid: r.pid, env }),
+      paced: (connections) => runWrk({ port: r.port, seconds: 2, connections, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } }),
+    })
+    const int = (x: number) => Math.round(x).toLocaleString('en')
     o.log(
-      `  ${t.name}: maximum ${Math.round(out.maxRps).toLocaleString('en')} req/s with ${out.maxConnections} connections unpaced → ${Math.round(o.fraction * 100)} % = ${Math.round(out.targetRps).toLocaleString('en')} req/s with ${connections} paced connections (${DELAY_MS} ms pause); ` +
-        `the last trial held ${Math.round(last.rps).toLocaleString('en')} req/s (${Math.round((100 * last.rps) / out.targetRps)} % of the aim) using ${Math.round(100 * last.cpuShare)} % of the core (${Math.round(100 * out.maxCpuShare)} % at the maximum)` +
-        `; turns: ${turns.map((x) => `${x.maxConnections} c → ${Math.round(x.maxRps).toLocaleString('en')} req/s, paced ${x.trials.map((y) => `${y.connections} → ${Math.round(y.rps).toLocaleString('en')}`).join(', ')}`).join('; ')}`,
+      `  ${t.name}: maximum ${int(out.maxRps)} req/s (${out.maxConnections} connections, unpaced, ${Math.round(100 * out.maxCpuShare)} % of the core) → ${Math.round(o.fraction * 100)} % of that busy time, ${Math.round(100 * out.aimShare)} % of the core: ` +
+        `${out.connections} paced connections (${DELAY_MS} ms pause), aim ${int(out.targetRps)} req/s (${Math.round((100 * out.targetRps) / out.maxRps)} % of the maximum's rate); ` +
+        `trials ${out.trials.map((x) => `${x.connections} → ${int(x.rps)} req/s, ${Math.round(100 * x.cpuShare)} %`).join('; ')}`,
     )
     return out
   } finally {
@@ -86,41 +64,84 @@ export async function calibrate(
   }
 }
 
+/** One load of the search: the rate it got and the share of one core the target used. */
+export type Load = (connections: number) => Promise<{ rps: number; cpuShare: number }>
+
+/** Paced trials at most; the search stops earlier once a trial's core share is within 5 % of the aim. */
+const TRIALS = 5
+
 /**
- * The connections that pace a running target at `targetRps`: a guess (or `from`), then three 2 s
- * trials, each correcting it; the last trial is run with the connections returned.
+ * The search `calibrate` runs, apart from wrk: `max(c)` loads the target unpaced with c
+ * connections, `paced(c)` with c paced connections. The maximum with 100 connections gives the
+ * core share to aim at (`fraction` of the share used there); the paced connections start from a
+ * guess and are corrected by the ratio of the aimed share to the share each trial used, until a
+ * trial is within 5 % of it (at most five trials; the last is run with the connections returned).
+ * The aim's rate is the last trial's, scaled to the aimed share.
  */
-async function pace(r: Running, env: Record<string, string>, targetRps: number, from?: number) {
-  let connections = from ?? Math.max(1, Math.round((targetRps * (DELAY_MS + 1)) / 1000))
+export async function searchPacing(fraction: number, load: { max: Load; paced: Load }): Promise<Calibration> {
+  const maxConnections = 100
+  const max = await load.max(maxConnections)
+  const aimShare = fraction * max.cpuShare
+  let connections = Math.max(1, Math.round((fraction * max.rps * (DELAY_MS + 1)) / 1000))
   const trials: Calibration['trials'] = []
-  let last: Measured | undefined
+  let last = { rps: NaN, cpuShare: NaN }
+  for (let i = 0; i < TRIALS; i++) {
+    last = await load.paced(connections)
+    trials.push({ connections, rps: last.rps, cpuShare: last.cpuShare })
+    if (Math.abs(last.cpuShare - aimShare) <= 0.05 * aimShare || i === TRIALS - 1) break
+    connections = Math.max(1, Math.min(1000, Math.round((connections * aimShare) / Math.max(0.01, last.cpuShare))))
+  }
+  return {
+    maxRps: max.rps,
+    maxConnections,
+    maxCpuShare: max.cpuShare,
+    aimShare,
+    targetRps: (last.rps * aimShare) / Math.max(0.01, last.cpuShare),
+    connections,
+    delayMs: DELAY_MS,
+    trials,
+    held: last,
+  }
+}
+
+/**
+ * The connections that pace a target at `targetRps`: a guess, then three 2 s trials, each
+ * correcting it; the last trial is run with the connections returned.
+ */
+async function pace(paced: Load, targetRps: number) {
+  let connections = Math.max(1, Math.round((targetRps * (DELAY_MS + 1)) / 1000))
+  const trials: Calibration['trials'] = []
+  let last = { rps: NaN, cpuShare: NaN }
   for (let i = 0; i < 3; i++) {
-    last = await runWrk({ port: r.port, seconds: 2, connections, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } })
-    trials.push({ connections, rps: last.rps })
+    last = await paced(connections)
+    trials.push({ connections, rps: last.rps, cpuShare: last.cpuShare })
     if (i === 2) break
     connections = Math.max(1, Math.min(1000, Math.round((connections * targetRps) / Math.max(1, last.rps))))
   }
-  return { connections, trials, last: last! }
+  return { connections, trials, last }
 }
 
 /** The connections that pace `t` at a rate measured elsewhere (the limit, at the case's 80 %). */
 async function paceAt(t: Target, env: Record<string, string>, targetRps: number, log: (s: string) => void): Promise<Calibration> {
   const r = await startTarget(t)
   try {
-    const { connections, trials, last } = await pace(r, env, targetRps)
+    const { connections, trials, last } = await pace(
+      (c) => runWrk({ port: r.port, seconds: 2, connections: c, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } }),
+      targetRps,
+    )
     log(
       `  ${t.name}: the same ${Math.round(targetRps).toLocaleString('en')} req/s with ${connections} paced connections (trials ${trials.map((x) => `${x.connections} → ${Math.round(x.rps).toLocaleString('en')}`).join(', ')})`,
     )
     return {
       maxRps: NaN,
       maxConnections: NaN,
+      maxCpuShare: NaN,
+      aimShare: NaN,
       targetRps,
       connections,
       delayMs: DELAY_MS,
-      turns: [],
       trials,
       held: { rps: last.rps, cpuShare: last.cpuShare },
-      maxCpuShare: NaN,
     }
   } finally {
     await r.stop()

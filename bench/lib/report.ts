@@ -34,8 +34,8 @@ const PART_NAMES: Record<Part, string> = {
 /** How a paced load was calibrated, in one clause. */
 function pacing(c: Calibration): string {
   return (
-    `maximum ${fmt.int(c.maxRps)} req/s with ${c.maxConnections} connections unpaced, the paced load's own count → aim ${fmt.int(c.targetRps)} req/s; ` +
-    `${c.connections} connections, ${c.delayMs} ms pause after each answer; calibration's last trial held ${pct(c.held.rps / c.targetRps)} of the aim, ${pct(c.held.cpuShare)} of the core (${pct(c.maxCpuShare)} at the maximum)`
+    `maximum ${fmt.int(c.maxRps)} req/s with ${c.maxConnections} connections unpaced, using ${pct(c.maxCpuShare)} of the core → 80 % of that busy time, ${pct(c.aimShare)} of the core: ` +
+    `${c.connections} connections, ${c.delayMs} ms pause after each answer, aim ${fmt.int(c.targetRps)} req/s (${pct(c.targetRps / c.maxRps)} of the maximum's rate: each request costs more with fewer in flight)`
   )
 }
 
