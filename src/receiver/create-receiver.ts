@@ -7,6 +7,7 @@ import type { CallbackContext } from './context.js'
 import { handleRequest, type RawRequest } from './handle-request.js'
 import { resolveOptions, type ReceiverOptions } from './options.js'
 import { createRegistry, type AnswerListener, type AnyDecider, type AnyListener, type ErrorHandler } from './registry.js'
+import { Deadlines } from './run-with-deadline.js'
 
 type AfterCommand = Exclude<KnownCommand, BeforeCommand>
 
@@ -71,7 +72,7 @@ export interface Receiver {
 export function createReceiver(options: ReceiverOptions): Receiver {
   const resolved = resolveOptions(options)
   const registry = createRegistry()
-  const state = { options: resolved, registry }
+  const state = { options: resolved, registry, deadlines: new Deadlines(resolved.deadlineMs) }
 
   const receiver: Receiver = {
     on(command, handler) {

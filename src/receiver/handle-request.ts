@@ -15,7 +15,7 @@ import type { CallbackContext } from './context.js'
 import type { ResolvedOptions } from './options.js'
 import { pickQuery, scanQuery, type CallbackQuery } from './parse-query.js'
 import type { AnswerOutcome, Registry } from './registry.js'
-import { runWithDeadline } from './run-with-deadline.js'
+import { type Deadlines, runWithDeadline } from './run-with-deadline.js'
 
 type HeaderValue = string | string[] | undefined
 
@@ -47,6 +47,8 @@ export interface RawRequest {
 interface State {
   options: ResolvedOptions
   registry: Registry
+  /** One timer for every pending request's deadline. */
+  deadlines: Deadlines
 }
 
 function readQuery(query: RawRequest['query']): CallbackQuery {
@@ -218,7 +220,7 @@ function decide(state: State, command: string, event: Record<string, unknown>, c
     return decisionFailed(state, command, ctx, error)
   }
   if (!(result instanceof Promise)) return settleVerdict(state, command, ctx, result)
-  return runWithDeadline(() => result as Promise<unknown>, options.deadlineMs).then((timed) => {
+  return runWithDeadline(() => result as Promise<unknown>, state.deadlines).then((timed) => {
     if (timed.kind === 'value') return settleVerdict(state, command, ctx, timed.value)
     if (timed.kind === 'error') return decisionFailed(state, command, ctx, timed.error)
     report(
@@ -323,21 +325,35 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
   let acksPending = 0
   for (const listener of registry.anyListeners) {
     if (listener.acknowledge) {
+      // Its result awaited directly (no async wrapper): a promise less per callback on serve's recording path.
+      let result: unknown
+      try {
+        result = listener.fn(event, ctx)
+      } catch (err) {
+        ackFailure ??= errorText(err ?? new Error('threw without a reason'))
+        continue
+      }
+      if (!isThenable(result)) continue
       acksPending++
       ;(pending ??= []).push(
-        settle(() => listener.fn(event, ctx)).then((error) => {
-          acksPending--
-          if (error !== undefined) ackFailure ??= errorText(error)
-        }),
+        Promise.resolve(result).then(
+          () => {
+            acksPending--
+          },
+          (err: unknown) => {
+            acksPending--
+            ackFailure ??= errorText(err ?? new Error('rejected without a reason'))
+          },
+        ),
       )
     } else {
       const p = invoke(state, listener.fn, event, ctx, 'onAny')
       if (p !== undefined) (pending ??= []).push(p)
     }
   }
-  if (pending === undefined) return ALLOWED
-  const all = pending
-  return runWithDeadline(() => Promise.all(all), options.deadlineMs).then((timed) => {
+  if (pending === undefined) return ackFailure === undefined ? ALLOWED : ackFailed(state, ackFailure, ctx)
+  const all = pending.length === 1 ? pending[0]! : Promise.all(pending)
+  return runWithDeadline(() => all, state.deadlines).then((timed) => {
     if (timed.kind === 'late') {
       if (acksPending > 0) ackFailure ??= `did not finish within ${options.deadlineMs} ms`
       else
@@ -347,12 +363,18 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
           ctx,
         )
     }
-    if (ackFailure === undefined) return ALLOWED
-    const error = new TimhookError('TIMHOOK_ACK_FAILED', ackFailure)
-    report(state, error, ctx)
-    return { response: failResponse(error), verdict: undefined, fallback: false, errorCode: error.code }
+    return ackFailure === undefined ? ALLOWED : ackFailed(state, ackFailure, ctx)
   })
 }
+
+function ackFailed(state: State, cause: string, ctx: CallbackContext): Routed {
+  const error = new TimhookError('TIMHOOK_ACK_FAILED', cause)
+  report(state, error, ctx)
+  return { response: failResponse(error), verdict: undefined, fallback: false, errorCode: error.code }
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v instanceof Promise || (typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function')
 
 /**
  * Runs a listener; a throw or rejection goes to onError. Returns a promise only for async listeners.
@@ -380,16 +402,6 @@ function invoke(
       return false
     },
   )
-}
-
-/** Resolves with the error of `fn` (thrown or rejected), or undefined. */
-async function settle(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn()
-    return undefined
-  } catch (err) {
-    return err ?? new Error('rejected without a reason')
-  }
 }
 
 function report(state: State, error: TimhookError, ctx: CallbackContext | undefined, requestId = ctx?.requestId): void {
