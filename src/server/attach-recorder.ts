@@ -84,27 +84,14 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
   })
 
   const debug = logger.isLevelEnabled('debug')
-  // Label children resolved once, which saves building and checking a label object per callback.
-  // (prom-client 15's children still hash their labels on every inc/observe, ~1–2 % of the
-  // server's CPU; decisions, counted on the policy's hot path, are tallied in plain numbers
-  // instead: see decision-tally.ts.) The command label is bounded (commandLabel), so this cache is too.
-  const counters = new Map<string, { inc(): void }>()
-  const callbackCounter = (command: string, outcome: string) => {
-    const key = `${command}\0${outcome}`
-    let c = counters.get(key)
-    if (c === undefined) counters.set(key, (c = metrics.callbacks.labels(command, outcome)))
-    return c
-  }
-  const phases = {
-    before: metrics.duration.labels('before'),
-    after: metrics.duration.labels('after'),
-    rejected: metrics.duration.labels('rejected'),
-  }
+  // Counted in plain numbers, read when /metrics is scraped (callback-tally.ts). The command label
+  // is bounded (commandLabel), and its string is the catalogue's own, so each lookup hits a cached hash.
+  const { callbacks, duration } = metrics
   receiver.onAnswer((o) => {
     const outcome = outcomeLabel(o)
     const before = o.ctx?.phase === 'before'
-    callbackCounter(commandLabel(o.command), outcome).inc()
-    phases[outcome === 'rejected' ? 'rejected' : before ? 'before' : 'after'].observe(o.durationMs / 1000)
+    callbacks.count(commandLabel(o.command), outcome)
+    duration.observe(outcome === 'rejected' ? 'rejected' : before ? 'before' : 'after', o.durationMs / 1000)
     if (before && o.ctx !== undefined && o.event !== undefined && o.status === 200) {
       const decision = o.verdict === undefined ? null : decisionOf(o.verdict, o.fallback, o.ctx.meta)
       if (decision !== null && (decision.rule !== null || decision.action !== null)) {

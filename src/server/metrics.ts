@@ -5,14 +5,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { commandInfo } from '../protocol/commands.js'
 import type { Store } from '../store/store.js'
+import { CallbackTally, PhaseHistogram, tallyCounter } from './callback-tally.js'
 import { DecisionTally } from './decision-tally.js'
 
 export interface ServerMetrics {
   readonly registry: Registry
-  readonly callbacks: Counter<'command' | 'outcome'>
+  /** Callbacks answered, counted in plain numbers and reported as `timhook_callbacks_total` when scraped. */
+  readonly callbacks: CallbackTally
   readonly rejections: Counter<'cause'>
   readonly failures: Counter<'cause'>
-  readonly duration: Histogram<'phase'>
+  /** `timhook_callback_duration_seconds`, by phase, in plain numbers read when scraped. */
+  readonly duration: PhaseHistogram
   /** Policy decisions, counted in plain numbers and reported as `timhook_decisions_total` when scraped. */
   readonly decisions: DecisionTally
   readonly policyReloads: Counter<'result'>
@@ -49,14 +52,16 @@ export function createMetrics(store: Store): ServerMetrics {
     },
   })
   const latency = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5]
+  const callbacks = new CallbackTally()
+  tallyCounter(
+    callbacks,
+    registry,
+    'timhook_callbacks_total',
+    'Callbacks answered, by command and outcome (ok, allow, rewrite, deny, drop, fallback, failed, rejected)',
+  )
   const metrics: ServerMetrics = {
     registry,
-    callbacks: new Counter({
-      name: 'timhook_callbacks_total',
-      help: 'Callbacks answered, by command and outcome (ok, allow, rewrite, deny, drop, fallback, failed, rejected)',
-      labelNames: ['command', 'outcome'],
-      registers: [registry],
-    }),
+    callbacks,
     rejections: new Counter({
       name: 'timhook_rejections_total',
       help: 'Requests refused before any handler ran, by cause (error code)',
@@ -69,13 +74,12 @@ export function createMetrics(store: Store): ServerMetrics {
       labelNames: ['cause'],
       registers: [registry],
     }),
-    duration: new Histogram({
-      name: 'timhook_callback_duration_seconds',
-      help: 'Time from request to answer in the callback handler, by phase (before: a decision; after: until committed; rejected)',
-      labelNames: ['phase'],
-      buckets: latency,
-      registers: [registry],
-    }),
+    duration: new PhaseHistogram(
+      'timhook_callback_duration_seconds',
+      'Time from request to answer in the callback handler, by phase (before: a decision; after: until committed; rejected)',
+      latency,
+      registry,
+    ),
     decisions: tally,
     policyReloads: new Counter({
       name: 'timhook_policy_reloads_total',
