@@ -131,6 +131,9 @@ function writePage(id: number, handle: unknown): void {
   socket.write(bytes, answer)
 }
 
+// Ready before the listener: a child's messages that arrived meanwhile are handed to it at once,
+// and the answer to one of them must not reach serve before this does.
+port.postMessage({ type: 'ready' } satisfies FromReader)
 port.on('message', (m: ToReader, handle?: unknown) => {
   if (m.type === 'close') {
     db.close()
@@ -174,4 +177,3 @@ port.on('message', (m: ToReader, handle?: unknown) => {
     else port.postMessage({ type: 'failed', id: m.id, message: err instanceof Error ? err.message : String(err) } satisfies FromReader)
   }
 })
-port.postMessage({ type: 'ready' } satisfies FromReader)
