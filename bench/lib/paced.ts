@@ -68,14 +68,15 @@ export async function calibrate(
 export type Load = (connections: number) => Promise<{ rps: number; cpuShare: number }>
 
 /** Paced trials at most; the search stops earlier once a trial's core share is within 5 % of the aim. */
-const TRIALS = 5
+const TRIALS = 7
 
 /**
  * The search `calibrate` runs, apart from wrk: `max(c)` loads the target unpaced with c
  * connections, `paced(c)` with c paced connections. The maximum with 100 connections gives the
  * core share to aim at (`fraction` of the share used there); the paced connections start from a
- * guess and are corrected by the ratio of the aimed share to the share each trial used, until a
- * trial is within 5 % of it (at most five trials; the last is run with the connections returned).
+ * guess and are corrected by the ratio of the aimed share to the share each trial used
+ * (`nextConnections`), until a
+ * trial is within 5 % of it (at most seven trials; the last is run with the connections returned).
  * The aim's rate is the last trial's, scaled to the aimed share.
  */
 export async function searchPacing(fraction: number, load: { max: Load; paced: Load }): Promise<Calibration> {
@@ -89,7 +90,7 @@ export async function searchPacing(fraction: number, load: { max: Load; paced: L
     last = await load.paced(connections)
     trials.push({ connections, rps: last.rps, cpuShare: last.cpuShare })
     if (Math.abs(last.cpuShare - aimShare) <= 0.05 * aimShare || i === TRIALS - 1) break
-    connections = Math.max(1, Math.min(1000, Math.round((connections * aimShare) / Math.max(0.01, last.cpuShare))))
+    connections = nextConnections(trials, aimShare)
   }
   return {
     maxRps: max.rps,
@@ -102,6 +103,24 @@ export async function searchPacing(fraction: number, load: { max: Load; paced: L
     trials,
     held: last,
   }
+}
+
+/**
+ * The next count to try: the share is taken to grow as connections^α, α from the last two trials
+ * (between 0.1 and 2; 1 before there are two, or when they do not tell), and the step is at most
+ * threefold either way. `serve`'s share falls slowly as its rate drops (its writer commits smaller
+ * batches more often), so a plain proportional correction would take many trials.
+ */
+export function nextConnections(trials: Calibration['trials'], aimShare: number): number {
+  const b = trials.at(-1)!
+  const a = trials.at(-2)
+  let alpha = 1
+  if (a !== undefined && a.connections !== b.connections && a.cpuShare > 0 && b.cpuShare > 0) {
+    const measured = Math.log(b.cpuShare / a.cpuShare) / Math.log(b.connections / a.connections)
+    if (Number.isFinite(measured)) alpha = Math.min(2, Math.max(0.1, measured))
+  }
+  const factor = Math.min(3, Math.max(1 / 3, (aimShare / Math.max(0.01, b.cpuShare)) ** (1 / alpha)))
+  return Math.max(1, Math.min(1000, Math.round(b.connections * factor)))
 }
 
 /**
