@@ -25,6 +25,8 @@ export interface PageHolder {
   drop(): void
 }
 
+const EMPTY = new Uint8Array(0)
+
 export class HeldPage {
   constructor(
     /** Its size, for `content-length`. */
@@ -54,6 +56,13 @@ export class HeldPage {
       res.destroy()
       return
     }
+    if (res.req.method === 'HEAD') {
+      // The headers only: a body written by the child would be read as the next response.
+      this.drop()
+      res.writeHead(200, { ...headers, 'content-length': String(this.byteLength) })
+      res.end()
+      return
+    }
     const socket = res.socket as (Socket & { _handle?: object | null }) | null
     const handle = socket?._handle
     if (socket === null || socket instanceof TLSSocket || handle === undefined || handle === null || process.platform === 'win32') {
@@ -64,8 +73,10 @@ export class HeldPage {
     }
     res.writeHead(200, { ...headers, 'content-length': String(this.byteLength) })
     res.flushHeaders()
-    // The headers must be in the connection before the child writes the body after them.
-    if (socket.writableLength > 0) await Promise.race([once(socket, 'drain'), once(socket, 'close')])
+    // The headers must be in the connection before the child writes the body after them. An empty
+    // write's callback follows every write queued before it ('drain' would not: it only follows a
+    // write that filled the socket's buffer, and headers queued behind a full kernel buffer do not).
+    if (socket.writableLength > 0) await new Promise<void>((resolve) => socket.write(EMPTY, () => resolve()))
     if (socket.destroyed) {
       this.drop()
       return

@@ -29,8 +29,12 @@ export interface Background {
   /** The child's process id, or undefined for a thread. */
   readonly pid: number | undefined
   postMessage(message: unknown, transfer?: readonly ArrayBuffer[]): void
-  /** A child process only: sends `message` with a native socket handle, which stays open here too (the child gets its own copy of it). */
-  sendHandle?(message: unknown, handle: object): void
+  /**
+   * A child process only: sends `message` with a native socket handle, which stays open here too (the
+   * child gets its own copy of it). `failed` is called if it cannot be sent (the socket closed here
+   * while the message waited for the channel): the child then never hears of it.
+   */
+  sendHandle?(message: unknown, handle: object, failed: (err: Error) => void): void
   on<M>(event: 'message', listener: (message: M) => void): this
   on(event: 'error', listener: (err: Error) => void): this
   on(event: 'exit', listener: (code: number) => void): this
@@ -136,8 +140,11 @@ class ChildBackground extends EventEmitter implements Background {
     if (this.child.connected) this.child.send(message as never, undefined, undefined, () => {})
   }
 
-  sendHandle(message: unknown, handle: object): void {
-    if (this.child.connected) this.child.send(message as never, handle as never, { keepOpen: true }, () => {})
+  sendHandle(message: unknown, handle: object, failed: (err: Error) => void): void {
+    if (!this.child.connected) return
+    this.child.send(message as never, handle as never, { keepOpen: true }, (err) => {
+      if (err !== null) failed(err)
+    })
   }
 
   async terminate(): Promise<unknown> {

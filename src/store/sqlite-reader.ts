@@ -160,17 +160,30 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
     const slot: Slot = { worker, job: undefined, ready: false, exited: new Promise<void>((resolve) => (onExit = resolve)) }
     /** Questions about pages this child holds, by page id: one at a time per page. */
     const asks = new Map<number, { resolve: (m: FromReader) => void; reject: (err: Error) => void }>()
-    const ask = (id: number, send: () => void) =>
+    const ask = (id: number, send: (failed: (err: Error) => void) => void) =>
       new Promise<FromReader>((resolve, reject) => {
         if (exited) return reject(new Error('the SQLite reader process stopped before it wrote the page'))
         asks.set(id, { resolve, reject })
         worker.ref()
-        send()
+        // Never reached the child: no answer will come.
+        send((err) => answered(id)?.reject(err))
       })
+    /** The question about page `id` is over: its asker, if it still waits. */
+    const answered = (id: number) => {
+      const a = asks.get(id)
+      asks.delete(id)
+      if (asks.size === 0 && slot.job === undefined && !closed) worker.unref()
+      return a
+    }
     let exited = false
     const holder = (id: number): PageHolder => ({
       write: async (handle) => {
-        const m = await ask(id, () => worker.sendHandle!({ type: 'write', id } satisfies ToReader, handle))
+        const m = await ask(id, (failed) =>
+          worker.sendHandle!({ type: 'write', id } satisfies ToReader, handle, (err) => {
+            drop(id)
+            failed(new Error(`the connection could not be lent to the SQLite reader process (${err.message})`))
+          }),
+        )
         if (m.type === 'writeFailed') throw new Error(`the SQLite reader process could not write the page: ${m.message}`)
       },
       fetch: async () => {
@@ -179,18 +192,16 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
           throw new Error(`the SQLite reader process could not send the page: ${m.type === 'writeFailed' ? m.message : m.type}`)
         return m.bytes
       },
-      drop: () => worker.postMessage({ type: 'drop', id } satisfies ToReader),
+      drop: () => drop(id),
     })
+    const drop = (id: number) => worker.postMessage({ type: 'drop', id } satisfies ToReader)
     worker.on('message', (m: FromReader) => {
       if (m.type === 'ready') {
         slot.ready = true
         return
       }
       if (m.type === 'written' || m.type === 'fetched' || m.type === 'writeFailed') {
-        const a = asks.get(m.id)
-        asks.delete(m.id)
-        if (asks.size === 0 && slot.job === undefined && !closed) worker.unref()
-        a?.resolve(m)
+        answered(m.id)?.resolve(m)
         return
       }
       const job = slot.job

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import https from 'node:https'
+import net from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Pool } from 'undici'
@@ -79,6 +80,24 @@ describe('admin pages written by the reader process', () => {
     } finally {
       await pool.close()
     }
+  })
+
+  it('answers HEAD with the headers only: the request after it on the connection gets its own answer', async () => {
+    const path = QUERIES[4]!
+    const ask = (method: string, p: string, close = false) =>
+      `${method} ${p} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${ADMIN}\r\n${close ? 'connection: close\r\n' : ''}\r\n`
+    const socket = net.connect(Number(new URL(server.url).port), new URL(server.url).hostname)
+    socket.write(ask('HEAD', path) + ask('GET', path, true))
+    const chunks: Buffer[] = []
+    for await (const chunk of socket) chunks.push(chunk as Buffer)
+    const text = Buffer.concat(chunks).toString('utf8')
+    const end = text.indexOf('\r\n\r\n') + 4
+    const head = text.slice(0, end)
+    assert.match(head, /^HTTP\/1\.1 200 /)
+    assert.match(head, new RegExp(`content-length: ${Buffer.byteLength(expected.get(path)!)}\r\n`, 'i'))
+    const next = text.slice(end)
+    assert.match(next, /^HTTP\/1\.1 200 /, `after the HEAD answer: ${next.slice(0, 80)}`)
+    assert.equal(next.slice(next.indexOf('\r\n\r\n') + 4), expected.get(path))
   })
 })
 
