@@ -77,6 +77,17 @@ describe('SQLite readers in a child process', { skip: LINUX ? false : 'Linux onl
     }
   })
 
+  it('answer a read that waited for the child to start only after saying it is ready (it is idle once it answered)', async () => {
+    const backend = openSqliteBackend(fresh(), { readers: 1 })
+    try {
+      assert.equal(backend.readers.idle, 0)
+      assert.equal((await backend.stats()).messages.total, 0)
+      assert.equal(backend.readers.idle, 1)
+    } finally {
+      await backend.close()
+    }
+  })
+
   it('replace a child killed with -9 at once: the read it had fails with the cause, the next read works', async () => {
     const backend = openSqliteBackend(fresh(), { readers: 1, readBudgetMs: 30_000 })
     const store = createStore(backend)
