@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test'
 import { Pool } from 'undici'
 import type { RunningServer } from '../../src/server/start-server.js'
 import { pageJson } from '../../src/store/page-json.js'
-import { ADMIN, groupAfterSend, postCallback, startTestServer, tempDir } from './helpers.js'
+import { ADMIN, groupAfterSend, postCallback, selfSigned, startTestServer, tempDir } from './helpers.js'
 
 const auth = { authorization: `Bearer ${ADMIN}` }
 const QUERIES = [
@@ -107,26 +107,7 @@ describe(
   () => {
     it('are written by serve itself, whole', async () => {
       const t = tempDir()
-      const cert = join(t.dir, 'c.crt')
-      const key = join(t.dir, 'c.key')
-      const made = spawnSync('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ])
-      assert.equal(made.status, 0, String(made.stderr))
+      const { cert, key } = selfSigned(t.dir, 'localhost')
       const server = await startTestServer({ db: join(t.dir, 'tls.db'), tlsCert: cert, tlsKey: key })
       try {
         await server.store.write({

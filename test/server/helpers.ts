@@ -1,6 +1,8 @@
 /** Starting `timhook serve` for tests: in-process (fast) or as a child process (for signals and kill -9). */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -199,3 +201,34 @@ export const groupRecall = (groupId: string, seqs: number[]) => ({
   MsgSeqList: seqs.map((MsgSeq) => ({ MsgSeq })),
   EventTime: 1_700_000_500_000,
 })
+
+/** A self-signed certificate for localhost and 127.0.0.1, with its key: two PEM files. */
+export function selfSigned(dir: string, name: string): { cert: string; key: string; fingerprint: string } {
+  const cert = join(dir, `${name}.crt`)
+  const key = join(dir, `${name}.key`)
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8' },
+  )
+  assert.equal(r.status, 0, r.stderr)
+  return { cert, key, fingerprint: new X509Certificate(readFileSync(cert)).fingerprint256 }
+}

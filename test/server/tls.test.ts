@@ -5,47 +5,15 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { X509Certificate } from 'node:crypto'
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import https from 'node:https'
 import { join } from 'node:path'
 import tls from 'node:tls'
 import { after, before, describe, it } from 'node:test'
 import { sign } from '../../src/protocol/signature.js'
-import { APP, groupAfterSend, spawnServer, tempDir, type ChildServer } from './helpers.js'
+import { APP, groupAfterSend, selfSigned, spawnServer, tempDir, type ChildServer } from './helpers.js'
 
 const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' }).status === 0
-
-/** A self-signed certificate for localhost and 127.0.0.1, with its key: two PEM files. */
-function selfSigned(dir: string, name: string): { cert: string; key: string; fingerprint: string } {
-  const cert = join(dir, `${name}.crt`)
-  const key = join(dir, `${name}.key`)
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { encoding: 'utf8' },
-  )
-  assert.equal(r.status, 0, r.stderr)
-  return { cert, key, fingerprint: new X509Certificate(readFileSync(cert)).fingerprint256 }
-}
 
 /** The fingerprint of the certificate a new TLS connection to `port` is served. */
 async function servedFingerprint(port: number): Promise<string> {
