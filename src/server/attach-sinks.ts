@@ -89,6 +89,8 @@ export async function attachSinks(
   let closing = false
   let closed: Promise<void> = Promise.resolve()
   let restarts = 0
+  /** The first start succeeded: from then on every exit is followed by a new start, one that failed to start included. */
+  let started = false
 
   const start = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
@@ -147,7 +149,8 @@ export async function attachSinks(
       w.on('exit', (code) => {
         onExit()
         if (thread === w) thread = undefined
-        if (closing || !ready) return
+        if (!ready) reject(new Error(`the sinks' delivery stopped before it was ready (exit code ${code})`))
+        if (closing || !started) return
         // Delivery resumes from the stored cursors: a new thread, after a pause growing with restarts.
         const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts++, 6))
         logger.error({ code, restartInMs: delay }, 'sink delivery thread stopped; starting it again')
@@ -160,6 +163,7 @@ export async function attachSinks(
 
   try {
     await start()
+    started = true
   } catch (err) {
     await outbox.close()
     throw err

@@ -112,6 +112,41 @@ describe('serve’s background child processes', { skip: LINUX ? false : 'Linux 
     },
   )
 
+  it('start the sinks’ process again when the one started after a crash dies before it is ready', { timeout: 90_000 }, async () => {
+    const t = tempDir()
+    const hook = await webhookEndpoint()
+    const db = `${t.dir}/timhook.db`
+    try {
+      const env = {
+        TIMHOOK_SINKS: JSON.stringify([{ name: 'billing', type: 'webhook', url: hook.url, secret: SECRET, start: 'beginning' }]),
+      }
+      const s = await spawnServer(['--db', db, '--admin-token', ADMIN, '--log-level', 'info'], env)
+      running.push(s)
+      await s.waitForLog((l) => l.sink === 'billing' && l.msg === 'sink delivering from this instance', 30_000)
+      const first = childrenOf(s.proc.pid!).get('sinks')!
+      process.kill(first, 'SIGKILL')
+      // The next one is killed as soon as it appears: it has not said it is ready yet.
+      let second = first
+      while (second === first) {
+        await new Promise((resolve) => setTimeout(resolve, 1))
+        second = childrenOf(s.proc.pid!).get('sinks') ?? first
+      }
+      process.kill(second, 'SIGKILL')
+      const acked = await postAll(
+        s.url,
+        Array.from({ length: 20 }, (_, i) => groupAfterSend('again', i + 1)),
+      )
+      await waitUntil('every acknowledged callback at the webhook', () => new Set(hook.delivered().map((e) => e.key)).size >= 20, 60_000)
+      const c = tally(acked, hook.delivered(), await deliveryRanks(db))
+      assert.deepEqual({ lost: c.lost, outOfOrder: c.outOfOrder }, { lost: 0, outOfOrder: 0 })
+      s.proc.kill('SIGTERM')
+      assert.equal((await s.exited).code, 0)
+    } finally {
+      await hook.close()
+      t.cleanup()
+    }
+  })
+
   it('stay in serve’s process with background: thread, and deliver the same', { timeout: 60_000 }, async () => {
     const t = tempDir()
     const hook = await webhookEndpoint()
