@@ -5,9 +5,9 @@
  *   --paired <pairs>   two targets at once on CPU 0, each loaded by its own wrk on CPU 1: the ratio
  *                      of their req/s is the inverse ratio of their CPU per request, and the host's
  *                      noise hits both alike (bench/lib/paired.ts). `default`, `all`, or pair ids.
- *   --p99              before-send p99 at 80 % of the target's maximum beside the bare limit's under
+ *   --p99              before-send p99 at 80 % of the target's maximum rate beside the bare limit's under
  *                      the same paced load (library, serve on SQLite), alternating rounds.
- *   --soak             serve on SQLite at 80 % of its maximum for --soak-minutes (10): memory by part
+ *   --soak             serve on SQLite at 80 % of its maximum rate for --soak-minutes (10): memory by part
  *                      (RSS, each thread's V8 heap, the live heap, the native rest), each part's slope.
  *                      --soak-target server-sqlite-young16 soaks serve with a capped young generation.
  * Older views, when asked: --sequential [--cases a,b] (each case alone, one after the other, with
@@ -64,8 +64,8 @@ for (const [k, v] of Object.entries({ rounds: ROUNDS, duration: DURATION, connec
 if (args.help) {
   console.log(`npx tsx bench/run.ts [options]   (npm run bench: build, then all three pieces)
   --paired <ids>        paired ratios: default (${DEFAULT_PAIRS.join(',')}), all, or ids of: ${PAIRS.map((p) => p.id).join(', ')}
-  --p99                 before-send p99 at 80 % of the maximum, beside the limit (--p99-targets ${P99_TARGETS.join(',')})
-  --soak                serve (SQLite) at 80 % of its maximum, memory by part and its slope (--soak-minutes ${SOAK_MINUTES}; --soak-target ${SOAK_TARGET})
+  --p99                 before-send p99 at 80 % of the maximum rate, beside the limit (--p99-targets ${P99_TARGETS.join(',')})
+  --soak                serve (SQLite) at 80 % of its maximum rate, memory by part and its slope (--soak-minutes ${SOAK_MINUTES}; --soak-target ${SOAK_TARGET})
   --rounds N --duration S --connections C     (${ROUNDS}, ${DURATION} s, ${CONNECTIONS})
   --quick               1 round × 2 s, a 15 s soak: a smoke test, under 2 minutes
   --sequential [--cases a,b]   each case alone in turn (older view; bench/results/sequential-chart.svg)
@@ -100,7 +100,7 @@ const START = 2.5
 function plan(): Array<{ piece: string; seconds: number }> {
   const out: Array<{ piece: string; seconds: number }> = []
   for (const p of pairs) out.push({ piece: `paired ${p.id}`, seconds: ROUNDS * (2 * START + WARM + DURATION + 1) })
-  // Calibration: usually two turns of an unpaced maximum and three 2 s paced trials (bench/lib/paced.ts).
+  // Calibration: usually two turns of an unpaced maximum and three 2 s paced trials (at most seven; bench/lib/paced.ts).
   const calibration = START + 1 + 2 * (CALIBRATE + 3 * 2.3)
   if (runP99)
     for (const t of P99_TARGETS) out.push({ piece: `p99 ${t}`, seconds: 2 * calibration - CALIBRATE + ROUNDS * 2 * (START + 2 + DURATION) })

@@ -1,7 +1,7 @@
 /**
  * Paced load: wrk with a pause after every answer on each connection (`DELAY_MS` in mix.lua), so
- * the rate is about connections ÷ (pause + latency). The number of connections is calibrated to
- * 80 % of the target's own measured maximum. Used for the before-send p99 (the target and the
+ * the rate is about connections ÷ (pause + latency). The number of connections is searched so the
+ * load holds 80 % of the target's own measured maximum rate. Used for the before-send p99 (the target and the
  * bare limit at the same rate, alternating rounds) and the soak (RSS over minutes).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -20,25 +20,22 @@ export interface Calibration {
   maxRps: number
   maxConnections: number
   maxCpuShare: number
-  /** The core share the paced load aims at: `fraction` × maxCpuShare. */
-  aimShare: number
-  /** The rate of the paced load at exactly aimShare: the aim the runs are held against. */
+  /** The rate the paced load aims at: 80 % of `maxRps` (for the limit: the target's aim). */
   targetRps: number
+  /** The paced connections found: those of the trial whose rate came closest to the aim. */
   connections: number
   delayMs: number
   /** The paced trials: connections, the rate, the core share. */
   trials: Array<{ connections: number; rps: number; cpuShare: number }>
-  /** The last paced trial, run with `connections`. */
+  /** The trial run with `connections`: the rate it held and the core share it used. */
   held: { rps: number; cpuShare: number }
+  /** Whether `held.rps` is within `RATE_TOLERANCE` of the aim; if not, `connections` came closest. */
+  holds: boolean
 }
 
 /**
- * The target's maximum (100 connections, unpaced) and the paced connections that keep it busy
- * `fraction` of the time it is busy at that maximum. "80 % of the maximum" as a rate was ambiguous
- * for a server that batches its commits: with fewer requests in flight each request costs more, so
- * 80 % of the 100-connection maximum was a rate a paced load of a few dozen connections could not
- * hold (it filled the core at 82 % of it). As a share of the core it means one thing whatever a
- * request costs at that load, and the aimed rate is what the paced load does at that share.
+ * The target's maximum (100 connections, unpaced) and the paced connections that hold `fraction`
+ * of that maximum's rate (bench/lib/paced.ts `searchPacing`).
  */
 export async function calibrate(
   t: Target,
@@ -54,9 +51,10 @@ export async function calibrate(
     })
     const int = (x: number) => Math.round(x).toLocaleString('en')
     o.log(
-      `  ${t.name}: maximum ${int(out.maxRps)} req/s (${out.maxConnections} connections, unpaced, ${Math.round(100 * out.maxCpuShare)} % of the core) → ${Math.round(o.fraction * 100)} % of that busy time, ${Math.round(100 * out.aimShare)} % of the core: ` +
-        `${out.connections} paced connections (${DELAY_MS} ms pause), aim ${int(out.targetRps)} req/s (${Math.round((100 * out.targetRps) / out.maxRps)} % of the maximum's rate); ` +
-        `trials ${out.trials.map((x) => `${x.connections} → ${int(x.rps)} req/s, ${Math.round(100 * x.cpuShare)} %`).join('; ')}`,
+      `  ${t.name}: maximum ${int(out.maxRps)} req/s (${out.maxConnections} connections, unpaced, ${Math.round(100 * out.maxCpuShare)} % of the core) → aim ${Math.round(o.fraction * 100)} % of that rate, ${int(out.targetRps)} req/s: ` +
+        `${out.connections} paced connections (${DELAY_MS} ms pause) held ${int(out.held.rps)} req/s (${Math.round((100 * out.held.rps) / out.targetRps)} % of the aim, ${Math.round(100 * out.held.cpuShare)} % of the core)` +
+        (out.holds ? '' : ' — NOT within 3 % of the aim: the closest count') +
+        `; trials ${out.trials.map((x) => `${x.connections} → ${int(x.rps)} req/s, ${Math.round(100 * x.cpuShare)} %`).join('; ')}`,
     )
     return out
   } finally {
@@ -67,101 +65,102 @@ export async function calibrate(
 /** One load of the search: the rate it got and the share of one core the target used. */
 export type Load = (connections: number) => Promise<{ rps: number; cpuShare: number }>
 
-/** Paced trials at most; the search stops earlier once a trial's core share is within 5 % of the aim. */
+/** Paced trials at most; the search stops earlier once a trial's rate is within `RATE_TOLERANCE` of the aim. */
 const TRIALS = 7
+/** How far from the aim a held rate may be, as a share of the aim. */
+export const RATE_TOLERANCE = 0.03
 
 /**
  * The search `calibrate` runs, apart from wrk: `max(c)` loads the target unpaced with c
  * connections, `paced(c)` with c paced connections. The maximum with 100 connections gives the
- * core share to aim at (`fraction` of the share used there); the paced connections start from a
- * guess and are corrected by the ratio of the aimed share to the share each trial used
- * (`nextConnections`), until a
- * trial is within 5 % of it (at most seven trials; the last is run with the connections returned).
- * The aim's rate is the last trial's, scaled to the aimed share.
+ * rate to aim at, `fraction` of its rate; the connections are then searched (`searchConnections`)
+ * until a paced trial holds that rate.
  */
 export async function searchPacing(fraction: number, load: { max: Load; paced: Load }): Promise<Calibration> {
   const maxConnections = 100
   const max = await load.max(maxConnections)
-  const aimShare = fraction * max.cpuShare
-  let connections = Math.max(1, Math.round((fraction * max.rps * (DELAY_MS + 1)) / 1000))
+  const targetRps = fraction * max.rps
+  return { maxRps: max.rps, maxConnections, maxCpuShare: max.cpuShare, ...(await searchConnections(targetRps, load.paced)) }
+}
+
+/**
+ * The paced connections that hold `targetRps`. The held rate grows with the connections (about
+ * connections ÷ (pause + latency), until the target's core is full), so the count is searched like
+ * a root: from a guess, each 2 s trial either ends the search (its rate within `RATE_TOLERANCE` of
+ * the aim) or moves the count (`nextConnections`), at most seven trials. The count returned is the
+ * trial's that came closest; `holds` says whether it is within the tolerance.
+ */
+export async function searchConnections(
+  targetRps: number,
+  paced: Load,
+): Promise<Omit<Calibration, 'maxRps' | 'maxConnections' | 'maxCpuShare'>> {
+  let connections: number | undefined = Math.max(1, Math.min(1000, Math.round((targetRps * (DELAY_MS + 1)) / 1000)))
   const trials: Calibration['trials'] = []
-  let last = { rps: NaN, cpuShare: NaN }
-  for (let i = 0; i < TRIALS; i++) {
-    last = await load.paced(connections)
-    trials.push({ connections, rps: last.rps, cpuShare: last.cpuShare })
-    if (Math.abs(last.cpuShare - aimShare) <= 0.05 * aimShare || i === TRIALS - 1) break
-    connections = nextConnections(trials, aimShare)
+  for (let i = 0; i < TRIALS && connections !== undefined; i++) {
+    const m = await paced(connections)
+    trials.push({ connections, rps: m.rps, cpuShare: m.cpuShare })
+    if (Math.abs(m.rps - targetRps) <= RATE_TOLERANCE * targetRps) break
+    connections = nextConnections(trials, targetRps)
   }
+  const best = trials.reduce((a, b) => (Math.abs(b.rps - targetRps) < Math.abs(a.rps - targetRps) ? b : a))
   return {
-    maxRps: max.rps,
-    maxConnections,
-    maxCpuShare: max.cpuShare,
-    aimShare,
-    targetRps: (last.rps * aimShare) / Math.max(0.01, last.cpuShare),
-    connections,
+    targetRps,
+    connections: best.connections,
     delayMs: DELAY_MS,
     trials,
-    held: last,
+    held: { rps: best.rps, cpuShare: best.cpuShare },
+    holds: Math.abs(best.rps - targetRps) <= RATE_TOLERANCE * targetRps,
   }
 }
 
 /**
- * The next count to try: the share is taken to grow as connections^α, α from the last two trials
- * (between 0.1 and 2; 1 before there are two, or when they do not tell), and the step is at most
- * threefold either way. `serve`'s share falls slowly as its rate drops (its writer commits smaller
- * batches more often), so a plain proportional correction would take many trials.
+ * The next count to try, or undefined when no count can do better than those tried. Between a
+ * count below the aim and one above it: the secant (linear interpolation), kept strictly between
+ * them. Only below: extrapolated from the two largest counts (or proportionally, before there are
+ * two), at least one more and at most threefold; the search ends when more connections stopped
+ * adding rate (within 1 %: the target is full) or at 1000. Only above: proportionally fewer,
+ * at most a third.
  */
-export function nextConnections(trials: Calibration['trials'], aimShare: number): number {
-  const b = trials.at(-1)!
-  const a = trials.at(-2)
-  let alpha = 1
-  if (a !== undefined && a.connections !== b.connections && a.cpuShare > 0 && b.cpuShare > 0) {
-    const measured = Math.log(b.cpuShare / a.cpuShare) / Math.log(b.connections / a.connections)
-    if (Number.isFinite(measured)) alpha = Math.min(2, Math.max(0.1, measured))
+export function nextConnections(trials: Calibration['trials'], targetRps: number): number | undefined {
+  const below = trials.filter((t) => t.rps < targetRps).sort((a, b) => a.connections - b.connections)
+  const above = trials.filter((t) => t.rps >= targetRps).sort((a, b) => a.connections - b.connections)
+  const lo = below.at(-1)
+  const hi = above[0]
+  if (lo !== undefined && hi !== undefined) {
+    // Noise can put a count that held more than the aim under one that held less: no bracket left.
+    if (hi.connections - lo.connections <= 1) return undefined
+    const secant = lo.connections + ((targetRps - lo.rps) * (hi.connections - lo.connections)) / Math.max(1e-9, hi.rps - lo.rps)
+    return Math.min(hi.connections - 1, Math.max(lo.connections + 1, Math.round(secant)))
   }
-  const factor = Math.min(3, Math.max(1 / 3, (aimShare / Math.max(0.01, b.cpuShare)) ** (1 / alpha)))
-  return Math.max(1, Math.min(1000, Math.round(b.connections * factor)))
+  if (lo !== undefined) {
+    if (lo.connections >= 1000) return undefined
+    const prev = below.at(-2)
+    if (prev !== undefined && lo.rps <= 1.01 * prev.rps) return undefined
+    const guess =
+      prev !== undefined
+        ? lo.connections + ((targetRps - lo.rps) * (lo.connections - prev.connections)) / (lo.rps - prev.rps)
+        : (lo.connections * targetRps) / Math.max(1e-9, lo.rps)
+    return Math.min(1000, 3 * lo.connections, Math.max(lo.connections + 1, Math.round(guess)))
+  }
+  if (hi === undefined || hi.connections <= 1) return undefined
+  const guess = (hi.connections * targetRps) / Math.max(1e-9, hi.rps)
+  return Math.max(1, Math.ceil(hi.connections / 3), Math.min(hi.connections - 1, Math.round(guess)))
 }
 
-/**
- * The connections that pace a target at `targetRps`: a guess, then three 2 s trials, each
- * correcting it; the last trial is run with the connections returned.
- */
-async function pace(paced: Load, targetRps: number) {
-  let connections = Math.max(1, Math.round((targetRps * (DELAY_MS + 1)) / 1000))
-  const trials: Calibration['trials'] = []
-  let last = { rps: NaN, cpuShare: NaN }
-  for (let i = 0; i < 3; i++) {
-    last = await paced(connections)
-    trials.push({ connections, rps: last.rps, cpuShare: last.cpuShare })
-    if (i === 2) break
-    connections = Math.max(1, Math.min(1000, Math.round((connections * targetRps) / Math.max(1, last.rps))))
-  }
-  return { connections, trials, last }
-}
-
-/** The connections that pace `t` at a rate measured elsewhere (the limit, at the case's 80 %). */
+/** The connections that pace `t` at a rate measured elsewhere (the limit, at the case's aim): the same search. */
 async function paceAt(t: Target, env: Record<string, string>, targetRps: number, log: (s: string) => void): Promise<Calibration> {
   const r = await startTarget(t)
   try {
-    const { connections, trials, last } = await pace(
-      (c) => runWrk({ port: r.port, seconds: 2, connections: c, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } }),
-      targetRps,
+    const out = await searchConnections(targetRps, (c) =>
+      runWrk({ port: r.port, seconds: 2, connections: c, pid: r.pid, env: { ...env, DELAY_MS: String(DELAY_MS) } }),
     )
+    const int = (x: number) => Math.round(x).toLocaleString('en')
     log(
-      `  ${t.name}: the same ${Math.round(targetRps).toLocaleString('en')} req/s with ${connections} paced connections (trials ${trials.map((x) => `${x.connections} → ${Math.round(x.rps).toLocaleString('en')}`).join(', ')})`,
+      `  ${t.name}: the same ${int(targetRps)} req/s: ${out.connections} paced connections held ${int(out.held.rps)} req/s (${Math.round((100 * out.held.rps) / targetRps)} % of the aim, ${Math.round(100 * out.held.cpuShare)} % of the core)` +
+        (out.holds ? '' : ' — NOT within 3 % of the aim: the closest count') +
+        ` (trials ${out.trials.map((x) => `${x.connections} → ${int(x.rps)}`).join(', ')})`,
     )
-    return {
-      maxRps: NaN,
-      maxConnections: NaN,
-      maxCpuShare: NaN,
-      aimShare: NaN,
-      targetRps,
-      connections,
-      delayMs: DELAY_MS,
-      trials,
-      held: { rps: last.rps, cpuShare: last.cpuShare },
-    }
+    return { maxRps: NaN, maxConnections: NaN, maxCpuShare: NaN, ...out }
   } finally {
     await r.stop()
   }

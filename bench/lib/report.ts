@@ -1,6 +1,6 @@
 /** The Markdown docs/benchmarks.md takes verbatim: the machine, then every round of every piece. */
 import { PARTS, type MemorySample, type Part } from './memory.js'
-import { SETTLED_MIB, type Calibration, type LatencyResult, type SoakResult } from './paced.js'
+import { RATE_TOLERANCE, SETTLED_MIB, type Calibration, type LatencyResult, type SoakResult } from './paced.js'
 import type { PairedResult } from './paired.js'
 import type { Machine } from './procs.js'
 import { fmt, median } from './stats.js'
@@ -34,8 +34,9 @@ const PART_NAMES: Record<Part, string> = {
 /** How a paced load was calibrated, in one clause. */
 function pacing(c: Calibration): string {
   return (
-    `maximum ${fmt.int(c.maxRps)} req/s with ${c.maxConnections} connections unpaced, using ${pct(c.maxCpuShare)} of the core → 80 % of that busy time, ${pct(c.aimShare)} of the core: ` +
-    `${c.connections} connections, ${c.delayMs} ms pause after each answer, aim ${fmt.int(c.targetRps)} req/s (${pct(c.targetRps / c.maxRps)} of the maximum's rate: each request costs more with fewer in flight)`
+    `maximum ${fmt.int(c.maxRps)} req/s with ${c.maxConnections} connections unpaced, using ${pct(c.maxCpuShare)} of the core → aim 80 % of that rate, ${fmt.int(c.targetRps)} req/s: ` +
+    `${c.connections} connections, ${c.delayMs} ms pause after each answer, held ${fmt.int(c.held.rps)} req/s in calibration (${pct(c.held.rps / c.targetRps)} of the aim, ${pct(c.held.cpuShare)} of the core)` +
+    (c.holds ? '' : `, **not within ${pct(RATE_TOLERANCE)} of the aim**: the closest of ${c.trials.length} counts tried`)
   )
 }
 
@@ -84,7 +85,7 @@ export function markdown(r: Report): string {
     const c = l.calibration
     out.push(
       '',
-      `**Before-send p99, ${l.target}** at 80 % of its before-send maximum (${pacing(c)}), the limit paced at the same rate (${l.limitCalibration.connections} connections, the same pause); ${l.rounds.length} rounds × ${l.seconds} s, alternating; ${l.target} held ${pct(median(l.rounds.map((x) => x.target.rps)) / c.targetRps)} of the aim (median round), the limit ${pct(median(l.rounds.map((x) => x.limit.rps)) / c.targetRps)}:`,
+      `**Before-send p99, ${l.target}** at 80 % of its before-send maximum (${pacing(c)}), the limit paced at the same rate (${l.limitCalibration.connections} connections, the same pause, held ${pct(l.limitCalibration.held.rps / c.targetRps)} of the aim in calibration using ${pct(l.limitCalibration.held.cpuShare)} of the core${l.limitCalibration.holds ? '' : ', not within tolerance: the closest count'}); ${l.rounds.length} rounds × ${l.seconds} s, alternating; ${l.target} held ${pct(median(l.rounds.map((x) => x.target.rps)) / c.targetRps)} of the aim (median round), the limit ${pct(median(l.rounds.map((x) => x.limit.rps)) / c.targetRps)}:`,
       '',
       `| round | first | ${l.target} req/s | p50 ms | p99 ms | max ms | limit req/s | p50 ms | p99 ms | max ms | Δ p99 ms |`,
       '|---|---|---|---|---|---|---|---|---|---|---|',

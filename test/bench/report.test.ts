@@ -142,12 +142,12 @@ describe('bench Markdown report', () => {
       maxRps: 6500,
       maxConnections: 100,
       maxCpuShare: 0.99,
-      aimShare: 0.792,
       targetRps: 5200,
       connections: 27,
       delayMs: 2,
       trials: [],
       held: { rps: 5100, cpuShare: 0.79 },
+      holds: true,
     }
     const soak: SoakResult = {
       target: 'server-sqlite',
@@ -175,7 +175,24 @@ describe('bench Markdown report', () => {
     assert.match(md, /4,680 req\/s held \(\*\*90 % of the aim\*\*, 81 % of the core\)/)
     assert.match(
       md,
-      /maximum 6,500 req\/s with 100 connections unpaced, using 99 % of the core → 80 % of that busy time, 79 % of the core: 27 connections, 2 ms pause after each answer, aim 5,200 req\/s \(80 % of the maximum's rate/,
+      /maximum 6,500 req\/s with 100 connections unpaced, using 99 % of the core → aim 80 % of that rate, 5,200 req\/s: 27 connections, 2 ms pause after each answer, held 5,100 req\/s in calibration \(98 % of the aim, 79 % of the core\)\): /,
+    )
+    const short = markdown(
+      report({
+        soak: {
+          ...soak,
+          calibration: {
+            ...calibration,
+            held: { rps: 4000, cpuShare: 1 },
+            holds: false,
+            trials: [{ connections: 27, rps: 4000, cpuShare: 1 }],
+          },
+        },
+      }),
+    )
+    assert.match(
+      short,
+      /held 4,000 req\/s in calibration \(77 % of the aim, 100 % of the core\), \*\*not within 3 % of the aim\*\*: the closest of 1 counts tried/,
     )
     assert.match(md, /\*\*RSS start 200\.0 MiB, end 360\.0 MiB, slope 0\.00 MiB\/min\*\*/)
     assert.match(md, /within ±8 MiB of its end from 100 s on/)
