@@ -117,8 +117,8 @@ export async function searchConnections(
  * The next count to try, or undefined when no count can do better than those tried. Between a
  * count below the aim and one above it: the secant (linear interpolation), kept strictly between
  * them. Only below: extrapolated from the two largest counts (or proportionally, before there are
- * two), at least one more and at most threefold; the search ends when more connections stopped
- * adding rate (within 1 %: the target is full) or at 1000. Only above: proportionally fewer,
+ * two, or after a count that added no rate), at least one more and at most threefold; the search
+ * ends when more connections twice in a row added no rate (under 1 %: the target is full) or at 1000. Only above: proportionally fewer,
  * at most a third.
  */
 export function nextConnections(trials: Calibration['trials'], targetRps: number): number | undefined {
@@ -134,10 +134,13 @@ export function nextConnections(trials: Calibration['trials'], targetRps: number
   }
   if (lo !== undefined) {
     if (lo.connections >= 1000) return undefined
+    // More connections that add no rate (under 1 %) twice in a row: the target is full. Once may be noise.
+    const gain = (a: { rps: number } | undefined, b: { rps: number } | undefined) =>
+      a === undefined || b === undefined || b.rps > 1.01 * a.rps
     const prev = below.at(-2)
-    if (prev !== undefined && lo.rps <= 1.01 * prev.rps) return undefined
+    if (!gain(prev, lo) && !gain(below.at(-3), prev)) return undefined
     const guess =
-      prev !== undefined
+      prev !== undefined && gain(prev, lo)
         ? lo.connections + ((targetRps - lo.rps) * (lo.connections - prev.connections)) / (lo.rps - prev.rps)
         : (lo.connections * targetRps) / Math.max(1e-9, lo.rps)
     return Math.min(1000, 3 * lo.connections, Math.max(lo.connections + 1, Math.round(guess)))

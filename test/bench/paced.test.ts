@@ -101,6 +101,14 @@ describe('the next count to try', () => {
     assert.equal(nextConnections([t(10, 1999), t(30, 9000)], 2000), 11)
   })
 
+  it('below the aim: one count that adds no rate may be noise (go on, proportionally); two in a row end the search', () => {
+    const t = (connections: number, rps: number) => ({ connections, rps, cpuShare: 0.5 })
+    assert.equal(nextConnections([t(10, 2357), t(14, 3216), t(15, 2921)], 3378), 17)
+    assert.equal(nextConnections([t(10, 2357), t(14, 3216), t(15, 2921), t(17, 2940)], 3378), undefined)
+    // Two counts that add rate: extrapolated along them.
+    assert.equal(nextConnections([t(10, 2000), t(14, 2800)], 3400), 17)
+  })
+
   it('never steps more than threefold, and stays between 1 and 1000', () => {
     fc.assert(
       fc.property(
