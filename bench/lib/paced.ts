@@ -53,7 +53,7 @@ export async function calibrate(
     o.log(
       `  ${t.name}: maximum ${int(out.maxRps)} req/s (${out.maxConnections} connections, unpaced, ${Math.round(100 * out.maxCpuShare)} % of the core) → aim ${Math.round(o.fraction * 100)} % of that rate, ${int(out.targetRps)} req/s: ` +
         `${out.connections} paced connections (${DELAY_MS} ms pause) held ${int(out.held.rps)} req/s (${Math.round((100 * out.held.rps) / out.targetRps)} % of the aim, ${Math.round(100 * out.held.cpuShare)} % of the core)` +
-        (out.holds ? '' : ' — NOT within 3 % of the aim: the closest count') +
+        (out.holds ? '' : ` — NOT within ${Math.round(100 * RATE_TOLERANCE)} % of the aim: the closest count`) +
         `; trials ${out.trials.map((x) => `${x.connections} → ${int(x.rps)} req/s, ${Math.round(100 * x.cpuShare)} %`).join('; ')}`,
     )
     return out
@@ -68,7 +68,7 @@ export type Load = (connections: number) => Promise<{ rps: number; cpuShare: num
 /** Paced trials at most; the search stops earlier once a trial's rate is within `RATE_TOLERANCE` of the aim. */
 const TRIALS = 7
 /** How far from the aim a held rate may be, as a share of the aim. */
-export const RATE_TOLERANCE = 0.03
+export const RATE_TOLERANCE = 0.05
 
 /**
  * The search `calibrate` runs, apart from wrk: `max(c)` loads the target unpaced with c
@@ -160,7 +160,7 @@ async function paceAt(t: Target, env: Record<string, string>, targetRps: number,
     const int = (x: number) => Math.round(x).toLocaleString('en')
     log(
       `  ${t.name}: the same ${int(targetRps)} req/s: ${out.connections} paced connections held ${int(out.held.rps)} req/s (${Math.round((100 * out.held.rps) / targetRps)} % of the aim, ${Math.round(100 * out.held.cpuShare)} % of the core)` +
-        (out.holds ? '' : ' — NOT within 3 % of the aim: the closest count') +
+        (out.holds ? '' : ` — NOT within ${Math.round(100 * RATE_TOLERANCE)} % of the aim: the closest count`) +
         ` (trials ${out.trials.map((x) => `${x.connections} → ${int(x.rps)}`).join(', ')})`,
     )
     return { maxRps: NaN, maxConnections: NaN, maxCpuShare: NaN, ...out }
