@@ -48,6 +48,32 @@ export type { SinkTuning } from './sinks-messages.js'
 /** With the sinks in a child process: the shortest interval between two wakes, ms. */
 export const WAKE_EVERY_MS = 10
 
+/** The longest pause before the sinks' background is started again, ms. */
+export const RESTART_MAX_MS = 30_000
+/** A restarted background that ran (ready) this long counts as healthy: its next crash restarts it after the first pause again, ms. */
+export const RESTART_HEALTHY_MS = 60_000
+
+/**
+ * The pause before each restart of the sinks' background: 0.5 s, doubling to `RESTART_MAX_MS` while
+ * it keeps crashing; back to 0.5 s once one ran `RESTART_HEALTHY_MS` before its crash, so crashes
+ * weeks apart restart quickly while a crash loop still backs off.
+ * @example const b = restartBackoff(); b.ready(); ...; setTimeout(start, b.next())
+ */
+export function restartBackoff(now: () => number = () => performance.now()): { ready(): void; next(): number } {
+  let restarts = 0
+  let readyAt: number | undefined
+  return {
+    ready() {
+      readyAt = now()
+    },
+    next() {
+      if (readyAt !== undefined && now() - readyAt >= RESTART_HEALTHY_MS) restarts = 0
+      readyAt = undefined
+      return Math.min(RESTART_MAX_MS, 500 * 2 ** Math.min(restarts++, 6))
+    },
+  }
+}
+
 export async function attachSinks(
   configs: readonly SinkConfig[],
   db: string,
@@ -88,7 +114,9 @@ export async function attachSinks(
   let thread: Background | undefined
   let closing = false
   let closed: Promise<void> = Promise.resolve()
-  let restarts = 0
+  const backoff = restartBackoff()
+  /** What the delivery loops run in, for the logs. */
+  const kind = isolation === 'process' ? 'process' : 'thread'
   /** The first start succeeded: from then on every exit is followed by a new start, one that failed to start included. */
   let started = false
 
@@ -103,11 +131,12 @@ export async function attachSinks(
         switch (msg.type) {
           case 'ready':
             ready = true
+            backoff.ready()
             resolve()
             return
           case 'failed':
             if (!ready) reject(new Error(`the sinks could not start: ${msg.message}`))
-            else logger.error({ err: msg.message }, 'sink delivery thread failed')
+            else logger.error({ err: msg.message }, `sink delivery ${kind} failed`)
             return
           case 'status':
             latest = msg.status
@@ -144,19 +173,19 @@ export async function attachSinks(
       })
       w.on('error', (err) => {
         if (!ready) reject(err)
-        else logger.error({ err: err.message }, 'sink delivery thread failed')
+        else logger.error({ err: err.message }, `sink delivery ${kind} failed`)
       })
       w.on('exit', (code) => {
         onExit()
         if (thread === w) thread = undefined
         if (!ready) reject(new Error(`the sinks' delivery stopped before it was ready (exit code ${code})`))
         if (closing || !started) return
-        // Delivery resumes from the stored cursors: a new thread, after a pause growing with restarts.
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts++, 6))
-        logger.error({ code, restartInMs: delay }, 'sink delivery thread stopped; starting it again')
+        // Delivery resumes from the stored cursors: a new one, after a pause growing with restarts in a row.
+        const delay = backoff.next()
+        logger.error({ code, restartInMs: delay }, `sink delivery ${kind} stopped; starting it again`)
         latest = latest.map((s) => ({ ...s, holding: false }))
         setTimeout(() => {
-          if (!closing) start().catch((err: unknown) => logger.error({ err: String(err) }, 'sink delivery thread did not start'))
+          if (!closing) start().catch((err: unknown) => logger.error({ err: String(err) }, `sink delivery ${kind} did not start`))
         }, delay).unref()
       })
     })

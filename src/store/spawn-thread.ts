@@ -105,7 +105,11 @@ class ChildBackground extends EventEmitter implements Background {
   private readonly exited: Promise<void>
   private ended = false
 
-  constructor(private readonly child: ChildProcess) {
+  /** `what`: the command being started, named in the error when it cannot be (`spawn chrt ENOENT` alone names neither). */
+  constructor(
+    private readonly child: ChildProcess,
+    what: string,
+  ) {
     super()
     let onExit!: () => void
     this.exited = new Promise<void>((resolve) => (onExit = resolve))
@@ -124,9 +128,11 @@ class ChildBackground extends EventEmitter implements Background {
       this.emit('message', m)
     })
     child.on('error', (err) => {
-      if (this.listenerCount('error') > 0) this.emit('error', err)
       // Spawning failed: no 'exit' follows.
-      if (child.pid === undefined) exit(1)
+      const failed = child.pid === undefined
+      const e = failed ? new Error(`could not start ${what}: ${err.message}`, { cause: err }) : err
+      if (this.listenerCount('error') > 0) this.emit('error', e)
+      if (failed) exit(1)
     })
     child.on('exit', (code, signal) => exit(code ?? 128 + (signal === null ? 0 : (SIGNALS[signal] ?? 0))))
   }
@@ -185,7 +191,7 @@ export function spawnBackground(from: string, name: string, data: unknown, isola
     serialization: 'advanced',
     env: { ...process.env, TIMHOOK_BACKGROUND_CHILD: name },
   })
-  const bg = new ChildBackground(child)
+  const bg = new ChildBackground(child, `the ${name} child process (${argv.join(' ')})`)
   // The first message is the data (a worker gets it as `workerData`).
   bg.postMessage({ timhookBackgroundData: data })
   return bg

@@ -223,7 +223,10 @@ export function startSqliteReaders(path: string, options: SqliteReaderOptions & 
       abandoned.delete(worker)
       const replace = slots[index] === slot
       if (replace) slots[index] = undefined
-      const err = new Error(`the SQLite reader thread stopped (${cause?.message ?? `exit code ${code}`})`, { cause })
+      const err = new Error(
+        `the SQLite reader ${isolation === 'process' ? 'process' : 'thread'} stopped (${cause?.message ?? `exit code ${code}`})`,
+        { cause },
+      )
       // A thread that could not even open the file: the waiting reads fail with it too, rather
       // than starting thread after thread until their budget runs out.
       const failed = slot.job === undefined ? [] : [slot.job]

@@ -93,7 +93,7 @@ describe('serve’s background child processes', { skip: LINUX ? false : 'Linux 
           60_000,
         )
         assert.equal(total, 200)
-        await s.waitForLog((l) => l.msg === 'sink delivery thread stopped; starting it again')
+        await s.waitForLog((l) => l.msg === 'sink delivery process stopped; starting it again')
         const ranks = await deliveryRanks(db)
         await waitUntil('every acknowledged callback at the webhook', () => new Set(hook.delivered().map((e) => e.key)).size >= 200, 60_000)
         const c = tally(acked, hook.delivered(), ranks)

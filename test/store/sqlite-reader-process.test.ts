@@ -104,7 +104,7 @@ describe('SQLite readers in a child process', { skip: LINUX ? false : 'Linux onl
       })
       await until(() => backend.readers.idle === 0)
       process.kill(first!, 'SIGKILL')
-      await assert.rejects(long, /SQLite reader thread stopped \(exit code 137\)/)
+      await assert.rejects(long, /SQLite reader process stopped \(exit code 137\)/)
       assert.equal((await store.listMessages({ groupId: '@kill', limit: 10 })).items.length, 1)
       assert.equal(backend.readers.starts, 2)
       assert.notEqual(backend.readers.pids[0], first)

@@ -146,7 +146,7 @@ describe('SQLite reader threads', () => {
     const readers = startSqliteReaders(join(dir, 'missing', 'x.db'), { readers: 1 })
     await assert.rejects(
       readers.read({ op: 'stats' }),
-      /SQLite reader thread stopped \(cannot open SQLite database .*x\.db: directory does not exist\)/,
+      /SQLite reader process stopped \(cannot open SQLite database .*x\.db: directory does not exist\)/,
     )
     assert.ok(readers.starts <= 2, `${readers.starts} starts`)
     await readers.close()
