@@ -14,6 +14,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
+import { constants } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { startThreadPool } from './thread-priority.js'
@@ -98,8 +99,6 @@ export function backgroundLauncher(): Launcher {
   return launcher
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15, SIGABRT: 6 }
-
 /** A child process with an IPC channel, shaped like a `Worker`. */
 class ChildBackground extends EventEmitter implements Background {
   private readonly exited: Promise<void>
@@ -134,7 +133,7 @@ class ChildBackground extends EventEmitter implements Background {
       if (this.listenerCount('error') > 0) this.emit('error', e)
       if (failed) exit(1)
     })
-    child.on('exit', (code, signal) => exit(code ?? 128 + (signal === null ? 0 : (SIGNALS[signal] ?? 0))))
+    child.on('exit', (code, signal) => exit(code ?? 128 + (signal === null ? 0 : constants.signals[signal])))
   }
 
   get pid(): number | undefined {
