@@ -416,6 +416,10 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
       if (closed) return Promise.reject(new Error('the store is closed'))
       return new Promise<void>((resolve, reject) => void admit(record, true, resolve, reject))
     },
+    writeWith(record, committed, failed) {
+      if (closed) failed(new Error('the store is closed'))
+      else admit(record, true, committed, failed)
+    },
     enqueue(record) {
       if (!closed) admit(record, false)
     },

@@ -101,6 +101,51 @@ describe('write queue limits', () => {
     await store.close()
   })
 
+  it('writeWith (the callback form): committed after the commit that holds the record, failed at once past the cap, on a failed commit, and once closed', async () => {
+    const { backend, state, release, stored } = hangingBackend()
+    const store = createStore(backend, { maxPendingRecords: 2, retryDelayMs: 60_000 })
+    const calls: string[] = []
+    const outcome = (name: string) => {
+      let settle!: () => void
+      const settledOnce = new Promise<void>((resolve) => (settle = resolve))
+      const committed = () => {
+        calls.push(`${name} committed`)
+        settle()
+      }
+      const failed = (err: unknown) => {
+        calls.push(`${name} failed: ${(err as Error).message}`)
+        settle()
+      }
+      return { committed, failed, settledOnce }
+    }
+    state.hung = true
+    const a = outcome('a')
+    const b = outcome('b')
+    const c = outcome('c')
+    const first = record(groupSend('with', 1))
+    store.writeWith(first, a.committed, a.failed)
+    store.writeWith(record(groupSend('with', 2)), b.committed, b.failed)
+    store.writeWith(record(groupSend('with', 3)), c.committed, c.failed)
+    assert.equal(calls.length, 1, 'the third is refused before writeWith returns')
+    assert.match(calls[0]!, /^c failed: .*TIMHOOK_STORE_BACKLOG/)
+    assert.deepEqual(stored(), [], 'nothing committed while the database hangs')
+    release()
+    await Promise.all([a.settledOnce, b.settledOnce])
+    assert.deepEqual(calls.slice(1).sort(), ['a committed', 'b committed'])
+    assert.ok(stored().includes(first.requestId))
+    state.failing = true
+    const d = outcome('d')
+    store.writeWith(record(groupSend('with', 4)), d.committed, d.failed)
+    await d.settledOnce
+    assert.equal(calls.at(-1), 'd failed: database is down')
+    state.failing = false
+    await store.close()
+    const e = outcome('e')
+    store.writeWith(record(groupSend('with', 5)), e.committed, e.failed)
+    assert.equal(calls.at(-1), 'e failed: the store is closed')
+    assert.equal(calls.length, 5, 'each callback called once')
+  })
+
   it('caps bytes too (a record alone is admitted whatever its size)', async () => {
     const { backend, state, release } = hangingBackend()
     const store = createStore(backend, { maxPendingBytes: 1000 })
