@@ -50,6 +50,9 @@ export const WAKE_EVERY_MS = 10
 
 /** The longest pause before the sinks' background is started again, ms. */
 export const RESTART_MAX_MS = 30_000
+/** How long a start of the sinks' background may take before it is stopped as failed, ms. */
+const START_TIMEOUT_MS = 60_000
+
 /** A restarted background that ran (ready) this long counts as healthy: its next crash restarts it after the first pause again, ms. */
 export const RESTART_HEALTHY_MS = 60_000
 
@@ -99,7 +102,8 @@ export async function attachSinks(
   const m = createSinkMetrics(metrics.registry)
   const holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const writesViaParent = isolation === 'process' && !isPostgresUrl(db)
-  const data: SinksThreadData = { configs: [...configs], db, schema, holder, tuning, writesViaParent }
+  const { startTimeoutMs = START_TIMEOUT_MS, ...loopTuning } = tuning
+  const data: SinksThreadData = { configs: [...configs], db, schema, holder, tuning: loopTuning, writesViaParent }
   let latest: SinkLiveStatus[] = infos.map((s) => ({
     ...s,
     holding: false,
@@ -125,12 +129,22 @@ export async function attachSinks(
       const w = spawnBackground(import.meta.url, 'sinks-thread', data, isolation)
       thread = w
       let ready = false
+      let timedOut = false
       let onExit!: () => void
       closed = new Promise<void>((r) => (onExit = r))
+      // A start that never reports ready is a failed start: the exit below then restarts it (or, at
+      // serve's own start, fails it) like any other.
+      const startTimer = setTimeout(() => {
+        timedOut = true
+        logger.error({ startTimeoutMs }, `sink delivery ${kind} did not start within ${startTimeoutMs} ms; stopping it`)
+        void w.terminate()
+      }, startTimeoutMs)
+      startTimer.unref()
       w.on('message', (msg: FromSinksThread) => {
         switch (msg.type) {
           case 'ready':
             ready = true
+            clearTimeout(startTimer)
             backoff.ready()
             resolve()
             return
@@ -177,8 +191,16 @@ export async function attachSinks(
       })
       w.on('exit', (code) => {
         onExit()
+        clearTimeout(startTimer)
         if (thread === w) thread = undefined
-        if (!ready) reject(new Error(`the sinks' delivery stopped before it was ready (exit code ${code})`))
+        if (!ready)
+          reject(
+            new Error(
+              timedOut
+                ? `the sinks' delivery did not start within ${startTimeoutMs} ms (the ${kind} was stopped)`
+                : `the sinks' delivery stopped before it was ready (exit code ${code})`,
+            ),
+          )
         if (closing || !started) return
         // Delivery resumes from the stored cursors: a new one, after a pause growing with restarts in a row.
         const delay = backoff.next()

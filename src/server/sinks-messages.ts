@@ -12,6 +12,13 @@ export interface SinkTuning {
   batchSize?: number
   backoff?: BackoffOptions
   behindAfterMs?: number
+  /**
+   * How long a start of the delivery loops may take before it counts as failed, ms (default
+   * 60,000): the child is killed, and started again after the restart pause (at serve's own start,
+   * serve fails instead). Without it a child hung before it is ready (an unresponsive database, a
+   * debugger flag in `NODE_OPTIONS`) would stop delivery silently for good.
+   */
+  startTimeoutMs?: number
 }
 
 export interface SinksThreadData {
