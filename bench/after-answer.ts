@@ -1,9 +1,11 @@
 /**
  * CPU µs per after-callback on `serve`'s event loop from the request to its 200 once "committed",
- * in one process: the receiver's acknowledge path (the listener's promise, the deadline), the
+ * in one process: the receiver's acknowledge path (the listener's result, the deadline), the
  * recorder and the per-callback metrics, with a stand-in store whose commit answers every write
  * queued in a turn (as the writer's commit report does), 32 requests a turn. No HTTP, no database:
- * only the part that a change to the answer path or to the metrics moves.
+ * only the part that a change to the answer path or to the metrics moves. A build with
+ * `handleWith` (the node adapter's path) is driven through it and `Store.writeWith`; an older one
+ * through `handle` and `Store.write`.
  *
  *   npm run build && npx tsx bench/after-answer.ts --root A --root B [--requests 200000] [--rounds 5]
  *
@@ -24,7 +26,10 @@ const N = Number(values.requests)
 const PER_TURN = 32
 
 interface Built {
-  createReceiver(o: { sdkAppId: string }): { handle(r: unknown): { status: number } | Promise<{ status: number }> }
+  createReceiver(o: { sdkAppId: string }): {
+    handle(r: unknown): { status: number } | Promise<{ status: number }>
+    handleWith?(r: unknown, done: (a: { status: number }) => void): { status: number } | undefined
+  }
   createMetrics(store: unknown): unknown
   attachRecorder(r: unknown, deps: unknown): void
 }
@@ -48,6 +53,7 @@ function standInStore() {
     counters: { dropped: 0, backlogRefused: 0, dataRefused: 0 },
     lastCommitError: undefined,
     write: () => new Promise<void>((r) => waiting.push(r)),
+    writeWith: (_record: unknown, committed: () => void) => void waiting.push(committed),
     enqueue() {},
     countRejection() {},
     onCommit() {},
@@ -76,7 +82,19 @@ async function round(built: Built): Promise<number> {
   const r = built.createReceiver({ sdkAppId: '1400000000' })
   built.attachRecorder(r, { store, metrics: built.createMetrics(store), logger })
   const started = process.cpuUsage()
+  let bad = 0
+  const done = (a: { status: number }) => void (a.status !== 200 && bad++)
   for (let i = 0; i < N; i += PER_TURN) {
+    if (r.handleWith !== undefined) {
+      for (let j = 0; j < PER_TURN; j++) {
+        const a = r.handleWith({ method: 'POST', query, headers: {}, body }, done)
+        if (a !== undefined) done(a)
+      }
+      await new Promise((res) => setImmediate(res))
+      store.commit()
+      if (bad > 0) throw new Error('not answered 200')
+      continue
+    }
     const answers: Array<{ status: number } | Promise<{ status: number }>> = []
     for (let j = 0; j < PER_TURN; j++) answers.push(r.handle({ method: 'POST', query, headers: {}, body }))
     await new Promise((res) => setImmediate(res))

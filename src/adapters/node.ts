@@ -51,20 +51,23 @@ function serve(receiver: Receiver, req: IncomingMessage, res: ServerResponse): v
 const isRaw = (v: unknown): v is Buffer | string => Buffer.isBuffer(v) || typeof v === 'string'
 
 function answer(res: ServerResponse, receiver: Receiver, request: RawRequest): void {
-  let response: ReceiverResponse | Promise<ReceiverResponse>
+  let response: ReceiverResponse | undefined
   try {
-    response = receiver.handle(request)
+    // A late answer (a listener that waits) comes through the callback: no promise per request.
+    response = receiver.handleWith(request, (r) => writeLate(res, r))
   } catch {
     response = INTERNAL
   }
-  if (response instanceof Promise) {
-    response.then(
-      (r) => write(res, r),
-      () => write(res, INTERNAL),
-    )
-    return
+  if (response !== undefined) write(res, response)
+}
+
+/** A late answer, called back from a listener's completion (a store's commit): a throw must not reach the caller. */
+function writeLate(res: ServerResponse, response: ReceiverResponse): void {
+  try {
+    write(res, response)
+  } catch {
+    write(res, INTERNAL)
   }
-  write(res, response)
 }
 
 // handle() does not throw; this answer exists so that a bug can never leave a request hanging.

@@ -56,6 +56,13 @@ export interface Receiver {
    * on the common path); `await` it either way.
    */
   handle(request: RawRequest): ReceiverResponse | Promise<ReceiverResponse>
+  /**
+   * `handle()` without a promise, for adapters on a hot path (`toNodeHandler` uses it): returns
+   * the answer when it is ready at once (and never calls `done` then); otherwise returns undefined
+   * and calls `done` once with the answer. An after-event whose acknowledging listener returns a
+   * callback-style thenable (not a native promise) is answered through plain callbacks.
+   */
+  handleWith(request: RawRequest, done: (response: ReceiverResponse) => void): ReceiverResponse | undefined
   /** The resolved body limit, in bytes (adapters enforce it while reading). */
   readonly bodyLimit: number
 }
@@ -114,6 +121,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       return receiver
     },
     handle: (request: RawRequest) => handleRequest(state, request),
+    handleWith: (request, done) => handleRequest(state, request, done),
     bodyLimit: resolved.bodyLimit,
   }
   return receiver

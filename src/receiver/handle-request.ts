@@ -86,7 +86,22 @@ const SIGN_FAILURES = {
  * Handles one request. Never throws and never rejects: every failure becomes an answer. Answers
  * synchronously when every handler involved is synchronous, so the common case costs no promise.
  */
-export function handleRequest(state: State, req: RawRequest): ReceiverResponse | Promise<ReceiverResponse> {
+export function handleRequest(state: State, req: RawRequest): ReceiverResponse | Promise<ReceiverResponse>
+/**
+ * The same with a continuation for a late answer: returns the answer when it is ready at once;
+ * otherwise returns undefined and calls `done` once with it — through plain callbacks where every
+ * acknowledging listener answered with a callback-style thenable (no promise on that path).
+ */
+export function handleRequest(
+  state: State,
+  req: RawRequest,
+  done: (response: ReceiverResponse) => void,
+): ReceiverResponse | undefined
+export function handleRequest(
+  state: State,
+  req: RawRequest,
+  done?: (response: ReceiverResponse) => void,
+): ReceiverResponse | Promise<ReceiverResponse> | undefined {
   const { options } = state
   const started = state.registry.answerListeners.length > 0 ? performance.now() : 0
   const requestId = requestIdOf(header(req.headers, 'x-request-id'))
@@ -149,10 +164,22 @@ export function handleRequest(state: State, req: RawRequest): ReceiverResponse |
     ctx = context
     if (!decoded.ok) report(state, new TimhookError('TIMHOOK_EVENT_SCHEMA_MISMATCH', command, decoded.problem), context)
     const routed = context.phase === 'before' ? decide(state, command, body, context) : notify(state, command, body, context)
+    if (routed instanceof AckWait) {
+      const c = command
+      const e = event
+      if (done !== undefined) {
+        routed.listen((r) => done(finish(state, r, requestId, c, e, context, started)))
+        return undefined
+      }
+      return new Promise((resolve) => routed.listen((r) => resolve(finish(state, r, requestId, c, e, context, started))))
+    }
     if (routed instanceof Promise) {
       const c = command
       const e = event
-      return routed.then((r) => finish(state, r, requestId, c, e, context, started))
+      const answered = routed.then((r) => finish(state, r, requestId, c, e, context, started))
+      if (done === undefined) return answered
+      void answered.then(done)
+      return undefined
     }
     return finish(state, routed, requestId, command, event, context, started)
   } catch (err) {
@@ -309,7 +336,7 @@ const ALLOW_VERDICT = verdict.allow()
  * the request (and its socket and body) past Tencent's 2 s. Late listeners keep running; an
  * acknowledging one that has not finished makes the answer a 503, since nothing confirms it stored.
  */
-function notify(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> {
+function notify(state: State, command: string, event: Record<string, unknown>, ctx: CallbackContext): Routed | Promise<Routed> | AckWait {
   const { registry, options } = state
   let pending: Array<Promise<unknown>> | undefined // allocated when a listener is async
   // Bodies that failed their schema too (ctx.valid === false): a typed listener must not lose real
@@ -323,6 +350,7 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
   }
   let ackFailure: string | undefined
   let acksPending = 0
+  let wait: AckWait | undefined // acknowledgements that call back (thenables other than native promises)
   for (const listener of registry.anyListeners) {
     if (listener.acknowledge) {
       // Its result awaited directly (no async wrapper): a promise less per callback on serve's recording path.
@@ -334,6 +362,10 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
         continue
       }
       if (!isThenable(result)) continue
+      if (!(result instanceof Promise)) {
+        ;(wait ??= new AckWait(state, ctx)).watch(result)
+        continue
+      }
       acksPending++
       ;(pending ??= []).push(
         Promise.resolve(result).then(
@@ -351,9 +383,25 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
       if (p !== undefined) (pending ??= []).push(p)
     }
   }
+  if (wait !== undefined) {
+    if (ackFailure !== undefined) wait.failure ??= ackFailure
+    // Settled already (they called back at once): nothing to wait for.
+    if (wait.remaining === 0) {
+      ackFailure = wait.failure
+      wait = undefined
+    } else if (pending === undefined) {
+      wait.start()
+      return wait
+    } else pending.push(wait.settled())
+  }
   if (pending === undefined) return ackFailure === undefined ? ALLOWED : ackFailed(state, ackFailure, ctx)
   const all = pending.length === 1 ? pending[0]! : Promise.all(pending)
+  const waited = wait
   return runWithDeadline(() => all, state.deadlines).then((timed) => {
+    if (waited !== undefined) {
+      ackFailure ??= waited.failure
+      acksPending += waited.remaining
+    }
     if (timed.kind === 'late') {
       if (acksPending > 0) ackFailure ??= `did not finish within ${options.deadlineMs} ms`
       else
@@ -365,6 +413,96 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
     }
     return ackFailure === undefined ? ALLOWED : ackFailed(state, ackFailure, ctx)
   })
+}
+
+/**
+ * Waits for acknowledgements that are thenables but not native promises (`timhook serve`'s
+ * recorder answers with one that calls back from the store's commit): each `then` is called once,
+ * at once, with two callbacks, and the answer follows the last of them, or the deadline — plain
+ * callbacks and the shared deadline timer, where a promise chain cost several promises and
+ * microtask turns per callback. A thenable that calls back more than once counts once; one whose
+ * `then` throws fails the acknowledgement.
+ */
+class AckWait {
+  /** Acknowledgements not settled yet. */
+  remaining = 0
+  /** The first failure's text. */
+  failure: string | undefined
+  private deadline: ReturnType<Deadlines['add']> | undefined
+  /** Waiting: set by start() (the answer) or settled() (a promise beside other listeners'). */
+  private waiting = false
+  private ended = false
+  private onRouted: ((routed: Routed) => void) | undefined
+  private routed: Routed | undefined
+  private onSettled: (() => void) | undefined
+
+  constructor(
+    private readonly state: State,
+    private readonly ctx: CallbackContext,
+  ) {}
+
+  watch(thenable: PromiseLike<unknown>): void {
+    this.remaining++
+    let called = false
+    try {
+      thenable.then(
+        () => {
+          if (called) return
+          called = true
+          this.settleOne()
+        },
+        (err: unknown) => {
+          if (called) return
+          called = true
+          this.failure ??= errorText(err ?? new Error('rejected without a reason'))
+          this.settleOne()
+        },
+      )
+    } catch (err) {
+      if (called) return
+      called = true
+      this.failure ??= errorText(err ?? new Error('threw without a reason'))
+      this.settleOne()
+    }
+  }
+
+  /** Starts the deadline: the answer follows the last acknowledgement or the deadline, whichever comes first. */
+  start(): void {
+    this.waiting = true
+    this.deadline = this.state.deadlines.add(this.late)
+  }
+
+  /** Calls `next` once with the answer's outcome (after start()). */
+  listen(next: (routed: Routed) => void): void {
+    if (this.routed !== undefined) next(this.routed)
+    else this.onRouted = next
+  }
+
+  /** Resolves once every acknowledgement settled, for a callback that waits for other listeners' promises too (their deadline covers it). */
+  settled(): Promise<void> {
+    this.waiting = true
+    return new Promise((resolve) => (this.onSettled = resolve))
+  }
+
+  private settleOne(): void {
+    if (--this.remaining === 0 && this.waiting) this.end()
+  }
+
+  private readonly late = (): void => {
+    if (this.remaining > 0) this.failure ??= `did not finish within ${this.state.options.deadlineMs} ms`
+    this.end()
+  }
+
+  private end(): void {
+    if (this.ended) return
+    this.ended = true
+    if (this.onSettled !== undefined) return this.onSettled()
+    if (this.deadline !== undefined) this.state.deadlines.settle(this.deadline)
+    const failure = this.failure
+    const routed = failure === undefined ? ALLOWED : ackFailed(this.state, failure, this.ctx)
+    if (this.onRouted !== undefined) this.onRouted(routed)
+    else this.routed = routed
+  }
 }
 
 function ackFailed(state: State, cause: string, ctx: CallbackContext): Routed {

@@ -60,6 +60,27 @@ export function outcomeLabel(o: AnswerOutcome): string {
 }
 
 /**
+ * An after-event's durable write, as the thenable its acknowledging listener returns: the receiver
+ * calls `then` once, which queues the record (`Store.writeWith`) with the receiver's own two
+ * callbacks, so the answer follows the commit report through plain callbacks — no promise per
+ * callback. The write starts at the first `then` and is waited for once (a second `then` fails).
+ */
+export class DurableWrite {
+  private started = false
+
+  constructor(
+    private readonly store: Store,
+    private readonly record: CallbackRecord,
+  ) {}
+
+  then(onCommitted: () => void, onFailed: (err: unknown) => void): void {
+    if (this.started) return onFailed(new Error('a durable write is waited for once'))
+    this.started = true
+    this.store.writeWith(this.record, onCommitted, onFailed)
+  }
+}
+
+/**
  * Registers the recorder on a receiver.
  * @example attachRecorder(receiver, { store, metrics, logger })
  */
@@ -69,7 +90,7 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
     (event, ctx) => {
       // Before-events are recorded from onAnswer, once their decision is known.
       if (ctx.phase === 'before') return undefined
-      return store.write(toRecord(event, ctx, null))
+      return new DurableWrite(store, toRecord(event, ctx, null))
     },
     { acknowledge: true },
   )

@@ -362,14 +362,23 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     queue = keep.concat(queue)
   }
 
+  // A writeWith callback that throws must not stop the others of its batch.
   function done(item: Item): void {
     budget.release(item)
-    item.resolve?.()
+    try {
+      item.resolve?.()
+    } catch {
+      // ignored, as documented (Store.writeWith)
+    }
   }
 
   function fail(item: Item, err: unknown): void {
     budget.release(item)
-    item.reject?.(err)
+    try {
+      item.reject?.(err)
+    } catch {
+      // ignored, as documented (Store.writeWith)
+    }
   }
 
   function refuse(item: Item, err: unknown): void {

@@ -132,7 +132,8 @@ export interface Store {
    * `write` in callback form, with no promise per record (`timhook serve` answers every
    * after-callback through it): calls `committed` once the record is committed, or `failed` once
    * — at once when too much waits already (`StoreBacklogError`, before this returns) or when the
-   * store is closed, later when the commit failed or the database refused this record.
+   * store is closed, later when the commit failed or the database refused this record. A callback
+   * that throws is ignored (it cannot hold up the rest of its batch).
    */
   writeWith(record: CallbackRecord, committed: () => void, failed: (err: unknown) => void): void
   /** Writes a callback with the next commit, without waiting (before-send records). Kept and retried if a commit fails; dropped and counted past the cap. */
