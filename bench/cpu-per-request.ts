@@ -6,17 +6,21 @@
  * process's work slows the target but does not add to its CPU time.
  *
  *   npm run build && npx tsx bench/cpu-per-request.ts [--target sqlite|pg|limit|limit-parse|library] [--seconds 5]
- *     [--rounds 3] [--connections 32] [--profile DIR] [--root DIR …]
+ *     [--rounds 3] [--connections 32] [--profile DIR] [--root DIR …] [--policy FILE]
  *
  * The target is pinned to CPU 0 and wrk to CPU 1. `--profile DIR` runs the target under
  * `node --cpu-prof` (one .cpuprofile per thread, the writer's too) and prints each profile's
  * top self-time entries. `--root` (repeatable) runs the target from each of several checkouts (each
- * built), in alternating rounds, to compare two versions under the same load. PostgreSQL: TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL.
+ * built), in alternating rounds, to compare two versions under the same load. PostgreSQL:
+ * TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL. `--policy FILE` starts `serve` with that policy;
+ * with `ONLY=before SENDERS=100003` in the environment the load is the policy pairs' before-sends:
+ *
+ *   ONLY=before SENDERS=100003 npx tsx bench/cpu-per-request.ts --policy examples/policy.yaml --root A --root B
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { sign } from '../src/protocol/signature.js'
 
@@ -28,6 +32,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     profile: { type: 'string' },
     root: { type: 'string', multiple: true },
+    policy: { type: 'string' },
   },
 })
 const SDK_APP_ID = '1400000000'
@@ -72,6 +77,7 @@ function argv(port: number, round: number, root: string): string[] {
     join(root, 'dist/cli/main.js'),
     'serve',
     ...['--host', '127.0.0.1', '--port', String(port), '--sdk-app-id', SDK_APP_ID, '--token', TOKEN, '--db', db],
+    ...(values.policy === undefined ? [] : ['--policy', resolve(values.policy)]),
   ]
 }
 

@@ -91,8 +91,8 @@ interface CompiledRule {
   readonly when: Condition
   /** Deny: the verdict per family, built at load. */
   readonly denial: Partial<Record<Family, { verdict: Verdict; code: number | undefined }>>
-  /** Stamp: the `Data` for a sender, or undefined for no stamp. */
-  readonly stampData: (sender: string) => string | undefined
+  /** Stamp: the element for a sender (one frozen element per `Data` value, shared), or undefined for no stamp. */
+  readonly stampFor: (sender: string) => MsgElement | undefined
 }
 
 const NO_MATCH: readonly FiredRule[] = Object.freeze([])
@@ -177,7 +177,7 @@ export function createPolicy(config: PolicyConfig | unknown, options: PolicyOpti
       inScope: scopeOf(rule, families),
       when,
       denial: denialsOf(rule, families, path, issues),
-      stampData: stampDataOf(rule, p, path, issues),
+      stampFor: stampOf(rule, p, path, issues),
     }
   })
   if (issues.length > 0) throw new PolicyError(issues, options.source)
@@ -254,7 +254,27 @@ function denialsOf(rule: ParsedRule, families: ReadonlySet<Family>, path: string
   return out
 }
 
-function stampDataOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: PolicyIssue[]): CompiledRule['stampData'] {
+function stampOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: PolicyIssue[]): CompiledRule['stampFor'] {
+  const data = stampDataOf(rule, p, path, issues)
+  const then = rule.then
+  if (then.kind !== 'stamp') return () => undefined
+  // The element for each Data value, built on first use and shared by every message stamped with
+  // it (frozen: the answers that carry it cannot change it). At most one per value of the table.
+  const elements = new Map<string, MsgElement>()
+  return (sender) => {
+    const d = data(sender)
+    if (d === undefined) return undefined
+    let el = elements.get(d)
+    if (el === undefined) {
+      el = stampElement(d, then.desc, then.ext)
+      Object.freeze(el.MsgContent)
+      elements.set(d, Object.freeze(el))
+    }
+    return el
+  }
+}
+
+function stampDataOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: PolicyIssue[]): (sender: string) => string | undefined {
   const then = rule.then
   if (then.kind !== 'stamp') return () => undefined
   if (then.data !== undefined) {
@@ -374,12 +394,13 @@ function rewrite(rule: CompiledRule, view: MessageView, ranges: Range[] | null):
     if (body !== null) view.replaceBody(body)
     return ''
   }
-  const then = rule.then as Extract<ParsedThen, { kind: 'stamp' }>
-  const data = rule.stampData(view.sender)
-  if (data === undefined) return '; not stamped: no data for this sender'
-  if (view.body.some((el) => el?.MsgType === 'TIMCustomElem'))
-    return '; not stamped: the message already has a TIMCustomElem (at most one per message)'
-  view.replaceBody([...view.body, stampElement(data, then.desc, then.ext)])
+  const el = rule.stampFor(view.sender)
+  if (el === undefined) return '; not stamped: no data for this sender'
+  const body = view.body
+  for (let i = 0; i < body.length; i++) {
+    if (body[i]?.MsgType === 'TIMCustomElem') return '; not stamped: the message already has a TIMCustomElem (at most one per message)'
+  }
+  view.appendElement(el)
   return ''
 }
 

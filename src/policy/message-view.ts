@@ -47,17 +47,7 @@ export class MessageView {
     if (this.fieldList !== undefined) return this.fieldList
     const out: TextField[] = []
     const body = this.body
-    for (let i = 0; i < body.length; i++) {
-      const el = body[i]
-      const content = el?.MsgContent as Record<string, unknown> | undefined
-      if (content === undefined || content === null || typeof content !== 'object') continue
-      if (el!.MsgType === 'TIMTextElem') {
-        if (typeof content.Text === 'string') out.push({ elem: i, key: 'Text', kind: 'text', text: content.Text })
-      } else if (el!.MsgType === 'TIMCustomElem') {
-        if (typeof content.Data === 'string') out.push({ elem: i, key: 'Data', kind: 'custom', text: content.Data })
-        if (typeof content.Desc === 'string') out.push({ elem: i, key: 'Desc', kind: 'custom', text: content.Desc })
-      }
-    }
+    for (let i = 0; i < body.length; i++) addFields(out, body[i], i)
     this.fieldList = out
     return out
   }
@@ -86,12 +76,43 @@ export class MessageView {
     return n
   }
 
+  /**
+   * Appends an element to the body (a stamp): the fields listed and folded so far keep their
+   * indices and stay valid (so `version`, which tells memos the fields changed, stays), and the
+   * new element's fields are added after them.
+   */
+  appendElement(el: MsgElement): void {
+    const body = this.body
+    const next = body.slice()
+    next.push(el)
+    this.body = next
+    if (this.fieldList !== undefined) this.fieldList = this.fieldList.concat(fieldsOf(el, body.length))
+  }
+
   replaceBody(body: readonly MsgElement[]): void {
     this.body = body
     this.version++
     this.fieldList = undefined
     this.foldedList = []
   }
+}
+
+/** Adds the text fields of `el`, the body's element `i`, to `out`. */
+function addFields(out: TextField[], el: MsgElement | undefined, i: number): void {
+  const content = el?.MsgContent as Record<string, unknown> | undefined
+  if (content === undefined || content === null || typeof content !== 'object') return
+  if (el!.MsgType === 'TIMTextElem') {
+    if (typeof content.Text === 'string') out.push({ elem: i, key: 'Text', kind: 'text', text: content.Text })
+  } else if (el!.MsgType === 'TIMCustomElem') {
+    if (typeof content.Data === 'string') out.push({ elem: i, key: 'Data', kind: 'custom', text: content.Data })
+    if (typeof content.Desc === 'string') out.push({ elem: i, key: 'Desc', kind: 'custom', text: content.Desc })
+  }
+}
+
+function fieldsOf(el: MsgElement, i: number): TextField[] {
+  const out: TextField[] = []
+  addFields(out, el, i)
+  return out
 }
 
 /** `MsgBody[0].MsgContent.Text` */
