@@ -12,7 +12,8 @@
  * `node --cpu-prof` (one .cpuprofile per thread, the writer's too) and prints each profile's
  * top self-time entries. `--root` (repeatable) runs the target from each of several checkouts (each
  * built), in alternating rounds, to compare two versions under the same load. PostgreSQL:
- * TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL. `--policy FILE` starts `serve` with that policy;
+ * TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL, one schema per checkout (`cpu_` and the checkout's
+ * directory name), so versions with different migrations can be compared on one database. `--policy FILE` starts `serve` with that policy;
  * with `ONLY=before SENDERS=100003` in the environment the load is the policy pairs' before-sends:
  *
  *   ONLY=before SENDERS=100003 npx tsx bench/cpu-per-request.ts --policy examples/policy.yaml --root A --root B
@@ -20,7 +21,7 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { sign } from '../src/protocol/signature.js'
 
@@ -71,6 +72,9 @@ function argv(port: number, round: number, root: string): string[] {
     return [process.execPath, ...prof, join(root, `bench/targets/${values.target}.mjs`)]
   const db = values.target === 'pg' ? pgUrl : join(work, `cpu-${round}.db`)
   if (db === undefined) throw new Error('set TIMHOOK_BENCH_PG_URL (or TIMHOOK_TEST_PG_URL) for --target pg')
+  const schema = `cpu_${basename(resolve(root))
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63)
   return [
     process.execPath,
     ...prof,
@@ -78,6 +82,7 @@ function argv(port: number, round: number, root: string): string[] {
     'serve',
     ...['--host', '127.0.0.1', '--port', String(port), '--sdk-app-id', SDK_APP_ID, '--token', TOKEN, '--db', db],
     ...(values.policy === undefined ? [] : ['--policy', resolve(values.policy)]),
+    ...(values.target === 'pg' ? ['--pg-schema', schema] : []),
   ]
 }
 

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL through node-postgres: one transaction per batch, a few multi-row statements in it
+ * PostgreSQL through node-postgres: one transaction per batch, one statement and one round trip
  * (src/store/postgres-batch.ts), migrations applied at open.
  *
  * Several timhook instances may share one database, and one instance runs several commits at once
@@ -13,7 +13,7 @@
  */
 import pg from 'pg'
 import type { StoreBackend } from './create-store.js'
-import { applyBatch, COUNT_KINDS } from './postgres-batch.js'
+import { APPLY_BATCH, batchParams, COUNT_KINDS } from './postgres-batch.js'
 import type { WriteRow } from './records.js'
 import * as sql from './sql.js'
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js'
@@ -107,11 +107,21 @@ export async function openPostgresBackend(url: string, options: PostgresOptions 
   }
 
   const beforeCommit = options.beforeCommit
-  const applyOnce = (rows: WriteRow[]) =>
-    inTransaction(pool, async (client) => {
-      await applyBatch(client, rows)
-      if (beforeCommit !== undefined) await beforeCommit(rows)
-    })
+  // The batch's statement is its own transaction; with a test's hook, it runs inside BEGIN … COMMIT
+  // so that the hook runs after it and before the commit.
+  const applyOnce = (rows: WriteRow[]) => {
+    const apply = (client: pg.PoolClient) => client.query({ ...APPLY_BATCH, values: batchParams(rows), rowMode: 'array' })
+    return beforeCommit === undefined
+      ? onConnection(pool, apply, false)
+      : onConnection(
+          pool,
+          async (client) => {
+            await apply(client)
+            await beforeCommit(rows)
+          },
+          true,
+        )
+  }
 
   return {
     kind: 'postgres',
@@ -270,7 +280,12 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
  * reset) would emit an unhandled 'error' and crash the process; the listener here turns it into a
  * rejected transaction instead, and the connection is discarded.
  */
-async function inTransaction(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+async function inTransaction(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<unknown>): Promise<void> {
+  await onConnection(pool, fn, true)
+}
+
+/** `fn` on a pooled client (see inTransaction), inside BEGIN … COMMIT when `transaction`; a single statement outside is a transaction of its own. */
+async function onConnection(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<unknown>, transaction: boolean): Promise<void> {
   const client = await pool.connect()
   let lost: Error | undefined
   const onError = (err: Error) => {
@@ -278,9 +293,9 @@ async function inTransaction(pool: pg.Pool, fn: (client: pg.PoolClient) => Promi
   }
   client.on('error', onError)
   try {
-    await client.query('BEGIN')
+    if (transaction) await client.query('BEGIN')
     await fn(client)
-    await client.query('COMMIT')
+    if (transaction) await client.query('COMMIT')
     client.off('error', onError)
     client.release(lost)
   } catch (err) {
@@ -288,7 +303,7 @@ async function inTransaction(pool: pg.Pool, fn: (client: pg.PoolClient) => Promi
     // Anything else (a timeout, a lost connection) may leave it mid-statement: discard it.
     const code = (err as { code?: unknown } | null)?.code
     let reusable = lost === undefined && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && code !== '57014'
-    if (reusable) await client.query('ROLLBACK').catch(() => (reusable = false))
+    if (reusable && transaction) await client.query('ROLLBACK').catch(() => (reusable = false))
     client.off('error', onError)
     client.release(reusable ? undefined : err instanceof Error ? err : (lost ?? true))
     throw err

@@ -1,8 +1,8 @@
 /**
  * A PostgreSQL connection lost in the middle of a commit (server stopped, failover, TCP reset) must
  * reject that commit — so the callbacks in it are answered FAIL — and never crash the process.
- * A fake server speaking just enough of the PostgreSQL wire protocol drops the socket after the
- * BEGIN of the first commit (the first BEGIN is the migration's).
+ * A fake server speaking just enough of the PostgreSQL wire protocol drops the socket when the
+ * first commit's statement arrives (a commit is one statement, its own transaction).
  */
 import assert from 'node:assert/strict'
 import net from 'node:net'
@@ -18,7 +18,6 @@ const msg = (type: string, body: Buffer = Buffer.alloc(0)) => {
 const cstr = (s: string) => Buffer.from(s + '\0')
 
 function fakePostgres(): Promise<{ port: number; close: () => void }> {
-  let begins = 0
   const server = net.createServer((socket) => {
     let buf = Buffer.alloc(0)
     let started = false
@@ -41,11 +40,11 @@ function fakePostgres(): Promise<{ port: number; close: () => void }> {
         if (buf.length < n + 1) return
         const body = buf.subarray(5, n + 1)
         buf = buf.subarray(n + 1)
+        if (type === 'P' && body.includes('timhook_apply_batch')) drop = true
         if (drop) return void socket.destroy()
         if (type === 'Q') {
-          if (/^BEGIN/.test(body.toString('utf8')) && ++begins === 2) drop = true
           socket.write(msg('C', cstr('OK')))
-          socket.write(msg('Z', Buffer.from(drop ? 'T' : 'I')))
+          socket.write(msg('Z', Buffer.from('I')))
         } else if (type === 'P') socket.write(msg('1'))
         else if (type === 'B') socket.write(msg('2'))
         else if (type === 'D') socket.write(msg('n'))
