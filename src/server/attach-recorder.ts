@@ -51,6 +51,20 @@ export function decisionOf(v: Verdict, fallback: boolean, meta: CallbackMeta): D
   }
 }
 
+// A decider's shared decision — a policy's "no rule matched", one frozen object for every message
+// — answered as decided is recorded the same each time: its record (and so the record's JSON,
+// src/store/records.ts) is built once, not per before-send.
+const sharedRecords = new WeakMap<PolicyDecision, DecisionRecord>()
+
+/** `decisionOf`, built once for a shared (frozen) policy decision answered with its own verdict. */
+export function recordOf(v: Verdict, fallback: boolean, meta: CallbackMeta): DecisionRecord {
+  const policy = meta.policy
+  if (fallback || policy === undefined || policy.verdict !== v || !Object.isFrozen(policy)) return decisionOf(v, fallback, meta)
+  let record = sharedRecords.get(policy)
+  if (record === undefined) sharedRecords.set(policy, (record = Object.freeze(decisionOf(v, false, meta))))
+  return record
+}
+
 export function outcomeLabel(o: AnswerOutcome): string {
   if (o.status !== 200) return o.errorCode === 'TIMHOOK_ACK_FAILED' ? 'failed' : 'rejected'
   if (o.verdict === undefined) return 'ok'
@@ -114,7 +128,7 @@ export function attachRecorder(receiver: Receiver, deps: { store: Store; metrics
     callbacks.count(commandLabel(o.command), outcome)
     duration.observe(outcome === 'rejected' ? 'rejected' : before ? 'before' : 'after', o.durationMs / 1000)
     if (before && o.ctx !== undefined && o.event !== undefined && o.status === 200) {
-      const decision = o.verdict === undefined ? null : decisionOf(o.verdict, o.fallback, o.ctx.meta)
+      const decision = o.verdict === undefined ? null : recordOf(o.verdict, o.fallback, o.ctx.meta)
       if (decision !== null && (decision.rule !== null || decision.action !== null)) {
         metrics.decisions.count(decision.rule ?? 'none', decision.action ?? 'none', decision.verdict)
       }

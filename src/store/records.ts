@@ -20,8 +20,18 @@ export interface DecisionRecord {
   dryRun: boolean
 }
 
+// The JSON of a frozen record (the recorder shares one per shared policy decision), written once.
+const frozenJson = new WeakMap<DecisionRecord, string>()
+
 /** The decision as stored: JSON, in this key order (a template measured no faster: bench/serialise.ts). */
 export function decisionJson(d: DecisionRecord): string {
+  if (!Object.isFrozen(d)) return writeDecisionJson(d)
+  let json = frozenJson.get(d)
+  if (json === undefined) frozenJson.set(d, (json = writeDecisionJson(d)))
+  return json
+}
+
+function writeDecisionJson(d: DecisionRecord): string {
   return JSON.stringify({
     verdict: d.verdict,
     rewritten: d.rewritten === true,
