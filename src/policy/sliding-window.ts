@@ -54,6 +54,8 @@ export class IdTable {
   /** Per cell: [hash, slot + 1 (0: empty), where the id starts in the pool, its length]. */
   private cells: Int32Array
   private mask: number
+  /** slot → its cell + 1 (0: none), so that `remap` visits ids in slot order (the slab's order). */
+  private cellOf: Int32Array
   private pool: Uint16Array
   private poolUsed = 0
   size = 0
@@ -63,6 +65,7 @@ export class IdTable {
     while (cap < capacity) cap *= 2
     this.cells = new Int32Array(cap * 4)
     this.mask = cap - 1
+    this.cellOf = new Int32Array(cap / 2)
     this.pool = new Uint16Array(cap * 8)
   }
 
@@ -85,28 +88,32 @@ export class IdTable {
     }
   }
 
-  /** Adds `id` (absent: `get` returned -1) at `slot`. */
+  /** Adds `id` (absent: `get` returned -1) at `slot` (not held by another id). */
   set(id: string, hash: number, slot: number): void {
     const n = id.length
     const at = this.reserve(n)
-    for (let k = 0; k < n; k++) this.pool[at + k] = id.charCodeAt(k)
+    const pool = this.pool
+    for (let k = 0; k < n; k++) pool[at + k] = id.charCodeAt(k)
     this.place(hash, slot, at, n)
   }
 
   /**
    * A table of the ids for which `f(slot)` returns a slot (≥ 0), at that slot; those for which it
-   * returns -1 are left out. Each id's slot is passed once, in the table's order.
+   * returns -1 are left out. Each id's slot is passed once, in slot order.
    */
-  remap(f: (slot: number) => number, capacity = this.size * 2): IdTable {
-    const out = new IdTable(capacity)
-    const cells = this.cells
-    for (let c = 0; c < cells.length; c += 4) {
-      if (cells[c + 1] === 0) continue
-      const slot = f(cells[c + 1]! - 1)
+  remap(f: (slot: number) => number): IdTable {
+    const out = new IdTable(this.size * 2)
+    const { cells, cellOf, pool } = this
+    for (let s = 0; s < cellOf.length; s++) {
+      if (cellOf[s] === 0) continue
+      const c = (cellOf[s]! - 1) * 4
+      const slot = f(s)
       if (slot < 0) continue
       const n = cells[c + 3]!
+      const from = cells[c + 2]!
       const at = out.reserve(n)
-      out.pool.set(this.pool.subarray(cells[c + 2]!, cells[c + 2]! + n), at)
+      const to = out.pool
+      for (let k = 0; k < n; k++) to[at + k] = pool[from + k]!
       out.place(cells[c]!, slot, at, n)
     }
     return out
@@ -132,6 +139,11 @@ export class IdTable {
 
   private place(hash: number, slot: number, at: number, n: number): void {
     if ((this.size + 1) * 2 > this.mask + 1) this.grow()
+    if (slot >= this.cellOf.length) {
+      const bigger = new Int32Array(Math.max(this.cellOf.length * 2, slot + 1))
+      bigger.set(this.cellOf)
+      this.cellOf = bigger
+    }
     const cells = this.cells
     let i = hash & this.mask
     while (cells[i * 4 + 1] !== 0) i = (i + 1) & this.mask
@@ -140,6 +152,7 @@ export class IdTable {
     cells[c + 1] = slot + 1
     cells[c + 2] = at
     cells[c + 3] = n
+    this.cellOf[slot] = i + 1
     this.size++
   }
 
@@ -149,11 +162,17 @@ export class IdTable {
     const cap = (this.mask + 1) * 2
     const cells = new Int32Array(cap * 4)
     const mask = cap - 1
+    const cellOf = this.cellOf
     for (let c = 0; c < old.length; c += 4) {
       if (old[c + 1] === 0) continue
       let i = old[c]! & mask
       while (cells[i * 4 + 1] !== 0) i = (i + 1) & mask
-      cells.set(old.subarray(c, c + 4), i * 4)
+      const d = i * 4
+      cells[d] = old[c]!
+      cells[d + 1] = old[c + 1]!
+      cells[d + 2] = old[c + 2]!
+      cells[d + 3] = old[c + 3]!
+      cellOf[old[c + 1]! - 1] = i + 1
     }
     this.cells = cells
     this.mask = mask
