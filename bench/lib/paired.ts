@@ -69,6 +69,23 @@ export const PAIRS: Pair[] = [
     traffic: 'before-sends only, flood (97 senders: the flood rule refuses nearly all)',
     decide: 'cpu',
   },
+  // The example's cost in parts: its stamp (a rewritten answer for every group message), and the rest.
+  {
+    id: 'policy-stamp',
+    a: 'server-policy',
+    b: 'server-policy-nostamp',
+    env: BEFORE_TYPICAL,
+    traffic: 'before-sends only, typical (100,003 senders): the example ÷ the example less its stamp rule',
+    decide: 'cpu',
+  },
+  {
+    id: 'policy-nostamp',
+    a: 'server-policy-nostamp',
+    b: 'server-sqlite',
+    env: BEFORE_TYPICAL,
+    traffic: 'before-sends only, typical (100,003 senders): the example less its stamp rule',
+    decide: 'cpu',
+  },
   { id: 'naive', a: 'naive', b: 'library', traffic: MIX, decide: 'cpu' },
   // The price of a young generation capped at 2 × 16 MiB (docs/server.md "Operating limits").
   { id: 'young16', a: 'server-sqlite-young16', b: 'server-sqlite', traffic: MIX, decide: 'cpu' },

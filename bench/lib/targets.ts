@@ -149,6 +149,12 @@ export const TARGETS: Target[] = [
     'examples/policy.yaml',
   ),
   sqliteServe(
+    'server-policy-nostamp',
+    '`timhook serve` on SQLite with the example policy less its stamp rule (`bench/targets/policy-no-stamp.yaml`)',
+    ['--policy', 'bench/targets/policy-no-stamp.yaml'],
+    'bench/targets/policy-no-stamp.yaml',
+  ),
+  sqliteServe(
     'server-sqlite-young16',
     "`timhook serve` on SQLite with `NODE_OPTIONS=--max-semi-space-size=16`: the main isolate's young generation capped at 2 × 16 MiB",
     [],

@@ -14,7 +14,10 @@ const G = 'Group.CallbackBeforeSendMsg'
 const LEVELS = { alice: 'LV3', jared: 'LV1' }
 
 const element = fc.oneof(
-  fc.record({ MsgType: fc.constant('TIMTextElem'), MsgContent: fc.record({ Text: fc.oneof(fc.string(), fc.constantFrom('call 13812345678', 'lv3 buy now', '免费领取')) }) }),
+  fc.record({
+    MsgType: fc.constant('TIMTextElem'),
+    MsgContent: fc.record({ Text: fc.oneof(fc.string(), fc.constantFrom('call 13812345678', 'lv3 buy now', '免费领取')) }),
+  }),
   fc.record({ MsgType: fc.constant('TIMFaceElem'), MsgContent: fc.record({ Index: fc.integer(), Data: fc.string() }) }),
   fc.record({ MsgType: fc.constant('TIMCustomElem'), MsgContent: fc.record({ Data: fc.string(), Desc: fc.string() }) }),
 )
@@ -85,13 +88,20 @@ describe('a stamp rewrites the body it is given, and nothing else', () => {
           const d = p.decide(event(m, i))
           const s = stampOnly.decide(event(m, i))
           if (!s.rewritten) return void assert.equal(answerBody(d), answerBody(maskLevelAlone(m, i)), `message ${i}`)
-          const stamped = (s.verdict.kind === 'allow' && s.verdict.msgBody) as Array<{ MsgType: string; MsgContent: Record<string, unknown> }>
+          const stamped = (s.verdict.kind === 'allow' && s.verdict.msgBody) as Array<{
+            MsgType: string
+            MsgContent: Record<string, unknown>
+          }>
           // The reference: the stamped body as a new message, through the mask rule alone.
           const again = maskLevelAlone({ sender: m.sender, body: stamped }, i)
           const want = again.rewritten ? answerBody(again) : answerBody(s)
           assert.equal(answerBody(d), want, `message ${i}`)
           if (!m.body.some((el) => el.MsgType === 'TIMCustomElem'))
-            assert.equal(stamped.at(-1)!.MsgContent.Data, LEVELS[m.sender as keyof typeof LEVELS] ?? 'LV0', 'the shared element is unchanged')
+            assert.equal(
+              stamped.at(-1)!.MsgContent.Data,
+              LEVELS[m.sender as keyof typeof LEVELS] ?? 'LV0',
+              'the shared element is unchanged',
+            )
         })
       }),
       { numRuns: 200 },

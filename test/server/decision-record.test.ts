@@ -15,7 +15,10 @@ const event = (from: string) => ({
 
 describe('recordOf', () => {
   it("records a policy's shared decision once, as decisionOf would each time, JSON included", () => {
-    for (const policy of [createPolicy({ rules: [] }), createPolicy({ rules: [{ name: 'x', when: { keywords: ['spam'] }, then: 'deny' }] })]) {
+    for (const policy of [
+      createPolicy({ rules: [] }),
+      createPolicy({ rules: [{ name: 'x', when: { keywords: ['spam'] }, then: 'deny' }] }),
+    ]) {
       const d = policy.decide(event('alice'))
       assert.equal(d.reason, 'no rule matched')
       const meta = { policy: d }
