@@ -92,11 +92,7 @@ export function handleRequest(state: State, req: RawRequest): ReceiverResponse |
  * otherwise returns undefined and calls `done` once with it — through plain callbacks where every
  * acknowledging listener answered with a callback-style thenable (no promise on that path).
  */
-export function handleRequest(
-  state: State,
-  req: RawRequest,
-  done: (response: ReceiverResponse) => void,
-): ReceiverResponse | undefined
+export function handleRequest(state: State, req: RawRequest, done: (response: ReceiverResponse) => void): ReceiverResponse | undefined
 export function handleRequest(
   state: State,
   req: RawRequest,
@@ -168,7 +164,7 @@ export function handleRequest(
       const c = command
       const e = event
       if (done !== undefined) {
-        routed.listen((r) => done(finish(state, r, requestId, c, e, context, started)))
+        routed.listen((r) => deliver(state, done, finish(state, r, requestId, c, e, context, started), requestId))
         return undefined
       }
       return new Promise((resolve) => routed.listen((r) => resolve(finish(state, r, requestId, c, e, context, started))))
@@ -178,7 +174,7 @@ export function handleRequest(
       const e = event
       const answered = routed.then((r) => finish(state, r, requestId, c, e, context, started))
       if (done === undefined) return answered
-      void answered.then(done)
+      void answered.then((r) => deliver(state, done, r, requestId))
       return undefined
     }
     return finish(state, routed, requestId, command, event, context, started)
@@ -187,6 +183,15 @@ export function handleRequest(
     report(state, error, ctx, requestId)
     const response = failResponse(error)
     return finish(state, { response, verdict: undefined, fallback: false, errorCode: error.code }, requestId, command, event, ctx, started)
+  }
+}
+
+/** Calls a late answer's continuation; one that throws is logged, never reaches the store's commit report or becomes an unhandled rejection. */
+function deliver(state: State, done: (response: ReceiverResponse) => void, response: ReceiverResponse, requestId: string): void {
+  try {
+    done(response)
+  } catch (err) {
+    safely(() => state.options.logger.error({ requestId, err }, 'the handleWith callback threw'))
   }
 }
 

@@ -37,11 +37,14 @@ describe('acknowledgements through callbacks (thenables other than promises)', (
   it('the answer waits for the callback: OK once it succeeds, 503 naming the cause once it fails', async () => {
     const r = createReceiver({ sdkAppId: APP })
     const pending: Manual[] = []
-    r.onAny(() => {
-      const m = new Manual()
-      pending.push(m)
-      return m
-    }, { acknowledge: true })
+    r.onAny(
+      () => {
+        const m = new Manual()
+        pending.push(m)
+        return m
+      },
+      { acknowledge: true },
+    )
     const a = post(r, groupRecall())
     const b = post(r, c2cWithdraw())
     assert.equal(a.now, undefined)
@@ -59,6 +62,23 @@ describe('acknowledgements through callbacks (thenables other than promises)', (
     pending[0]!.ok!()
     pending[0]!.fail!(new Error('again'))
     assert.equal(a.late.length, 1, 'a thenable that calls back again changes nothing')
+  })
+
+  it('a handleWith callback that throws is logged, and the acknowledgement that called back is unharmed', async () => {
+    const logged: string[] = []
+    const quiet = () => {}
+    const r = createReceiver({
+      sdkAppId: APP,
+      logger: { debug: quiet, info: quiet, warn: quiet, error: (_fields: unknown, msg?: string) => void logged.push(String(msg)) },
+    })
+    let m!: Manual
+    r.onAny(() => (m = new Manual()), { acknowledge: true })
+    const answer = r.handleWith(request(groupRecall()), () => {
+      throw new Error('the socket is gone')
+    })
+    assert.equal(answer, undefined)
+    assert.doesNotThrow(() => m.ok!())
+    assert.deepEqual(logged, ['the handleWith callback threw'])
   })
 
   it('handle() gives the same answers as a promise', async () => {
