@@ -33,6 +33,8 @@ const { values } = parseArgs({
     'page-size': { type: 'string' },
     autocheckpoint: { type: 'string' },
     pragma: { type: 'string', multiple: true },
+    // SQL run on the new file after its schema is created (e.g. `DROP INDEX events_received`): to price a schema change.
+    exec: { type: 'string', multiple: true },
     // `pg`: the batches committed to PostgreSQL instead (TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL, a fresh schema per round).
     backend: { type: 'string', default: 'sqlite' },
   },
@@ -175,6 +177,7 @@ async function round(r: number): Promise<void> {
     setUpWriter(db) // as the writer thread's connection
     if (values.autocheckpoint !== undefined) db.exec(`PRAGMA wal_autocheckpoint = ${Number(values.autocheckpoint)}`)
     for (const p of values.pragma ?? []) db.exec(`PRAGMA ${p}`)
+    for (const statement of values.exec ?? []) db.exec(statement)
   })
   const commit = prepareCommit(db)
   const records = Array.from({ length: N }, record)

@@ -24,14 +24,24 @@ export const STATS_MESSAGES = `SELECT COUNT(*) AS total, COUNT(recalled_at) AS r
 export const STATS_ORPHAN_RECALLS = `SELECT COUNT(*) AS n FROM recalls r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.key = r.key)`
 
 /**
- * A time filter as a range bounded on both sides (an open side written out): so bounded, SQLite's
- * planner takes the `received_at` index; with one side it walks the whole table newest first,
- * which reads every row when fewer than a page match.
+ * How a backend writes a listing's time filter (`since` ≤ received_at < `until`, either side may be
+ * open): the condition and its parameters, for the `events` or `messages` table.
  */
-const timeRange = (q: { since?: number | undefined; until?: number | undefined }): [number, number] => [
-  q.since ?? Number.MIN_SAFE_INTEGER,
-  q.until ?? Number.MAX_SAFE_INTEGER,
-]
+export type TimeFilter = (
+  table: 'events' | 'messages',
+  since: number | undefined,
+  until: number | undefined,
+) => { clause: string; params: unknown[] }
+
+/**
+ * The time filter on the `received_at` column, as a range bounded on both sides (an open side
+ * written out): so bounded, a planner takes a `received_at` index (PostgreSQL's). SQLite has no
+ * such index and passes its own (src/store/sqlite-sql.ts).
+ */
+export const receivedBetween: TimeFilter = (_table, since, until) => ({
+  clause: 'received_at >= ? AND received_at < ?',
+  params: [since ?? Number.MIN_SAFE_INTEGER, until ?? Number.MAX_SAFE_INTEGER],
+})
 
 export interface SqlQuery {
   text: string
@@ -41,9 +51,10 @@ export interface SqlQuery {
 /**
  * `SELECT … FROM messages` for a query: filters, keyset pagination on id, newest first, one extra
  * row to know if there is more. `guard`, when given, is one more condition evaluated on every row
- * visited (SQLite's readers pass a function that stops the statement past its time budget).
+ * visited (SQLite's readers pass a function that stops the statement past its time budget); `time`
+ * writes the time filter.
  */
-export function messageSelect(q: MessageQuery, guard?: string): SqlQuery {
+export function messageSelect(q: MessageQuery, guard?: string, time: TimeFilter = receivedBetween): SqlQuery {
   const where: string[] = []
   const params: unknown[] = []
   const add = (clause: string, ...values: unknown[]) => {
@@ -56,7 +67,10 @@ export function messageSelect(q: MessageQuery, guard?: string): SqlQuery {
   if (q.to !== undefined) add('to_account = ?', q.to)
   if (q.recalled === true) where.push('recalled_at IS NOT NULL')
   if (q.recalled === false) where.push('recalled_at IS NULL')
-  if (q.since !== undefined || q.until !== undefined) add('received_at >= ? AND received_at < ?', ...timeRange(q))
+  if (q.since !== undefined || q.until !== undefined) {
+    const t = time('messages', q.since, q.until)
+    add(t.clause, ...t.params)
+  }
   if (q.cursor !== undefined) add('id < ?', decodeCursor(q.cursor))
   if (guard !== undefined) where.push(guard)
   params.push(q.limit + 1)
@@ -67,7 +81,7 @@ export function messageSelect(q: MessageQuery, guard?: string): SqlQuery {
   }
 }
 
-export function eventSelect(q: EventQuery, guard?: string): SqlQuery {
+export function eventSelect(q: EventQuery, guard?: string, time: TimeFilter = receivedBetween): SqlQuery {
   const where: string[] = []
   const params: unknown[] = []
   if (q.command !== undefined) {
@@ -75,8 +89,9 @@ export function eventSelect(q: EventQuery, guard?: string): SqlQuery {
     params.push(q.command)
   }
   if (q.since !== undefined || q.until !== undefined) {
-    where.push('received_at >= ? AND received_at < ?')
-    params.push(...timeRange(q))
+    const t = time('events', q.since, q.until)
+    where.push(t.clause)
+    params.push(...t.params)
   }
   if (q.cursor !== undefined) {
     where.push('id < ?')

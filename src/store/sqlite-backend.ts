@@ -17,7 +17,7 @@ import type { WriteRow } from './records.js'
 import * as sql from './sql.js'
 import { immediate, openDatabase, pragma, type DatabaseSync } from './sqlite-driver.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
-import { BUDGET_GUARD } from './sqlite-sql.js'
+import { sqliteEventSelect, sqliteMessageSelect } from './sqlite-sql.js'
 import { startSqliteReaders, type SqliteReaderOptions, type SqliteReaders } from './sqlite-reader.js'
 import { startSqliteWriter, type SqliteWriter, type SqliteWriterOptions } from './sqlite-writer.js'
 import type { BodyChunk, EventItem, MessageItem, Page, Stats } from './store.js'
@@ -56,21 +56,21 @@ export function openSqliteBackend(path: string, options: SqliteOptions = {}): Sq
     commit: (batch) => writer.commit(batch),
     // The SQL is built here (a malformed cursor is a StoreQueryError at once); the thread runs it and builds the page.
     listMessages(q) {
-      const s = sql.messageSelect(q, BUDGET_GUARD)
+      const s = sqliteMessageSelect(q)
       return readers.read({ op: 'messages', text: s.text, params: s.params as Params, limit: q.limit }) as Promise<Page<MessageItem>>
     },
     listEvents(q) {
-      const s = sql.eventSelect(q, BUDGET_GUARD)
+      const s = sqliteEventSelect(q)
       return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit }) as Promise<Page<EventItem>>
     },
     listMessagesJson(q) {
-      const s = sql.messageSelect(q, BUDGET_GUARD)
+      const s = sqliteMessageSelect(q)
       return readers.read({ op: 'messages', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<
         Uint8Array | HeldPage
       >
     },
     listEventsJson(q) {
-      const s = sql.eventSelect(q, BUDGET_GUARD)
+      const s = sqliteEventSelect(q)
       return readers.read({ op: 'events', text: s.text, params: s.params as Params, limit: q.limit, json: true }) as Promise<
         Uint8Array | HeldPage
       >

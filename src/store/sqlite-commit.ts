@@ -51,9 +51,16 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
   const attachDecision = db.prepare(sql.ATTACH_DECISION)
   const findWaiting = db.prepare(sql.FIND_WAITING)
   const addCount = db.prepare(sql.ADD_COUNT)
+  const lastReceived = db.prepare(sql.LAST_RECEIVED)
 
   const apply = (rows: WriteRow[]) => {
     const counts = new Counts()
+    // received_at never decreases as id grows (time filters are id ranges: sqlite-sql.ts
+    // firstIdReceivedFrom): a row received before the newest stored one (its request took longer,
+    // or the clock stepped back) is stored at the newest's time. Read in the transaction, so it
+    // holds with another process writing the file too.
+    let at = Number((lastReceived.get() as { at: number | bigint }).at)
+    const stamp = (receivedAt: number) => (receivedAt > at ? (at = receivedAt) : at)
     let messages = 0
     let recalled = 0
     let awaiting = 0
@@ -73,7 +80,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
             r.sdkAppId,
             r.clientIp,
             r.optPlatform,
-            r.receivedAt,
+            stamp(r.receivedAt),
             r.requestId,
             r.raw,
             r.valid ? 1 : 0,
@@ -103,7 +110,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
             r.fromAccount,
             r.toAccount,
             r.msgTime,
-            r.receivedAt,
+            stamp(r.receivedAt),
             r.body,
             recall?.recalled_at ?? null,
             recall?.recalled_by ?? null,

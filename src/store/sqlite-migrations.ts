@@ -7,7 +7,9 @@
  * (test/store/sqlite-query-plans.test.ts checks that no filter combination scans a table) and the
  * write path, and are partial where a column is NULL for a whole family of rows (C2C messages have
  * no group or topic, group messages no `To_Account`; a message with its decision needs no send-key
- * entry). Listings are newest first by id, so most indexes end with `id`.
+ * entry). Listings are newest first by id, so most indexes end with `id`. No index on
+ * `received_at`: the writer stores it non-decreasing with `id`, so a time filter is an id range
+ * (src/store/sqlite-sql.ts `firstIdReceivedFrom`), served by the primary key or with any index ending in `id`.
  *
  * `counts` holds what `/api/stats` reports, updated in the same transaction as the rows it counts
  * (src/store/sqlite-commit.ts): reading the stats costs one row per counted name, whatever the
@@ -81,4 +83,10 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<string> = [
     redrive INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (sink, event_id)
   );`,
+  // Time filters became id ranges (received_at is stored non-decreasing with id): the three
+  // received_at indexes cost every insert (two of an event's five B-tree inserts) and serve nothing now.
+  // Rows stored before this version were in that order too, unless the clock stepped back while they arrived.
+  `DROP INDEX events_received;
+  DROP INDEX events_command_received;
+  DROP INDEX messages_received;`,
 ]

@@ -5,6 +5,7 @@
  */
 import type { DeadLetter, OutboxEvent, ReplayFrom, SinkCursor, SinkStatusRow } from '../sinks/outbox.js'
 import { immediate, type DatabaseSync } from './sqlite-driver.js'
+import { firstIdReceivedFrom } from './sqlite-sql.js'
 
 type Row = Record<string, unknown>
 type Param = string | number | null | Uint8Array
@@ -111,7 +112,7 @@ export function outboxOps(db: DatabaseSync) {
       const first =
         'id' in from
           ? all(`SELECT MIN(id) AS id FROM events WHERE id >= ?`, from.id)[0]
-          : all(`SELECT MIN(id) AS id FROM events WHERE received_at >= ?`, from.time)[0]
+          : all(`SELECT MIN(id) AS id FROM events WHERE id >= ${firstIdReceivedFrom('events')}`, from.time, from.time)[0]
       if (first?.id == null)
         return `no event ${'id' in from ? `with id ${from.id} or later` : `received at or after ${new Date(from.time).toISOString()}`}`
       const r = all(

@@ -1,7 +1,9 @@
 /**
- * The SQL only the SQLite backend runs: its write path (src/store/sqlite-commit.ts) and its stats.
- * The listing queries both backends share are in src/store/sql.ts.
+ * The SQL only the SQLite backend runs: its write path (src/store/sqlite-commit.ts), its stats, and
+ * its time filter. The listing queries both backends share are in src/store/sql.ts.
  */
+import { eventSelect, messageSelect, type SqlQuery, type TimeFilter } from './sql.js'
+import type { EventQuery, MessageQuery } from './store.js'
 
 // A new event is inserted; a redelivery (its key stored already) changes nothing here, and
 // REDELIVERED counts it. (`ON CONFLICT … DO UPDATE … RETURNING deliveries` said both in one
@@ -30,8 +32,50 @@ export const ATTACH_DECISION = `UPDATE messages SET decision = (SELECT decision 
 // Which of a batch's send keys (a JSON array) have a message stored without a decision: nearly
 // always none, and one look-up statement per batch costs far less than an UPDATE per before-send.
 export const FIND_WAITING = `SELECT j.key FROM json_each(?) j WHERE EXISTS (SELECT 1 FROM messages m WHERE m.send_key = j.value AND m.decision IS NULL)`
+// The newest row's received_at, events and messages alike (0 when both are empty): a batch's rows
+// are stored at this time or later, so that received_at never decreases as id grows (see firstIdReceivedFrom).
+export const LAST_RECEIVED = `SELECT max(ifnull((SELECT received_at FROM events ORDER BY id DESC LIMIT 1), 0),
+  ifnull((SELECT received_at FROM messages ORDER BY id DESC LIMIT 1), 0)) AS at`
 export const ADD_COUNT = `INSERT INTO counts (kind, name, n) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET n = counts.n + excluded.n`
 export const READ_COUNTS = `SELECT kind, name, n FROM counts`
 
 /** A condition the reader threads add to every listing: a function of theirs, called on each row visited, that ends the statement past its time budget (node:sqlite cannot interrupt one otherwise). */
 export const BUDGET_GUARD = 'timhook_in_budget()'
+
+/**
+ * The smallest id of `table` whose `received_at` is at least the statement's parameter (bound
+ * twice: `[t, t]`), or one past the last id when there is none. The writer stores `received_at`
+ * non-decreasing with `id` (src/store/sqlite-commit.ts), so the rows received at or after a time
+ * are the rows from that id on: a binary search over the primary key — about 2 × log2(rows) look-ups
+ * of one row each (~60 for a million rows) — takes the place of an index on `received_at`, which
+ * every insert paid for (bench/write-path.ts `--exec`).
+ */
+export function firstIdReceivedFrom(table: 'events' | 'messages'): string {
+  const reached = `(SELECT received_at FROM ${table} WHERE id >= (lo + hi) / 2 ORDER BY id LIMIT 1) >= ?`
+  return `(WITH RECURSIVE s(lo, hi) AS (
+      SELECT ifnull((SELECT min(id) FROM ${table}), 0), ifnull((SELECT max(id) FROM ${table}), 0) + 1
+      UNION ALL
+      SELECT CASE WHEN ${reached} THEN lo ELSE (lo + hi) / 2 + 1 END, CASE WHEN ${reached} THEN (lo + hi) / 2 ELSE hi END
+      FROM s WHERE lo < hi)
+    SELECT max(lo) FROM s)`
+}
+
+/** SQLite's time filter: an id range (firstIdReceivedFrom), which every listing index ending in `id` serves together with its own filter. */
+export const idsReceivedBetween: TimeFilter = (table, since, until) => {
+  const clauses: string[] = []
+  const params: unknown[] = []
+  if (since !== undefined) {
+    clauses.push(`id >= ${firstIdReceivedFrom(table)}`)
+    params.push(since, since)
+  }
+  if (until !== undefined) {
+    clauses.push(`id < ${firstIdReceivedFrom(table)}`)
+    params.push(until, until)
+  }
+  return { clause: clauses.join(' AND '), params }
+}
+
+/** The messages listing as the SQLite reader threads run it: the budget guard on every row, time as an id range. */
+export const sqliteMessageSelect = (q: MessageQuery): SqlQuery => messageSelect(q, BUDGET_GUARD, idsReceivedBetween)
+/** The events listing as the SQLite reader threads run it. */
+export const sqliteEventSelect = (q: EventQuery): SqlQuery => eventSelect(q, BUDGET_GUARD, idsReceivedBetween)

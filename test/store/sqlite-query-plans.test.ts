@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { encodeCursor } from '../../src/store/cursor.js'
-import * as sql from '../../src/store/sql.js'
+import type * as sql from '../../src/store/sql.js'
 import { openSqliteBackend } from '../../src/store/sqlite-backend.js'
 import { openDatabase, type DatabaseSync } from '../../src/store/sqlite-driver.js'
-import { BUDGET_GUARD } from '../../src/store/sqlite-sql.js'
+import { sqliteEventSelect, sqliteMessageSelect } from '../../src/store/sqlite-sql.js'
 import type { EventQuery, MessageQuery } from '../../src/store/store.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'timhook-plans-'))
@@ -74,20 +74,20 @@ describe('SQLite query plans', () => {
     for (const base of subsets<MessageQuery>(MESSAGE_FILTERS)) {
       for (const recalled of [undefined, true, false]) {
         const q: MessageQuery = { ...base, ...(recalled === undefined ? {} : { recalled }), limit: 50 }
-        check('messages', q as unknown as Record<string, unknown>, plan(sql.messageSelect(q, BUDGET_GUARD)))
+        check('messages', q as unknown as Record<string, unknown>, plan(sqliteMessageSelect(q)))
         n++
       }
     }
     assert.equal(n, 128 * 3)
     // An empty topicId (messages outside any topic) is a filter the API accepts too.
-    check('messages', { topicId: '' }, plan(sql.messageSelect({ topicId: '', limit: 50 }, BUDGET_GUARD)))
+    check('messages', { topicId: '' }, plan(sqliteMessageSelect({ topicId: '', limit: 50 })))
   })
 
   it('events: every combination of command, since, until and cursor uses an index', () => {
     let n = 0
     for (const base of subsets<EventQuery>(EVENT_FILTERS)) {
       const q: EventQuery = { ...base, limit: 50 }
-      check('events', q as unknown as Record<string, unknown>, plan(sql.eventSelect(q, BUDGET_GUARD)))
+      check('events', q as unknown as Record<string, unknown>, plan(sqliteEventSelect(q)))
       n++
     }
     assert.equal(n, 16)
