@@ -24,13 +24,19 @@ export function toNodeHandler(receiver: Receiver): NodeListener {
   }
 }
 
+/** The request as handed to the receiver, with the response it is answered on (a late answer comes back with it). */
+interface NodeRequest extends RawRequest {
+  res: ServerResponse
+}
+
 function serve(receiver: Receiver, req: IncomingMessage, res: ServerResponse): void {
-  const request: RawRequest = {
+  const request: NodeRequest = {
     method: req.method,
     query: queryOf(req.url ?? '/'),
     headers: req.headers,
     body: undefined,
     bodyError: undefined,
+    res,
   }
   if (req.readableEnded) {
     // Something already consumed the stream: a body parser (express.json(), express.raw(), …) or a
@@ -50,11 +56,11 @@ function serve(receiver: Receiver, req: IncomingMessage, res: ServerResponse): v
 
 const isRaw = (v: unknown): v is Buffer | string => Buffer.isBuffer(v) || typeof v === 'string'
 
-function answer(res: ServerResponse, receiver: Receiver, request: RawRequest): void {
+function answer(res: ServerResponse, receiver: Receiver, request: NodeRequest): void {
   let response: ReceiverResponse | undefined
   try {
-    // A late answer (a listener that waits) comes through the callback: no promise per request.
-    response = receiver.handleWith(request, (r) => writeLate(res, r))
+    // A late answer (a listener that waits) comes through the callback: no promise, and no closure, per request.
+    response = receiver.handleWith(request, writeLate)
   } catch {
     response = INTERNAL
   }
@@ -62,11 +68,11 @@ function answer(res: ServerResponse, receiver: Receiver, request: RawRequest): v
 }
 
 /** A late answer, called back from a listener's completion (a store's commit): a throw must not reach the caller. */
-function writeLate(res: ServerResponse, response: ReceiverResponse): void {
+function writeLate(response: ReceiverResponse, request: NodeRequest): void {
   try {
-    write(res, response)
+    write(request.res, response)
   } catch {
-    write(res, INTERNAL)
+    write(request.res, INTERNAL)
   }
 }
 

@@ -59,10 +59,11 @@ export interface Receiver {
   /**
    * `handle()` without a promise, for adapters on a hot path (`toNodeHandler` uses it): returns
    * the answer when it is ready at once (and never calls `done` then); otherwise returns undefined
-   * and calls `done` once with the answer. An after-event whose acknowledging listener returns a
+   * and calls `done` once with the answer and the same request object (so one function can serve
+   * every request: no closure per request). An after-event whose acknowledging listener returns a
    * callback-style thenable (not a native promise) is answered through plain callbacks.
    */
-  handleWith(request: RawRequest, done: (response: ReceiverResponse) => void): ReceiverResponse | undefined
+  handleWith<R extends RawRequest>(request: R, done: (response: ReceiverResponse, request: R) => void): ReceiverResponse | undefined
   /** The resolved body limit, in bytes (adapters enforce it while reading). */
   readonly bodyLimit: number
 }

@@ -89,14 +89,18 @@ const SIGN_FAILURES = {
 export function handleRequest(state: State, req: RawRequest): ReceiverResponse | Promise<ReceiverResponse>
 /**
  * The same with a continuation for a late answer: returns the answer when it is ready at once;
- * otherwise returns undefined and calls `done` once with it — through plain callbacks where every
+ * otherwise returns undefined and calls `done` once with it and the request — through plain callbacks where every
  * acknowledging listener answered with a callback-style thenable (no promise on that path).
  */
-export function handleRequest(state: State, req: RawRequest, done: (response: ReceiverResponse) => void): ReceiverResponse | undefined
+export function handleRequest<R extends RawRequest>(
+  state: State,
+  req: R,
+  done: (response: ReceiverResponse, request: R) => void,
+): ReceiverResponse | undefined
 export function handleRequest(
   state: State,
   req: RawRequest,
-  done?: (response: ReceiverResponse) => void,
+  done?: (response: ReceiverResponse, request: RawRequest) => void,
 ): ReceiverResponse | Promise<ReceiverResponse> | undefined {
   const { options } = state
   const started = state.registry.answerListeners.length > 0 ? performance.now() : 0
@@ -164,7 +168,7 @@ export function handleRequest(
       const c = command
       const e = event
       if (done !== undefined) {
-        routed.listen((r) => deliver(state, done, finish(state, r, requestId, c, e, context, started), requestId))
+        routed.listen((r) => deliver(state, done, finish(state, r, requestId, c, e, context, started), req, requestId))
         return undefined
       }
       return new Promise((resolve) => routed.listen((r) => resolve(finish(state, r, requestId, c, e, context, started))))
@@ -174,7 +178,7 @@ export function handleRequest(
       const e = event
       const answered = routed.then((r) => finish(state, r, requestId, c, e, context, started))
       if (done === undefined) return answered
-      void answered.then((r) => deliver(state, done, r, requestId))
+      void answered.then((r) => deliver(state, done, r, req, requestId))
       return undefined
     }
     return finish(state, routed, requestId, command, event, context, started)
@@ -187,9 +191,15 @@ export function handleRequest(
 }
 
 /** Calls a late answer's continuation; one that throws is logged, never reaches the store's commit report or becomes an unhandled rejection. */
-function deliver(state: State, done: (response: ReceiverResponse) => void, response: ReceiverResponse, requestId: string): void {
+function deliver(
+  state: State,
+  done: (response: ReceiverResponse, request: RawRequest) => void,
+  response: ReceiverResponse,
+  req: RawRequest,
+  requestId: string,
+): void {
   try {
-    done(response)
+    done(response, req)
   } catch (err) {
     safely(() => state.options.logger.error({ requestId, err }, 'the handleWith callback threw'))
   }
