@@ -78,6 +78,8 @@ describe('a sinks child that never becomes ready', { skip: LINUX ? false : 'Linu
         startServer(config(`${t.dir}/first.db`, hook.url), {
           logger: createLogger('info', logs.stream),
           sinks: { startTimeoutMs: START_TIMEOUT_MS },
+        }).then((s) => {
+          servers.push(s) // started after all: closed by after()
         }),
         new RegExp(`the sinks' delivery did not start within ${START_TIMEOUT_MS} ms`),
       )
@@ -92,12 +94,12 @@ describe('a sinks child that never becomes ready', { skip: LINUX ? false : 'Linu
   it('after a crash: a hung restart is stopped and started again, and delivery resumes', { timeout: 150_000 }, async () => {
     const hook = await webhookEndpoint()
     const logs = captureLogs()
-    const server = await startServer(config(`${t.dir}/second.db`, hook.url), {
-      logger: createLogger('info', logs.stream),
-      sinks: { startTimeoutMs: START_TIMEOUT_MS, pollMs: 100 },
-    })
-    servers.push(server)
     try {
+      const server = await startServer(config(`${t.dir}/second.db`, hook.url), {
+        logger: createLogger('info', logs.stream),
+        sinks: { startTimeoutMs: START_TIMEOUT_MS, pollMs: 100 },
+      })
+      servers.push(server)
       const url = `http://127.0.0.1:${server.port}`
       const first = await postAll(url, [groupAfterSend('hang', 1)])
       await waitUntil('the first delivery', () => hook.delivered().length === 1)
