@@ -52,6 +52,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
   const findWaiting = db.prepare(sql.FIND_WAITING)
   const addCount = db.prepare(sql.ADD_COUNT)
   const lastReceived = db.prepare(sql.LAST_RECEIVED)
+  const lastReceivedAndWaiting = db.prepare(sql.LAST_RECEIVED_AND_WAITING)
 
   const apply = (rows: WriteRow[]) => {
     const counts = new Counts()
@@ -59,17 +60,22 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
     // firstIdReceivedFrom): a row received before the newest stored one (its request took longer,
     // or the clock stepped back) is stored at the newest's time. Read in the transaction, so it
     // holds with another process writing the file too.
-    let at = Number((lastReceived.get() as { at: number | bigint }).at)
+    // Send keys with a message waiting for its decision: stored by an earlier batch (one look-up)
+    // or earlier in this one. A before-send attaches only to those, in place, as a per-row UPDATE did.
+    // The look-up runs only when some stored message has no decision yet (read with `at`, in this
+    // transaction, so exact after a restart and with another process writing the file).
+    let keys: string[] | undefined
+    for (const r of rows) if (r.kind === 'event' && r.sendKey !== null) (keys ??= []).push(r.sendKey)
+    const last = (keys === undefined ? lastReceived : lastReceivedAndWaiting).get() as { at: number | bigint; waiting?: number | bigint }
+    let at = Number(last.at)
     const stamp = (receivedAt: number) => (receivedAt > at ? (at = receivedAt) : at)
     let messages = 0
     let recalled = 0
     let awaiting = 0
-    // Send keys with a message waiting for its decision: stored by an earlier batch (one look-up)
-    // or earlier in this one. A before-send attaches only to those, in place, as a per-row UPDATE did.
-    let keys: string[] | undefined
-    for (const r of rows) if (r.kind === 'event' && r.sendKey !== null) (keys ??= []).push(r.sendKey)
     const waiting = new Set<string>(
-      keys === undefined ? [] : (findWaiting.all(JSON.stringify(keys.map(asStored))) as Array<{ key: number }>).map((r) => keys![r.key]!),
+      keys === undefined || Number(last.waiting) === 0
+        ? []
+        : (findWaiting.all(JSON.stringify(keys.map(asStored))) as Array<{ key: number }>).map((r) => keys![r.key]!),
     )
     for (const r of rows) {
       switch (r.kind) {

@@ -36,6 +36,10 @@ export const FIND_WAITING = `SELECT j.key FROM json_each(?) j WHERE EXISTS (SELE
 // are stored at this time or later, so that received_at never decreases as id grows (see firstIdReceivedFrom).
 export const LAST_RECEIVED = `SELECT max(ifnull((SELECT received_at FROM events ORDER BY id DESC LIMIT 1), 0),
   ifnull((SELECT received_at FROM messages ORDER BY id DESC LIMIT 1), 0)) AS at`
+// The same, and whether any message at all is stored without a decision (the first entry of the
+// partial index messages_waiting): when none is, FIND_WAITING would find nothing and is not run.
+// Folded into the look-up every batch runs, it costs ~0.1 µs; FIND_WAITING ~0.7 µs + ~0.1 µs a key.
+export const LAST_RECEIVED_AND_WAITING = `${LAST_RECEIVED}, EXISTS (SELECT 1 FROM messages WHERE decision IS NULL) AS waiting`
 export const ADD_COUNT = `INSERT INTO counts (kind, name, n) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET n = counts.n + excluded.n`
 export const READ_COUNTS = `SELECT kind, name, n FROM counts`
 

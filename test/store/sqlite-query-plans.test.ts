@@ -14,7 +14,7 @@ import { encodeCursor } from '../../src/store/cursor.js'
 import type * as sql from '../../src/store/sql.js'
 import { openSqliteBackend } from '../../src/store/sqlite-backend.js'
 import { openDatabase, type DatabaseSync } from '../../src/store/sqlite-driver.js'
-import { sqliteEventSelect, sqliteMessageSelect } from '../../src/store/sqlite-sql.js'
+import { LAST_RECEIVED_AND_WAITING, sqliteEventSelect, sqliteMessageSelect } from '../../src/store/sqlite-sql.js'
 import type { EventQuery, MessageQuery } from '../../src/store/store.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'timhook-plans-'))
@@ -105,5 +105,11 @@ describe('SQLite query plans', () => {
         `${text}: ${steps.join(' / ')}`,
       )
     }
+    // Whether any message is waiting at all, read with the last received time: the partial index's first entry.
+    const steps = plan({ text: LAST_RECEIVED_AND_WAITING, params: [] })
+    assert.ok(
+      steps.some((s) => /USING (COVERING )?INDEX messages_waiting\b/.test(s)),
+      steps.join(' / '),
+    )
   })
 })
