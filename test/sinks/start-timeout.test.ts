@@ -112,11 +112,10 @@ describe('a sinks child that never becomes ready', { skip: LINUX ? false : 'Linu
       )
       setHang(false)
       const second = await postAll(url, [groupAfterSend('hang', 2)])
-      await waitUntil('the delivery after a good restart', () => hook.delivered().length >= 2, 60_000)
-      assert.deepEqual(
-        hook.delivered().map((e) => e.key),
-        [...first, ...second],
-      )
+      // At least once: the first may come again (its cursor may not have been stored when the child was killed).
+      const keys = () => [...new Set(hook.delivered().map((e) => e.key))]
+      await waitUntil('the delivery after a good restart', () => keys().length >= 2, 60_000)
+      assert.deepEqual(keys(), [...first, ...second])
       assert.deepEqual([...first, ...second], [keyOf(groupAfterSend('hang', 1)), keyOf(groupAfterSend('hang', 2))])
     } finally {
       await hook.close()
