@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { commandInfo } from '../protocol/commands.js'
-import { DENY_RANGES, denyCodeFamily, verdict, type Verdict } from '../protocol/verdict.js'
+import { appendedAnswer } from '../protocol/append-answer.js'
+import { DENY_RANGES, denyCodeFamily, rewrittenVerdict, verdict, type Verdict } from '../protocol/verdict.js'
 import type { MsgElement } from '../protocol/generated/events.js'
 import { canMask, compileCondition, type Condition, type Range } from './compile-condition.js'
 import type { PolicyDecision, FiredRule, PolicyAction } from './decision.js'
@@ -13,7 +14,7 @@ import { MessageView } from './message-view.js'
 import { PolicyError, formatPath, type PolicyIssue } from './policy-error.js'
 import { policySchema, type Family, type ParsedPolicy, type ParsedRule, type ParsedThen, type PolicyConfig } from './policy-schema.js'
 import { RegexPrefilter } from './regex-prefilter.js'
-import { maskBody, stampElement } from './rewrite-body.js'
+import { elementJson, maskBody, stampElement } from './rewrite-body.js'
 import { SlidingWindowStore, type RateStore } from './sliding-window.js'
 
 export interface PolicyOptions {
@@ -42,6 +43,11 @@ export interface DeciderContext {
   /** The command's family from the catalogue (the receiver's context has it). */
   readonly family?: string | undefined
   readonly meta?: { policy?: PolicyDecision | undefined } | undefined
+  /**
+   * The request's body as received (the receiver's context has it): a stamped answer is then built
+   * from its `MsgBody` text where that is byte for byte what re-serialising would write.
+   */
+  readonly rawBody?: Uint8Array | undefined
 }
 
 export interface Policy {
@@ -304,7 +310,13 @@ function buildPolicy(
 ): Policy {
   // With no rules, every message is allowed unread: no view of it is built.
   const empty = rules.length === 0
-  function decide(command: unknown, family: Family | undefined, value: object, now: number | undefined): PolicyDecision {
+  function decide(
+    command: unknown,
+    family: Family | undefined,
+    value: object,
+    now: number | undefined,
+    raw: Uint8Array | undefined,
+  ): PolicyDecision {
     const event = value as Record<string, unknown> | null | undefined
     if (family === undefined || typeof event !== 'object' || event === null || !Array.isArray(event.MsgBody)) {
       return {
@@ -322,19 +334,19 @@ function buildPolicy(
       event.MsgBody as MsgElement[],
       event,
     )
-    return evaluate(rules, dryRun, view, now ?? Date.now())
+    return evaluate(rules, dryRun, view, now ?? Date.now(), raw)
   }
 
   const policy: Policy = {
     decide: (event, now) => {
       const command = (event as { CallbackCommand?: unknown } | null)?.CallbackCommand
-      return decide(command, messageFamily(command), event, now)
+      return decide(command, messageFamily(command), event, now, undefined)
     },
     decider(event, ctx) {
       const command = ctx?.command ?? (event as { CallbackCommand?: unknown } | null)?.CallbackCommand
       // The receiver's context carries the command's family from the catalogue; look it up only without one.
       const family = command === GROUP || command === C2C ? (messageFamilyOf(ctx?.family) ?? messageFamily(command)) : undefined
-      const d = decide(command, family, event, undefined)
+      const d = decide(command, family, event, undefined, ctx?.rawBody)
       if (ctx?.meta !== undefined) ctx.meta.policy = d
       return d.verdict
     },
@@ -351,7 +363,13 @@ function buildPolicy(
  * Runs the rules in order over one message: mask and stamp rewrite the view and go on, the first
  * allow/deny/drop stops; dry-run rules are recorded, not applied.
  */
-function evaluate(rules: readonly CompiledRule[], dryRun: boolean, view: MessageView, now: number): PolicyDecision {
+function evaluate(
+  rules: readonly CompiledRule[],
+  dryRun: boolean,
+  view: MessageView,
+  now: number,
+  raw: Uint8Array | undefined,
+): PolicyDecision {
   let fired: FiredRule[] | null = null
   let final: { rule: CompiledRule; entry: FiredRule } | undefined
   let lastRewrite: FiredRule | undefined
@@ -384,7 +402,7 @@ function evaluate(rules: readonly CompiledRule[], dryRun: boolean, view: Message
     lastRewrite = entry
   }
   if (fired === null) return ALLOW_NO_MATCH
-  return conclude(final?.rule, final?.entry ?? firstDryStop ?? lastRewrite ?? firstDryRewrite, fired, view, rewritten, dryRun)
+  return conclude(final?.rule, final?.entry ?? firstDryStop ?? lastRewrite ?? firstDryRewrite, fired, view, rewritten, dryRun, raw)
 }
 
 /** Applies a mask or stamp rule to the view; returns what to add to its reason when it could not. */
@@ -412,6 +430,7 @@ function conclude(
   view: MessageView,
   rewritten: boolean,
   dryRun: boolean,
+  raw: Uint8Array | undefined,
 ): PolicyDecision {
   let answer: Verdict
   let code: number | undefined
@@ -423,7 +442,13 @@ function conclude(
   } else if (stopper !== undefined && stopper.then.kind === 'drop') {
     answer = verdict.drop()
     rewritten = false
-  } else answer = rewritten ? verdict.allow({ msgBody: view.body as MsgElement[] }) : verdict.allow()
+  } else if (!rewritten || dryRun) answer = verdict.allow()
+  else {
+    // A stamp on the body as received: the answer is that body's own text plus the element's.
+    const appended = view.appendedToReceived
+    const bytes = appended !== undefined && raw !== undefined ? appendedAnswer(raw, view.received, elementJson(appended)) : undefined
+    answer = rewrittenVerdict(view.body as MsgElement[], bytes)
+  }
   if (dryRun) {
     answer = verdict.allow()
     code = undefined

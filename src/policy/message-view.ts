@@ -22,6 +22,8 @@ export class MessageView {
   private key: string | undefined | null = null // null: not computed yet
   /** Changes when the body is replaced, so per-message memos know to start again. */
   version = 0
+  /** The element appended to the body as received, when that is the body's only change (a stamp on an unmasked message). */
+  appendedToReceived: MsgElement | undefined = undefined
 
   constructor(
     /** `Group.CallbackBeforeSendMsg` or `C2C.CallbackBeforeSendMsg`. */
@@ -33,7 +35,12 @@ export class MessageView {
     public body: readonly MsgElement[],
     /** The before-send event, for `messageKey` (not read otherwise). */
     private readonly event?: Record<string, unknown>,
-  ) {}
+  ) {
+    this.received = body
+  }
+
+  /** The body as received. */
+  readonly received: readonly MsgElement[]
 
   /** The message's identity (`beforeSendMessageKey`), so that a rate limit counts a redelivery once; undefined when the event has none. */
   messageKey(): string | undefined {
@@ -85,12 +92,14 @@ export class MessageView {
     const body = this.body
     const next = body.slice()
     next.push(el)
+    this.appendedToReceived = body === this.received ? el : undefined
     this.body = next
     if (this.fieldList !== undefined) this.fieldList = this.fieldList.concat(fieldsOf(el, body.length))
   }
 
   replaceBody(body: readonly MsgElement[]): void {
     this.body = body
+    this.appendedToReceived = undefined
     this.version++
     this.fieldList = undefined
     this.foldedList = []

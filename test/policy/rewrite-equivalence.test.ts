@@ -9,6 +9,7 @@ import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { answerFor } from '../../src/protocol/verdict.js'
 import { createPolicy, type RuleConfig } from '../../src/policy/index.js'
+import { createReceiver, type ReceiverResponse } from '../../src/receiver/index.js'
 
 const G = 'Group.CallbackBeforeSendMsg'
 const LEVELS = { alice: 'LV3', jared: 'LV1' }
@@ -111,3 +112,98 @@ describe('a stamp rewrites the body it is given, and nothing else', () => {
 
 const maskLevelOnly = createPolicy({ rules: [maskLevel] })
 const maskLevelAlone = (m: { sender: string; body: unknown[] }, i: number) => maskLevelOnly.decide(event(m, i))
+
+// The receiver's path: a stamp on the body as received is answered from the request's own bytes
+// (its MsgBody text plus the element's) wherever those are byte for byte what re-serialising writes,
+// and re-serialised otherwise. Both must answer exactly what the verdict serialises to.
+const APP = '1400000000'
+const anyText = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }), // control characters, lone surrogates, astral characters
+  fc.constantFrom('call 13812345678', '免费领取 😀', 'say "hi"\\\n\t', '\u2028', ''),
+)
+const wideElement = fc.oneof(
+  fc.record({ MsgType: fc.constant('TIMTextElem'), MsgContent: fc.record({ Text: anyText }) }),
+  fc.record({
+    MsgType: fc.constant('TIMFaceElem'),
+    MsgContent: fc.record({ Index: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })), Data: anyText }),
+  }),
+  fc.record({ MsgType: fc.constant('TIMCustomElem'), MsgContent: fc.record({ Data: anyText, Desc: anyText }) }),
+  fc.record({ MsgType: fc.constant('TIMLocationElem'), MsgContent: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }) }),
+)
+/** Every key of every object in `value`, at any depth. */
+const keysOf = (value: unknown): string[] =>
+  value === null || typeof value !== 'object'
+    ? []
+    : Array.isArray(value)
+      ? value.flatMap(keysOf)
+      : Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)])
+const hex4 = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+/** Ways the same event can be written: each parses to the same value, only the first is how JSON.stringify writes it. */
+const spellings: Array<[string, (e: Record<string, unknown>) => string]> = [
+  ['compact', (e) => JSON.stringify(e)],
+  ['indented', (e) => JSON.stringify(e, null, 2)],
+  ['non-ASCII escaped', (e) => JSON.stringify(e).replace(/[\u007f-\uffff]/g, hex4)],
+  ['upper-case escapes', (e) => JSON.stringify(e).replace(/\\u00([0-9a-f]{2})/g, (_, h: string) => `\\u00${h.toUpperCase()}`)],
+  ['numbers with a fraction', (e) => JSON.stringify(e).replace(/"Index":(-?\d+)([,}])/g, '"Index":$1.0$2')],
+  ['slashes escaped', (e) => JSON.stringify(e).replace(/\//g, '\\/')],
+  ['a key repeated', (e) => JSON.stringify(e).replace('"MsgType":', '"MsgType":"TIMTextElem","MsgType":')],
+  ['MsgBody first, a decoy before it', (e) => JSON.stringify({ MsgBody: e.MsgBody, Note: '{"MsgBody":[1]}', ...e })],
+  ['a decoy key before MsgBody', (e) => JSON.stringify({ Note: { MsgBody: [] }, 'x\\"MsgBody': [], ...e })],
+]
+
+describe('a stamped answer built from the request bytes is the verdict serialised, byte for byte', () => {
+  it('over generated bodies and every way of writing them; the compact one takes the byte path', () => {
+    const LEVEL_RULES = { rules: [stamp(false)], levels: LEVELS }
+    fc.assert(
+      fc.property(fc.array(wideElement, { minLength: 0, maxLength: 4 }), fc.constantFrom('alice', 'bob'), (body, sender) => {
+        const policy = createPolicy(LEVEL_RULES)
+        const reference = createPolicy(LEVEL_RULES)
+        const r = createReceiver({ sdkAppId: APP })
+        r.on(G, policy.decider)
+        const e = { ...event({ sender, body }, 1), MsgBody: body }
+        for (const [name, spell] of spellings) {
+          const raw = spell(e)
+          const parsed = JSON.parse(raw) as Record<string, unknown>
+          const expected = JSON.stringify(answerFor(G, reference.decide(parsed).verdict))
+          const response = r.handle({ method: 'POST', query: { SdkAppid: APP, CallbackCommand: G }, body: raw }) as ReceiverResponse
+          assert.equal(response.status, 200)
+          assert.equal(response.body, expected, name)
+          if (response.bytes !== undefined) assert.ok(Buffer.from(expected).equals(Buffer.from(response.bytes)), name)
+          const stamped = !body.some((el) => el.MsgType === 'TIMCustomElem')
+          // The compact spelling is what the byte path is for: it must take it unless a string needs
+          // a \u escape or a key could be reordered by the parse (integer-like keys).
+          const plain =
+            !/\\u/.test(JSON.stringify(body)) && keysOf(body).every((k) => /^[A-Za-z_][\x20-\x7e]*$/.test(k) && !/["\\]/.test(k))
+          if (name === 'compact' && stamped && plain) assert.ok(response.bytes !== undefined, 'compact: answered from the request bytes')
+          if (name === 'indented' && body.length > 0) assert.equal(response.bytes, undefined, 'indented: re-serialised')
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('a masked and then stamped body is re-serialised, never copied from the request', () => {
+    const p = createPolicy({ rules: [mask, stamp(false)], levels: LEVELS })
+    const r = createReceiver({ sdkAppId: APP })
+    r.on(G, p.decider)
+    const raw = JSON.stringify(event({ sender: 'alice', body: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'call 13812345678' } }] }, 1))
+    const response = r.handle({ method: 'POST', query: { SdkAppid: APP, CallbackCommand: G }, body: raw }) as ReceiverResponse
+    assert.equal(response.bytes, undefined)
+    assert.match(response.body, /"Text":"call \*{11}"/)
+  })
+
+  it('a body changed by a listener before the decision is answered as changed, not copied from the request', () => {
+    const p = createPolicy({ rules: [stamp(false)], levels: LEVELS })
+    const r = createReceiver({ sdkAppId: APP })
+    r.onAny((e) => {
+      const body = (e as { MsgBody?: Array<{ MsgContent: { Text: string } }> }).MsgBody
+      if (body !== undefined) body[0]!.MsgContent.Text += ' (edited)'
+    })
+    r.on(G, p.decider)
+    const raw = JSON.stringify(event({ sender: 'alice', body: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hello' } }] }, 1))
+    const response = r.handle({ method: 'POST', query: { SdkAppid: APP, CallbackCommand: G }, body: raw }) as ReceiverResponse
+    assert.equal(response.bytes, undefined)
+    assert.match(response.body, /"Text":"hello \(edited\)"/)
+  })
+})
