@@ -23,18 +23,19 @@ export function okResponse(answer: Answer = OK_ANSWER): ReceiverResponse {
   return answer === OK_ANSWER ? OK_RESPONSE : { status: 200, headers: JSON_HEADERS, body: JSON.stringify(answer) }
 }
 
-/** HTTP 200 whose body is `bytes`, already serialised (UTF-8 JSON); `body` decodes them when read. */
+/**
+ * HTTP 200 whose body is `bytes`, already serialised (UTF-8 JSON); `body` decodes them when read
+ * (an own getter, so that a copy of the response, `{ ...response }`, has it too).
+ */
 export function okBytesResponse(bytes: Buffer): ReceiverResponse {
-  return new BytesResponse(bytes)
-}
-
-class BytesResponse implements ReceiverResponse {
-  readonly status = 200
-  readonly headers = JSON_HEADERS
-  private text: string | undefined
-  constructor(readonly bytes: Buffer) {}
-  get body(): string {
-    return (this.text ??= this.bytes.toString('utf8'))
+  let text: string | undefined
+  return {
+    status: 200,
+    headers: JSON_HEADERS,
+    bytes,
+    get body() {
+      return (text ??= bytes.toString('utf8'))
+    },
   }
 }
 
