@@ -14,16 +14,17 @@ const PREFIX = Buffer.from('{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","M
  * `JSON.stringify(element)` in UTF-8 — or undefined when the received text of `MsgBody` is not
  * what `JSON.stringify(body)` writes: whitespace, an escape other than `\" \\ \b \f \n \r \t`, a
  * number not in its shortest form, a duplicate or reordered key, a value that is not the parsed one
- * (a type coerced by the schema, a string of another length), invalid UTF-8, or a top-level key
+ * (a type coerced by the schema, a string of other text), invalid UTF-8, or a top-level key
  * written with an escape. The walk compares the text with `body` itself, so a body changed after
- * parsing is not copied unless a change keeps each value's type, each key and each string's length.
+ * parsing is not copied unless the change left it equal to the text.
  * @example appendedAnswer(Buffer.from('{"MsgBody":[]}'), [], Buffer.from('{"MsgType":"TIMCustomElem"}'))
  */
 export function appendedAnswer(raw: Uint8Array, body: readonly unknown[], elementJson: Uint8Array): Buffer | undefined {
   const span = topLevelMember(raw, MSG_BODY)
   if (span === undefined) return undefined
   const [start, end] = span
-  if (walk(raw, start, body) !== end) return undefined
+  const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  if (walk(buf, start, body) !== end) return undefined
   if (!isUtf8(raw.subarray(start, end))) return undefined
   const empty = end - start === 2
   const out = Buffer.allocUnsafe(PREFIX.length + (end - start - 1) + (empty ? 0 : 1) + elementJson.length + 2)
@@ -123,19 +124,27 @@ const SHORT_ESCAPES = new Set([0x22, 0x5c, 0x62, 0x66, 0x6e, 0x72, 0x74])
 
 /**
  * Walks the text at `i` alongside `value`: returns the index after it when the text is exactly
- * what `JSON.stringify(value)` writes (as far as types, keys, numbers and string lengths tell), else -1.
+ * what `JSON.stringify(value)` writes (types, keys, numbers and each string's characters), else -1.
  */
-function walk(raw: Uint8Array, i: number, value: unknown): number {
+function walk(raw: Buffer, i: number, value: unknown): number {
   const c = raw[i]
   if (c === 0x22) {
     if (typeof value !== 'string') return -1
     // UTF-16 units the text decodes to, to compare with the parsed string's length.
     let units = 0
+    let escaped = false
+    const start = i + 1
     for (i++; i < raw.length; i++) {
       const d = raw[i]!
-      if (d === 0x22) return units === value.length ? i + 1 : -1
+      if (d === 0x22) {
+        if (units !== value.length) return -1
+        // Same length is not same text: a listener may have replaced characters in place (a number masked with `*`).
+        const text = raw.toString('utf8', start, i)
+        return (escaped ? JSON.stringify(value) === `"${text}"` : text === value) ? i + 1 : -1
+      }
       if (d === 0x5c) {
         if (!SHORT_ESCAPES.has(raw[++i]!)) return -1
+        escaped = true
         units++
       } else if (d < 0x20) return -1
       else if (d < 0x80 || (d >= 0xc0 && d < 0xf0)) units++

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { answerFor } from '../../src/protocol/verdict.js'
+import { answerBytesOf, answerFor } from '../../src/protocol/verdict.js'
 import { createPolicy, type RuleConfig } from '../../src/policy/index.js'
 import { createReceiver, type ReceiverResponse } from '../../src/receiver/index.js'
 
@@ -208,5 +208,79 @@ describe('a stamped answer built from the request bytes is the verdict serialise
     const response = r.handle({ method: 'POST', query: { SdkAppid: APP, CallbackCommand: G }, body: raw }) as ReceiverResponse
     assert.equal(response.bytes, undefined)
     assert.match(response.body, /"Text":"hello \(edited\)"/)
+  })
+})
+
+/** Every string value (not key, not MsgType) in `value`, as [holder, key] pairs, in order. */
+const stringSlots = (value: unknown): Array<[Record<string, unknown>, string]> =>
+  value === null || typeof value !== 'object'
+    ? []
+    : Object.entries(value).flatMap(([k, v]) =>
+        typeof v === 'string' && k !== 'MsgType'
+          ? [[value as Record<string, unknown>, k] as [Record<string, unknown>, string]]
+          : stringSlots(v),
+      )
+/** Same-length changes: each keeps the string's UTF-16 length (and so the walk's unit count), not its characters. */
+const sameLength: Array<(s: string) => string> = [
+  (s) => '*'.repeat(s.length),
+  (s) => [...s].reverse().join(''),
+  (s) => s.replace(/\d/g, (d) => String((Number(d) + 1) % 10)),
+]
+
+describe('a string changed in place, keeping its length, is answered as changed', () => {
+  it('an onAny listener that changes one string before the decider: the answer is the changed body, stamped', () => {
+    const LEVEL_RULES = { rules: [stamp(false)], levels: LEVELS }
+    fc.assert(
+      fc.property(
+        fc.array(wideElement, { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        fc.nat({ max: sameLength.length - 1 }),
+        (body, pick, how) => {
+          const slots = stringSlots(body)
+          fc.pre(slots.length > 0)
+          const change = (b: unknown) => {
+            const [holder, key] = stringSlots(b)[pick % slots.length]!
+            holder[key] = sameLength[how]!(holder[key] as string)
+          }
+          const r = createReceiver({ sdkAppId: APP })
+          r.onAny((e) => change((e as { MsgBody: unknown }).MsgBody))
+          r.on(G, createPolicy(LEVEL_RULES).decider)
+          const raw = JSON.stringify({ ...event({ sender: 'alice', body }, 1), MsgBody: body })
+          const changed = JSON.parse(raw) as Record<string, unknown>
+          change(changed.MsgBody)
+          const expected = JSON.stringify(answerFor(G, createPolicy(LEVEL_RULES).decide(changed).verdict))
+          const response = r.handle({ method: 'POST', query: { SdkAppid: APP, CallbackCommand: G }, body: raw }) as ReceiverResponse
+          assert.equal(response.body, expected)
+          if (response.bytes !== undefined) assert.equal(Buffer.from(response.bytes).toString('utf8'), expected)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('a phone number starred by an onAny listener is not copied back from the request', () => {
+    const r = createReceiver({ sdkAppId: APP })
+    r.onAny((e) => {
+      const el = (e as { MsgBody: Array<{ MsgContent: { Text: string } }> }).MsgBody[0]!
+      el.MsgContent.Text = el.MsgContent.Text.replace(/\d{11}/, '*'.repeat(11))
+    })
+    r.on(G, createPolicy({ rules: [stamp(false)], levels: LEVELS }).decider)
+    for (const text of ['call 13812345678', 'say "hi" 13812345678\n']) {
+      const raw = JSON.stringify(event({ sender: 'alice', body: [{ MsgType: 'TIMTextElem', MsgContent: { Text: text } }] }, 1))
+      const response = r.handle({ method: 'POST', query: { SdkAppid: APP, CallbackCommand: G }, body: raw }) as ReceiverResponse
+      assert.ok(response.body.includes(JSON.stringify(text.replace(/\d{11}/, '***********'))), response.body)
+      assert.ok(!response.body.includes('13812345678'), response.body)
+    }
+  })
+
+  it('the decider called with a normalised event while ctx.rawBody holds the original answers the event it was given', () => {
+    const p = createPolicy({ rules: [stamp(false)], levels: LEVELS })
+    const original = event({ sender: 'alice', body: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'ÉCOLE' } }] }, 1)
+    const normalised = event({ sender: 'alice', body: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'école' } }] }, 1)
+    const v = p.decider(normalised, { command: G, rawBody: Buffer.from(JSON.stringify(original)) })
+    const expected = JSON.stringify(answerFor(G, p.decide(normalised).verdict))
+    const bytes = answerBytesOf(v)
+    if (bytes !== undefined) assert.equal(bytes.toString('utf8'), expected)
+    assert.ok(expected.includes('école'))
   })
 })
