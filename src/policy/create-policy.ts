@@ -445,9 +445,14 @@ function conclude(
   } else if (!rewritten || dryRun) answer = verdict.allow()
   else {
     // A stamp on the body as received: the answer is that body's own text plus the element's.
-    const appended = view.appendedToReceived
-    const bytes = appended !== undefined && raw !== undefined ? appendedAnswer(raw, view.received, elementJson(appended)) : undefined
-    answer = rewrittenVerdict(view.body as MsgElement[], bytes)
+    // A body that failed its schema (non-strict mode) may hold no element a rewrite can keep: verdict.allow refuses it, as before.
+    const body = view.body as MsgElement[]
+    if (!isElementList(body)) answer = verdict.allow({ msgBody: body })
+    else {
+      const appended = view.appendedToReceived
+      const bytes = appended !== undefined && raw !== undefined ? appendedAnswer(raw, view.received, elementJson(appended)) : undefined
+      answer = rewrittenVerdict(body, bytes)
+    }
   }
   if (dryRun) {
     answer = verdict.allow()
@@ -464,4 +469,13 @@ function conclude(
     code,
     matched: fired,
   }
+}
+
+/** What `verdict.allow({ msgBody })` accepts: a non-empty array of objects, each with a string `MsgType`. */
+function isElementList(body: readonly unknown[]): boolean {
+  if (body.length === 0) return false
+  for (const el of body) {
+    if (el === null || typeof el !== 'object' || typeof (el as { MsgType?: unknown }).MsgType !== 'string') return false
+  }
+  return true
 }

@@ -284,3 +284,22 @@ describe('a string changed in place, keeping its length, is answered as changed'
     assert.ok(expected.includes('école'))
   })
 })
+
+describe('a stamp on a body that failed its schema (non-strict mode)', () => {
+  for (const MsgBody of [[null], [{ MsgContent: { Text: 'hi' } }], [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'hi' } }, null]]) {
+    it(`MsgBody ${JSON.stringify(MsgBody)}: the decider fails (TIMHOOK_HANDLER_FAILED) and the fallback answers, no element added to it`, () => {
+      const r = createReceiver({ sdkAppId: APP, strict: false })
+      const codes: string[] = []
+      const outcomes: Array<{ fallback: boolean; errorCode: string | undefined }> = []
+      r.onError((e) => codes.push(e.code))
+      r.onAnswer((o) => outcomes.push({ fallback: o.fallback, errorCode: o.errorCode }))
+      r.on(G, createPolicy({ rules: [stamp(false)], levels: LEVELS }).decider)
+      const raw = JSON.stringify({ ...event({ sender: 'alice', body: [] }, 1), MsgBody })
+      const response = r.handle({ method: 'POST', query: { SdkAppid: APP, CallbackCommand: G }, body: raw }) as ReceiverResponse
+      assert.equal(response.status, 200)
+      assert.equal(response.body, JSON.stringify({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }))
+      assert.ok(codes.includes('TIMHOOK_HANDLER_FAILED'), codes.join())
+      assert.deepEqual(outcomes, [{ fallback: true, errorCode: 'TIMHOOK_HANDLER_FAILED' }])
+    })
+  }
+})
