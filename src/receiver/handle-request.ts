@@ -465,9 +465,18 @@ class AckWait {
     let called = false
     try {
       thenable.then(
-        () => {
+        (v: unknown) => {
           if (called) return
           called = true
+          // Fulfilled with another thenable (`ok(db.save(e))`): done only once that one is, as a promise would adopt it.
+          let inner: boolean
+          try {
+            inner = isThenable(v)
+          } catch (err) {
+            this.failure ??= errorText(err ?? new Error('threw without a reason'))
+            inner = false
+          }
+          if (inner) this.watch(v as PromiseLike<unknown>)
           this.settleOne()
         },
         (err: unknown) => {

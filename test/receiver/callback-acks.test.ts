@@ -157,3 +157,55 @@ describe('acknowledgements through callbacks (thenables other than promises)', (
     assert.match(answerOf(a.late[0]!).ErrorInfo, /commit failed/)
   })
 })
+
+describe('a thenable fulfilled with another thenable waits for that one, as a promise would', () => {
+  for (const [name, inner] of [
+    [
+      'a promise',
+      () => {
+        let resolve!: () => void
+        let reject!: (err: unknown) => void
+        const promise = new Promise<void>((ok, fail) => ((resolve = ok), (reject = fail)))
+        return { promise, resolve, reject }
+      },
+    ],
+    [
+      'a callback-style thenable',
+      () => {
+        const m = new Manual()
+        return { promise: m, resolve: () => m.ok!(), reject: (err: unknown) => m.fail!(err) }
+      },
+    ],
+  ] as const) {
+    it(`inner ${name}: 503 naming the cause when it fails, 200 only once it succeeds`, async () => {
+      const r = createReceiver({ sdkAppId: APP })
+      const inners: Array<ReturnType<typeof inner>> = []
+      r.onAny(
+        () => ({
+          then: (ok: (v: unknown) => void) => {
+            const i = inner()
+            inners.push(i)
+            ok(i.promise)
+          },
+        }),
+        { acknowledge: true },
+      )
+      const failing = post(r, groupRecall())
+      const passing = post(r, c2cWithdraw())
+      await turn()
+      assert.deepEqual(
+        [failing.now, failing.late, passing.now, passing.late],
+        [undefined, [], undefined, []],
+        'no answer before the inner one settles',
+      )
+      inners[0]!.reject(new Error('commit failed: disk full'))
+      inners[1]!.resolve()
+      for (let i = 0; i < 3 && (failing.late.length === 0 || passing.late.length === 0); i++) await turn()
+      assert.equal(failing.late.length, 1)
+      assert.equal(failing.late[0]!.status, 503)
+      assert.match(answerOf(failing.late[0]!).ErrorInfo, /^TIMHOOK_ACK_FAILED: .*commit failed: disk full/)
+      assert.equal(passing.late.length, 1)
+      assert.deepEqual(answerOf(passing.late[0]!), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+    })
+  }
+})
