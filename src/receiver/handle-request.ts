@@ -176,18 +176,38 @@ export function handleRequest(
     if (routed instanceof Promise) {
       const c = command
       const e = event
-      const answered = routed.then((r) => finish(state, r, requestId, c, e, context, started))
+      const answered = routed.then(
+        (r) => finish(state, r, requestId, c, e, context, started),
+        // A bug must not leave the request hanging nor become an unhandled rejection: a 500 names it.
+        (err: unknown) => failed(state, err, requestId, c, e, context, started),
+      )
       if (done === undefined) return answered
-      void answered.then((r) => deliver(state, done, r, req, requestId))
+      void answered.then(
+        (r) => deliver(state, done, r, req, requestId),
+        (err: unknown) => deliver(state, done, failed(state, err, requestId, c, e, context, started), req, requestId),
+      )
       return undefined
     }
     return finish(state, routed, requestId, command, event, context, started)
   } catch (err) {
-    const error = err instanceof TimhookError ? err : new TimhookError('TIMHOOK_INTERNAL', errorText(err))
-    report(state, error, ctx, requestId)
-    const response = failResponse(error)
-    return finish(state, { response, verdict: undefined, fallback: false, errorCode: error.code }, requestId, command, event, ctx, started)
+    return failed(state, err, requestId, command, event, ctx, started)
   }
+}
+
+/** The answer to a failure: its own status for a TimhookError, else a 500 TIMHOOK_INTERNAL. */
+function failed(
+  state: State,
+  err: unknown,
+  requestId: string,
+  command: string | undefined,
+  event: Record<string, unknown> | undefined,
+  ctx: CallbackContext | undefined,
+  started: number,
+): ReceiverResponse {
+  const error = err instanceof TimhookError ? err : new TimhookError('TIMHOOK_INTERNAL', errorText(err))
+  report(state, error, ctx, requestId)
+  const response = failResponse(error)
+  return finish(state, { response, verdict: undefined, fallback: false, errorCode: error.code }, requestId, command, event, ctx, started)
 }
 
 /** Calls a late answer's continuation; one that throws is logged, never reaches the store's commit report or becomes an unhandled rejection. */
@@ -592,8 +612,17 @@ function safely(log: () => void): void {
   }
 }
 
+/** The text of a thrown value; never throws itself (`String(Object.create(null))` does). */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
+  try {
+    return err instanceof Error ? String(err.message) : String(err)
+  } catch {
+    try {
+      return Object.prototype.toString.call(err)
+    } catch {
+      return 'an unprintable value'
+    }
+  }
 }
 
 function describe(v: unknown): string {

@@ -211,3 +211,55 @@ describe('rejections', () => {
     assert.equal(r.status, 200)
   })
 })
+
+describe('a decider that throws a value with no text', () => {
+  const unprintable = () => Object.create(null) as unknown // String() of it throws
+  const build = (decide: () => unknown) => {
+    const receiver = createReceiver({ sdkAppId: APP })
+    const errors: string[] = []
+    receiver.onError((e) => errors.push(`${e.code}: ${e.message}`))
+    receiver.on('Group.CallbackBeforeSendMsg', decide as never)
+    return { receiver, errors }
+  }
+  const request = () => ({ method: 'POST', query: query('Group.CallbackBeforeSendMsg'), body: JSON.stringify(groupBeforeSend()) })
+
+  it(
+    'async or sync, handle and handleWith answer with the fallback and report TIMHOOK_HANDLER_FAILED; no unhandled rejection',
+    { timeout: 10_000 },
+    async () => {
+      const unhandled: unknown[] = []
+      const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+      process.on('unhandledRejection', onUnhandled)
+      try {
+        for (const decide of [
+          async () => Promise.reject(unprintable()),
+          () => {
+            throw unprintable()
+          },
+        ]) {
+          const a = build(decide)
+          const viaHandle = await a.receiver.handle(request())
+          const b = build(decide)
+          const viaHandleWith = await new Promise<ReceiverResponse>((resolve) => {
+            const now = b.receiver.handleWith(request(), resolve)
+            if (now !== undefined) resolve(now)
+          })
+          for (const [res, errors] of [
+            [viaHandle, a.errors],
+            [viaHandleWith, b.errors],
+          ] as const) {
+            assert.equal(res.status, 200)
+            assert.deepEqual(answerOf(res), { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' }, 'the fallback verdict (allow)')
+            assert.equal(errors.length, 1, errors.join('\n'))
+            assert.match(errors[0]!, /^TIMHOOK_HANDLER_FAILED: .*\[object Object\]/)
+          }
+        }
+        // Rejections are reported after a macrotask turn at the latest.
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        assert.deepEqual(unhandled, [])
+      } finally {
+        process.off('unhandledRejection', onUnhandled)
+      }
+    },
+  )
+})
