@@ -17,9 +17,7 @@
  *
  *   npx tsx bench/policy.ts --http --rounds 3 [--seconds 10]
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { parse as parseYaml } from 'yaml'
 import { createPolicy, loadPolicyFile, type Policy } from '../src/policy/index.js'
 import { createReceiver } from '../src/receiver/index.js'
 import { sign } from '../src/protocol/signature.js'
@@ -163,29 +161,6 @@ cases.push({
   run: (i) => moderated.handle({ method: 'POST', query, body: bodies[i % bodies.length]! }),
 })
 
-// The answer as the socket gets it (node's adapter writes `bytes` when the answer has them, else
-// encodes `body`), on traffic that passes and is stamped at this rate: the example less its rate
-// rules (in process, messages arrive far faster than the flood rules allow).
-const exampleConfig = parseYaml(readFileSync('examples/policy.yaml', 'utf8')) as { rules: Array<{ name?: string }> }
-const stamping = createPolicy(
-  { ...exampleConfig, rules: exampleConfig.rules.filter((r) => r.name !== 'flood' && r.name !== 'flood-c2c') },
-  { baseDir: 'examples' },
-)
-const stamped = createReceiver({ sdkAppId: APP, token: TOKEN })
-stamped.on('Group.CallbackBeforeSendMsg', stamping.decider)
-const answerBytes = (r: unknown) => {
-  const { body, bytes } = r as { body: string; bytes?: Uint8Array }
-  return bytes ?? Buffer.from(body)
-}
-cases.push({
-  name: 'answer bytes, without a policy',
-  run: (i) => answerBytes(plain.handle({ method: 'POST', query, body: bodies[i % bodies.length]! })),
-})
-cases.push({
-  name: 'answer bytes, the example less its rate rules',
-  run: (i) => answerBytes(stamped.handle({ method: 'POST', query, body: bodies[i % bodies.length]! })),
-})
-
 async function measure(c: Case, n: number): Promise<number> {
   const start = process.hrtime.bigint()
   for (let i = 0; i < n; i++) {
@@ -222,11 +197,6 @@ console.log(
   `receiver before-send, with the example:   ${(withPolicy / 1000).toFixed(2)} µs/callback  (${Math.round(1e9 / withPolicy).toLocaleString('en')}/s)`,
 )
 console.log(`throughput with / without policy:         ${(without / withPolicy).toFixed(3)}`)
-const bytesWithout = ns('answer bytes, without a policy')
-const bytesStamped = ns('answer bytes, the example less its rate rules')
-console.log(
-  `\nanswer bytes, without a policy:            ${(bytesWithout / 1000).toFixed(2)} µs/callback\nanswer bytes, the example less its rates:  ${(bytesStamped / 1000).toFixed(2)} µs/callback (every group message passing is stamped)\nthroughput with / without policy:         ${(bytesWithout / bytesStamped).toFixed(3)}`,
-)
 
 // ── --server: `timhook serve` (SQLite store) over HTTP, with and without examples/policy.yaml ──
 if (values.server) {

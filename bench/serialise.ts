@@ -2,16 +2,13 @@
  * The hand-written JSON writers that 0.1.0 had against `JSON.stringify`, side by side, on what they
  * wrote in production: a rewritten (stamped) before-send answer (`receiver/answer.ts`), a recorded
  * decision (`store/records.ts`), a rule's reason string (`policy/compile-condition.ts`). They are
- * copied below as they were; today's code is `JSON.stringify` (`decisionJson` is its call). Also the
- * stamped answer as bytes: `JSON.stringify` encoded, against `appendedAnswer` (the request's own
- * `MsgBody` bytes plus the element's, as a policy's stamp answers now). Both run
+ * copied below as they were; today's code is `JSON.stringify` (`decisionJson` is its call). Both run
  * in this process in alternating rounds (order reversed every other round), and every round is
  * printed, so noise on a loaded machine shows as disagreement between rounds rather than as a result.
  *
  *   npx tsx bench/serialise.ts [--rounds 7] [--iterations 300000]
  */
 import { parseArgs } from 'node:util'
-import { appendedAnswer } from '../src/protocol/append-answer.js'
 import { answerFor, verdict } from '../src/protocol/verdict.js'
 import { decisionJson as decisionViaStringify, type DecisionRecord } from '../src/store/records.js'
 
@@ -109,17 +106,6 @@ const stamped = answerFor(
     ],
   }),
 )
-// The same answer as a policy's stamp builds it now: the request's MsgBody bytes plus the element's JSON.
-const request = {
-  CallbackCommand: 'Group.CallbackBeforeSendMsg',
-  GroupId: '@TGS#2J4SZEAEL',
-  Type: 'Public',
-  From_Account: 'user42',
-  Random: 123456,
-  MsgBody: [stamped.MsgBody![0]!],
-}
-const requestBytes = Buffer.from(JSON.stringify(request))
-const elementBytes = Buffer.from(JSON.stringify(stamped.MsgBody![1]))
 const decisions: DecisionRecord[] = [
   {
     verdict: 'allow',
@@ -150,12 +136,10 @@ const reasons = [
 ]
 
 let sink = 0
-type Case = { group: string; name: string; run: (i: number) => string | Uint8Array | undefined }
+type Case = { group: string; name: string; run: (i: number) => string | undefined }
 const cases: Case[] = [
   { group: 'rewritten answer', name: 'jsonValue', run: () => jsonValue(stamped) },
   { group: 'rewritten answer', name: 'JSON.stringify', run: () => JSON.stringify(stamped) },
-  { group: 'rewritten answer, as bytes', name: 'Buffer.from(JSON.stringify)', run: () => Buffer.from(JSON.stringify(stamped)) },
-  { group: 'rewritten answer, as bytes', name: 'appendedAnswer', run: () => appendedAnswer(requestBytes, request.MsgBody, elementBytes) },
   { group: 'decision record', name: 'decisionJson', run: (i) => decisionJson(decisions[i % 3]!) },
   { group: 'decision record', name: 'JSON.stringify', run: (i) => decisionViaStringify(decisions[i % 3]!) },
   { group: 'reason string', name: 'jsonString', run: (i) => jsonString(reasons[i % 3]!) },
@@ -165,8 +149,6 @@ const cases: Case[] = [
 // Same output first: a writer that differs is not a candidate.
 for (let i = 0; i < 3; i++) {
   if (jsonValue(stamped) !== JSON.stringify(stamped)) throw new Error('jsonValue differs from JSON.stringify')
-  if (appendedAnswer(requestBytes, request.MsgBody, elementBytes)?.toString() !== JSON.stringify(stamped))
-    throw new Error('appendedAnswer differs from JSON.stringify')
   if (decisionJson(decisions[i]!) !== decisionViaStringify(decisions[i]!))
     throw new Error(`decisionJson differs: ${decisionJson(decisions[i]!)}`)
   if (jsonString(reasons[i]!) !== JSON.stringify(reasons[i]!)) throw new Error('jsonString differs')

@@ -89,13 +89,6 @@ const cachedHeaders = new Map<string, Record<string, string | number>>()
 
 function write(res: ServerResponse, response: ReceiverResponse): void {
   if (res.headersSent || res.destroyed) return
-  const bytes = response.bytes
-  if (bytes !== undefined) {
-    // Already UTF-8 (a stamped answer): written as is, no string to encode.
-    res.writeHead(response.status, { ...response.headers, 'content-length': bytes.length })
-    res.end(bytes)
-    return
-  }
   // Only short bodies are cached: looking a rewritten answer up would hash its whole text for nothing.
   const cacheable = response.status === 200 && response.body.length < 128
   let headers = cacheable ? cachedHeaders.get(response.body) : undefined

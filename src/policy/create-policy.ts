@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { commandInfo } from '../protocol/commands.js'
-import { appendedAnswer } from '../protocol/append-answer.js'
-import { DENY_RANGES, denyCodeFamily, rewrittenVerdict, verdict, type Verdict } from '../protocol/verdict.js'
+import { DENY_RANGES, denyCodeFamily, verdict, type Verdict } from '../protocol/verdict.js'
 import type { MsgElement } from '../protocol/generated/events.js'
 import { canMask, compileCondition, type Condition, type Range } from './compile-condition.js'
 import type { PolicyDecision, FiredRule, PolicyAction } from './decision.js'
@@ -14,7 +13,7 @@ import { MessageView } from './message-view.js'
 import { PolicyError, formatPath, type PolicyIssue } from './policy-error.js'
 import { policySchema, type Family, type ParsedPolicy, type ParsedRule, type ParsedThen, type PolicyConfig } from './policy-schema.js'
 import { RegexPrefilter } from './regex-prefilter.js'
-import { elementJson, maskBody, stampElement } from './rewrite-body.js'
+import { maskBody, stampElement } from './rewrite-body.js'
 import { SlidingWindowStore, type RateStore } from './sliding-window.js'
 
 export interface PolicyOptions {
@@ -43,11 +42,6 @@ export interface DeciderContext {
   /** The command's family from the catalogue (the receiver's context has it). */
   readonly family?: string | undefined
   readonly meta?: { policy?: PolicyDecision | undefined } | undefined
-  /**
-   * The request's body as received (the receiver's context has it): a stamped answer is then built
-   * from its `MsgBody` text where that is byte for byte what re-serialising would write.
-   */
-  readonly rawBody?: Uint8Array | undefined
 }
 
 export interface Policy {
@@ -97,8 +91,8 @@ interface CompiledRule {
   readonly when: Condition
   /** Deny: the verdict per family, built at load. */
   readonly denial: Partial<Record<Family, { verdict: Verdict; code: number | undefined }>>
-  /** Stamp: the element for a sender (one frozen element per `Data` value, shared), or undefined for no stamp. */
-  readonly stampFor: (sender: string) => MsgElement | undefined
+  /** Stamp: the `Data` for a sender, or undefined for no stamp. */
+  readonly stampData: (sender: string) => string | undefined
 }
 
 const NO_MATCH: readonly FiredRule[] = Object.freeze([])
@@ -183,7 +177,7 @@ export function createPolicy(config: PolicyConfig | unknown, options: PolicyOpti
       inScope: scopeOf(rule, families),
       when,
       denial: denialsOf(rule, families, path, issues),
-      stampFor: stampOf(rule, p, path, issues),
+      stampData: stampDataOf(rule, p, path, issues),
     }
   })
   if (issues.length > 0) throw new PolicyError(issues, options.source)
@@ -260,27 +254,7 @@ function denialsOf(rule: ParsedRule, families: ReadonlySet<Family>, path: string
   return out
 }
 
-function stampOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: PolicyIssue[]): CompiledRule['stampFor'] {
-  const data = stampDataOf(rule, p, path, issues)
-  const then = rule.then
-  if (then.kind !== 'stamp') return () => undefined
-  // The element for each Data value, built on first use and shared by every message stamped with
-  // it (frozen: the answers that carry it cannot change it). At most one per value of the table.
-  const elements = new Map<string, MsgElement>()
-  return (sender) => {
-    const d = data(sender)
-    if (d === undefined) return undefined
-    let el = elements.get(d)
-    if (el === undefined) {
-      el = stampElement(d, then.desc, then.ext)
-      Object.freeze(el.MsgContent)
-      elements.set(d, Object.freeze(el))
-    }
-    return el
-  }
-}
-
-function stampDataOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: PolicyIssue[]): (sender: string) => string | undefined {
+function stampDataOf(rule: ParsedRule, p: ParsedPolicy, path: string, issues: PolicyIssue[]): CompiledRule['stampData'] {
   const then = rule.then
   if (then.kind !== 'stamp') return () => undefined
   if (then.data !== undefined) {
@@ -310,13 +284,7 @@ function buildPolicy(
 ): Policy {
   // With no rules, every message is allowed unread: no view of it is built.
   const empty = rules.length === 0
-  function decide(
-    command: unknown,
-    family: Family | undefined,
-    value: object,
-    now: number | undefined,
-    raw: Uint8Array | undefined,
-  ): PolicyDecision {
+  function decide(command: unknown, family: Family | undefined, value: object, now: number | undefined): PolicyDecision {
     const event = value as Record<string, unknown> | null | undefined
     if (family === undefined || typeof event !== 'object' || event === null || !Array.isArray(event.MsgBody)) {
       return {
@@ -334,19 +302,19 @@ function buildPolicy(
       event.MsgBody as MsgElement[],
       event,
     )
-    return evaluate(rules, dryRun, view, now ?? Date.now(), raw)
+    return evaluate(rules, dryRun, view, now ?? Date.now())
   }
 
   const policy: Policy = {
     decide: (event, now) => {
       const command = (event as { CallbackCommand?: unknown } | null)?.CallbackCommand
-      return decide(command, messageFamily(command), event, now, undefined)
+      return decide(command, messageFamily(command), event, now)
     },
     decider(event, ctx) {
       const command = ctx?.command ?? (event as { CallbackCommand?: unknown } | null)?.CallbackCommand
       // The receiver's context carries the command's family from the catalogue; look it up only without one.
       const family = command === GROUP || command === C2C ? (messageFamilyOf(ctx?.family) ?? messageFamily(command)) : undefined
-      const d = decide(command, family, event, undefined, ctx?.rawBody)
+      const d = decide(command, family, event, undefined)
       if (ctx?.meta !== undefined) ctx.meta.policy = d
       return d.verdict
     },
@@ -363,13 +331,7 @@ function buildPolicy(
  * Runs the rules in order over one message: mask and stamp rewrite the view and go on, the first
  * allow/deny/drop stops; dry-run rules are recorded, not applied.
  */
-function evaluate(
-  rules: readonly CompiledRule[],
-  dryRun: boolean,
-  view: MessageView,
-  now: number,
-  raw: Uint8Array | undefined,
-): PolicyDecision {
+function evaluate(rules: readonly CompiledRule[], dryRun: boolean, view: MessageView, now: number): PolicyDecision {
   let fired: FiredRule[] | null = null
   let final: { rule: CompiledRule; entry: FiredRule } | undefined
   let lastRewrite: FiredRule | undefined
@@ -402,7 +364,7 @@ function evaluate(
     lastRewrite = entry
   }
   if (fired === null) return ALLOW_NO_MATCH
-  return conclude(final?.rule, final?.entry ?? firstDryStop ?? lastRewrite ?? firstDryRewrite, fired, view, rewritten, dryRun, raw)
+  return conclude(final?.rule, final?.entry ?? firstDryStop ?? lastRewrite ?? firstDryRewrite, fired, view, rewritten, dryRun)
 }
 
 /** Applies a mask or stamp rule to the view; returns what to add to its reason when it could not. */
@@ -412,13 +374,12 @@ function rewrite(rule: CompiledRule, view: MessageView, ranges: Range[] | null):
     if (body !== null) view.replaceBody(body)
     return ''
   }
-  const el = rule.stampFor(view.sender)
-  if (el === undefined) return '; not stamped: no data for this sender'
-  const body = view.body
-  for (let i = 0; i < body.length; i++) {
-    if (body[i]?.MsgType === 'TIMCustomElem') return '; not stamped: the message already has a TIMCustomElem (at most one per message)'
-  }
-  view.appendElement(el)
+  const then = rule.then as Extract<ParsedThen, { kind: 'stamp' }>
+  const data = rule.stampData(view.sender)
+  if (data === undefined) return '; not stamped: no data for this sender'
+  if (view.body.some((el) => el?.MsgType === 'TIMCustomElem'))
+    return '; not stamped: the message already has a TIMCustomElem (at most one per message)'
+  view.replaceBody([...view.body, stampElement(data, then.desc, then.ext)])
   return ''
 }
 
@@ -430,7 +391,6 @@ function conclude(
   view: MessageView,
   rewritten: boolean,
   dryRun: boolean,
-  raw: Uint8Array | undefined,
 ): PolicyDecision {
   let answer: Verdict
   let code: number | undefined
@@ -442,18 +402,7 @@ function conclude(
   } else if (stopper !== undefined && stopper.then.kind === 'drop') {
     answer = verdict.drop()
     rewritten = false
-  } else if (!rewritten || dryRun) answer = verdict.allow()
-  else {
-    // A stamp on the body as received: the answer is that body's own text plus the element's.
-    // A body that failed its schema (non-strict mode) may hold no element a rewrite can keep: verdict.allow refuses it, as before.
-    const body = view.body as MsgElement[]
-    if (!isElementList(body)) answer = verdict.allow({ msgBody: body })
-    else {
-      const appended = view.appendedToReceived
-      const bytes = appended !== undefined && raw !== undefined ? appendedAnswer(raw, view.received, elementJson(appended)) : undefined
-      answer = rewrittenVerdict(body, bytes)
-    }
-  }
+  } else answer = rewritten ? verdict.allow({ msgBody: view.body as MsgElement[] }) : verdict.allow()
   if (dryRun) {
     answer = verdict.allow()
     code = undefined
@@ -469,13 +418,4 @@ function conclude(
     code,
     matched: fired,
   }
-}
-
-/** What `verdict.allow({ msgBody })` accepts: a non-empty array of objects, each with a string `MsgType`. */
-function isElementList(body: readonly unknown[]): boolean {
-  if (body.length === 0) return false
-  for (const el of body) {
-    if (el === null || typeof el !== 'object' || typeof (el as { MsgType?: unknown }).MsgType !== 'string') return false
-  }
-  return true
 }

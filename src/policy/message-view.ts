@@ -22,8 +22,6 @@ export class MessageView {
   private key: string | undefined | null = null // null: not computed yet
   /** Changes when the body is replaced, so per-message memos know to start again. */
   version = 0
-  /** The element appended to the body as received, when that is the body's only change (a stamp on an unmasked message). */
-  appendedToReceived: MsgElement | undefined = undefined
 
   constructor(
     /** `Group.CallbackBeforeSendMsg` or `C2C.CallbackBeforeSendMsg`. */
@@ -35,12 +33,7 @@ export class MessageView {
     public body: readonly MsgElement[],
     /** The before-send event, for `messageKey` (not read otherwise). */
     private readonly event?: Record<string, unknown>,
-  ) {
-    this.received = body
-  }
-
-  /** The body as received. */
-  readonly received: readonly MsgElement[]
+  ) {}
 
   /** The message's identity (`beforeSendMessageKey`), so that a rate limit counts a redelivery once; undefined when the event has none. */
   messageKey(): string | undefined {
@@ -54,7 +47,17 @@ export class MessageView {
     if (this.fieldList !== undefined) return this.fieldList
     const out: TextField[] = []
     const body = this.body
-    for (let i = 0; i < body.length; i++) addFields(out, body[i], i)
+    for (let i = 0; i < body.length; i++) {
+      const el = body[i]
+      const content = el?.MsgContent as Record<string, unknown> | undefined
+      if (content === undefined || content === null || typeof content !== 'object') continue
+      if (el!.MsgType === 'TIMTextElem') {
+        if (typeof content.Text === 'string') out.push({ elem: i, key: 'Text', kind: 'text', text: content.Text })
+      } else if (el!.MsgType === 'TIMCustomElem') {
+        if (typeof content.Data === 'string') out.push({ elem: i, key: 'Data', kind: 'custom', text: content.Data })
+        if (typeof content.Desc === 'string') out.push({ elem: i, key: 'Desc', kind: 'custom', text: content.Desc })
+      }
+    }
     this.fieldList = out
     return out
   }
@@ -83,45 +86,12 @@ export class MessageView {
     return n
   }
 
-  /**
-   * Appends an element to the body (a stamp): the fields listed and folded so far keep their
-   * indices and stay valid (so `version`, which tells memos the fields changed, stays), and the
-   * new element's fields are added after them.
-   */
-  appendElement(el: MsgElement): void {
-    const body = this.body
-    const next = body.slice()
-    next.push(el)
-    this.appendedToReceived = body === this.received ? el : undefined
-    this.body = next
-    if (this.fieldList !== undefined) this.fieldList = this.fieldList.concat(fieldsOf(el, body.length))
-  }
-
   replaceBody(body: readonly MsgElement[]): void {
     this.body = body
-    this.appendedToReceived = undefined
     this.version++
     this.fieldList = undefined
     this.foldedList = []
   }
-}
-
-/** Adds the text fields of `el`, the body's element `i`, to `out`. */
-function addFields(out: TextField[], el: MsgElement | undefined, i: number): void {
-  const content = el?.MsgContent as Record<string, unknown> | undefined
-  if (content === undefined || content === null || typeof content !== 'object') return
-  if (el!.MsgType === 'TIMTextElem') {
-    if (typeof content.Text === 'string') out.push({ elem: i, key: 'Text', kind: 'text', text: content.Text })
-  } else if (el!.MsgType === 'TIMCustomElem') {
-    if (typeof content.Data === 'string') out.push({ elem: i, key: 'Data', kind: 'custom', text: content.Data })
-    if (typeof content.Desc === 'string') out.push({ elem: i, key: 'Desc', kind: 'custom', text: content.Desc })
-  }
-}
-
-function fieldsOf(el: MsgElement, i: number): TextField[] {
-  const out: TextField[] = []
-  addFields(out, el, i)
-  return out
 }
 
 /** `MsgBody[0].MsgContent.Text` */

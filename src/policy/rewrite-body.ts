@@ -50,12 +50,3 @@ export function stampElement(data: string, desc: string | undefined, ext: string
   if (ext !== undefined) content.Ext = ext
   return { MsgType: 'TIMCustomElem', MsgContent: content }
 }
-
-const elementBytes = new WeakMap<MsgElement, Buffer>()
-
-/** `JSON.stringify(el)` in UTF-8, kept per element (a stamp's element is frozen and shared). */
-export function elementJson(el: MsgElement): Buffer {
-  let bytes = elementBytes.get(el)
-  if (bytes === undefined) elementBytes.set(el, (bytes = Buffer.from(JSON.stringify(el))))
-  return bytes
-}

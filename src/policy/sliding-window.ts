@@ -41,145 +41,6 @@ const INLINE = 8
 const capFor = (max: number) => Math.min(Math.max(Math.ceil(max), 1), INLINE)
 
 /**
- * id → slot, for one scope: an open-addressing hash table (linear probing) in one `Int32Array`,
- * with each id's UTF-16 code units copied into a `Uint16Array` pool. No string, `Map` entry or
- * other object is kept per id, so that ids seen once (most senders in a window) are not promoted
- * from the young generation nor traced by the garbage collector, and a look-up touches one cell
- * (then the id's code units, to compare): a `Map` of 100,000 string keys cost several cache misses
- * per message in the server, and kept every id string alive (docs/policy.md, "Design notes").
- * Exact: a look-up compares the id itself, not only its hash. There is no delete: a sweep builds
- * the table of the ids it keeps (`remap`).
- */
-export class IdTable {
-  /** Per cell: [hash, slot + 1 (0: empty), where the id starts in the pool, its length]. */
-  private cells: Int32Array
-  private mask: number
-  /** slot → its cell + 1 (0: none), so that `remap` visits ids in slot order (the slab's order). */
-  private cellOf: Int32Array
-  private pool: Uint16Array
-  private poolUsed = 0
-  size = 0
-
-  constructor(capacity = 64) {
-    let cap = 64
-    while (cap < capacity) cap *= 2
-    this.cells = new Int32Array(cap * 4)
-    this.mask = cap - 1
-    this.cellOf = new Int32Array(cap / 2)
-    this.pool = new Uint16Array(cap * 8)
-  }
-
-  /** The hash `get` and `set` take: FNV-1a over the code units, finished with murmur3's fmix32. */
-  static hash(id: string): number {
-    let h = 0x811c9dc5
-    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193)
-    return fmix32(h)
-  }
-
-  /** The slot of `id` (whose `IdTable.hash` is `hash`), or -1. */
-  get(id: string, hash: number): number {
-    const cells = this.cells
-    const n = id.length
-    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const c = i * 4
-      const slot = cells[c + 1]!
-      if (slot === 0) return -1
-      if (cells[c] === hash && cells[c + 3] === n && this.same(id, cells[c + 2]!)) return slot - 1
-    }
-  }
-
-  /** Adds `id` (absent: `get` returned -1) at `slot` (not held by another id). */
-  set(id: string, hash: number, slot: number): void {
-    const n = id.length
-    const at = this.reserve(n)
-    const pool = this.pool
-    for (let k = 0; k < n; k++) pool[at + k] = id.charCodeAt(k)
-    this.place(hash, slot, at, n)
-  }
-
-  /**
-   * A table of the ids for which `f(slot)` returns a slot (≥ 0), at that slot; those for which it
-   * returns -1 are left out. Each id's slot is passed once, in slot order.
-   */
-  remap(f: (slot: number) => number): IdTable {
-    const out = new IdTable(this.size * 2)
-    const { cells, cellOf, pool } = this
-    for (let s = 0; s < cellOf.length; s++) {
-      if (cellOf[s] === 0) continue
-      const c = (cellOf[s]! - 1) * 4
-      const slot = f(s)
-      if (slot < 0) continue
-      const n = cells[c + 3]!
-      const from = cells[c + 2]!
-      const at = out.reserve(n)
-      const to = out.pool
-      for (let k = 0; k < n; k++) to[at + k] = pool[from + k]!
-      out.place(cells[c]!, slot, at, n)
-    }
-    return out
-  }
-
-  private same(id: string, at: number): boolean {
-    const pool = this.pool
-    for (let k = 0; k < id.length; k++) if (pool[at + k] !== id.charCodeAt(k)) return false
-    return true
-  }
-
-  /** Room for `n` code units in the pool; returns where. */
-  private reserve(n: number): number {
-    if (this.poolUsed + n > this.pool.length) {
-      const bigger = new Uint16Array(Math.max(this.pool.length * 2, this.poolUsed + n))
-      bigger.set(this.pool.subarray(0, this.poolUsed))
-      this.pool = bigger
-    }
-    const at = this.poolUsed
-    this.poolUsed += n
-    return at
-  }
-
-  private place(hash: number, slot: number, at: number, n: number): void {
-    if ((this.size + 1) * 2 > this.mask + 1) this.grow()
-    if (slot >= this.cellOf.length) {
-      const bigger = new Int32Array(Math.max(this.cellOf.length * 2, slot + 1))
-      bigger.set(this.cellOf)
-      this.cellOf = bigger
-    }
-    const cells = this.cells
-    let i = hash & this.mask
-    while (cells[i * 4 + 1] !== 0) i = (i + 1) & this.mask
-    const c = i * 4
-    cells[c] = hash
-    cells[c + 1] = slot + 1
-    cells[c + 2] = at
-    cells[c + 3] = n
-    this.cellOf[slot] = i + 1
-    this.size++
-  }
-
-  /** Twice the cells (at most half of them used), the pool as it is. */
-  private grow(): void {
-    const old = this.cells
-    const cap = (this.mask + 1) * 2
-    const cells = new Int32Array(cap * 4)
-    const mask = cap - 1
-    const cellOf = this.cellOf
-    for (let c = 0; c < old.length; c += 4) {
-      if (old[c + 1] === 0) continue
-      let i = old[c]! & mask
-      while (cells[i * 4 + 1] !== 0) i = (i + 1) & mask
-      const d = i * 4
-      cells[d] = old[c]!
-      cells[d + 1] = old[c + 1]!
-      cells[d + 2] = old[c + 2]!
-      cells[d + 3] = old[c + 3]!
-      cellOf[old[c + 1]! - 1] = i + 1
-    }
-    this.cells = cells
-    this.mask = mask
-  }
-}
-
-/**
  * The windows of one scope, in one typed array (a slab of slots) instead of an object per id, so
  * that the windows of 200,000 senders are a few large arrays, which the garbage collector neither
  * traces nor promotes entry by entry (docs/policy.md, "Design notes", has the measurements). A
@@ -189,7 +50,7 @@ export class IdTable {
  */
 class Scope {
   /** id → slot */
-  ids = new IdTable()
+  ids = new Map<string, number>()
   cap: number
   stride: number
   slab: Float64Array
@@ -264,8 +125,9 @@ class Scope {
     const stride = 2 + 2 * cap
     const slab = new Float64Array(stride * size)
     const big = new Map<number, BigRing>()
+    const ids = new Map<string, number>()
     let next = 0
-    this.ids = this.ids.remap((slot) => {
+    for (const [id, slot] of this.ids) {
       const { times, prints } = this.entries(slot)
       const base = next * stride
       if (times.length <= cap) {
@@ -278,8 +140,9 @@ class Scope {
         big.set(next, BigRing.of(times, prints))
         slab[base + 1] = -1
       }
-      return next++
-    })
+      ids.set(id, next++)
+    }
+    this.ids = ids
     this.cap = cap
     this.stride = stride
     this.slab = slab
@@ -422,15 +285,14 @@ export class SlidingWindowStore implements RateStore {
       sc.max = max
       if (capFor(max) !== sc.cap) sc.rebuild(capFor(max))
     }
-    const hash = IdTable.hash(id)
-    let slot = sc.ids.get(id, hash)
-    if (slot < 0) {
+    let slot = sc.ids.get(id)
+    if (slot === undefined) {
       if (this.count >= this.sweepAt) {
         this.sweep(now)
         if (this.scopes.get(scope) !== sc) this.scopes.set(scope, sc) // the sweep dropped it empty
       }
       slot = sc.take()
-      sc.ids.set(id, hash, slot)
+      sc.ids.set(id, slot)
       this.count++
     }
     const slab = sc.slab
@@ -478,12 +340,13 @@ export class SlidingWindowStore implements RateStore {
   sweep(now: number): void {
     for (const [name, sc] of this.scopes) {
       const from = now - sc.windowMs
-      sc.ids = sc.ids.remap((slot) => {
-        if (sc.newest(slot) > from) return slot
-        sc.release(slot)
-        this.count--
-        return -1
-      })
+      for (const [id, slot] of sc.ids) {
+        if (sc.newest(slot) <= from) {
+          sc.ids.delete(id)
+          sc.release(slot)
+          this.count--
+        }
+      }
       if (sc.ids.size === 0) this.scopes.delete(name)
       else if (sc.capacity > 256 && sc.ids.size * 4 < sc.capacity) sc.rebuild(sc.cap)
     }

@@ -100,22 +100,6 @@ export const verdict = {
   },
 }
 
-const ANSWER_BYTES = Symbol('timhook.answerBytes')
-
-/**
- * An allow verdict that rewrites the body, built by timhook itself (a policy's mask or stamp): valid
- * by construction, so none of `verdict.allow`'s checks. `answerBytes`, when given, are the UTF-8
- * bytes of `JSON.stringify(answerFor(command, verdict))`, already built (see `appendedAnswer`).
- */
-export function rewrittenVerdict(msgBody: MsgElement[], answerBytes?: Buffer): Verdict {
-  return Object.freeze({ [VERDICT]: true as const, kind: 'allow' as const, msgBody, [ANSWER_BYTES]: answerBytes })
-}
-
-/** The answer's bytes a `rewrittenVerdict` carries, if any. */
-export function answerBytesOf(v: Verdict): Buffer | undefined {
-  return (v as { [ANSWER_BYTES]?: Buffer })[ANSWER_BYTES]
-}
-
 /** True when `value` was built by `verdict.*`. */
 export function isVerdict(value: unknown): value is Verdict {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[VERDICT] === true

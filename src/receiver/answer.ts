@@ -6,11 +6,6 @@ export interface ReceiverResponse {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
   readonly body: string
-  /**
-   * The body's UTF-8 bytes, when the answer was built as bytes (a policy's stamp on the body as
-   * received): adapters that write bytes send these, and `body` is decoded from them on first read.
-   */
-  readonly bytes?: Uint8Array | undefined
 }
 
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json; charset=utf-8' })
@@ -21,22 +16,6 @@ const OK_RESPONSE: ReceiverResponse = Object.freeze({ status: 200, headers: JSON
 /** HTTP 200 with Tencent's envelope. */
 export function okResponse(answer: Answer = OK_ANSWER): ReceiverResponse {
   return answer === OK_ANSWER ? OK_RESPONSE : { status: 200, headers: JSON_HEADERS, body: JSON.stringify(answer) }
-}
-
-/**
- * HTTP 200 whose body is `bytes`, already serialised (UTF-8 JSON); `body` decodes them when read
- * (an own getter, so that a copy of the response, `{ ...response }`, has it too).
- */
-export function okBytesResponse(bytes: Buffer): ReceiverResponse {
-  let text: string | undefined
-  return {
-    status: 200,
-    headers: JSON_HEADERS,
-    bytes,
-    get body() {
-      return (text ??= bytes.toString('utf8'))
-    },
-  }
 }
 
 /** A 4xx/5xx with the FAIL envelope; `ErrorInfo` names the cause as "<CODE>: <message>". */

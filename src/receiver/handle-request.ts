@@ -8,9 +8,9 @@ import { decodeEvent } from '../protocol/decode.js'
 import { TimhookError, type ErrorCode } from '../protocol/errors.js'
 import { parseJsonObject } from '../protocol/parse-json.js'
 import { verify } from '../protocol/signature.js'
-import { answerBytesOf, answerFor, isVerdict, verdict, type Verdict } from '../protocol/verdict.js'
+import { answerFor, isVerdict, verdict, type Verdict } from '../protocol/verdict.js'
 import { normalizePlatform } from '../protocol/decode.js'
-import { failResponse, okBytesResponse, okResponse, type ReceiverResponse } from './answer.js'
+import { failResponse, okResponse, type ReceiverResponse } from './answer.js'
 import type { CallbackContext } from './context.js'
 import type { ResolvedOptions } from './options.js'
 import { pickQuery, scanQuery, type CallbackQuery } from './parse-query.js'
@@ -335,12 +335,8 @@ const ALLOWED_BY_DECIDER: Routed = Object.freeze({
 
 function routedFor(command: string, v: Verdict): Routed {
   if (v === ALLOWED_BY_DECIDER.verdict) return ALLOWED_BY_DECIDER
-  if (v.kind === 'allow' && (v.msgBody !== undefined || v.cloudCustomData !== undefined)) {
-    // A policy's stamp may carry its answer already serialised from the request's own bytes.
-    const bytes = answerBytesOf(v)
-    const response = bytes !== undefined ? okBytesResponse(bytes) : okResponse(answerFor(command, v))
-    return { response, verdict: v, fallback: false, errorCode: undefined }
-  }
+  if (v.kind === 'allow' && (v.msgBody !== undefined || v.cloudCustomData !== undefined))
+    return { response: okResponse(answerFor(command, v)), verdict: v, fallback: false, errorCode: undefined }
   let byCommand = answered.get(v)
   const cached = byCommand?.get(command)
   if (cached !== undefined) return cached

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { IdTable, SlidingWindowStore } from '../../src/policy/sliding-window.js'
+import { SlidingWindowStore } from '../../src/policy/sliding-window.js'
 
 /** The sliding-window log written the obvious way: every admitted time, filtered on each hit. */
 function modelHit(log: Map<string, number[]>, key: string, now: number, windowMs: number, max: number): number {
@@ -209,57 +209,5 @@ describe('SlidingWindowStore', () => {
     for (let i = 0; i < 100; i++) assert.equal(s.hit('r|sender', `new${i}`, 1500, 1000, 20), -1, 'new ids take slots after the shrink')
     // The held windows (times 900–916) survived the sweep and the slab's shrinking.
     for (const id of held) assert.equal(s.hit('r|sender', id, 1850, 1000, id === 'held7' ? 17 : 3), id === 'held7' ? 17 : 3, id)
-  })
-})
-
-describe('IdTable', () => {
-  it('tells ids apart by their code units when their hashes are equal', () => {
-    const t = new IdTable()
-    const ids = ['alice', 'bob', '', 'alicf', 'al\u0000ice', '\ud83d', '\ud83d\ude00', 'ALICE']
-    ids.forEach((id, slot) => {
-      assert.equal(t.get(id, 7), -1, `${JSON.stringify(id)} not there yet`)
-      t.set(id, 7, slot) // every id under one hash: one probe chain
-    })
-    ids.forEach((id, slot) => assert.equal(t.get(id, 7), slot, JSON.stringify(id)))
-    assert.equal(t.get('alicee', 7), -1)
-    assert.equal(t.size, ids.length)
-  })
-
-  it('agrees with a Map over generated ids, through growth and remaps that drop some', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.oneof(fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom('u1', 'u2', 'user1')), {
-          maxLength: 300,
-        }),
-        fc.integer({ min: 0, max: 3 }),
-        (ids, dropEvery) => {
-          let t = new IdTable()
-          const model = new Map<string, number>()
-          const hashes = new Map<string, number>() // the table is keyed by (id, hash): one hash per id
-          ids.forEach((id, i) => {
-            // A coarse hash half the time, so that chains of equal hashes are common.
-            const hash = i % 2 === 0 ? IdTable.hash(id) : id.length
-            const want = model.get(id)
-            const h = hashes.get(id) ?? hash
-            hashes.set(id, h)
-            assert.equal(t.get(id, h), want ?? -1)
-            if (want === undefined) {
-              t.set(id, h, i)
-              model.set(id, i)
-            }
-            if (dropEvery > 0 && i % 50 === 49) {
-              t = t.remap((slot) => (slot % (dropEvery + 1) === 0 ? -1 : slot + 1000))
-              for (const [k, v] of [...model]) {
-                if (v % (dropEvery + 1) === 0) model.delete(k)
-                else model.set(k, v + 1000)
-              }
-            }
-          })
-          for (const [id, slot] of model) assert.equal(t.get(id, hashes.get(id)!), slot)
-          assert.equal(t.size, model.size)
-        },
-      ),
-      { numRuns: 300 },
-    )
   })
 })
