@@ -422,8 +422,7 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
   const store: Store & { readonly dropped: number } = {
     kind: backend.kind,
     write(record: CallbackRecord) {
-      if (closed) return Promise.reject(new Error('the store is closed'))
-      return new Promise<void>((resolve, reject) => void admit(record, true, resolve, reject))
+      return new Promise<void>((resolve, reject) => store.writeWith(record, resolve, reject))
     },
     writeWith(record, committed, failed) {
       if (closed) failed(new Error('the store is closed'))
