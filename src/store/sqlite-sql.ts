@@ -50,16 +50,21 @@ export const BUDGET_GUARD = 'timhook_in_budget()'
  * The smallest id of `table` whose `received_at` is at least the statement's parameter (bound
  * twice: `[t, t]`), or one past the last id when there is none. The writer stores `received_at`
  * non-decreasing with `id` (src/store/sqlite-commit.ts), so the rows received at or after a time
- * are the rows from that id on: a binary search over the primary key — about 2 × log2(rows) look-ups
- * of one row each (~60 for a million rows) — takes the place of an index on `received_at`, which
+ * are the rows from that id on: a binary search over the primary key — about log2(rows) look-ups
+ * of one row each (~30 for a million rows) — takes the place of an index on `received_at`, which
  * every insert paid for (bench/write-path.ts `--exec`).
  */
 export function firstIdReceivedFrom(table: 'events' | 'messages'): string {
-  const reached = `(SELECT received_at FROM ${table} WHERE id >= (lo + hi) / 2 ORDER BY id LIMIT 1) >= ?`
-  return `(WITH RECURSIVE s(lo, hi) AS (
-      SELECT ifnull((SELECT min(id) FROM ${table}), 0), ifnull((SELECT max(id) FROM ${table}), 0) + 1
+  // Each step carries whether its midpoint's row was received at or after the time (`r`), so one
+  // look-up a step decides the next halving (a condition written in both CASEs ran it twice).
+  const reached = (lo: string, hi: string) =>
+    `(SELECT received_at FROM ${table} WHERE id >= ((${lo}) + (${hi})) / 2 ORDER BY id LIMIT 1) >= ?`
+  const lo = 'CASE WHEN r THEN lo ELSE (lo + hi) / 2 + 1 END'
+  const hi = 'CASE WHEN r THEN (lo + hi) / 2 ELSE hi END'
+  return `(WITH RECURSIVE s(lo, hi, r) AS (
+      SELECT lo, hi, ${reached('lo', 'hi')} FROM (SELECT ifnull((SELECT min(id) FROM ${table}), 0) AS lo, ifnull((SELECT max(id) FROM ${table}), 0) + 1 AS hi)
       UNION ALL
-      SELECT CASE WHEN ${reached} THEN lo ELSE (lo + hi) / 2 + 1 END, CASE WHEN ${reached} THEN (lo + hi) / 2 ELSE hi END
+      SELECT ${lo}, ${hi}, ${reached(lo, hi)}
       FROM s WHERE lo < hi)
     SELECT max(lo) FROM s)`
 }
