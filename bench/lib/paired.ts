@@ -58,8 +58,10 @@ export const PAIRS: Pair[] = [
     decide: 'cpu',
   },
   { id: 'naive-sqlite', a: 'server-sqlite', b: 'naive-sqlite', target: 3, traffic: MIX, decide: 'rps' },
-  // Informative pairs, run when named.
+  // The ceiling of the two `serve` pairs: serve runs this receiver and records on top of it, so
+  // server ÷ limit stays below library ÷ limit whatever the store costs. Informative; run by default.
   { id: 'library-limit', a: 'library', b: 'limit', traffic: MIX, decide: 'cpu' },
+  // Informative pairs, run when named.
   { id: 'limit-parse', a: 'limit-parse', b: 'limit', traffic: MIX, decide: 'cpu' },
   {
     id: 'policy-flood',
@@ -90,7 +92,7 @@ export const PAIRS: Pair[] = [
   // The price of a young generation capped at 2 × 16 MiB (docs/server.md "Operating limits").
   { id: 'young16', a: 'server-sqlite-young16', b: 'server-sqlite', traffic: MIX, decide: 'cpu' },
 ]
-export const DEFAULT_PAIRS = ['sqlite', 'pg', 'library', 'policy', 'empty-policy', 'naive-sqlite']
+export const DEFAULT_PAIRS = ['sqlite', 'pg', 'library', 'policy', 'empty-policy', 'naive-sqlite', 'library-limit']
 
 export function pair(id: string): Pair {
   const p = PAIRS.find((x) => x.id === id)
