@@ -165,36 +165,39 @@ export function handleRequest(
     if (!decoded.ok) report(state, new TimhookError('TIMHOOK_EVENT_SCHEMA_MISMATCH', command, decoded.problem), context)
     const routed = context.phase === 'before' ? decide(state, command, body, context) : notify(state, command, body, context)
     if (routed instanceof AckWait) {
-      const c = command
-      const e = event
+      // The wait itself carries what the answer needs: no closure per request on serve's recording path.
       if (done !== undefined) {
-        routed.listen((r) => deliver(state, done, finish(state, r, requestId, c, e, context, started), req, requestId))
+        routed.answerWith(done, req, body, started)
         return undefined
       }
-      return new Promise((resolve) => routed.listen((r) => resolve(finish(state, r, requestId, c, e, context, started))))
+      return new Promise<ReceiverResponse>((resolve) => routed.answerWith(resolve, req, body, started))
     }
     if (routed instanceof Promise) {
       const c = command
       const e = event
       const answered = routed.then(
-        (r) => finish(state, r, requestId, c, e, context, started),
+        (r) => finished(state, r, requestId, c, e, context, started),
         // A bug must not leave the request hanging nor become an unhandled rejection: a 500 names it.
         (err: unknown) => failed(state, err, requestId, c, e, context, started),
       )
       if (done === undefined) return answered
       void answered.then(
         (r) => deliver(state, done, r, req, requestId),
+        // Not reached: neither handler above throws (finished() and failed() never do), so `answered`
+        // cannot reject. It stays because a rejection nobody handles stops the process (Node's default
+        // for unhandled rejections), and this request would have no answer: a guard costs nothing.
         (err: unknown) => deliver(state, done, failed(state, err, requestId, c, e, context, started), req, requestId),
       )
       return undefined
     }
     return finish(state, routed, requestId, command, event, context, started)
   } catch (err) {
+    // Thrown by finish() too: failed() reports it, and never throws itself.
     return failed(state, err, requestId, command, event, ctx, started)
   }
 }
 
-/** The answer to a failure: its own status for a TimhookError, else a 500 TIMHOOK_INTERNAL. */
+/** The answer to a failure: its own status for a TimhookError, else a 500 TIMHOOK_INTERNAL. Never throws. */
 function failed(
   state: State,
   err: unknown,
@@ -207,7 +210,30 @@ function failed(
   const error = err instanceof TimhookError ? err : new TimhookError('TIMHOOK_INTERNAL', errorText(err))
   report(state, error, ctx, requestId)
   const response = failResponse(error)
-  return finish(state, { response, verdict: undefined, fallback: false, errorCode: error.code }, requestId, command, event, ctx, started)
+  try {
+    return finish(state, { response, verdict: undefined, fallback: false, errorCode: error.code }, requestId, command, event, ctx, started)
+  } catch (again) {
+    // finish() threw for this failure too: the answer goes out without its onAnswer report.
+    safely(() => state.options.logger.error({ requestId, err: again }, 'reporting the answer threw'))
+    return response
+  }
+}
+
+/** finish(), or the 500 naming what it threw (logged): an answer always comes out. */
+function finished(
+  state: State,
+  routed: Routed,
+  requestId: string,
+  command: string | undefined,
+  event: Record<string, unknown> | undefined,
+  ctx: CallbackContext | undefined,
+  started: number,
+): ReceiverResponse {
+  try {
+    return finish(state, routed, requestId, command, event, ctx, started)
+  } catch (err) {
+    return failed(state, err, requestId, command, event, ctx, started)
+  }
 }
 
 /** Calls a late answer's continuation; one that throws is logged, never reaches the store's commit report or becomes an unhandled rejection. */
@@ -456,7 +482,8 @@ function notify(state: State, command: string, event: Record<string, unknown>, c
  * at once, with two callbacks, and the answer follows the last of them, or the deadline — plain
  * callbacks and the shared deadline timer, where a promise chain cost several promises and
  * microtask turns per callback. A thenable that calls back more than once counts once; one whose
- * `then` throws fails the acknowledgement.
+ * `then` throws, or that is fulfilled with itself, fails the acknowledgement. The answer is given
+ * exactly once (see answer()).
  */
 class AckWait {
   /** Acknowledgements not settled yet. */
@@ -467,9 +494,12 @@ class AckWait {
   /** Waiting: set by start() (the answer) or settled() (a promise beside other listeners'). */
   private waiting = false
   private ended = false
-  private onRouted: ((routed: Routed) => void) | undefined
-  private routed: Routed | undefined
   private onSettled: (() => void) | undefined
+  /** What the answer needs, given by answerWith(). */
+  private done: ((response: ReceiverResponse, request: RawRequest) => void) | undefined
+  private request: RawRequest | undefined
+  private event: Record<string, unknown> | undefined
+  private started = 0
 
   constructor(
     private readonly state: State,
@@ -490,6 +520,11 @@ class AckWait {
             inner = isThenable(v)
           } catch (err) {
             this.failure ??= errorText(err ?? new Error('threw without a reason'))
+            inner = false
+          }
+          // Fulfilled with itself: a promise rejects that (a chaining cycle); waiting would never end.
+          if (inner && v === thenable) {
+            this.failure ??= 'the acknowledgement was fulfilled with itself'
             inner = false
           }
           if (inner) this.watch(v as PromiseLike<unknown>)
@@ -516,10 +551,18 @@ class AckWait {
     this.deadline = this.state.deadlines.add(this.late)
   }
 
-  /** Calls `next` once with the answer's outcome (after start()). */
-  listen(next: (routed: Routed) => void): void {
-    if (this.routed !== undefined) next(this.routed)
-    else this.onRouted = next
+  /** Calls `done` once with the answer (after start()). */
+  answerWith(
+    done: (response: ReceiverResponse, request: RawRequest) => void,
+    request: RawRequest,
+    event: Record<string, unknown>,
+    started: number,
+  ): void {
+    this.done = done
+    this.request = request
+    this.event = event
+    this.started = started
+    if (this.ended) this.answer()
   }
 
   /** Resolves once every acknowledgement settled, for a callback that waits for other listeners' promises too (their deadline covers it). */
@@ -542,10 +585,32 @@ class AckWait {
     this.ended = true
     if (this.onSettled !== undefined) return this.onSettled()
     if (this.deadline !== undefined) this.state.deadlines.settle(this.deadline)
+    if (this.done !== undefined) this.answer()
+  }
+
+  /**
+   * Answers once. Runs inside the last acknowledgement's callback (the store's commit report) or the
+   * shared deadline timer: whatever throws here becomes a logged 500, never an exception in their code
+   * (which would leave this request unanswered until the server's timeout).
+   */
+  private answer(): void {
+    const { state, ctx, event, started } = this
     const failure = this.failure
-    const routed = failure === undefined ? ALLOWED : ackFailed(this.state, failure, this.ctx)
-    if (this.onRouted !== undefined) this.onRouted(routed)
-    else this.routed = routed
+    let response: ReceiverResponse
+    try {
+      response = finish(
+        state,
+        failure === undefined ? ALLOWED : ackFailed(state, failure, ctx),
+        ctx.requestId,
+        ctx.command,
+        event,
+        ctx,
+        started,
+      )
+    } catch (err) {
+      response = failed(state, err, ctx.requestId, ctx.command, event, ctx, started)
+    }
+    deliver(state, this.done!, response, this.request!, ctx.requestId)
   }
 }
 
