@@ -173,4 +173,88 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<string> = [
     ORDER BY kind COLLATE "C", name COLLATE "C"
     ON CONFLICT (kind, name, slot) DO UPDATE SET n = counts.n + excluded.n;
   END $fn$;`,
+  // timhook_apply_batch as above, with each table's id sequence looked up once per call: the
+  // previous version called pg_get_serial_sequence (catalog look-ups, then its name parsed back
+  // into a regclass) for every row it inserted.
+  `CREATE OR REPLACE FUNCTION timhook_apply_batch(p_events jsonb, p_raws bytea, p_messages jsonb, p_rejections jsonb) RETURNS void
+  LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $fn$
+  DECLARE
+    v_kinds text[];
+    v_names text[];
+    v_ns bigint[];
+    v_stored text[];
+    v_total bigint := 0;
+    v_recalled bigint := 0;
+    v_awaiting bigint := 0;
+    v_filled bigint;
+    v_marked bigint;
+    v_event_ids regclass := pg_get_serial_sequence('events', 'id');
+    v_message_ids regclass := pg_get_serial_sequence('messages', 'id');
+  BEGIN
+    -- Events: ids drawn in arrival order, rows inserted in key order; the counts of the fresh ones.
+    IF jsonb_array_length(p_events) > 0 THEN
+      WITH ins AS (
+        INSERT INTO events (id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, raw, valid, verdict, rule, decision, deliveries)
+        SELECT id, k, c, s, ip, p, ra, rq, substring(p_raws FROM o FOR l), v, vd, ru, d, n FROM (
+          SELECT nextval(v_event_ids) AS id, u.* FROM (
+            SELECT r->>0 AS k, r->>1 AS c, r->>2 AS s, r->>3 AS ip, r->>4 AS p, (r->>5)::bigint AS ra, r->>6 AS rq,
+              (r->>7)::int AS o, (r->>8)::int AS l, (r->>9)::smallint AS v, r->>10 AS vd, r->>11 AS ru, r->>12 AS d, (r->>13)::int AS n
+            FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(r, ord) ORDER BY ord) u) x
+        ORDER BY k COLLATE "C"
+        ON CONFLICT (idem_key) DO UPDATE SET deliveries = events.deliveries + excluded.deliveries
+        RETURNING command, verdict, rule, (xmax = 0) AS fresh)
+      SELECT array_agg(kind), array_agg(name), array_agg(n) INTO v_kinds, v_names, v_ns FROM (
+        SELECT e.kind, e.name, count(*) AS n
+        FROM ins CROSS JOIN LATERAL (VALUES ('command', ins.command), ('verdict', ins.verdict), ('rule', ins.rule)) AS e(kind, name)
+        WHERE ins.fresh AND e.name IS NOT NULL GROUP BY e.kind, e.name) f;
+    END IF;
+    -- One row per message key: the message, its recall, or both. A row stored already is only
+    -- locked here (DO UPDATE … WHERE false locks it without changing it) and completed below.
+    IF jsonb_array_length(p_messages) > 0 THEN
+      WITH ins AS (
+        INSERT INTO messages (id, key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, decision_key, decision_key_bare, recalled_at, recalled_by)
+        SELECT id, k, f, g, tp, seq, mk, fr, too, mt, ra, b, dk, dkb, rat, rby FROM (
+          SELECT nextval(v_message_ids) AS id, u.* FROM (
+            SELECT r->>0 AS k, r->>1 AS f, r->>2 AS g, r->>3 AS tp, (r->>4)::bigint AS seq, r->>5 AS mk, r->>6 AS fr, r->>7 AS too,
+              (r->>8)::bigint AS mt, (r->>9)::bigint AS ra, r->>10 AS b, r->>11 AS dk, r->>12 AS dkb, (r->>13)::bigint AS rat, r->>14 AS rby
+            FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS t(r, ord) ORDER BY ord) u) x
+        ORDER BY k COLLATE "C"
+        ON CONFLICT (key) DO UPDATE SET recalled_by = messages.recalled_by WHERE false
+        RETURNING key, body IS NOT NULL AS has_message, recalled_at IS NOT NULL AS has_recall)
+      SELECT count(*) FILTER (WHERE has_message), count(*) FILTER (WHERE has_message AND has_recall), count(*) FILTER (WHERE NOT has_message),
+        ARRAY(SELECT t.r->>0 FROM jsonb_array_elements(p_messages) AS t(r) WHERE NOT EXISTS (SELECT 1 FROM ins i WHERE i.key = t.r->>0))
+      INTO v_total, v_recalled, v_awaiting, v_stored FROM ins;
+      IF cardinality(v_stored) > 0 THEN
+        -- A message whose row was a recall awaiting it: one more message, one more recalled, one fewer waiting.
+        WITH filled AS (
+          UPDATE messages m SET family = t.r->>1, group_id = t.r->>2, topic_id = t.r->>3, msg_seq = (t.r->>4)::bigint, msg_key = t.r->>5,
+            from_account = t.r->>6, to_account = t.r->>7, msg_time = (t.r->>8)::bigint, received_at = (t.r->>9)::bigint, body = t.r->>10,
+            decision_key = t.r->>11, decision_key_bare = t.r->>12
+          FROM jsonb_array_elements(p_messages) AS t(r)
+          WHERE t.r->>10 IS NOT NULL AND m.key = t.r->>0 AND m.key = ANY (v_stored) AND m.body IS NULL
+          RETURNING 1)
+        SELECT count(*) INTO v_filled FROM filled;
+        -- A recall of a message stored earlier; the first recall of a key wins (a filled row is recalled already).
+        WITH marked AS (
+          UPDATE messages m SET recalled_at = (t.r->>13)::bigint, recalled_by = t.r->>14
+          FROM jsonb_array_elements(p_messages) AS t(r)
+          WHERE t.r->>13 IS NOT NULL AND m.key = t.r->>0 AND m.key = ANY (v_stored) AND m.recalled_at IS NULL
+          RETURNING 1)
+        SELECT count(*) INTO v_marked FROM marked;
+        v_total := v_total + v_filled;
+        v_recalled := v_recalled + v_filled + v_marked;
+        v_awaiting := v_awaiting - v_filled;
+      END IF;
+    END IF;
+    -- The /api/stats numbers, in the same transaction; slot: the connection's, so concurrent
+    -- commits mostly change different rows; rows in key order, as every table's.
+    INSERT INTO counts (kind, name, slot, n)
+    SELECT kind, name, (pg_backend_pid() % 16)::smallint, sum(n) FROM (
+      SELECT * FROM unnest(v_kinds, v_names, v_ns) AS a(kind, name, n)
+      UNION ALL SELECT 'messages', x.name, x.n FROM (VALUES ('total', v_total), ('recalled', v_recalled), ('awaiting', v_awaiting)) AS x(name, n)
+      UNION ALL SELECT 'rejection', t.r->>0, (t.r->>1)::bigint FROM jsonb_array_elements(p_rejections) AS t(r)) c
+    GROUP BY kind, name HAVING sum(n) <> 0
+    ORDER BY kind COLLATE "C", name COLLATE "C"
+    ON CONFLICT (kind, name, slot) DO UPDATE SET n = counts.n + excluded.n;
+  END $fn$;`,
 ]
