@@ -110,6 +110,11 @@ export function createMetrics(store: Store): ServerMetrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
     registers: [registry],
   })
+  const stampedForward = new Counter({
+    name: 'timhook_store_rows_stamped_forward_total',
+    help: 'Rows SQLite stored with a received_at more than 1 s later than they were received (the clock was set back after running ahead)',
+    registers: [registry],
+  })
   const commitFailures = new Counter({
     name: 'timhook_store_commit_failures_total',
     help: 'Commits that failed (database unreachable or refusing)',
@@ -171,6 +176,7 @@ export function createMetrics(store: Store): ServerMetrics {
     }
     commitDuration.observe(r.durationMs / 1000)
     batchSize.observe(r.size)
+    if (r.stampShift !== undefined) stampedForward.inc(r.stampShift.rows)
   })
   return metrics
 }

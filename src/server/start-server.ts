@@ -21,6 +21,7 @@ import { createMetrics, type ServerMetrics } from './metrics.js'
 import { createReadiness } from './readiness.js'
 import { createRoutes } from './routes.js'
 import { trackRequests } from './shutdown.js'
+import { watchStampShift } from './stamp-shift.js'
 import { watchStoreOutage } from './store-outage.js'
 import { createServer, readTls, type TlsMaterial, watchTls } from './tls.js'
 
@@ -87,6 +88,7 @@ async function openRecording(config: ServerConfig, logger: ServerLogger) {
   })
   const metrics = createMetrics(store)
   countConflict = () => metrics.storeConflicts.inc()
+  watchStampShift(store, logger)
   return { store, metrics, outage: watchStoreOutage(store, logger) }
 }
 

@@ -29,6 +29,7 @@ import type {
   MessageItem,
   MessageQuery,
   Page,
+  StampShift,
   Stats,
   Store,
   StoreCounters,
@@ -37,8 +38,8 @@ import type {
 /** What a database must do for `createStore`. */
 export interface StoreBackend {
   readonly kind: Store['kind']
-  /** Applies the rows in one transaction: all or nothing. */
-  commit(rows: WriteRow[]): Promise<void> | void
+  /** Applies the rows in one transaction: all or nothing. May tell which rows it stored later than received. */
+  commit(rows: WriteRow[]): Promise<StampShift | void> | StampShift | void
   /** How many commits may run at once. Default 1. */
   readonly concurrentCommits?: number
   /** True when the error refuses the rows themselves (the same rows would fail again), not an outage: the batch is split to find the record. */
@@ -302,8 +303,9 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
     if (live.length === 0) return
     const started = performance.now()
     let error: unknown
+    let stampShift: StampShift | void = undefined
     try {
-      await backend.commit(rows)
+      stampShift = await backend.commit(rows)
     } catch (err) {
       error = err ?? new Error('commit failed')
     }
@@ -320,7 +322,11 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
       refuse(live[0]!, error)
       return
     }
-    report({ size: live.length, durationMs: performance.now() - started, error })
+    report(
+      stampShift === undefined
+        ? { size: live.length, durationMs: performance.now() - started, error }
+        : { size: live.length, durationMs: performance.now() - started, error, stampShift },
+    )
     if (error === undefined) {
       backoff.succeeded()
       for (const item of live) done(item)

@@ -20,7 +20,7 @@ import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 import { sqliteEventSelect, sqliteMessageSelect } from './sqlite-sql.js'
 import { startSqliteReaders, type SqliteReaderOptions, type SqliteReaders } from './sqlite-reader.js'
 import { startSqliteWriter, type SqliteWriter, type SqliteWriterOptions } from './sqlite-writer.js'
-import type { BodyChunk, EventItem, MessageItem, Page, Stats } from './store.js'
+import type { BodyChunk, EventItem, MessageItem, Page, StampShift, Stats } from './store.js'
 
 export type SqliteOptions = SqliteWriterOptions & SqliteReaderOptions
 
@@ -28,7 +28,7 @@ export type SqliteOptions = SqliteWriterOptions & SqliteReaderOptions
 export interface SqliteBackend extends StoreBackend {
   readonly writer: SqliteWriter
   readonly readers: SqliteReaders
-  commit(rows: WriteRow[]): Promise<void>
+  commit(rows: WriteRow[]): Promise<StampShift | undefined>
   close(): Promise<void>
 }
 

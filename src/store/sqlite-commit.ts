@@ -5,6 +5,7 @@
 import type { WriteRow } from './records.js'
 import { asStored, immediate, type DatabaseSync } from './sqlite-driver.js'
 import * as sql from './sqlite-sql.js'
+import { STAMP_SHIFT_REPORTED_MS, type StampShift } from './store.js'
 
 /**
  * Pages the WAL grows to before the writer copies them back into the database file (SQLite's
@@ -39,9 +40,11 @@ class Counts {
  * transaction, all or nothing; it returns once the commit is durable (WAL, `synchronous = FULL`).
  * The counts `/api/stats` reports change in the same transaction, by what the rows changed: a
  * redelivered event or message, or a second recall of one message, counts nothing.
+ * Returns the rows it stored more than STAMP_SHIFT_REPORTED_MS later than received, if any (a
+ * clock set back after a forward jump), so that serve can say so; undefined otherwise.
  * @example const commit = prepareCommit(db); commit(planWrites(record))
  */
-export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
+export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => StampShift | undefined {
   const insertEvent = db.prepare(sql.INSERT_EVENT)
   const insertMessage = db.prepare(sql.INSERT_MESSAGE)
   const redelivered = db.prepare(sql.REDELIVERED)
@@ -69,6 +72,15 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
     const last = (keys === undefined ? lastReceived : lastReceivedAndWaiting).get() as { at: number | bigint; waiting?: number | bigint }
     let at = Number(last.at)
     const stamp = (receivedAt: number) => (receivedAt > at ? (at = receivedAt) : at)
+    // Rows stored later than received by more than a slow request explains: counted, not hidden.
+    let shifted = 0
+    let maxShift = 0
+    const stored = (receivedAt: number, storedAt: number) => {
+      const shift = storedAt - receivedAt
+      if (shift <= STAMP_SHIFT_REPORTED_MS) return
+      shifted++
+      if (shift > maxShift) maxShift = shift
+    }
     let messages = 0
     let recalled = 0
     let awaiting = 0
@@ -80,13 +92,14 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
     for (const r of rows) {
       switch (r.kind) {
         case 'event': {
+          const storedAt = stamp(r.receivedAt)
           const inserted = insertEvent.run(
             r.idempotencyKey,
             r.command,
             r.sdkAppId,
             r.clientIp,
             r.optPlatform,
-            stamp(r.receivedAt),
+            storedAt,
             r.requestId,
             r.raw,
             r.valid ? 1 : 0,
@@ -96,6 +109,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
           ).changes
           if (Number(inserted) === 0) redelivered.run(r.idempotencyKey)
           else {
+            stored(r.receivedAt, storedAt)
             counts.add('command', r.command)
             if (r.verdict !== null) counts.add('verdict', r.verdict)
             if (r.rule !== null) counts.add('rule', r.rule)
@@ -105,6 +119,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
         }
         case 'message': {
           const recall = findRecall.get(r.key) as { recalled_at: number; recalled_by: string | null } | undefined
+          const storedAt = stamp(r.receivedAt)
           const inserted = insertMessage.run(
             r.key,
             r.sendKey,
@@ -116,7 +131,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
             r.fromAccount,
             r.toAccount,
             r.msgTime,
-            stamp(r.receivedAt),
+            storedAt,
             r.body,
             recall?.recalled_at ?? null,
             recall?.recalled_by ?? null,
@@ -124,6 +139,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
             r.decisionKeyBare,
           ).changes
           if (Number(inserted) === 1) {
+            stored(r.receivedAt, storedAt)
             messages++
             // Its recall came first: the message is recalled, and the recall no longer awaits it.
             if (recall !== undefined) {
@@ -151,6 +167,7 @@ export function prepareCommit(db: DatabaseSync): (rows: WriteRow[]) => void {
     if (recalled !== 0) counts.add('messages', 'recalled', recalled)
     if (awaiting !== 0) counts.add('messages', 'recallsAwaitingMessage', awaiting)
     for (const [kind, names] of counts.byKind) for (const [name, n] of names) addCount.run(kind, name, n)
+    return shifted === 0 ? undefined : { rows: shifted, maxShiftMs: maxShift }
   }
   return (rows) => immediate(db, () => apply(rows))
 }

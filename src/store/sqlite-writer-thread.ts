@@ -25,8 +25,8 @@ port.on('message', (m: ToWriter) => {
     return
   }
   try {
-    commit(unpackRows(m.values, m.bytes))
-    send({ type: 'done', id: m.id })
+    const stampShift = commit(unpackRows(m.values, m.bytes))
+    send(stampShift === undefined ? { type: 'done', id: m.id } : { type: 'done', id: m.id, stampShift })
   } catch (err) {
     const e = err as { message?: unknown }
     send({ type: 'failed', id: m.id, message: String(e?.message ?? err), code: sqliteCode(err) })

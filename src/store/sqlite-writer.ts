@@ -12,6 +12,7 @@ import type { Worker } from 'node:worker_threads'
 import type { WriteRow } from './records.js'
 import { spawnThread } from './spawn-thread.js'
 import { packRows, type PackedRows } from './sqlite-packed-rows.js'
+import type { StampShift } from './store.js'
 
 /** What the thread is started with. */
 export interface WriterData {
@@ -21,11 +22,13 @@ export interface WriterData {
 
 export type ToWriter = { type: 'commit'; id: number; values: PackedRows['values']; bytes: ArrayBuffer } | { type: 'close' }
 export type FromWriter =
-  { type: 'ready' } | { type: 'done'; id: number } | { type: 'failed'; id: number; message: string; code: string | undefined }
+  | { type: 'ready' }
+  | { type: 'done'; id: number; stampShift?: StampShift }
+  | { type: 'failed'; id: number; message: string; code: string | undefined }
 
 export interface SqliteWriter {
-  /** Commits the rows in one transaction in the writer thread; resolves once durable. */
-  commit(rows: WriteRow[]): Promise<void>
+  /** Commits the rows in one transaction in the writer thread; resolves once durable, with the rows it stored later than received, if any. */
+  commit(rows: WriteRow[]): Promise<StampShift | undefined>
   /** The running thread, if any (tests stop it to check what a crash does). */
   readonly thread: Worker | undefined
   /** How many threads were started so far. */
@@ -40,7 +43,7 @@ export interface SqliteWriterOptions {
 }
 
 interface Pending {
-  resolve: () => void
+  resolve: (shift: StampShift | undefined) => void
   reject: (err: Error) => void
 }
 
@@ -80,7 +83,7 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
       if (p === undefined) return
       pending.delete(m.id)
       if (pending.size === 0) w.unref()
-      if (m.type === 'done') p.resolve()
+      if (m.type === 'done') p.resolve(m.stampShift)
       else p.reject(new SqliteWriteError(m.message, m.code))
     })
     w.on('error', (err) => {
@@ -106,7 +109,7 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
       if (closed) return Promise.reject(new Error('the SQLite writer is closed'))
       const w = (thread ??= start())
       const id = nextId++
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<StampShift | undefined>((resolve, reject) => {
         pending.set(id, { resolve, reject })
         w.ref()
         const packed = packRows(rows)

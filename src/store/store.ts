@@ -108,7 +108,24 @@ export interface CommitReport {
   refused?: number
   /** Set for a readiness probe after failed commits (a transaction that holds no record). */
   probe?: boolean
+  /** Set when the commit stored rows at a later time than they were received (see StampShift). */
+  stampShift?: StampShift
 }
+
+/**
+ * Rows a commit stored at a later `received_at` than their own receipt, by more than
+ * STAMP_SHIFT_REPORTED_MS: SQLite keeps `received_at` non-decreasing with `id`, so after the clock
+ * jumped forward and was set back, rows are stored at the jumped time until real time catches up.
+ */
+export interface StampShift {
+  /** Rows stored later than received. */
+  rows: number
+  /** The largest shift among them, ms. */
+  maxShiftMs: number
+}
+
+/** A row stored this much later than received (ms) is counted in StampShift; less is a request that took longer than the one before. */
+export const STAMP_SHIFT_REPORTED_MS = 1000
 
 /** What the writer queue turned away, since the store was opened. */
 export interface StoreCounters {
