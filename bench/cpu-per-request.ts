@@ -11,7 +11,9 @@
  * The target is pinned to CPU 0 and wrk to CPU 1. `--profile DIR` runs the target under
  * `node --cpu-prof` (one .cpuprofile per thread, the writer's too) and prints each profile's
  * top self-time entries. `--root` (repeatable) runs the target from each of several checkouts (each
- * built), in alternating rounds, to compare two versions under the same load. PostgreSQL:
+ * built), in alternating rounds, to compare two versions under the same load; `DIR@NAME=VALUE,…`
+ * runs that checkout with those environment variables, to compare two settings of one build
+ * (`--root . --root .@TIMHOOK_WRITER_NICE=10`). PostgreSQL:
  * TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL, one schema per checkout (`cpu_` and the checkout's
  * directory name), so versions with different migrations can be compared on one database. `--policy FILE` starts `serve` with that policy;
  * with `ONLY=before SENDERS=100003` in the environment the load is the policy pairs' before-sends:
@@ -65,7 +67,21 @@ function threadMicros(pid: number): Map<string, number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function argv(port: number, round: number, root: string): string[] {
+/** `DIR@NAME=VALUE,NAME=VALUE`: the checkout, and the environment its target gets beyond the bench's. */
+function rootSpec(spec: string): { dir: string; env: Record<string, string> } {
+  const at = spec.indexOf('@')
+  if (at < 0) return { dir: spec, env: {} }
+  const env: Record<string, string> = {}
+  for (const kv of spec.slice(at + 1).split(',')) {
+    const eq = kv.indexOf('=')
+    if (eq <= 0) throw new Error(`--root ${spec}: expected DIR@NAME=VALUE[,NAME=VALUE…]`)
+    env[kv.slice(0, eq)] = kv.slice(eq + 1)
+  }
+  return { dir: spec.slice(0, at), env }
+}
+
+function argv(port: number, round: number, spec: string): string[] {
+  const root = rootSpec(spec).dir
   const prof = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
   if (values.target === 'limit') return [process.execPath, ...prof, join(root, 'bench/targets/limit.mjs')]
   if (values.target === 'library' || values.target === 'limit-parse')
@@ -119,7 +135,7 @@ function wrk(port: number, seconds: number): Promise<{ requests: number; non2xx:
 async function round(n: number, root: string): Promise<{ cpuUs: number; rps: number; non2xx: number; threads: string }> {
   const port = 23000 + (process.pid % 1000) + n
   const child = spawn('taskset', ['-c', '0', ...argv(port, n, root)], {
-    env: { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn', ...rootSpec(root).env },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   for (let i = 0; ; i++) {

@@ -7,6 +7,8 @@
  *                      noise hits both alike (bench/lib/paired.ts). `default`, `all`, or pair ids.
  *   --p99              before-send p99 at 80 % of the target's maximum rate beside the bare limit's under
  *                      the same paced load (library, serve on SQLite), alternating rounds.
+ *                      --p99-versus <target> adds an A/B case in the same rounds at the same rate
+ *                      (e.g. --p99-targets server-sqlite --p99-versus server-sqlite-nice10).
  *   --soak             serve on SQLite at 80 % of its maximum rate for --soak-minutes (10): memory by part
  *                      (RSS, each thread's V8 heap, the live heap, the native rest), each part's slope.
  *                      --soak-target server-sqlite-young16 soaks serve with a capped young generation.
@@ -14,6 +16,7 @@
  * p50/p99 at saturation and a chart), --sweep (throughput and p99 by connections).
  *
  *   npx tsx bench/run.ts [--quick] [--rounds 5] [--duration 10] [--paired sqlite,pg] [--p99] [--soak] [--soak-minutes 10]
+ *   npx tsx bench/run.ts --p99 --p99-targets server-sqlite --p99-versus server-sqlite-nice10 --rounds 6
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
     paired: { type: 'string' },
     p99: { type: 'boolean', default: false },
     'p99-targets': { type: 'string' },
+    'p99-versus': { type: 'string' },
     soak: { type: 'boolean', default: false },
     'soak-minutes': { type: 'string' },
     'soak-target': { type: 'string' },
@@ -57,6 +61,7 @@ const CALIBRATE = QUICK ? 2 : 5
 const SOAK_MINUTES = Number(args['soak-minutes'] ?? (QUICK ? 0.25 : 10))
 const SOAK_TARGET = args['soak-target'] ?? 'server-sqlite'
 const P99_TARGETS = (args['p99-targets'] ?? 'library,server-sqlite').split(',')
+const P99_VERSUS = args['p99-versus']
 for (const [k, v] of Object.entries({ rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, 'soak-minutes': SOAK_MINUTES })) {
   if (!(v > 0)) throw new Error(`--${k} must be a positive number`)
 }
@@ -65,6 +70,7 @@ if (args.help) {
   console.log(`npx tsx bench/run.ts [options]   (npm run bench: build, then all three pieces)
   --paired <ids>        paired ratios: default (${DEFAULT_PAIRS.join(',')}), all, or ids of: ${PAIRS.map((p) => p.id).join(', ')}
   --p99                 before-send p99 at 80 % of the maximum rate, beside the limit (--p99-targets ${P99_TARGETS.join(',')})
+  --p99-versus <target> an A/B case run in the same p99 rounds at the same rate (e.g. server-sqlite-nice10)
   --soak                serve (SQLite) at 80 % of its maximum rate, memory by part and its slope (--soak-minutes ${SOAK_MINUTES}; --soak-target ${SOAK_TARGET})
   --rounds N --duration S --connections C     (${ROUNDS}, ${DURATION} s, ${CONNECTIONS})
   --quick               1 round × 2 s, a 15 s soak: a smoke test, under 2 minutes
@@ -103,7 +109,10 @@ function plan(): Array<{ piece: string; seconds: number }> {
   // Calibration: usually two turns of an unpaced maximum and three 2 s paced trials (at most seven; bench/lib/paced.ts).
   const calibration = START + 1 + 2 * (CALIBRATE + 3 * 2.3)
   if (runP99)
-    for (const t of P99_TARGETS) out.push({ piece: `p99 ${t}`, seconds: 2 * calibration - CALIBRATE + ROUNDS * 2 * (START + 2 + DURATION) })
+    for (const t of P99_TARGETS) {
+      const cases = P99_VERSUS === undefined ? 2 : 3
+      out.push({ piece: `p99 ${t}`, seconds: cases * calibration - (cases - 1) * CALIBRATE + ROUNDS * cases * (START + 2 + DURATION) })
+    }
   if (runSoak) out.push({ piece: `soak ${SOAK_MINUTES} min`, seconds: calibration + START + SOAK_MINUTES * 60 })
   return out
 }
@@ -164,8 +173,17 @@ async function main() {
     }
     if (runP99) {
       for (const t of P99_TARGETS) {
-        await piece(`p99 ${t}`, [t, 'limit'], async () => {
-          report.p99.push(await beforeSendP99(t, { rounds: ROUNDS, seconds: DURATION, calibrateSeconds: CALIBRATE, withinMs: 2, log }))
+        await piece(`p99 ${t}`, [t, 'limit', ...(P99_VERSUS === undefined ? [] : [P99_VERSUS])], async () => {
+          report.p99.push(
+            await beforeSendP99(t, {
+              rounds: ROUNDS,
+              seconds: DURATION,
+              calibrateSeconds: CALIBRATE,
+              withinMs: 2,
+              log,
+              versus: P99_VERSUS,
+            }),
+          )
         })
       }
     }

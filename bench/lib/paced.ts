@@ -176,6 +176,10 @@ export interface LatencyRound {
   limit: { rps: number; p50ms: number; p99ms: number; maxms: number; non2xx: number; errors: number }
   /** target p99 − limit p99, ms */
   p99DeltaMs: number
+  /** With `versus`: the other build or setting of the target, in the same round at the same rate. */
+  versus?: { rps: number; p50ms: number; p99ms: number; maxms: number; non2xx: number; errors: number }
+  /** versus p99 − limit p99, ms */
+  versusDeltaMs?: number
 }
 
 export interface LatencyResult {
@@ -189,6 +193,8 @@ export interface LatencyResult {
   deltaMs: number
   met: boolean
   seconds: number
+  /** The A/B case (`versus`): its pacing at the target's aim, median p99, Δ to the limit, and the median of its per-round p99 − the target's. */
+  versus?: { target: string; calibration: Calibration; medianP99Ms: number; deltaMs: number; met: boolean; minusTargetMs: number }
 }
 
 const view = (m: Measured) => ({
@@ -205,20 +211,38 @@ const view = (m: Measured) => ({
  * at the same rate (the same pause; its own number of connections, calibrated the same way,
  * since it answers faster), one process at a time on CPU 0, in alternating rounds. Target:
  * within `withinMs` of the limit's.
+ *
+ * `versus` (an A/B switch): a second target (another setting of the same server, e.g.
+ * `server-sqlite-nice10`) paced at the same rate as `name` (its connections searched the same
+ * way) and run in the same rounds; the three take turns in each position (round r starts with the
+ * (r mod 3)-th), so a drift of the host's noise over the run hits each alike. Reported: each
+ * one's Δ to the limit, and the median of the rounds' versus p99 − target p99.
  */
 export async function beforeSendP99(
   name: string,
-  o: { rounds: number; seconds: number; calibrateSeconds: number; withinMs: number; log: (s: string) => void },
+  o: { rounds: number; seconds: number; calibrateSeconds: number; withinMs: number; log: (s: string) => void; versus?: string | undefined },
 ): Promise<LatencyResult> {
   const env = { ONLY: 'before', SENDERS: '100003' }
-  o.log(`\nbefore-send p99 at 80 % of ${name}'s before-send maximum, beside the limit paced at the same rate`)
+  const vs = o.versus
+  o.log(
+    `\nbefore-send p99 at 80 % of ${name}'s before-send maximum, beside the limit paced at the same rate` +
+      (vs === undefined ? '' : ` and ${vs} paced at the same rate (A/B)`),
+  )
   const calibration = await calibrate(target(name), env, { seconds: o.calibrateSeconds, fraction: 0.8, log: o.log })
   const limitCalibration = await paceAt(target('limit'), env, calibration.targetRps, o.log)
-  const connectionsOf = (n: string) => (n === 'limit' ? limitCalibration.connections : calibration.connections)
+  const versusCalibration = vs === undefined ? undefined : await paceAt(target(vs), env, calibration.targetRps, o.log)
+  const connectionsOf = (n: string) =>
+    n === 'limit' ? limitCalibration.connections : n === vs ? versusCalibration!.connections : calibration.connections
   const paced = { ...env, DELAY_MS: String(calibration.delayMs) }
   const rounds: LatencyRound[] = []
   for (let round = 1; round <= o.rounds; round++) {
-    const order = round % 2 === 1 ? [name, 'limit'] : ['limit', name]
+    let order: string[]
+    if (vs === undefined) order = round % 2 === 1 ? [name, 'limit'] : ['limit', name]
+    else {
+      const three = [name, vs, 'limit']
+      const k = (round - 1) % 3
+      order = [...three.slice(k), ...three.slice(0, k)]
+    }
     const got: Record<string, ReturnType<typeof view>> = {}
     for (const n of order) {
       const r: Running = await startTarget(target(n))
@@ -235,12 +259,17 @@ export async function beforeSendP99(
       target: got[name]!,
       limit: got.limit!,
       p99DeltaMs: got[name]!.p99ms - got.limit!.p99ms,
+      ...(vs === undefined ? {} : { versus: got[vs]!, versusDeltaMs: got[vs]!.p99ms - got.limit!.p99ms }),
     }
     rounds.push(row)
+    const one = (n: string, x: ReturnType<typeof view>) =>
+      `${n} ${Math.round(x.rps).toLocaleString('en')} req/s p50 ${x.p50ms.toFixed(2)} p99 ${x.p99ms.toFixed(2)} max ${x.maxms.toFixed(1)} ms` +
+      (x.non2xx + x.errors > 0 ? ` (NON-2XX ${x.non2xx}, ERRORS ${x.errors})` : '')
     o.log(
-      `  round ${round} (${order[0]} first): ${name} ${Math.round(row.target.rps).toLocaleString('en')} req/s p50 ${row.target.p50ms.toFixed(2)} p99 ${row.target.p99ms.toFixed(2)} max ${row.target.maxms.toFixed(1)} ms` +
-        ` · limit ${Math.round(row.limit.rps).toLocaleString('en')} req/s p50 ${row.limit.p50ms.toFixed(2)} p99 ${row.limit.p99ms.toFixed(2)} max ${row.limit.maxms.toFixed(1)} ms → Δp99 ${row.p99DeltaMs.toFixed(2)} ms` +
-        (row.target.non2xx + row.target.errors > 0 ? `; NON-2XX ${row.target.non2xx}, ERRORS ${row.target.errors}` : ''),
+      `  round ${round} (${order.join(', ')}): ${one(name, row.target)}` +
+        (row.versus === undefined ? '' : ` · ${one(vs!, row.versus)}`) +
+        ` · ${one('limit', row.limit)} → Δp99 ${row.p99DeltaMs.toFixed(2)} ms` +
+        (row.versusDeltaMs === undefined ? '' : `, ${vs} Δp99 ${row.versusDeltaMs.toFixed(2)} ms`),
     )
   }
   const medianP99Ms = { target: median(rounds.map((r) => r.target.p99ms)), limit: median(rounds.map((r) => r.limit.p99ms)) }
@@ -249,7 +278,34 @@ export async function beforeSendP99(
   o.log(
     `  → ${name}: median p99 ${medianP99Ms.target.toFixed(2)} ms, limit ${medianP99Ms.limit.toFixed(2)} ms: Δ ${deltaMs.toFixed(2)} ms (target ≤ ${o.withinMs} ms): ${met ? 'met' : 'MISSED'}`,
   )
-  return { target: name, calibration, limitCalibration, rounds, medianP99Ms, deltaMs, met, seconds: o.seconds }
+  let versus: LatencyResult['versus']
+  if (vs !== undefined) {
+    const vP99 = median(rounds.map((r) => r.versus!.p99ms))
+    const minusTargetMs = median(rounds.map((r) => r.versus!.p99ms - r.target.p99ms))
+    versus = {
+      target: vs,
+      calibration: versusCalibration!,
+      medianP99Ms: vP99,
+      deltaMs: vP99 - medianP99Ms.limit,
+      met: vP99 - medianP99Ms.limit <= o.withinMs,
+      minusTargetMs,
+    }
+    o.log(
+      `  → ${vs}: median p99 ${vP99.toFixed(2)} ms: Δ ${versus.deltaMs.toFixed(2)} ms (target ≤ ${o.withinMs} ms): ${versus.met ? 'met' : 'MISSED'}; ` +
+        `${vs} − ${name} per round ${rounds.map((r) => (r.versus!.p99ms - r.target.p99ms).toFixed(2)).join(', ')} ms, median ${minusTargetMs.toFixed(2)} ms`,
+    )
+  }
+  return {
+    target: name,
+    calibration,
+    limitCalibration,
+    rounds,
+    medianP99Ms,
+    deltaMs,
+    met,
+    seconds: o.seconds,
+    ...(versus === undefined ? {} : { versus }),
+  }
 }
 
 export interface SoakResult {

@@ -98,6 +98,25 @@ export function markdown(r: Report): string {
     out.push(
       `| median | | | | **${fmt.f(l.medianP99Ms.target)}** | | | | **${fmt.f(l.medianP99Ms.limit)}** | | **${fmt.f(l.deltaMs)}** (target ≤ 2): ${met(l.met)} |`,
     )
+    const v = l.versus
+    if (v !== undefined) {
+      out.push(
+        '',
+        `A/B in the same rounds: **${v.target}** paced at the same aim (${v.calibration.connections} connections, held ${pct(v.calibration.held.rps / c.targetRps)} of the aim in calibration):`,
+        '',
+        `| round | order | ${v.target} req/s | p50 ms | p99 ms | max ms | Δ p99 to the limit ms | ${v.target} − ${l.target} p99 ms |`,
+        '|---|---|---|---|---|---|---|---|',
+      )
+      for (const x of l.rounds) {
+        const y = x.versus!
+        out.push(
+          `| ${x.round} | ${x.first} first | ${fmt.int(y.rps)} | ${fmt.f(y.p50ms)} | ${fmt.f(y.p99ms)} | ${fmt.f(y.maxms, 1)} | ${fmt.f(x.versusDeltaMs!)} | ${fmt.f(y.p99ms - x.target.p99ms)} |`,
+        )
+      }
+      out.push(
+        `| median | | | | **${fmt.f(v.medianP99Ms)}** | | **${fmt.f(v.deltaMs)}** (target ≤ 2): ${met(v.met)} | **${fmt.f(v.minusTargetMs)}** |`,
+      )
+    }
   }
   if (r.soak !== null) {
     const s = r.soak

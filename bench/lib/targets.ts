@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SDK_APP_ID, TOKEN } from './wrk.js'
 
-const ADMIN = 'bench-admin-token-0123456789'
+export const ADMIN = 'bench-admin-token-0123456789'
 const node = process.execPath
 export const pgUrl = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
 /** Where the SQLite files go: a disk, so that `synchronous = FULL` pays a real fsync (not tmpfs). */
@@ -160,6 +160,14 @@ export const TARGETS: Target[] = [
     [],
     undefined,
     { NODE_OPTIONS: '--max-semi-space-size=16' },
+  ),
+  // The writer thread's priority (A/B for the before-send p99: bench/run.ts --p99-versus).
+  ...[5, 10, 19].map((n) =>
+    sqliteServe(
+      `server-sqlite-nice${n}`,
+      `\`timhook serve\` on SQLite with \`--writer-nice ${n}\`: the writer thread ${n} nicer than the event loop`,
+      ['--writer-nice', String(n)],
+    ),
   ),
   sqliteServe(
     'server-empty-policy',
