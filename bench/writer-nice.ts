@@ -19,7 +19,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { median } from './lib/stats.js'
-import { ADMIN, startTarget, target } from './lib/targets.js'
+import { droppedRecords } from './lib/paced.js'
+import { startTarget, target } from './lib/targets.js'
 import { ensureWrk, runWrk, type Measured } from './lib/wrk.js'
 
 const { values } = parseArgs({
@@ -56,11 +57,9 @@ function threadMicros(pid: number, prefix: string): number {
 }
 
 async function dropped(port: number): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })
-  const text = await res.text()
-  const m = /^timhook_store_dropped_records(?:\{[^}]*\})?\s+(\d+(?:\.\d+)?)/m.exec(text)
-  if (m === null) throw new Error(`no timhook_store_dropped_records in /metrics (${res.status})`)
-  return Number(m[1])
+  const n = await droppedRecords(port)
+  if (Number.isNaN(n)) throw new Error('no timhook_store_dropped_records in /metrics')
+  return n
 }
 
 interface Row {

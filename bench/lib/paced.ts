@@ -4,13 +4,13 @@
  * load holds 80 % of the target's own measured maximum rate. Used for the before-send p99 (the target and the
  * bare limit at the same rate, alternating rounds) and the soak (RSS over minutes).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { courses, PARTS, sampleMemory, settledAt, type MemorySample, type Part, type PartCourse } from './memory.js'
 import { load } from './procs.js'
 import { median } from './stats.js'
-import { startTarget, target, type Running, type Target } from './targets.js'
+import { ADMIN, startTarget, target, type Running, type Target } from './targets.js'
 import { runWrk, type Measured } from './wrk.js'
 
 export const DELAY_MS = 2
@@ -169,15 +169,29 @@ async function paceAt(t: Target, env: Record<string, string>, targetRps: number,
   }
 }
 
+/** One paced run of one target: rate, latency, refusals, and the event loop's wait for a core. */
+export interface PacedView {
+  rps: number
+  p50ms: number
+  p99ms: number
+  maxms: number
+  non2xx: number
+  errors: number
+  /** µs per request the event loop's thread was runnable but waited for a core (NaN: not measured) */
+  loopWaitUs: number
+  /** `serve` only: before-send records the store dropped past its cap since the target started (a writer that fell behind). */
+  dropped?: number
+}
+
 export interface LatencyRound {
   round: number
   first: string
-  target: { rps: number; p50ms: number; p99ms: number; maxms: number; non2xx: number; errors: number }
-  limit: { rps: number; p50ms: number; p99ms: number; maxms: number; non2xx: number; errors: number }
+  target: PacedView
+  limit: PacedView
   /** target p99 − limit p99, ms */
   p99DeltaMs: number
   /** With `versus`: the other build or setting of the target, in the same round at the same rate. */
-  versus?: { rps: number; p50ms: number; p99ms: number; maxms: number; non2xx: number; errors: number }
+  versus?: PacedView
   /** versus p99 − limit p99, ms */
   versusDeltaMs?: number
 }
@@ -197,14 +211,41 @@ export interface LatencyResult {
   versus?: { target: string; calibration: Calibration; medianP99Ms: number; deltaMs: number; met: boolean; minusTargetMs: number }
 }
 
-const view = (m: Measured) => ({
+const view = (m: Measured, loopWaitNs = NaN) => ({
   rps: m.rps,
   p50ms: m.p50_us / 1000,
   p99ms: m.p99_us / 1000,
   maxms: m.max_us / 1000,
   non2xx: m.non2xx,
   errors: m.socket_errors + m.timeouts,
+  /** How long the event loop's thread was runnable but waited for a core, µs per request (NaN where /proc has no schedstat). */
+  loopWaitUs: loopWaitNs / 1000 / Math.max(1, m.requests),
 })
+
+/** `timhook_store_dropped_records` of a running `serve` (its /metrics, behind the bench's admin token); NaN if it cannot be read. */
+export async function droppedRecords(port: number): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })
+    const m = /^timhook_store_dropped_records(?:\{[^}]*\})?\s+(\d+(?:\.\d+)?)/m.exec(await res.text())
+    return m === null ? NaN : Number(m[1])
+  } catch {
+    return NaN
+  }
+}
+
+/**
+ * Nanoseconds the thread `tid` of `pid` has spent runnable, waiting for a core (the second field
+ * of Linux's /proc/<pid>/task/<tid>/schedstat); NaN where it cannot be read. For the event loop
+ * (tid = pid) it is the time its answers queued behind other threads — the writer, V8's helpers,
+ * other processes — which a lower-priority writer should shorten.
+ */
+export function waitedNs(pid: number, tid = pid): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1])
+  } catch {
+    return NaN
+  }
+}
 
 /**
  * Before-send p99 of `name` at 80 % of its own before-send maximum, and of the bare limit paced
@@ -243,12 +284,15 @@ export async function beforeSendP99(
       const k = (round - 1) % 3
       order = [...three.slice(k), ...three.slice(0, k)]
     }
-    const got: Record<string, ReturnType<typeof view>> = {}
+    const got: Record<string, PacedView> = {}
     for (const n of order) {
       const r: Running = await startTarget(target(n))
       try {
         await runWrk({ port: r.port, seconds: 2, connections: connectionsOf(n), pid: r.pid, env: paced })
-        got[n] = view(await runWrk({ port: r.port, seconds: o.seconds, connections: connectionsOf(n), pid: r.pid, env: paced }))
+        const w0 = waitedNs(r.pid)
+        const m = await runWrk({ port: r.port, seconds: o.seconds, connections: connectionsOf(n), pid: r.pid, env: paced })
+        got[n] = view(m, waitedNs(r.pid) - w0)
+        if (n.startsWith('server-')) got[n]!.dropped = await droppedRecords(r.port)
       } finally {
         await r.stop()
       }
@@ -262,8 +306,9 @@ export async function beforeSendP99(
       ...(vs === undefined ? {} : { versus: got[vs]!, versusDeltaMs: got[vs]!.p99ms - got.limit!.p99ms }),
     }
     rounds.push(row)
-    const one = (n: string, x: ReturnType<typeof view>) =>
-      `${n} ${Math.round(x.rps).toLocaleString('en')} req/s p50 ${x.p50ms.toFixed(2)} p99 ${x.p99ms.toFixed(2)} max ${x.maxms.toFixed(1)} ms` +
+    const one = (n: string, x: PacedView) =>
+      `${n} ${Math.round(x.rps).toLocaleString('en')} req/s p50 ${x.p50ms.toFixed(2)} p99 ${x.p99ms.toFixed(2)} max ${x.maxms.toFixed(1)} ms, loop waited ${x.loopWaitUs.toFixed(1)} µs/req` +
+      (x.dropped === undefined ? '' : `, dropped ${x.dropped}`) +
       (x.non2xx + x.errors > 0 ? ` (NON-2XX ${x.non2xx}, ERRORS ${x.errors})` : '')
     o.log(
       `  round ${round} (${order.join(', ')}): ${one(name, row.target)}` +

@@ -104,17 +104,17 @@ export function markdown(r: Report): string {
         '',
         `A/B in the same rounds: **${v.target}** paced at the same aim (${v.calibration.connections} connections, held ${pct(v.calibration.held.rps / c.targetRps)} of the aim in calibration):`,
         '',
-        `| round | order | ${v.target} req/s | p50 ms | p99 ms | max ms | Δ p99 to the limit ms | ${v.target} − ${l.target} p99 ms |`,
-        '|---|---|---|---|---|---|---|---|',
+        `| round | order | ${v.target} req/s | p50 ms | p99 ms | max ms | Δ p99 to the limit ms | ${v.target} − ${l.target} p99 ms | event loop waited for a core, µs/req: ${v.target} / ${l.target} / limit | records dropped: ${v.target} / ${l.target} |`,
+        '|---|---|---|---|---|---|---|---|---|---|',
       )
       for (const x of l.rounds) {
         const y = x.versus!
         out.push(
-          `| ${x.round} | ${x.first} first | ${fmt.int(y.rps)} | ${fmt.f(y.p50ms)} | ${fmt.f(y.p99ms)} | ${fmt.f(y.maxms, 1)} | ${fmt.f(x.versusDeltaMs!)} | ${fmt.f(y.p99ms - x.target.p99ms)} |`,
+          `| ${x.round} | ${x.first} first | ${fmt.int(y.rps)} | ${fmt.f(y.p50ms)} | ${fmt.f(y.p99ms)} | ${fmt.f(y.maxms, 1)} | ${fmt.f(x.versusDeltaMs!)} | ${fmt.f(y.p99ms - x.target.p99ms)} | ${fmt.f(y.loopWaitUs, 1)} / ${fmt.f(x.target.loopWaitUs, 1)} / ${fmt.f(x.limit.loopWaitUs, 1)} | ${y.dropped ?? 'n/a'} / ${x.target.dropped ?? 'n/a'} |`,
         )
       }
       out.push(
-        `| median | | | | **${fmt.f(v.medianP99Ms)}** | | **${fmt.f(v.deltaMs)}** (target ≤ 2): ${met(v.met)} | **${fmt.f(v.minusTargetMs)}** |`,
+        `| median | | | | **${fmt.f(v.medianP99Ms)}** | | **${fmt.f(v.deltaMs)}** (target ≤ 2): ${met(v.met)} | **${fmt.f(v.minusTargetMs)}** | ${fmt.f(median(l.rounds.map((x) => x.versus!.loopWaitUs)), 1)} / ${fmt.f(median(l.rounds.map((x) => x.target.loopWaitUs)), 1)} / ${fmt.f(median(l.rounds.map((x) => x.limit.loopWaitUs)), 1)} | |`,
       )
     }
   }
