@@ -246,7 +246,7 @@ export function messageSelect(q: MessageQuery): sql.SqlQuery {
   params.push(q.limit + 1)
   return {
     text: `SELECT m.id, substr(m.body, 1, $1) AS body, length(m.body) AS body_size, m.group_id, m.topic_id, m.msg_seq, m.msg_key, m.from_account, m.to_account,
-        m.received_at, m.recalled_at, m.recalled_by, COALESCE(e.decision, eb.decision) AS decision
+        m.received_at, m.recalled_at, m.recalled_by, COALESCE(${sql.storedDecision('e')}, ${sql.storedDecision('eb')}) AS decision
       FROM messages m
       LEFT JOIN events e ON e.idem_key = m.decision_key AND e.verdict IS DISTINCT FROM 'deny'
       LEFT JOIN events eb ON eb.idem_key = m.decision_key_bare AND eb.verdict IS DISTINCT FROM 'deny'

@@ -14,6 +14,7 @@
  * numbering events at commit under a lock, serializes every commit of every instance).
  */
 import pg from 'pg'
+import { storedDecision } from './sql.js'
 import { ReplayError, type DeadLetter, type Outbox, type OutboxEvent, type SinkCursor, type SinkStatusRow } from '../sinks/outbox.js'
 
 export interface PostgresOutboxOptions {
@@ -27,7 +28,7 @@ export interface PostgresOutboxOptions {
 }
 
 const SAFE = 'pg_snapshot_xmin(pg_current_snapshot())'
-const EVENT_COLUMNS = 'xid::text AS xid, id, idem_key, command, sdk_app_id, received_at, raw, decision'
+const EVENT_COLUMNS = `xid::text AS xid, id, idem_key, command, sdk_app_id, received_at, raw, ${storedDecision()} AS decision`
 
 /** `xid:id` ↔ its two parts. */
 function parsePosition(position: string): [string, string] {
@@ -200,7 +201,7 @@ export async function openPostgresOutbox(url: string, options: PostgresOutboxOpt
     },
     async redrives(sink, limit) {
       const rows = await q(
-        `SELECT e.xid::text AS xid, e.id, e.idem_key, e.command, e.sdk_app_id, e.received_at, e.raw, e.decision
+        `SELECT e.xid::text AS xid, e.id, e.idem_key, e.command, e.sdk_app_id, e.received_at, e.raw, ${storedDecision('e')} AS decision
          FROM sink_dead_letters d JOIN events e ON e.id = d.event_id WHERE d.sink = $1 AND d.redrive ORDER BY d.event_id LIMIT $2`,
         [sink, limit],
       )

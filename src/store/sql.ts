@@ -6,6 +6,7 @@
  */
 import { MAX_BODY_DEPTH, nestsDeeperThan } from '../protocol/parse-json.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
+import { NO_MATCH_DECISION_JSON } from './records.js'
 import type { BodyNote, EventItem, EventQuery, MessageItem, MessageQuery, Page } from './store.js'
 
 /**
@@ -22,6 +23,17 @@ export const STATS_BY_RULE = `SELECT rule AS k, COUNT(*) AS n FROM events WHERE 
 export const STATS_REJECTIONS = `SELECT cause AS k, count AS n FROM rejections`
 export const STATS_MESSAGES = `SELECT COUNT(*) AS total, COUNT(recalled_at) AS recalled FROM messages`
 export const STATS_ORPHAN_RECALLS = `SELECT COUNT(*) AS n FROM recalls r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.key = r.key)`
+
+/**
+ * An event row's decision as JSON text, for a SELECT on either backend: the stored JSON, or — for a
+ * row that stores the no-match decision as its verdict alone (`allow` and no JSON: records.ts
+ * `NO_MATCH_DECISION_JSON`) — that decision's JSON. `t`: the events table's alias, if any.
+ */
+export function storedDecision(t?: string): string {
+  const c = t === undefined ? '' : `${t}.`
+  return `COALESCE(${c}decision, CASE WHEN ${c}verdict = 'allow' THEN ${NO_MATCH_LITERAL} END)`
+}
+const NO_MATCH_LITERAL = `'${NO_MATCH_DECISION_JSON.replaceAll("'", "''")}'`
 
 /**
  * How a backend writes a listing's time filter (`since` ≤ received_at < `until`, either side may be
@@ -100,7 +112,7 @@ export function eventSelect(q: EventQuery, guard?: string, time: TimeFilter = re
   if (guard !== undefined) where.push(guard)
   params.push(q.limit + 1)
   return {
-    text: `SELECT id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, substr(raw, 1, ?) AS raw, length(raw) AS raw_size, valid, deliveries, decision
+    text: `SELECT id, idem_key, command, sdk_app_id, client_ip, opt_platform, received_at, request_id, substr(raw, 1, ?) AS raw, length(raw) AS raw_size, valid, deliveries, ${storedDecision()} AS decision
   FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
     params: [INLINE_BODY_BYTES, ...params],
   }

@@ -5,12 +5,13 @@
  */
 import type { DeadLetter, OutboxEvent, ReplayFrom, SinkCursor, SinkStatusRow } from '../sinks/outbox.js'
 import { immediate, type DatabaseSync } from './sqlite-driver.js'
+import { storedDecision } from './sql.js'
 import { firstIdReceivedFrom } from './sqlite-sql.js'
 
 type Row = Record<string, unknown>
 type Param = string | number | null | Uint8Array
 
-const EVENT_COLUMNS = 'id, idem_key, command, sdk_app_id, received_at, raw, decision'
+const EVENT_COLUMNS = `id, idem_key, command, sdk_app_id, received_at, raw, ${storedDecision()} AS decision`
 
 const eventOf = (r: Row): OutboxEvent => ({
   position: String(r.id),
@@ -162,7 +163,7 @@ export function outboxOps(db: DatabaseSync) {
     },
     redrives(sink: string, limit: number): OutboxEvent[] {
       return all(
-        `SELECT e.id, e.idem_key, e.command, e.sdk_app_id, e.received_at, e.raw, e.decision FROM sink_dead_letters d JOIN events e ON e.id = d.event_id
+        `SELECT e.id, e.idem_key, e.command, e.sdk_app_id, e.received_at, e.raw, ${storedDecision('e')} AS decision FROM sink_dead_letters d JOIN events e ON e.id = d.event_id
          WHERE d.sink = ? AND d.redrive = 1 ORDER BY d.event_id LIMIT ?`,
         sink,
         limit,

@@ -2,7 +2,7 @@
  * The SQL only the SQLite backend runs: its write path (src/store/sqlite-commit.ts), its stats, and
  * its time filter. The listing queries both backends share are in src/store/sql.ts.
  */
-import { eventSelect, messageSelect, type SqlQuery, type TimeFilter } from './sql.js'
+import { eventSelect, messageSelect, storedDecision, type SqlQuery, type TimeFilter } from './sql.js'
 import type { EventQuery, MessageQuery } from './store.js'
 
 // A new event is inserted; a redelivery (its key stored already) changes nothing here, and
@@ -19,15 +19,15 @@ export const REDELIVERED = `UPDATE events SET deliveries = deliveries + 1 WHERE 
 // is not taken). A message stored already changes nothing (`changes` is 0).
 export const INSERT_MESSAGE = `INSERT INTO messages (key, send_key, family, group_id, topic_id, msg_seq, msg_key, from_account, to_account, msg_time, received_at, body, recalled_at, recalled_by, decision)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(
-      (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny'),
-      (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny')))
+      (SELECT ${storedDecision()} FROM events WHERE idem_key = ? AND verdict IS NOT 'deny'),
+      (SELECT ${storedDecision()} FROM events WHERE idem_key = ? AND verdict IS NOT 'deny')))
   ON CONFLICT (key) DO NOTHING`
 export const FIND_RECALL = `SELECT recalled_at, recalled_by FROM recalls WHERE key = ?`
 
 export const INSERT_RECALL = `INSERT INTO recalls (key, recalled_at, recalled_by) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`
 export const MARK_RECALLED = `UPDATE messages SET recalled_at = ?, recalled_by = ? WHERE key = ? AND recalled_at IS NULL`
 // A before-send's decision (as stored: the first delivery's), onto its message stored before it.
-export const ATTACH_DECISION = `UPDATE messages SET decision = (SELECT decision FROM events WHERE idem_key = ? AND verdict IS NOT 'deny')
+export const ATTACH_DECISION = `UPDATE messages SET decision = (SELECT ${storedDecision()} FROM events WHERE idem_key = ? AND verdict IS NOT 'deny')
   WHERE send_key = ? AND decision IS NULL`
 // Which of a batch's send keys (a JSON array) have a message stored without a decision: nearly
 // always none, and one look-up statement per batch costs far less than an UPDATE per before-send.
