@@ -6,7 +6,7 @@
  * process's work slows the target but does not add to its CPU time.
  *
  *   npm run build && npx tsx bench/cpu-per-request.ts [--target sqlite|pg|limit|limit-parse|library] [--seconds 5]
- *     [--rounds 3] [--connections 32] [--profile DIR] [--root DIR …] [--policy FILE]
+ *     [--rounds 3] [--connections 32] [--profile DIR] [--root DIR …] [--policy FILE|none …]
  *
  * The target is pinned to CPU 0 and wrk to CPU 1. `--profile DIR` runs the target under
  * `node --cpu-prof` (one .cpuprofile per thread, the writer's too) and prints each profile's
@@ -15,10 +15,13 @@
  * runs that checkout with those environment variables, to compare two settings of one build
  * (`--root . --root .@TIMHOOK_WRITER_NICE=10`). PostgreSQL:
  * TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL, one schema per checkout (`cpu_` and the checkout's
- * directory name), so versions with different migrations can be compared on one database. `--policy FILE` starts `serve` with that policy;
- * with `ONLY=before SENDERS=100003` in the environment the load is the policy pairs' before-sends:
+ * directory name), so versions with different migrations can be compared on one database. `--policy FILE`
+ * starts `serve` with that policy (repeatable: the variants alternate round by round, and `none` is
+ * `serve` without a policy; with two variants their ratio is printed round by round, as the paired
+ * bench states it: the second's CPU per request ÷ the first's). With `ONLY=before SENDERS=100003` in the environment the load is the policy pairs' before-sends:
  *
  *   ONLY=before SENDERS=100003 npx tsx bench/cpu-per-request.ts --policy examples/policy.yaml --root A --root B
+ *   ONLY=before SENDERS=100003 npx tsx bench/cpu-per-request.ts --policy bench/targets/empty-policy.yaml --policy none --rounds 6
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -35,11 +38,12 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     profile: { type: 'string' },
     root: { type: 'string', multiple: true },
-    policy: { type: 'string' },
+    policy: { type: 'string', multiple: true },
   },
 })
 const SDK_APP_ID = '1400000000'
 const TOKEN = 'bench-token'
+const ADMIN_TOKEN = 'bench-admin-token-cpu' // only to read /metrics after a round
 const pgUrl = process.env.TIMHOOK_BENCH_PG_URL ?? process.env.TIMHOOK_TEST_PG_URL
 const work = mkdtempSync(join(tmpdir(), 'timhook-cpu-'))
 const clockTicks = 100 // USER_HZ on Linux
@@ -80,7 +84,10 @@ function rootSpec(spec: string): { dir: string; env: Record<string, string> } {
   return { dir: spec.slice(0, at), env }
 }
 
-function argv(port: number, round: number, spec: string): string[] {
+/** `--policy` given several times: each round runs every variant in turn; `none` is `serve` without a policy. */
+const policies: Array<string | undefined> = (values.policy ?? ['none']).map((p) => (p === 'none' ? undefined : p))
+
+function argv(port: number, round: number, spec: string, policy: string | undefined): string[] {
   const root = rootSpec(spec).dir
   const prof = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]
   if (values.target === 'limit') return [process.execPath, ...prof, join(root, 'bench/targets/limit.mjs')]
@@ -97,7 +104,8 @@ function argv(port: number, round: number, spec: string): string[] {
     join(root, 'dist/cli/main.js'),
     'serve',
     ...['--host', '127.0.0.1', '--port', String(port), '--sdk-app-id', SDK_APP_ID, '--token', TOKEN, '--db', db],
-    ...(values.policy === undefined ? [] : ['--policy', resolve(values.policy)]),
+    ...['--admin-token', ADMIN_TOKEN],
+    ...(policy === undefined ? [] : ['--policy', resolve(policy)]),
     ...(values.target === 'pg' ? ['--pg-schema', schema] : []),
   ]
 }
@@ -132,9 +140,13 @@ function wrk(port: number, seconds: number): Promise<{ requests: number; non2xx:
   })
 }
 
-async function round(n: number, root: string): Promise<{ cpuUs: number; rps: number; non2xx: number; threads: string }> {
+async function round(
+  n: number,
+  root: string,
+  policy: string | undefined,
+): Promise<{ cpuUs: number; rps: number; non2xx: number; threads: string }> {
   const port = 23000 + (process.pid % 1000) + n
-  const child = spawn('taskset', ['-c', '0', ...argv(port, n, root)], {
+  const child = spawn('taskset', ['-c', '0', ...argv(port, n, root, policy)], {
     env: { ...process.env, PORT: String(port), SDK_APP_ID, TOKEN, TIMHOOK_LOG_LEVEL: 'warn', ...rootSpec(root).env },
     stdio: ['ignore', 'inherit', 'inherit'],
   })
@@ -158,10 +170,24 @@ async function round(n: number, root: string): Promise<{ cpuUs: number; rps: num
     ([name, us]) => `${name} ${((us - (threadsBefore.get(name) ?? 0)) / r.requests).toFixed(1)}`,
   )
   const elapsed = (performance.now() - t0) / 1000
+  // The store's mean batch (records per commit) since the start: per-batch costs weigh by it.
+  const batch = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    .then((res) => res.text())
+    .then((t) => {
+      const sum = /^timhook_store_batch_size_sum (\S+)/m.exec(t)
+      const count = /^timhook_store_batch_size_count (\S+)/m.exec(t)
+      return sum === null || count === null ? undefined : Number(sum[1]) / Number(count[1])
+    })
+    .catch(() => undefined)
   const exited = new Promise((res) => child.once('exit', res))
   child.kill('SIGTERM')
   await exited
-  return { cpuUs: cpu / r.requests, rps: r.requests / elapsed, non2xx: r.non2xx, threads: threads.join(', ') }
+  return {
+    cpuUs: cpu / r.requests,
+    rps: r.requests / elapsed,
+    non2xx: r.non2xx,
+    threads: threads.join(', ') + (batch === undefined ? '' : `; mean batch ${batch.toFixed(1)} records`),
+  }
 }
 
 /** The top self-time entries of each .cpuprofile in the directory. */
@@ -187,20 +213,30 @@ function profileTops(dir: string, top = 15): void {
 
 const rounds = Number(values.rounds)
 const roots = values.root ?? ['.']
-const results = new Map<string, number[]>(roots.map((r) => [r, []]))
+const variants = roots.flatMap((root) => policies.map((policy) => ({ root, policy })))
+const label = (v: { root: string; policy: string | undefined }) =>
+  values.policy === undefined ? v.root : `${v.root} policy ${v.policy ?? 'none'}`
+const results = new Map<string, number[]>(variants.map((v) => [label(v), []]))
 for (let i = 0; i < rounds; i++) {
-  for (const [j, root] of roots.entries()) {
-    const r = await round(i * roots.length + j, root)
-    results.get(root)!.push(r.cpuUs)
+  for (const [j, v] of variants.entries()) {
+    const r = await round(i * variants.length + j, v.root, v.policy)
+    results.get(label(v))!.push(r.cpuUs)
     console.log(
-      `${values.target} ${root} round ${i + 1}: ${r.cpuUs.toFixed(1)} µs CPU per request (all threads), ${Math.round(r.rps)} req/s, non-2xx ${r.non2xx}\n  by thread (µs per request): ${r.threads}`,
+      `${values.target} ${label(v)} round ${i + 1}: ${r.cpuUs.toFixed(1)} µs CPU per request (all threads), ${Math.round(r.rps)} req/s, non-2xx ${r.non2xx}\n  by thread (µs per request): ${r.threads}`,
     )
   }
 }
-for (const [root, xs] of results) {
-  const sorted = [...xs].sort((a, b) => a - b)
+const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+for (const [name, xs] of results) {
+  console.log(`${values.target} ${name}: median ${medianOf(xs).toFixed(1)} µs CPU per request over ${rounds} rounds`)
+}
+// Two variants: their ratio round by round (each round ran both, back to back), stated as the paired
+// bench states its pairs: the second's CPU per request ÷ the first's (as the first's req/s ÷ the second's on one core).
+if (variants.length === 2) {
+  const [a, b] = [...results.values()] as [number[], number[]]
+  const ratios = a.map((x, i) => b[i]! / x)
   console.log(
-    `${values.target} ${root}: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} µs CPU per request over ${rounds} rounds`,
+    `${[...results.keys()].join(' ÷ ')} (paired ratio: CPU per request of the second ÷ of the first): median ${medianOf(ratios).toFixed(3)} (rounds ${ratios.map((r) => r.toFixed(3)).join(', ')})`,
   )
 }
 if (values.profile !== undefined) profileTops(values.profile)
