@@ -161,11 +161,15 @@ describe('an empty policy, reloaded to rules and back while before-sends arrive'
       const sender = async () => {
         while (!stop) {
           const random = next++
-          const res = await postCallback(server.url, { ...groupBeforeSend('live', random, `blocked ${random}`), From_Account: `u${random}` })
+          const res = await postCallback(server.url, {
+            ...groupBeforeSend('live', random, `blocked ${random}`),
+            From_Account: `u${random}`,
+          })
           assert.equal(res.status, 200)
           answers.set(random, res.answer.ErrorCode as number)
-          for (const w of waiters.splice(0)) if (w.ok()) w.resolve()
-          else waiters.push(w)
+          for (const w of waiters.splice(0))
+            if (w.ok()) w.resolve()
+            else waiters.push(w)
         }
       }
       const count = (code: number, from = 0) => [...answers].filter(([r, c]) => r > from && c === code).length
@@ -188,26 +192,48 @@ describe('an empty policy, reloaded to rules and back while before-sends arrive'
       const denied = count(1)
       assert.equal(allowed + denied, answers.size, 'every answer is an allow or the rule’s deny')
       const events: Array<{ body: { Random: number }; decision: Record<string, unknown> }> = []
-      for (let cursor: string | null | undefined; ; ) {
-        const page = (await admin(server.url, `/api/events?command=Group.CallbackBeforeSendMsg&limit=500${cursor ? `&cursor=${cursor}` : ''}`)).body
+      for (let cursor: string | null | undefined; ;) {
+        const page = (
+          await admin(server.url, `/api/events?command=Group.CallbackBeforeSendMsg&limit=500${cursor ? `&cursor=${cursor}` : ''}`)
+        ).body
         events.push(...(page.items as typeof events))
         cursor = page.nextCursor as string | null
         if (cursor === null) break
       }
       assert.equal(events.length, answers.size)
-      const noMatch = { verdict: 'allow', rewritten: false, code: null, fallback: false, rule: null, action: 'allow', reason: 'no rule matched', dryRun: false }
+      const noMatch = {
+        verdict: 'allow',
+        rewritten: false,
+        code: null,
+        fallback: false,
+        rule: null,
+        action: 'allow',
+        reason: 'no rule matched',
+        dryRun: false,
+      }
       for (const e of events) {
         if (answers.get(e.body.Random) === 0) assert.deepEqual(e.decision, noMatch, `message ${e.body.Random}`)
-        else assert.deepEqual([e.decision.rule, e.decision.action, e.decision.verdict], ['blocker', 'deny', 'deny'], `message ${e.body.Random}`)
+        else
+          assert.deepEqual(
+            [e.decision.rule, e.decision.action, e.decision.verdict],
+            ['blocker', 'deny', 'deny'],
+            `message ${e.body.Random}`,
+          )
       }
       // An allowed message's after-send takes its no-match decision.
       const allowedRandom = [...answers].find(([, c]) => c === 0)![0]
-      await postCallback(server.url, { ...groupAfterSend('live', 1, `blocked ${allowedRandom}`), From_Account: `u${allowedRandom}`, Random: allowedRandom })
+      await postCallback(server.url, {
+        ...groupAfterSend('live', 1, `blocked ${allowedRandom}`),
+        From_Account: `u${allowedRandom}`,
+        Random: allowedRandom,
+      })
       await server.store.flush()
       const message = ((await admin(server.url, '/api/messages?groupId=live')).body.items as Array<Record<string, unknown>>)[0]!
       assert.deepEqual(message.decision, noMatch)
 
-      const stats = (await admin(server.url, '/api/stats')).body as { decisions: { byVerdict: Record<string, number>; byRule: Record<string, number> } }
+      const stats = (await admin(server.url, '/api/stats')).body as {
+        decisions: { byVerdict: Record<string, number>; byRule: Record<string, number> }
+      }
       assert.deepEqual(stats.decisions.byVerdict, { allow: allowed, deny: denied })
       assert.deepEqual(stats.decisions.byRule, { blocker: denied })
       const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text()

@@ -189,7 +189,11 @@ describe('sqlite: any decision reads back as its JSON (property)', () => {
           const event = (await t.store.listEvents({ command: 'Group.CallbackBeforeSendMsg', limit: 1 })).items[0]!
           assert.deepEqual(event.decision, JSON.parse(decisionJson(d)))
           const message = (await t.store.listMessages({ groupId: group, limit: 1 })).items[0]!
-          assert.deepEqual(message.decision, d.verdict === 'deny' ? null : JSON.parse(decisionJson(d)), 'a refused send’s decision is not taken')
+          assert.deepEqual(
+            message.decision,
+            d.verdict === 'deny' ? null : JSON.parse(decisionJson(d)),
+            'a refused send’s decision is not taken',
+          )
         }),
         { numRuns: 40 },
       )
