@@ -13,8 +13,12 @@
  *   a writer that falls behind drops what it cannot keep up with);
  * - the mix (a before-send, a group recall, a C2C withdraw in turn): after-callbacks wait for
  *   their commit; reported: req/s, p50/p99/max latency, CPU µs per request, non-2xx (FAIL answers
- *   past the write queue's cap).
- * Each round takes about 2 × (seconds + 1) + 3 s per nice value.
+ *   past the write queue's cap);
+ * - both at once (the flood and the mix, each from its own wrk): whether after-callbacks still get
+ *   their 200 while before-sends keep the event loop busy — a writer that falls behind fills the
+ *   write queue with before-send records, and an after-callback past the cap gets FAIL at once;
+ *   reported: the mix's req/s, p99 and non-2xx, and the records dropped.
+ * Each round takes about 3 × (seconds + 1) + 3 s per nice value.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -66,6 +70,7 @@ interface Row {
   nice: number
   flood: { rps: number; cpuUs: number; writerShare: number; dropped: number; requests: number }
   mix: { rps: number; p50ms: number; p99ms: number; maxms: number; cpuUs: number; non2xx: number; errors: number }
+  both: { mixRps: number; mixP99ms: number; mixNon2xx: number; mixRequests: number; floodRps: number; dropped: number }
 }
 
 async function one(nice: number): Promise<Row> {
@@ -80,6 +85,12 @@ async function one(nice: number): Promise<Row> {
     const writerShare = (threadMicros(r.pid, 'sqlite-writer') - w0) / ((performance.now() - t0) * 1000)
     const d1 = await dropped(r.port)
     const mix = await runWrk({ port: r.port, seconds: SECONDS, connections: CONNECTIONS, pid: r.pid })
+    const d2 = await dropped(r.port)
+    const [bothFlood, bothMix] = await Promise.all([
+      runWrk({ port: r.port, seconds: SECONDS, connections: CONNECTIONS, pid: r.pid, env: before }),
+      runWrk({ port: r.port, seconds: SECONDS, connections: CONNECTIONS, pid: r.pid }),
+    ])
+    const d3 = await dropped(r.port)
     return {
       nice,
       flood: { rps: flood.rps, cpuUs: flood.cpuUsPerRequest, writerShare, dropped: d1 - d0, requests: flood.requests },
@@ -92,6 +103,14 @@ async function one(nice: number): Promise<Row> {
         non2xx: mix.non2xx,
         errors: mix.socket_errors + mix.timeouts,
       },
+      both: {
+        mixRps: bothMix.rps,
+        mixP99ms: bothMix.p99_us / 1000,
+        mixNon2xx: bothMix.non2xx,
+        mixRequests: bothMix.requests,
+        floodRps: bothFlood.rps,
+        dropped: d3 - d2,
+      },
     }
   } finally {
     await r.stop()
@@ -101,7 +120,7 @@ async function one(nice: number): Promise<Row> {
 async function main() {
   ensureWrk()
   console.log(
-    `writer nice ${NICES.join(', ')}: ${ROUNDS} rounds × (before-send flood ${SECONDS} s + mix ${SECONDS} s), ${CONNECTIONS} connections, serve on CPU 0, wrk on CPU 1`,
+    `writer nice ${NICES.join(', ')}: ${ROUNDS} rounds × (before-send flood ${SECONDS} s, mix ${SECONDS} s, both at once ${SECONDS} s), ${CONNECTIONS} connections, serve on CPU 0, wrk on CPU 1`,
   )
   const rows: Row[] = []
   for (let round = 0; round < ROUNDS; round++) {
@@ -113,19 +132,20 @@ async function main() {
       const m = x.mix
       console.log(
         `  round ${round + 1} nice ${String(nice).padStart(2)}: flood ${Math.round(f.rps).toLocaleString('en')} req/s, ${f.cpuUs.toFixed(1)} µs CPU/req, writer ${(100 * f.writerShare).toFixed(0)} % of the core, dropped ${f.dropped} of ${f.requests}` +
-          ` · mix ${Math.round(m.rps).toLocaleString('en')} req/s p50 ${m.p50ms.toFixed(2)} p99 ${m.p99ms.toFixed(2)} max ${m.maxms.toFixed(1)} ms, ${m.cpuUs.toFixed(1)} µs CPU/req, non-2xx ${m.non2xx}, errors ${m.errors}`,
+          ` · mix ${Math.round(m.rps).toLocaleString('en')} req/s p50 ${m.p50ms.toFixed(2)} p99 ${m.p99ms.toFixed(2)} max ${m.maxms.toFixed(1)} ms, ${m.cpuUs.toFixed(1)} µs CPU/req, non-2xx ${m.non2xx}, errors ${m.errors}` +
+          ` · both: flood ${Math.round(x.both.floodRps).toLocaleString('en')} req/s, mix ${Math.round(x.both.mixRps).toLocaleString('en')} req/s p99 ${x.both.mixP99ms.toFixed(2)} ms, non-2xx ${x.both.mixNon2xx} of ${x.both.mixRequests}, dropped ${x.both.dropped}`,
       )
     }
   }
   console.log(
-    '\n| writer nice | flood req/s | flood CPU µs/req | writer share of the core | dropped (sum) | mix req/s | mix p99 ms | mix max ms | mix CPU µs/req | mix non-2xx (sum) |\n|---|---|---|---|---|---|---|---|---|---|',
+    '\n| writer nice | flood req/s | flood CPU µs/req | writer share of the core | dropped (sum) | mix req/s | mix p99 ms | mix max ms | mix CPU µs/req | mix non-2xx (sum) | both: mix req/s | both: mix p99 ms | both: mix non-2xx (sum) | both: dropped (sum) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   )
   for (const nice of NICES) {
     const xs = rows.filter((x) => x.nice === nice)
     const med = (f: (x: Row) => number) => median(xs.map(f))
     const sum = (f: (x: Row) => number) => xs.reduce((a, x) => a + f(x), 0)
     console.log(
-      `| ${nice} | ${Math.round(med((x) => x.flood.rps)).toLocaleString('en')} | ${med((x) => x.flood.cpuUs).toFixed(1)} | ${(100 * med((x) => x.flood.writerShare)).toFixed(0)} % | ${sum((x) => x.flood.dropped)} | ${Math.round(med((x) => x.mix.rps)).toLocaleString('en')} | ${med((x) => x.mix.p99ms).toFixed(2)} | ${med((x) => x.mix.maxms).toFixed(1)} | ${med((x) => x.mix.cpuUs).toFixed(1)} | ${sum((x) => x.mix.non2xx)} |`,
+      `| ${nice} | ${Math.round(med((x) => x.flood.rps)).toLocaleString('en')} | ${med((x) => x.flood.cpuUs).toFixed(1)} | ${(100 * med((x) => x.flood.writerShare)).toFixed(0)} % | ${sum((x) => x.flood.dropped)} | ${Math.round(med((x) => x.mix.rps)).toLocaleString('en')} | ${med((x) => x.mix.p99ms).toFixed(2)} | ${med((x) => x.mix.maxms).toFixed(1)} | ${med((x) => x.mix.cpuUs).toFixed(1)} | ${sum((x) => x.mix.non2xx)} | ${Math.round(med((x) => x.both.mixRps)).toLocaleString('en')} | ${med((x) => x.both.mixP99ms).toFixed(2)} | ${sum((x) => x.both.mixNon2xx)} | ${sum((x) => x.both.dropped)} |`,
     )
   }
   console.log('(medians over the rounds; dropped and non-2xx summed)')
