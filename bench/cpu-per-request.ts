@@ -17,11 +17,13 @@
  * TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL, one schema per checkout (`cpu_` and the checkout's
  * directory name), so versions with different migrations can be compared on one database. `--policy FILE`
  * starts `serve` with that policy (repeatable: the variants alternate round by round, and `none` is
- * `serve` without a policy; with two variants their ratio is printed round by round, as the paired
- * bench states it: the second's CPU per request ÷ the first's). With `ONLY=before SENDERS=100003` in the environment the load is the policy pairs' before-sends:
+ * `serve` without a policy; with two policies — or two checkouts — their ratio is printed round by
+ * round, per checkout, as the paired bench states it: the second's CPU per request ÷ the first's).
+ * With `ONLY=before SENDERS=100003` in the environment the load is the policy pairs' before-sends:
  *
  *   ONLY=before SENDERS=100003 npx tsx bench/cpu-per-request.ts --policy examples/policy.yaml --root A --root B
  *   ONLY=before SENDERS=100003 npx tsx bench/cpu-per-request.ts --policy bench/targets/empty-policy.yaml --policy none --rounds 6
+ *   ONLY=before SENDERS=100003 npx tsx bench/cpu-per-request.ts --policy bench/targets/empty-policy.yaml --policy none --root A --root B
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -230,13 +232,22 @@ const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.l
 for (const [name, xs] of results) {
   console.log(`${values.target} ${name}: median ${medianOf(xs).toFixed(1)} µs CPU per request over ${rounds} rounds`)
 }
-// Two variants: their ratio round by round (each round ran both, back to back), stated as the paired
-// bench states its pairs: the second's CPU per request ÷ the first's (as the first's req/s ÷ the second's on one core).
-if (variants.length === 2) {
-  const [a, b] = [...results.values()] as [number[], number[]]
+// Two variants per checkout (two builds, or two policies): their ratio round by round (each round ran
+// both, back to back), as the paired bench states its pairs: the second's CPU per request ÷ the
+// first's (as the first's req/s ÷ the second's on one core). With two policies and several
+// checkouts, one ratio per checkout.
+const pairsOfVariants =
+  policies.length === 2
+    ? roots.map((root) => [label({ root, policy: policies[0] }), label({ root, policy: policies[1] })] as const)
+    : variants.length === 2
+      ? [[label(variants[0]!), label(variants[1]!)] as const]
+      : []
+for (const [first, second] of pairsOfVariants) {
+  const a = results.get(first)!
+  const b = results.get(second)!
   const ratios = a.map((x, i) => b[i]! / x)
   console.log(
-    `${[...results.keys()].join(' ÷ ')} (paired ratio: CPU per request of the second ÷ of the first): median ${medianOf(ratios).toFixed(3)} (rounds ${ratios.map((r) => r.toFixed(3)).join(', ')})`,
+    `${first} ÷ ${second} (paired ratio: CPU per request of the second ÷ of the first): median ${medianOf(ratios).toFixed(3)} (rounds ${ratios.map((r) => r.toFixed(3)).join(', ')})`,
   )
 }
 if (values.profile !== undefined) profileTops(values.profile)
