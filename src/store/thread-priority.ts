@@ -12,7 +12,9 @@
  *
  * Only for threads that hold nothing a callback waits for: a SQLite reader (WAL: readers never
  * block the writer) or the sinks thread. A thread that takes the store's write lock (the writer, the
- * outbox's cursor writes) keeps its priority, or a starved lock holder would stall commits.
+ * outbox's cursor writes) keeps its priority, or a starved lock holder would stall commits; the
+ * writer may only be made moderately nicer (`niceThisThread`, the `writerNice` option), which
+ * slows it by its weight and never stops it.
  *
  * Threads inherit their creator's policy and nice (Linux keeps both across `clone`): a lowered
  * thread must not be the one that starts another thread which must not be lowered. Hence
