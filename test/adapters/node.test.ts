@@ -105,3 +105,33 @@ describe('node:http adapter over a real socket', () => {
     assert.match(a.ErrorInfo, /^TIMHOOK_SDKAPPID_MISMATCH/)
   })
 })
+
+describe('node:http adapter: a rewritten answer', () => {
+  // A stamp-like rewrite: the message's own elements plus one, echoing text in any script.
+  const receiver = createReceiver({ sdkAppId: APP, token: TOKEN })
+  const stamp = { MsgType: 'TIMCustomElem' as const, MsgContent: { Data: 'LV0', Desc: 'CustomElement.MemberLevel' } }
+  receiver.on('Group.CallbackBeforeSendMsg', (e) => verdict.allow({ msgBody: [...e.MsgBody, stamp] }))
+  let server: Awaited<ReturnType<typeof listen>>
+  before(async () => (server = await listen(toNodeHandler(receiver))))
+  after(() => server.close())
+
+  it('goes out as the UTF-8 bytes of its JSON, with their length, and the connection stays usable', async () => {
+    // Two-byte (CJK), astral (a surrogate pair), escaped and plain text, one after another (fetch keeps the connection).
+    for (const text of ['今晚八点开会，别迟到 — see you at 8pm!', 'emoji 😀 and "quotes" \\ \n', 'plain ascii', '']) {
+      const event = groupBeforeSend(text)
+      const res = await fetch(`${server.url}/?${query('Group.CallbackBeforeSendMsg', { token: TOKEN })}`, {
+        method: 'POST',
+        body: JSON.stringify(event),
+      })
+      assert.equal(res.status, 200)
+      assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8')
+      const bytes = Buffer.from(await res.arrayBuffer())
+      const expected = Buffer.from(
+        JSON.stringify({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', MsgBody: [...event.MsgBody, stamp] }),
+        'utf8',
+      )
+      assert.equal(Number(res.headers.get('content-length')), expected.length)
+      assert.ok(bytes.equals(expected), `answer for ${JSON.stringify(text)}: ${bytes.toString('utf8')}`)
+    }
+  })
+})
