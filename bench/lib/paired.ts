@@ -88,6 +88,16 @@ export const PAIRS: Pair[] = [
     traffic: 'before-sends only, typical (100,003 senders): the example less its stamp rule',
     decide: 'cpu',
   },
+  // This build against another (`TIMHOOK_BENCH_VERSUS=DIR`), on the policy pair's load: a change on
+  // the policy's path, decided by the paired method rather than by alternating rounds.
+  {
+    id: 'policy-versus',
+    a: 'server-policy',
+    b: 'server-policy-versus',
+    env: BEFORE_TYPICAL,
+    traffic: 'before-sends only, typical (100,003 senders): the example policy, this build ÷ the build in TIMHOOK_BENCH_VERSUS',
+    decide: 'cpu',
+  },
   { id: 'naive', a: 'naive', b: 'library', traffic: MIX, decide: 'cpu' },
   // The price of a young generation capped at 2 × 16 MiB (docs/server.md "Operating limits").
   { id: 'young16', a: 'server-sqlite-young16', b: 'server-sqlite', traffic: MIX, decide: 'cpu' },

@@ -148,6 +148,23 @@ export const TARGETS: Target[] = [
     ['--policy', 'examples/policy.yaml'],
     'examples/policy.yaml',
   ),
+  // One build against another, paired: `TIMHOOK_BENCH_VERSUS=DIR` names another checkout, built
+  // (`npm run build` there); its `serve` runs with this checkout's policy file, on the same load.
+  {
+    name: 'server-policy-versus',
+    what: '`timhook serve` on SQLite with `examples/policy.yaml`, started from the build in `TIMHOOK_BENCH_VERSUS` (another checkout)',
+    start: (port) => {
+      const db = sqliteFile('server-policy-versus')
+      const argv = serveArgs(port, db.path, ['--policy', 'examples/policy.yaml'])
+      argv[1] = join(process.env.TIMHOOK_BENCH_VERSUS!, 'dist/cli/main.js')
+      return { argv, cleanup: db.cleanup, db: db.path }
+    },
+    available: () => {
+      const dir = process.env.TIMHOOK_BENCH_VERSUS
+      if (dir === undefined) return 'set TIMHOOK_BENCH_VERSUS to another checkout, built'
+      return existsSync(join(dir, 'dist/cli/main.js')) ? serveAvailable() : `${dir}/dist/cli/main.js is missing (npm run build there)`
+    },
+  },
   sqliteServe(
     'server-policy-nostamp',
     '`timhook serve` on SQLite with the example policy less its stamp rule (`bench/targets/policy-no-stamp.yaml`)',
