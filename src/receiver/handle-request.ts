@@ -176,14 +176,14 @@ export function handleRequest(
       const c = command
       const e = event
       const answered = routed.then(
-        (r) => finished(state, r, requestId, c, e, context, started),
+        (r) => finish(state, r, requestId, c, e, context, started),
         // A bug must not leave the request hanging nor become an unhandled rejection: a 500 names it.
         (err: unknown) => failed(state, err, requestId, c, e, context, started),
       )
       if (done === undefined) return answered
       void answered.then(
         (r) => deliver(state, done, r, req, requestId),
-        // Not reached: neither handler above throws (finished() and failed() never do), so `answered`
+        // Not reached: neither handler above throws (finish() and failed() never do), so `answered`
         // cannot reject. It stays because a rejection nobody handles stops the process (Node's default
         // for unhandled rejections), and this request would have no answer: a guard costs nothing.
         (err: unknown) => deliver(state, done, failed(state, err, requestId, c, e, context, started), req, requestId),
@@ -192,7 +192,7 @@ export function handleRequest(
     }
     return finish(state, routed, requestId, command, event, context, started)
   } catch (err) {
-    // Thrown by finish() too: failed() reports it, and never throws itself.
+    // failed() reports it, and never throws itself.
     return failed(state, err, requestId, command, event, ctx, started)
   }
 }
@@ -209,31 +209,15 @@ function failed(
 ): ReceiverResponse {
   const error = err instanceof TimhookError ? err : new TimhookError('TIMHOOK_INTERNAL', errorText(err))
   report(state, error, ctx, requestId)
-  const response = failResponse(error)
-  try {
-    return finish(state, { response, verdict: undefined, fallback: false, errorCode: error.code }, requestId, command, event, ctx, started)
-  } catch (again) {
-    // finish() threw for this failure too: the answer goes out without its onAnswer report.
-    safely(() => state.options.logger.error({ requestId, err: again }, 'reporting the answer threw'))
-    return response
-  }
-}
-
-/** finish(), or the 500 naming what it threw (logged): an answer always comes out. */
-function finished(
-  state: State,
-  routed: Routed,
-  requestId: string,
-  command: string | undefined,
-  event: Record<string, unknown> | undefined,
-  ctx: CallbackContext | undefined,
-  started: number,
-): ReceiverResponse {
-  try {
-    return finish(state, routed, requestId, command, event, ctx, started)
-  } catch (err) {
-    return failed(state, err, requestId, command, event, ctx, started)
-  }
+  return finish(
+    state,
+    { response: failResponse(error), verdict: undefined, fallback: false, errorCode: error.code },
+    requestId,
+    command,
+    event,
+    ctx,
+    started,
+  )
 }
 
 /** Calls a late answer's continuation; one that throws is logged, never reaches the store's commit report or becomes an unhandled rejection. */
@@ -251,6 +235,7 @@ function deliver(
   }
 }
 
+/** Reports the answer to the `onAnswer` listeners and returns it. Never throws. */
 function finish(
   state: State,
   routed: Routed,
@@ -262,16 +247,25 @@ function finish(
 ): ReceiverResponse {
   const listeners = state.registry.answerListeners
   if (listeners.length > 0) {
-    const outcome: AnswerOutcome = {
-      requestId,
-      command,
-      status: routed.response.status,
-      errorCode: routed.errorCode,
-      verdict: routed.verdict,
-      fallback: routed.fallback,
-      durationMs: performance.now() - started,
-      event,
-      ctx,
+    let outcome: AnswerOutcome
+    try {
+      outcome = {
+        requestId,
+        command,
+        status: routed.response.status,
+        errorCode: routed.errorCode,
+        verdict: routed.verdict,
+        fallback: routed.fallback,
+        durationMs: performance.now() - started,
+        event,
+        ctx,
+      }
+    } catch (err) {
+      // Only the clock read can throw here (a replaced performance.now()). The answer stands as
+      // decided — an after-event is committed already, and a 500 would only make Tencent send it
+      // again — and goes out unreported. finish() never throws: every path that answers relies on it.
+      safely(() => state.options.logger.error({ requestId, err }, 'reporting the answer threw'))
+      return routed.response
     }
     for (const listener of listeners) {
       try {
@@ -590,27 +584,14 @@ class AckWait {
 
   /**
    * Answers once. Runs inside the last acknowledgement's callback (the store's commit report) or the
-   * shared deadline timer: whatever throws here becomes a logged 500, never an exception in their code
-   * (which would leave this request unanswered until the server's timeout).
+   * shared deadline timer: nothing here throws into their code (finish() never throws, deliver()
+   * catches the continuation's throw), which would leave this request unanswered until the server's timeout.
    */
   private answer(): void {
     const { state, ctx, event, started } = this
     const failure = this.failure
-    let response: ReceiverResponse
-    try {
-      response = finish(
-        state,
-        failure === undefined ? ALLOWED : ackFailed(state, failure, ctx),
-        ctx.requestId,
-        ctx.command,
-        event,
-        ctx,
-        started,
-      )
-    } catch (err) {
-      response = failed(state, err, ctx.requestId, ctx.command, event, ctx, started)
-    }
-    deliver(state, this.done!, response, this.request!, ctx.requestId)
+    const routed = failure === undefined ? ALLOWED : ackFailed(state, failure, ctx)
+    deliver(state, this.done!, finish(state, routed, ctx.requestId, ctx.command, event, ctx, started), this.request!, ctx.requestId)
   }
 }
 
