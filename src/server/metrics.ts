@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { commandInfo } from '../protocol/commands.js'
-import type { Store } from '../store/store.js'
+import { STAMP_SHIFT_REPORTED_MS, type Store } from '../store/store.js'
 import { CallbackTally, PhaseHistogram, tallyCounter } from './callback-tally.js'
 import { DecisionTally } from './decision-tally.js'
 
@@ -112,7 +112,7 @@ export function createMetrics(store: Store): ServerMetrics {
   })
   const stampedForward = new Counter({
     name: 'timhook_store_rows_stamped_forward_total',
-    help: 'Rows SQLite stored with a received_at more than 1 s later than they were received (the clock was set back after running ahead)',
+    help: `Rows SQLite stored with a received_at more than ${STAMP_SHIFT_REPORTED_MS / 1000} s later than they were received (the clock was set back after running ahead, or a row waited behind another instance's newer ones)`,
     registers: [registry],
   })
   const commitFailures = new Counter({

@@ -1,7 +1,9 @@
 /**
  * Rows the store stored later than they were received, in the log: SQLite keeps `received_at`
  * non-decreasing with `id`, so once the clock has run ahead and been set back, every row is stored
- * at the time it ran ahead to until real time catches up. That is said, at most once a minute.
+ * at the time it ran ahead to until real time catches up. With several processes writing one file,
+ * rows that waited to commit behind another's newer rows are moved the same way. That is said, at
+ * most once a minute.
  */
 import type { Logger } from '../receiver/index.js'
 import type { Store } from '../store/store.js'
@@ -30,7 +32,8 @@ export function watchStampShift(store: Pick<Store, 'onCommit'>, logger: Pick<Log
     logger.warn(
       { rows, maxShiftMs },
       `the store saved ${rows} rows with a received_at later than they were received (by up to ${(maxShiftMs / 1000).toFixed(1)} s): ` +
-        'the clock was set back after running ahead, and rows keep the latest time stored until the clock catches up ' +
+        'the clock was set back after running ahead (rows keep the latest time stored until it catches up), or, with ' +
+        'several instances writing one file, rows waited that long to commit behind newer ones of another ' +
         `(received_at never decreases as rows are added; at most one such line every ${STAMP_SHIFT_WARNING_MS / 1000} s)`,
     )
     rows = 0

@@ -89,4 +89,9 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<string> = [
   `DROP INDEX events_received;
   DROP INDEX events_command_received;
   DROP INDEX messages_received;`,
+  // No schema change. From this version a before-send whose policy matched no rule may store its
+  // decision as its verdict alone ('allow' and a NULL decision: src/store/records.ts). The version
+  // rises so that an older timhook refuses the file instead of reading such a row as "no decision"
+  // (and copying that NULL into the message it stores next, for good).
+  `SELECT 1;`,
 ]

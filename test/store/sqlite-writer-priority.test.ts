@@ -179,6 +179,8 @@ console.log(JSON.stringify({ during, priority }))
 `
       const out = execFileSync('taskset', ['-c', '0', process.execPath, '--import', 'tsx/esm', '--input-type=module', '-e', code], {
         encoding: 'utf8',
+        // A blocking call holds the test runner's own timeout off: a starved writer must still end the test.
+        timeout: 60_000,
       })
       const r = JSON.parse(out) as { during: number; priority: { tid: number; nice: number } | 'unchanged' }
       assert.ok(typeof r.priority === 'object', JSON.stringify(r))
