@@ -13,7 +13,7 @@
  * top self-time entries. `--root` (repeatable) runs the target from each of several checkouts (each
  * built), in alternating rounds, to compare two versions under the same load; `DIR@NAME=VALUE,…`
  * runs that checkout with those environment variables, to compare two settings of one build
- * (`--root . --root .@TIMHOOK_WRITER_NICE=10`). PostgreSQL:
+ * (`--root . --root .@NODE_OPTIONS=--max-semi-space-size=16`). PostgreSQL:
  * TIMHOOK_BENCH_PG_URL or TIMHOOK_TEST_PG_URL, one schema per checkout (`cpu_` and the checkout's
  * directory name), so versions with different migrations can be compared on one database. `--policy FILE`
  * starts `serve` with that policy (repeatable: the variants alternate round by round, and `none` is

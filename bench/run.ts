@@ -8,7 +8,7 @@
  *   --p99              before-send p99 at 80 % of the target's maximum rate beside the bare limit's under
  *                      the same paced load (library, serve on SQLite), alternating rounds.
  *                      --p99-versus <target> adds an A/B case in the same rounds at the same rate
- *                      (e.g. --p99-targets server-sqlite --p99-versus server-sqlite-nice10).
+ *                      (e.g. --p99-targets server-sqlite --p99-versus server-sqlite-young16).
  *   --soak             serve on SQLite at 80 % of its maximum rate for --soak-minutes (10): memory by part
  *                      (RSS, each thread's V8 heap, the live heap, the native rest), each part's slope.
  *                      --soak-target server-sqlite-young16 soaks serve with a capped young generation.
@@ -16,7 +16,7 @@
  * p50/p99 at saturation and a chart), --sweep (throughput and p99 by connections).
  *
  *   npx tsx bench/run.ts [--quick] [--rounds 5] [--duration 10] [--paired sqlite,pg] [--p99] [--soak] [--soak-minutes 10]
- *   npx tsx bench/run.ts --p99 --p99-targets server-sqlite --p99-versus server-sqlite-nice10 --rounds 6
+ *   npx tsx bench/run.ts --p99 --p99-targets server-sqlite --p99-versus server-sqlite-young16 --rounds 6
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -70,7 +70,7 @@ if (args.help) {
   console.log(`npx tsx bench/run.ts [options]   (npm run bench: build, then all three pieces)
   --paired <ids>        paired ratios: default (${DEFAULT_PAIRS.join(',')}), all, or ids of: ${PAIRS.map((p) => p.id).join(', ')}
   --p99                 before-send p99 at 80 % of the maximum rate, beside the limit (--p99-targets ${P99_TARGETS.join(',')})
-  --p99-versus <target> an A/B case run in the same p99 rounds at the same rate (e.g. server-sqlite-nice10)
+  --p99-versus <target> an A/B case run in the same p99 rounds at the same rate (e.g. server-sqlite-young16)
   --soak                serve (SQLite) at 80 % of its maximum rate, memory by part and its slope (--soak-minutes ${SOAK_MINUTES}; --soak-target ${SOAK_TARGET})
   --rounds N --duration S --connections C     (${ROUNDS}, ${DURATION} s, ${CONNECTIONS})
   --quick               1 round × 2 s, a 15 s soak: a smoke test, under 2 minutes

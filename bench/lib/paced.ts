@@ -254,7 +254,7 @@ export function waitedNs(pid: number, tid = pid): number {
  * within `withinMs` of the limit's.
  *
  * `versus` (an A/B switch): a second target (another setting of the same server, e.g.
- * `server-sqlite-nice10`) paced at the same rate as `name` (its connections searched the same
+ * `server-sqlite-young16`) paced at the same rate as `name` (its connections searched the same
  * way) and run in the same rounds; the three take turns in each position (round r starts with the
  * (r mod 3)-th), so a drift of the host's noise over the run hits each alike. Reported: each
  * one's Δ to the limit, and the median of the rounds' versus p99 − target p99.

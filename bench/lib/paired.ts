@@ -101,9 +101,6 @@ export const PAIRS: Pair[] = [
   { id: 'naive', a: 'naive', b: 'library', traffic: MIX, decide: 'cpu' },
   // The price of a young generation capped at 2 × 16 MiB (docs/server.md "Operating limits").
   { id: 'young16', a: 'server-sqlite-young16', b: 'server-sqlite', traffic: MIX, decide: 'cpu' },
-  // The writer thread 10 nicer than the event loop (`--writer-nice 10`): against the limit (beside `sqlite`), and directly.
-  { id: 'sqlite-nice10', a: 'server-sqlite-nice10', b: 'limit', traffic: MIX, decide: 'cpu' },
-  { id: 'nice10', a: 'server-sqlite-nice10', b: 'server-sqlite', traffic: MIX, decide: 'cpu' },
 ]
 export const DEFAULT_PAIRS = ['sqlite', 'pg', 'library', 'policy', 'empty-policy', 'naive-sqlite', 'library-limit']
 

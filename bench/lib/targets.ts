@@ -178,14 +178,6 @@ export const TARGETS: Target[] = [
     undefined,
     { NODE_OPTIONS: '--max-semi-space-size=16' },
   ),
-  // The writer thread's priority (A/B for the before-send p99: bench/run.ts --p99-versus).
-  ...[2, 5, 10, 19].map((n) =>
-    sqliteServe(
-      `server-sqlite-nice${n}`,
-      `\`timhook serve\` on SQLite with \`--writer-nice ${n}\`: the writer thread ${n} nicer than the event loop`,
-      ['--writer-nice', String(n)],
-    ),
-  ),
   sqliteServe(
     'server-empty-policy',
     '`timhook serve` on SQLite with a policy of no rules (`bench/targets/empty-policy.yaml`)',

@@ -134,10 +134,6 @@ export const CONFIG = {
     arg: 'where',
     help: 'where SQLite admin reads and sink delivery run: process (child processes at the lowest priority) or thread',
   }),
-  writerNice: field(int(0, 19).default(0), {
-    arg: 'n',
-    help: 'SQLite (Linux): how much nicer than the event loop the writer thread runs; 0 = the same priority',
-  }),
   shutdownTimeoutMs: field(int(0, 600_000).default(10_000), { arg: 'ms', help: 'how long shutdown waits for in-flight requests' }),
   tlsCert: field(z.string().min(1).optional(), {
     arg: 'file',

@@ -76,7 +76,6 @@ async function openRecording(config: ServerConfig, logger: ServerLogger) {
     maxConcurrentReads: config.maxAdminReads,
     readers: config.adminReaders,
     isolation: config.background,
-    writerNice: config.writerNice,
     maxBatch: config.maxBatch,
     maxPendingRecords: config.maxPendingRecords,
     maxPendingBytes: config.maxPendingBytes,

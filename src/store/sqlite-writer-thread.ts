@@ -4,20 +4,15 @@
  * server's event loop. Messages are handled one at a time, in order: one transaction per batch,
  * answered `done` once durable or `failed` with the error. Anything thrown outside a commit
  * (the file cannot be opened, …) ends the thread; the main side then fails its pending commits.
- *
- * With `nice` above 0 the thread first makes itself that much nicer than the event loop
- * (src/store/thread-priority.ts), before it opens the database, and says so in its `ready` message.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { prepareCommit, setUpWriter } from './sqlite-commit.js'
 import { openDatabase, sqliteCode } from './sqlite-driver.js'
 import { unpackRows } from './sqlite-packed-rows.js'
-import { niceThisThread } from './thread-priority.js'
 import type { FromWriter, ToWriter, WriterData } from './sqlite-writer.js'
 
-const { path, busyTimeoutMs, nice } = workerData as WriterData
+const { path, busyTimeoutMs } = workerData as WriterData
 const port = parentPort!
-const niced = niceThisThread(nice)
 const db = openDatabase(path, { busyTimeoutMs }, setUpWriter)
 const commit = prepareCommit(db)
 
@@ -37,4 +32,4 @@ port.on('message', (m: ToWriter) => {
     send({ type: 'failed', id: m.id, message: String(e?.message ?? err), code: sqliteCode(err) })
   }
 })
-send({ type: 'ready', tid: niced?.tid, nice: niced?.nice })
+send({ type: 'ready' })

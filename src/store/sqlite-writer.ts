@@ -18,13 +18,11 @@ import type { StampShift } from './store.js'
 export interface WriterData {
   path: string
   busyTimeoutMs: number
-  /** How much nicer than the event loop the thread makes itself (0: not at all). */
-  nice: number
 }
 
 export type ToWriter = { type: 'commit'; id: number; values: PackedRows['values']; bytes: ArrayBuffer } | { type: 'close' }
 export type FromWriter =
-  | { type: 'ready'; tid: number | undefined; nice: number | undefined }
+  | { type: 'ready' }
   | { type: 'done'; id: number; stampShift?: StampShift }
   | { type: 'failed'; id: number; message: string; code: string | undefined }
 
@@ -35,13 +33,6 @@ export interface SqliteWriter {
   readonly thread: Worker | undefined
   /** How many threads were started so far. */
   readonly starts: number
-  /**
-   * The running thread's scheduling, once it is ready: its Linux thread id and nice value when it
-   * made itself nicer (`nice` option), `unchanged` when it did not (option 0, not Linux, refused).
-   */
-  readonly priority: { tid: number; nice: number } | 'unchanged' | undefined
-  /** Resolves when the current thread has opened its connection (or stopped). */
-  ready(): Promise<void>
   /** Lets the thread finish, closes its connection and waits for it to exit. */
   close(): Promise<void>
 }
@@ -49,12 +40,6 @@ export interface SqliteWriter {
 export interface SqliteWriterOptions {
   /** How long a commit waits for another connection's lock, ms. Default 5000. */
   busyTimeoutMs?: number
-  /**
-   * How much nicer than the event loop the writer thread runs (Linux; 0–19, default 0: the same
-   * priority). The event loop's answers then take the core first and the writer uses the gaps;
-   * by its weight it keeps a share of a busy core (docs/server.md "The writer's priority").
-   */
-  writerNice?: number | undefined
 }
 
 interface Pending {
@@ -77,32 +62,23 @@ export class SqliteWriteError extends Error {
  * @example const writer = startSqliteWriter('./timhook.db'); await writer.commit(rows)
  */
 export function startSqliteWriter(path: string, options: SqliteWriterOptions = {}): SqliteWriter {
-  const data: WriterData = { path, busyTimeoutMs: options.busyTimeoutMs ?? 5000, nice: options.writerNice ?? 0 }
+  const data: WriterData = { path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }
   const pending = new Map<number, Pending>()
   let thread: Worker | undefined
   let exited: Promise<void> = Promise.resolve()
   let nextId = 1
   let starts = 0
   let closed = false
-  let priority: SqliteWriter['priority']
-  let readied: Promise<void> = Promise.resolve()
 
   const start = (): Worker => {
     const w = spawnThread(import.meta.url, 'sqlite-writer-thread', data)
     starts++
     let cause: Error | undefined
     let onExit!: () => void
-    let onReady!: () => void
     exited = new Promise<void>((resolve) => (onExit = resolve))
-    readied = new Promise<void>((resolve) => (onReady = resolve))
-    priority = undefined
     w.unref() // idle, it must not keep the process alive; it is ref'd while commits wait on it
     w.on('message', (m: FromWriter) => {
-      if (m.type === 'ready') {
-        priority = m.tid !== undefined && m.nice !== undefined ? { tid: m.tid, nice: m.nice } : 'unchanged'
-        onReady()
-        return
-      }
+      if (m.type === 'ready') return
       const p = pending.get(m.id)
       if (p === undefined) return
       pending.delete(m.id)
@@ -121,7 +97,6 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
       })
       for (const p of pending.values()) p.reject(err)
       pending.clear()
-      onReady()
       onExit()
     })
     return w
@@ -147,10 +122,6 @@ export function startSqliteWriter(path: string, options: SqliteWriterOptions = {
     get starts() {
       return starts
     },
-    get priority() {
-      return priority
-    },
-    ready: () => readied,
     async close() {
       closed = true
       const w = thread

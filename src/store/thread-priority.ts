@@ -12,9 +12,7 @@
  *
  * Only for threads that hold nothing a callback waits for: a SQLite reader (WAL: readers never
  * block the writer) or the sinks thread. A thread that takes the store's write lock (the writer, the
- * outbox's cursor writes) keeps its priority, or a starved lock holder would stall commits; the
- * writer may only be made moderately nicer (`niceThisThread`, the `writerNice` option), which
- * slows it by its weight and never stops it.
+ * outbox's cursor writes) keeps its priority, or a starved lock holder would stall commits.
  *
  * Threads inherit their creator's policy and nice (Linux keeps both across `clone`): a lowered
  * thread must not be the one that starts another thread which must not be lowered. Hence
@@ -23,8 +21,8 @@
  * a background thread starts the pool first.
  */
 import { execFileSync } from 'node:child_process'
-import { access, readFileSync, readlinkSync } from 'node:fs'
-import { getPriority, setPriority } from 'node:os'
+import { access, readFileSync } from 'node:fs'
+import { setPriority } from 'node:os'
 
 /** How the calling thread ended up scheduled. */
 export type ThreadPriority = 'idle' | 'nice 19' | 'unchanged'
@@ -68,39 +66,4 @@ export function startThreadPool(): void {
   if (poolStarted) return
   poolStarted = true
   access('.', () => {})
-}
-
-/**
- * The calling thread's id as Linux knows it (`/proc/thread-self` links to `<pid>/task/<tid>`), or
- * undefined elsewhere. `link`: where to look (tests point it at a path that does not exist).
- */
-export function thisThreadId(link = '/proc/thread-self'): number | undefined {
-  try {
-    const tid = Number(/\/task\/(\d+)$/.exec(readlinkSync(link))?.[1])
-    return Number.isSafeInteger(tid) && tid > 0 ? tid : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Makes the calling thread `by` nicer than it is (Linux: `setpriority` on a thread's id affects that
- * thread alone; raising the nice value needs no privilege, lowering it back would), at most 19.
- * Unlike `lowerThisThread` it is meant for a thread that holds the write lock: a moderate step
- * lets the event loop's thread (same process, same scheduler group) take the core first, yet this
- * thread keeps a share of a busy core by its weight and never starves.
- * `by` 0, another system, or a refusal: the thread is left as it is.
- * @returns the thread's id and the nice value it now has (read back), or undefined when unchanged
- * @example niceThisThread(10) // { tid: 4242, nice: 10 } on Linux, from nice 0
- */
-export function niceThisThread(by: number, link?: string): { tid: number; nice: number } | undefined {
-  if (!(by > 0)) return undefined
-  const tid = thisThreadId(link)
-  if (tid === undefined) return undefined
-  try {
-    setPriority(tid, Math.min(19, getPriority(tid) + by))
-    return { tid, nice: getPriority(tid) }
-  } catch {
-    return undefined
-  }
 }
