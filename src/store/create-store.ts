@@ -322,11 +322,7 @@ export function createStore(backend: StoreBackend, options: StoreOptions = {}): 
       refuse(live[0]!, error)
       return
     }
-    report(
-      stampShift === undefined
-        ? { size: live.length, durationMs: performance.now() - started, error }
-        : { size: live.length, durationMs: performance.now() - started, error, stampShift },
-    )
+    report({ size: live.length, durationMs: performance.now() - started, error, stampShift: stampShift ?? undefined })
     if (error === undefined) {
       backoff.succeeded()
       for (const item of live) done(item)

@@ -40,18 +40,14 @@ export const NO_MATCH_DECISION_JSON = writeDecisionJson({
   dryRun: false,
 })
 
-// The JSON of a frozen record (the recorder shares one per shared policy decision), written once —
-// and for the no-match decision, the very string above, so that `storedDecisionJson` knows it by identity.
+// The JSON of a frozen record (the recorder shares one per shared policy decision), written once.
 const frozenJson = new WeakMap<DecisionRecord, string>()
 
 /** The decision as stored: JSON, in this key order (a template measured no faster: bench/serialise.ts). */
 export function decisionJson(d: DecisionRecord): string {
   if (!Object.isFrozen(d)) return writeDecisionJson(d)
   let json = frozenJson.get(d)
-  if (json === undefined) {
-    json = writeDecisionJson(d)
-    frozenJson.set(d, (json = json === NO_MATCH_DECISION_JSON ? NO_MATCH_DECISION_JSON : json))
-  }
+  if (json === undefined) frozenJson.set(d, (json = writeDecisionJson(d)))
   return json
 }
 
